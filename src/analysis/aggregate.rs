@@ -1,0 +1,176 @@
+//! Grouped counts (`stats --by …`, the side panel's lists): the in-memory equivalent of
+//! `SELECT dims…, COUNT(*) … GROUP BY dims…`, sorted by count (descending) then by label.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use jiff::civil::DateTime;
+
+use super::resolve::MunicipalityResolution;
+use crate::data::{Appeals, Quality};
+
+/// A dimension to group by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dim {
+    /// Canonical municipality (unmatched texts as written; empty when not given).
+    Municipality,
+    Category,
+    Subcategory,
+    Source,
+    Status,
+    Settlement,
+    /// `YYYY-MM` of the local receipt date.
+    Month,
+}
+
+impl Dim {
+    /// All dimensions, in the order `--by` lists them.
+    pub const ALL: [Dim; 7] = [
+        Dim::Municipality,
+        Dim::Category,
+        Dim::Subcategory,
+        Dim::Source,
+        Dim::Status,
+        Dim::Settlement,
+        Dim::Month,
+    ];
+
+    /// Name on the command line and in CSV headers.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dim::Municipality => "municipality",
+            Dim::Category => "category",
+            Dim::Subcategory => "subcategory",
+            Dim::Source => "source",
+            Dim::Status => "status",
+            Dim::Settlement => "settlement",
+            Dim::Month => "month",
+        }
+    }
+}
+
+impl FromStr for Dim {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        Dim::ALL
+            .into_iter()
+            .find(|d| d.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                let names: Vec<_> = Dim::ALL.iter().map(|d| d.name()).collect();
+                format!("unknown dimension {s:?}; expected one of {}", names.join(", "))
+            })
+    }
+}
+
+/// One group: its labels (one per dimension, empty for NULL) and its row count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupCount {
+    pub keys: Vec<String>,
+    pub count: u64,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// Counts `rows` of `appeals` grouped by `dims`.
+pub fn group_counts(
+    appeals: &Appeals,
+    municipalities: &MunicipalityResolution,
+    rows: &[u32],
+    dims: &[Dim],
+) -> Vec<GroupCount> {
+    let month_of = |t: Option<DateTime>| t.map_or(NONE, |t| t.year() as u32 * 12 + t.month() as u32 - 1);
+    let code = |dim: Dim, i: usize| -> u32 {
+        match dim {
+            Dim::Municipality => municipalities.row_label.get(i).copied().flatten().unwrap_or(NONE),
+            Dim::Category => appeals.category.get(i).copied().unwrap_or(NONE),
+            Dim::Subcategory => appeals.subcategory.get(i).copied().flatten().unwrap_or(NONE),
+            Dim::Source => appeals.source.get(i).copied().unwrap_or(NONE),
+            Dim::Status => appeals.status.get(i).copied().unwrap_or(NONE),
+            Dim::Settlement => appeals.settlement.get(i).copied().flatten().unwrap_or(NONE),
+            Dim::Month => month_of(appeals.received.get(i).copied().flatten()),
+        }
+    };
+    let label = |dim: Dim, code: u32| -> String {
+        if code == NONE {
+            return String::new();
+        }
+        match dim {
+            Dim::Municipality => municipalities.labels.get(code as usize).cloned().unwrap_or_default(),
+            Dim::Category => appeals.categories.name(code).to_owned(),
+            Dim::Subcategory => appeals.subcategories.name(code).to_owned(),
+            Dim::Source => appeals.sources.name(code).to_owned(),
+            Dim::Status => appeals.statuses.name(code).to_owned(),
+            Dim::Settlement => appeals.settlements.name(code).to_owned(),
+            Dim::Month => format!("{:04}-{:02}", code / 12, code % 12 + 1),
+        }
+    };
+    let mut counts: HashMap<Vec<u32>, u64> = HashMap::new();
+    for &row in rows {
+        let key: Vec<u32> = dims.iter().map(|&d| code(d, row as usize)).collect();
+        *counts.entry(key).or_default() += 1;
+    }
+    let mut groups: Vec<GroupCount> = counts
+        .into_iter()
+        .map(|(key, count)| GroupCount {
+            keys: dims.iter().zip(&key).map(|(&d, &c)| label(d, c)).collect(),
+            count,
+        })
+        .collect();
+    groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.keys.cmp(&b.keys)));
+    groups
+}
+
+/// What the side panel and `check` show for a set of rows.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Rows counted.
+    pub total: u64,
+    /// Of them, rows with coordinates on the map.
+    pub placed: u64,
+    /// Earliest and latest local receipt time.
+    pub received_range: Option<(DateTime, DateTime)>,
+    pub by_category: Vec<(String, u64)>,
+    pub by_municipality: Vec<(String, u64)>,
+    pub by_source: Vec<(String, u64)>,
+    pub by_status: Vec<(String, u64)>,
+    /// Data-quality figures of the whole database.
+    pub quality: Quality,
+    /// Municipality texts that matched no unit, with row counts.
+    pub unmatched_municipalities: Vec<(String, u64)>,
+    /// Rows with no municipality.
+    pub no_municipality: u64,
+}
+
+/// Summarises `rows` of `appeals`.
+pub fn summarize(appeals: &Appeals, municipalities: &MunicipalityResolution, rows: &[u32]) -> Summary {
+    let one = |dim: Dim| -> Vec<(String, u64)> {
+        group_counts(appeals, municipalities, rows, &[dim])
+            .into_iter()
+            .map(|g| (g.keys.into_iter().next().unwrap_or_default(), g.count))
+            .collect()
+    };
+    let placed = rows
+        .iter()
+        .filter(|&&i| appeals.placement.get(i as usize) == Some(&crate::data::Placement::Placed))
+        .count() as u64;
+    let mut range: Option<(DateTime, DateTime)> = None;
+    for &i in rows {
+        if let Some(t) = appeals.received.get(i as usize).copied().flatten() {
+            range = Some(range.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
+        }
+    }
+    Summary {
+        total: rows.len() as u64,
+        placed,
+        received_range: range,
+        by_category: one(Dim::Category),
+        by_municipality: one(Dim::Municipality),
+        by_source: one(Dim::Source),
+        by_status: one(Dim::Status),
+        quality: appeals.quality.clone(),
+        unmatched_municipalities: municipalities.unmatched.clone(),
+        no_municipality: municipalities.missing,
+    }
+}

@@ -1,0 +1,24 @@
+//! `Persisted`: what the window remembers between runs (eframe storage): the language, the last
+//! opened database and boundaries. Window size and position are remembered by eframe itself.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ui::Lang;
+
+/// Key of the persisted state in eframe's storage.
+pub const STORAGE_KEY: &str = "teplokarta-state";
+
+/// State remembered between runs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Persisted {
+    /// Interface language; `None` until chosen (then the system locale decides).
+    pub lang: Option<Lang>,
+    /// The last database the user opened (not the demo).
+    pub last_database: Option<PathBuf>,
+    /// The last boundaries file, with its name property.
+    pub boundaries: Option<PathBuf>,
+    pub name_property: Option<String>,
+}

@@ -1,0 +1,341 @@
+//! The headless command line: `demo`, `check` and `stats`, over the same library code as the GUI
+//! (this is how every number on screen can be checked). The app boundary: errors are `anyhow`
+//! with context, printed with their whole chain.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::analysis::{Dim, Filter, MunicipalityResolution, group_counts, summarize};
+use crate::data::{AppealStore, DemoConfig, LoadOptions, generate_demo};
+use crate::spatial::Boundaries;
+
+/// Teplokarta: heat map and problem map of citizen appeals.
+#[derive(Debug, Parser)]
+#[command(name = "teplokarta", version = crate::build_info::VERSION, long_version = LONG_VERSION, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Appeals database (SQLite) to open in the window; without it the built-in demo opens.
+    pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub boundaries: BoundaryArgs,
+    /// Interface language (default: from the system locale, then the last choice).
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
+}
+
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("TEPLOKARTA_GIT_HASH"),
+    ", built ",
+    env!("TEPLOKARTA_BUILD_DATE"),
+    ")"
+);
+
+/// Interface language on the command line.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum LangArg {
+    Ru,
+    En,
+}
+
+/// Where municipality polygons come from.
+#[derive(Debug, Clone, Default, Args)]
+pub struct BoundaryArgs {
+    /// Municipality polygons (GeoJSON FeatureCollection, WGS84) instead of the schematic ones.
+    #[arg(long, value_name = "FILE.geojson")]
+    pub boundaries: Option<PathBuf>,
+    /// Property holding the municipality name (default: detected: name, district, NAME, …).
+    #[arg(long, value_name = "PROPERTY", requires = "boundaries")]
+    pub name_property: Option<String>,
+}
+
+impl BoundaryArgs {
+    /// The boundaries these arguments name.
+    ///
+    /// # Errors
+    /// The GeoJSON file cannot be used.
+    pub fn load(&self) -> anyhow::Result<Boundaries> {
+        match &self.boundaries {
+            None => Ok(Boundaries::schematic()),
+            Some(path) => Ok(Boundaries::from_geojson_file(path, self.name_property.as_deref())?),
+        }
+    }
+}
+
+/// The shared filter as command-line flags.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FilterArgs {
+    /// First day (YYYY-MM-DD, the appeal's local date), inclusive.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Last day (YYYY-MM-DD), inclusive.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Category (repeat for several).
+    #[arg(long, value_name = "C")]
+    pub category: Vec<String>,
+    /// Source: pos, social, … (repeat for several).
+    #[arg(long, value_name = "S")]
+    pub source: Vec<String>,
+    /// Status: new, in_progress, resolved, rejected, … (repeat for several).
+    #[arg(long, value_name = "S")]
+    pub status: Vec<String>,
+    /// Municipality, any usual spelling (repeat for several).
+    #[arg(long, value_name = "M")]
+    pub municipality: Vec<String>,
+}
+
+impl FilterArgs {
+    /// The [`Filter`] these flags describe.
+    ///
+    /// # Errors
+    /// A date is not `YYYY-MM-DD`, or `--from` is after `--to`.
+    pub fn to_filter(&self) -> anyhow::Result<Filter> {
+        let date = |s: &Option<String>, flag: &str| -> anyhow::Result<_> {
+            s.as_deref()
+                .map(|s| Filter::parse_date(s).with_context(|| format!("--{flag}")))
+                .transpose()
+        };
+        let filter = Filter {
+            from: date(&self.from, "from")?,
+            to: date(&self.to, "to")?,
+            categories: self.category.iter().cloned().collect(),
+            sources: self.source.iter().cloned().collect(),
+            statuses: self.status.iter().cloned().collect(),
+            municipalities: self.municipality.iter().cloned().collect(),
+        };
+        filter.validate()?;
+        Ok(filter)
+    }
+}
+
+/// Output format of `stats`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+}
+
+/// Headless commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the deterministic demo database (a year of appeals for Tyumen oblast).
+    Demo {
+        /// Number of appeals.
+        #[arg(long, default_value_t = 132_000)]
+        rows: usize,
+        /// Random seed: the same seed always gives the same database.
+        #[arg(long, default_value_t = 2021)]
+        seed: u64,
+        /// Output SQLite file.
+        #[arg(long, value_name = "FILE.sqlite")]
+        out: PathBuf,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check a database: rows, date range, statuses and the data-quality figures.
+    Check {
+        db: PathBuf,
+        #[command(flatten)]
+        boundaries: BoundaryArgs,
+    },
+    /// Print grouped counts for a filter (equal to SQL GROUP BY on the same filter).
+    Stats {
+        db: PathBuf,
+        /// Dimensions, comma separated: municipality, category, subcategory, source, status, settlement, month.
+        #[arg(long, value_delimiter = ',', required = true)]
+        by: Vec<Dim>,
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// Runs a headless command, writing to `out`.
+///
+/// # Errors
+/// Any failure, with context naming the file.
+pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    match command {
+        Command::Demo { rows, seed, out: path, force } => {
+            if path.exists() && !force {
+                bail!("{} exists; use --force to replace it", path.display());
+            }
+            let config = DemoConfig {
+                rows: *rows,
+                seed: *seed,
+                ..DemoConfig::default()
+            };
+            let summary = generate_demo(&config, path)
+                .with_context(|| format!("generating the demo into {}", path.display()))?;
+            writeln!(
+                out,
+                "wrote {} appeals to {} in {:.2} s",
+                summary.rows,
+                summary.path.display(),
+                summary.elapsed.as_secs_f64()
+            )?;
+        }
+        Command::Check { db, boundaries } => check(db, boundaries, out)?,
+        Command::Stats { db, by, filter, format } => stats(db, by, filter, *format, out)?,
+    }
+    Ok(())
+}
+
+fn load(db: &Path) -> anyhow::Result<crate::data::Appeals> {
+    let store = AppealStore::open(db, &LoadOptions::default())
+        .with_context(|| format!("opening {}", db.display()))?;
+    store.load().with_context(|| format!("reading {}", db.display()))
+}
+
+fn pct(part: u64, total: u64) -> String {
+    if total == 0 {
+        "0.0 %".into()
+    } else {
+        format!("{:.1} %", part as f64 * 100.0 / total as f64)
+    }
+}
+
+fn check(db: &Path, boundary_args: &BoundaryArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    let appeals = load(db)?;
+    let resolution = MunicipalityResolution::new(&appeals);
+    let all: Vec<u32> = (0..appeals.len() as u32).collect();
+    let summary = summarize(&appeals, &resolution, &all);
+    let q = &summary.quality;
+    writeln!(out, "file: {}", db.display())?;
+    writeln!(out, "rows: {}", summary.total)?;
+    match summary.received_range {
+        Some((lo, hi)) => writeln!(out, "received: {} … {}", lo.strftime("%Y-%m-%d %H:%M"), hi.strftime("%Y-%m-%d %H:%M"))?,
+        None => writeln!(out, "received: no parsable dates")?,
+    }
+    let list = |items: &[(String, u64)]| {
+        items
+            .iter()
+            .map(|(k, n)| format!("{} {n}", if k.is_empty() { "(empty)" } else { k }))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    writeln!(out, "sources: {}", list(&summary.by_source))?;
+    writeln!(out, "statuses: {}", list(&summary.by_status))?;
+    writeln!(out, "categories: {}", summary.by_category.len())?;
+    writeln!(out, "data quality:")?;
+    writeln!(out, "  placed on the map: {} ({})", q.placed, pct(q.placed, q.rows))?;
+    writeln!(out, "  no coordinates (municipality only): {}", q.no_coordinates)?;
+    writeln!(out, "  only one of lat/lon: {}", q.partial_coordinates)?;
+    writeln!(out, "  coordinates not numeric (NaN, text): {}", q.coordinates_not_numeric)?;
+    writeln!(out, "  coordinates out of range: {}", q.coordinates_out_of_range)?;
+    writeln!(out, "  coordinates exactly 0,0: {}", q.coordinates_zero_zero)?;
+    writeln!(out, "  received_at unparsable: {}", q.received_unparsable)?;
+    writeln!(out, "  resolved_at unparsable: {}", q.resolved_unparsable)?;
+    writeln!(out, "  required value NULL: {}", q.required_null)?;
+    writeln!(out, "  no municipality: {}", summary.no_municipality)?;
+    let unmatched_rows: u64 = summary.unmatched_municipalities.iter().map(|(_, n)| n).sum();
+    writeln!(
+        out,
+        "  municipality names matching no unit: {} in {} rows{}",
+        summary.unmatched_municipalities.len(),
+        unmatched_rows,
+        if summary.unmatched_municipalities.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", list(&summary.unmatched_municipalities))
+        }
+    )?;
+    for s in &q.samples {
+        writeln!(out, "  e.g. {} — id {}: {}", s.reason, s.row_id, s.value)?;
+    }
+    let boundaries = boundary_args.load()?;
+    match &boundaries.kind {
+        crate::spatial::BoundaryKind::Schematic => {
+            writeln!(out, "boundaries: schematic ({} units)", boundaries.units.len())?;
+        }
+        crate::spatial::BoundaryKind::File { path, name_property } => {
+            let unmatched = boundaries.unmatched_names();
+            let matched = boundaries.units.len() - unmatched.len();
+            writeln!(
+                out,
+                "boundaries: {} ({} polygon features, name property `{name_property}`, {matched} matched, {} skipped non-polygon features)",
+                path.display(),
+                boundaries.units.len(),
+                boundaries.skipped_features
+            )?;
+            if !unmatched.is_empty() {
+                writeln!(out, "  feature names matching no municipality: {}", unmatched.join(", "))?;
+            }
+            let missing = boundaries.missing_municipalities();
+            if !missing.is_empty() {
+                writeln!(out, "  municipalities without a polygon: {}", missing.join(", "))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn stats(db: &Path, by: &[Dim], filter_args: &FilterArgs, format: Format, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    let filter = filter_args.to_filter()?;
+    let appeals = load(db)?;
+    let resolution = MunicipalityResolution::new(&appeals);
+    let rows = filter.apply(&appeals, &resolution);
+    let groups = group_counts(&appeals, &resolution, &rows, by);
+    match format {
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(out);
+            let mut header: Vec<&str> = by.iter().map(|d| d.name()).collect();
+            header.push("count");
+            writer.write_record(&header)?;
+            for g in &groups {
+                let count = g.count.to_string();
+                writer.write_record(g.keys.iter().map(String::as_str).chain([count.as_str()]))?;
+            }
+            writer.flush()?;
+        }
+        Format::Table => {
+            let mut header: Vec<String> = by.iter().map(|d| d.name().to_owned()).collect();
+            header.push("count".into());
+            let mut lines: Vec<Vec<String>> = groups
+                .iter()
+                .map(|g| {
+                    let mut line: Vec<String> = g
+                        .keys
+                        .iter()
+                        .map(|k| if k.is_empty() { "—".to_owned() } else { k.clone() })
+                        .collect();
+                    line.push(g.count.to_string());
+                    line
+                })
+                .collect();
+            let mut total_line = vec![String::new(); by.len()];
+            if let Some(first) = total_line.first_mut() {
+                *first = "total".into();
+            }
+            total_line.push(rows.len().to_string());
+            lines.insert(0, header);
+            lines.push(total_line);
+            let widths: Vec<usize> = (0..=by.len())
+                .map(|c| lines.iter().map(|l| l.get(c).map_or(0, |s| s.chars().count())).max().unwrap_or(0))
+                .collect();
+            for (n, line) in lines.iter().enumerate() {
+                let cells: Vec<String> = line
+                    .iter()
+                    .zip(&widths)
+                    .enumerate()
+                    .map(|(c, (s, &w))| {
+                        let pad = " ".repeat(w.saturating_sub(s.chars().count()));
+                        if c == by.len() { format!("{pad}{s}") } else { format!("{s}{pad}") }
+                    })
+                    .collect();
+                writeln!(out, "{}", cells.join("  ").trim_end())?;
+                if n == 0 || n + 2 == lines.len() {
+                    writeln!(out, "{}", widths.iter().map(|w| "─".repeat(*w)).collect::<Vec<_>>().join("  "))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! The data layer: the appeals database contract (see `docs/data-format.md`), read-only SQLite
+//! loading into in-memory columns, validation into data-quality figures, and the deterministic
+//! demo generator. No UI here.
+
+mod demo;
+mod error;
+mod model;
+mod schema;
+mod store;
+mod time;
+
+pub use demo::{DemoConfig, DemoSummary, default_demo_path, generate_demo};
+pub use error::DataError;
+pub use model::{Appeals, Dict, Placement, Quality, QualitySample, StatusKind};
+pub use schema::{CREATE_APPEALS_SQL, OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
+pub use store::{AppealStore, LoadOptions};
+pub use time::{parse_local_date, parse_timestamp};

@@ -1,0 +1,201 @@
+//! In-memory appeals as columns (one `Vec` per field, strings interned in [`Dict`]s), and the
+//! data-quality figures gathered while loading them.
+
+use std::collections::HashMap;
+
+use jiff::civil::DateTime;
+
+/// Interned strings: each distinct text gets a dense `u32` code, in first-seen order.
+#[derive(Clone, Debug, Default)]
+pub struct Dict {
+    names: Vec<String>,
+    codes: HashMap<String, u32>,
+}
+
+impl Dict {
+    /// Code of `text`, adding it when new.
+    pub fn intern(&mut self, text: &str) -> u32 {
+        if let Some(&code) = self.codes.get(text) {
+            return code;
+        }
+        let code = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(text.to_owned());
+        self.codes.insert(text.to_owned(), code);
+        code
+    }
+
+    /// Text of a code (empty for an unknown code).
+    pub fn name(&self, code: u32) -> &str {
+        self.names.get(code as usize).map_or("", String::as_str)
+    }
+
+    /// Code of a text already interned.
+    pub fn code(&self, text: &str) -> Option<u32> {
+        self.codes.get(text).copied()
+    }
+
+    /// Number of distinct texts.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// True when no text was interned.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// All texts, in code order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+/// Whether and why an appeal can or cannot be put on the map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Placement {
+    /// Valid WGS84 coordinates.
+    Placed,
+    /// Both `lat` and `lon` are NULL or absent: only the municipality is known (not an error).
+    Missing,
+    /// Only one of `lat`/`lon` is given.
+    Partial,
+    /// NaN, infinite, or text that is not a number.
+    NotNumeric,
+    /// Latitude outside ±90° or longitude outside ±180°.
+    OutOfRange,
+    /// Exactly (0, 0): a geocoder's "not found".
+    ZeroZero,
+}
+
+/// The contract's statuses; other texts are kept and shown as they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StatusKind {
+    New,
+    InProgress,
+    Resolved,
+    Rejected,
+    Other,
+}
+
+impl StatusKind {
+    /// Classifies a status text of the contract (`new`, `in_progress`, `resolved`, `rejected`).
+    pub fn of(text: &str) -> Self {
+        match text {
+            "new" => Self::New,
+            "in_progress" => Self::InProgress,
+            "resolved" => Self::Resolved,
+            "rejected" => Self::Rejected,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// One example of a data-quality problem, to help find it in the source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QualitySample {
+    pub reason: &'static str,
+    /// The row's `id`.
+    pub row_id: i64,
+    /// The offending value as text.
+    pub value: String,
+}
+
+/// Counts of rows by data-quality problem. Problem rows are still counted in every total that
+/// does not need the field in question.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Quality {
+    pub rows: u64,
+    pub placed: u64,
+    pub no_coordinates: u64,
+    pub partial_coordinates: u64,
+    pub coordinates_not_numeric: u64,
+    pub coordinates_out_of_range: u64,
+    pub coordinates_zero_zero: u64,
+    /// `received_at` present but not an ISO-8601 timestamp.
+    pub received_unparsable: u64,
+    /// `resolved_at` present but not an ISO-8601 timestamp.
+    pub resolved_unparsable: u64,
+    /// NULL in a required column (`received_at`, `source`, `category`, `status`).
+    pub required_null: u64,
+    /// Up to three examples per reason.
+    pub samples: Vec<QualitySample>,
+}
+
+impl Quality {
+    /// Rows with coordinates that were given but cannot be placed (partial, NaN, out of range,
+    /// 0,0) — the ones a user should look at.
+    pub fn bad_coordinates(&self) -> u64 {
+        self.partial_coordinates
+            + self.coordinates_not_numeric
+            + self.coordinates_out_of_range
+            + self.coordinates_zero_zero
+    }
+
+    pub(crate) fn count_placement(&mut self, placement: Placement) {
+        match placement {
+            Placement::Placed => self.placed += 1,
+            Placement::Missing => self.no_coordinates += 1,
+            Placement::Partial => self.partial_coordinates += 1,
+            Placement::NotNumeric => self.coordinates_not_numeric += 1,
+            Placement::OutOfRange => self.coordinates_out_of_range += 1,
+            Placement::ZeroZero => self.coordinates_zero_zero += 1,
+        }
+    }
+
+    pub(crate) fn sample(&mut self, reason: &'static str, row_id: i64, value: impl Into<String>) {
+        if self.samples.iter().filter(|s| s.reason == reason).count() < 3 {
+            self.samples.push(QualitySample {
+                reason,
+                row_id,
+                value: value.into(),
+            });
+        }
+    }
+}
+
+/// All appeals of a database, as columns. Row `i` of every column is the same appeal; rows are
+/// in `id` order.
+#[derive(Clone, Debug, Default)]
+pub struct Appeals {
+    pub id: Vec<i64>,
+    /// Local wall-clock time of receipt; `None` when unparsable or NULL.
+    pub received: Vec<Option<DateTime>>,
+    pub resolved: Vec<Option<DateTime>>,
+    pub source: Vec<u32>,
+    pub category: Vec<u32>,
+    pub subcategory: Vec<Option<u32>>,
+    pub municipality: Vec<Option<u32>>,
+    pub settlement: Vec<Option<u32>>,
+    pub status: Vec<u32>,
+    /// WGS84 longitude, NaN unless `placement` is [`Placement::Placed`].
+    pub lon: Vec<f64>,
+    /// WGS84 latitude, NaN unless `placement` is [`Placement::Placed`].
+    pub lat: Vec<f64>,
+    pub placement: Vec<Placement>,
+    pub sources: Dict,
+    pub categories: Dict,
+    pub subcategories: Dict,
+    pub municipalities: Dict,
+    pub settlements: Dict,
+    pub statuses: Dict,
+    pub quality: Quality,
+}
+
+impl Appeals {
+    /// Number of appeals.
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+
+    /// Earliest and latest local receipt time among parsable ones.
+    pub fn received_range(&self) -> Option<(DateTime, DateTime)> {
+        let mut it = self.received.iter().flatten();
+        let first = *it.next()?;
+        Some(it.fold((first, first), |(lo, hi), &t| (lo.min(t), hi.max(t))))
+    }
+}

@@ -1,0 +1,322 @@
+//! `AppealStore`: opens an appeals database strictly read-only (`SQLITE_OPEN_READ_ONLY`), checks
+//! the contract's table and columns, and loads every row into [`Appeals`] in one statement (one
+//! consistent read snapshot, so a concurrent writer in WAL or rollback-journal mode is fine; a
+//! writer holding an exclusive lock longer than the busy timeout gives [`DataError::Locked`]).
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+
+use super::error::DataError;
+use super::model::{Appeals, Placement, Quality};
+use super::schema::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
+use super::time::parse_timestamp;
+
+/// How to open a database.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// How long to wait for a writer's lock before giving up.
+    pub busy_timeout_ms: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            busy_timeout_ms: 5_000,
+        }
+    }
+}
+
+/// A read-only connection to an appeals database whose schema has been checked.
+pub struct AppealStore {
+    conn: Connection,
+    path: PathBuf,
+    table: String,
+    present_optional: Vec<&'static str>,
+    busy_timeout_ms: u64,
+}
+
+impl std::fmt::Debug for AppealStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppealStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl AppealStore {
+    /// Opens `path` read-only and checks that it has the table `appeals` with the required
+    /// columns.
+    ///
+    /// # Errors
+    /// [`DataError`] naming the file and, where it applies, the missing table or column.
+    pub fn open(path: &Path, options: &LoadOptions) -> Result<Self, DataError> {
+        if !path.is_file() {
+            return Err(DataError::NotFound { path: path.to_owned() });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| DataError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        let sql_err = |e| DataError::from_sqlite(path, e, options.busy_timeout_ms);
+        conn.busy_timeout(std::time::Duration::from_millis(options.busy_timeout_ms))
+            .map_err(sql_err)?;
+
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")
+            .and_then(|mut stmt| {
+                stmt.query_map([], |row| row.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(sql_err)?;
+        let Some(table) = tables.iter().find(|t| t.eq_ignore_ascii_case("appeals")).cloned() else {
+            return Err(DataError::MissingTable {
+                path: path.to_owned(),
+                present: if tables.is_empty() { "none".into() } else { tables.join(", ") },
+            });
+        };
+        let columns: Vec<String> = conn
+            .prepare(&format!("PRAGMA table_info({})", quote_ident(&table)))
+            .and_then(|mut stmt| {
+                stmt.query_map([], |row| row.get::<_, String>(1))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(sql_err)?;
+        let has = |name: &str| columns.iter().any(|c| c.eq_ignore_ascii_case(name));
+        if let Some(column) = REQUIRED_COLUMNS.iter().find(|c| !has(c)) {
+            return Err(DataError::MissingColumn {
+                path: path.to_owned(),
+                column,
+                present: columns.join(", "),
+            });
+        }
+        let present_optional = OPTIONAL_COLUMNS.iter().copied().filter(|c| has(c)).collect();
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+            table,
+            present_optional,
+            busy_timeout_ms: options.busy_timeout_ms,
+        })
+    }
+
+    /// The file this store reads.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Optional columns the table has.
+    pub fn present_optional_columns(&self) -> &[&'static str] {
+        &self.present_optional
+    }
+
+    /// Loads every appeal, validating as it goes.
+    ///
+    /// # Errors
+    /// [`DataError::WrongType`] for a value no appeal can have (a non-integer `id`, a BLOB in a
+    /// text column), [`DataError::Locked`] when a writer holds the database too long, and the
+    /// errors of a damaged file.
+    pub fn load(&self) -> Result<Appeals, DataError> {
+        let column = |name: &str| {
+            if self.present_optional.contains(&name) {
+                quote_ident(name)
+            } else {
+                format!("NULL AS {}", quote_ident(name))
+            }
+        };
+        let sql = format!(
+            "SELECT id, received_at, source, category, status, {}, {}, {}, {}, {}, {} FROM {} ORDER BY id",
+            column("subcategory"),
+            column("municipality"),
+            column("settlement"),
+            column("lat"),
+            column("lon"),
+            column("resolved_at"),
+            quote_ident(&self.table),
+        );
+        let sql_err = |e| DataError::from_sqlite(&self.path, e, self.busy_timeout_ms);
+        let mut stmt = self.conn.prepare(&sql).map_err(sql_err)?;
+        let mut rows = stmt.query([]).map_err(sql_err)?;
+        let mut out = Appeals::default();
+        let mut quality = Quality::default();
+        while let Some(row) = rows.next().map_err(sql_err)? {
+            let get = |i: usize| row.get_ref(i).map_err(sql_err);
+            let id = match get(0)? {
+                ValueRef::Integer(i) => i,
+                ValueRef::Text(t) => std::str::from_utf8(t)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<i64>().ok())
+                    .ok_or_else(|| self.wrong_type("?", "id", "an integer", &ValueRef::Text(t)))?,
+                other => return Err(self.wrong_type("?", "id", "an integer", &other)),
+            };
+            let row_id = id.to_string();
+            quality.rows += 1;
+
+            let required = |index: usize, name: &'static str| -> Result<Option<String>, DataError> {
+                match text_of(get(index)?) {
+                    Ok(Some(text)) => Ok(Some(text)),
+                    Ok(None) => Ok(None),
+                    Err(found) => Err(self.wrong_type_found(&row_id, name, "text", found)),
+                }
+            };
+            let received_text = required(1, "received_at")?;
+            let source = required(2, "source")?;
+            let category = required(3, "category")?;
+            let status = required(4, "status")?;
+            let optional = |index: usize, name: &'static str| -> Result<Option<String>, DataError> {
+                text_of(get(index)?).map_err(|found| self.wrong_type_found(&row_id, name, "text", found))
+            };
+            let subcategory = optional(5, "subcategory")?;
+            let municipality = optional(6, "municipality")?;
+            let settlement = optional(7, "settlement")?;
+            let resolved_text = optional(10, "resolved_at")?;
+
+            if received_text.is_none() || source.is_none() || category.is_none() || status.is_none() {
+                quality.required_null += 1;
+                quality.sample("required value is NULL", id, "NULL");
+            }
+            let received = received_text.as_deref().and_then(parse_timestamp);
+            if let (Some(text), None) = (&received_text, received) {
+                quality.received_unparsable += 1;
+                quality.sample("received_at unparsable", id, text.clone());
+            }
+            let resolved = resolved_text.as_deref().and_then(parse_timestamp);
+            if let (Some(text), None) = (&resolved_text, resolved)
+                && !text.trim().is_empty()
+            {
+                quality.resolved_unparsable += 1;
+                quality.sample("resolved_at unparsable", id, text.clone());
+            }
+
+            let (placement, lon, lat) = placement_of(get(8)?, get(9)?);
+            quality.count_placement(placement);
+            if !matches!(placement, Placement::Placed | Placement::Missing) {
+                let raw = format!("lat={}, lon={}", value_text(get(8)?), value_text(get(9)?));
+                quality.sample(placement_reason(placement), id, raw);
+            }
+
+            out.id.push(id);
+            out.received.push(received);
+            out.resolved.push(resolved);
+            out.source.push(out.sources.intern(source.as_deref().unwrap_or("")));
+            out.category.push(out.categories.intern(category.as_deref().unwrap_or("")));
+            out.status.push(out.statuses.intern(status.as_deref().unwrap_or("")));
+            out.subcategory
+                .push(non_empty(subcategory).map(|s| out.subcategories.intern(&s)));
+            out.municipality
+                .push(non_empty(municipality).map(|s| out.municipalities.intern(&s)));
+            out.settlement
+                .push(non_empty(settlement).map(|s| out.settlements.intern(&s)));
+            out.lon.push(lon);
+            out.lat.push(lat);
+            out.placement.push(placement);
+        }
+        out.quality = quality;
+        Ok(out)
+    }
+
+    fn wrong_type(&self, row_id: &str, column: &'static str, expected: &'static str, found: &ValueRef<'_>) -> DataError {
+        self.wrong_type_found(row_id, column, expected, value_kind(found))
+    }
+
+    fn wrong_type_found(&self, row_id: &str, column: &'static str, expected: &'static str, found: String) -> DataError {
+        DataError::WrongType {
+            path: self.path.clone(),
+            row_id: row_id.to_owned(),
+            column,
+            expected,
+            found,
+        }
+    }
+}
+
+/// Placement label used in quality samples and the CLI.
+pub(crate) fn placement_reason(placement: Placement) -> &'static str {
+    match placement {
+        Placement::Placed => "placed",
+        Placement::Missing => "no coordinates",
+        Placement::Partial => "only one of lat/lon",
+        Placement::NotNumeric => "coordinates not numeric",
+        Placement::OutOfRange => "coordinates out of range",
+        Placement::ZeroZero => "coordinates exactly 0,0",
+    }
+}
+
+fn non_empty(text: Option<String>) -> Option<String> {
+    text.filter(|s| !s.trim().is_empty())
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A text cell: text as is, numbers as SQLite would print them, NULL as `None`; a BLOB is an
+/// error carrying its description.
+fn text_of(value: ValueRef<'_>) -> Result<Option<String>, String> {
+    match value {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(t) => Ok(Some(String::from_utf8_lossy(t).into_owned())),
+        ValueRef::Integer(i) => Ok(Some(i.to_string())),
+        ValueRef::Real(r) => Ok(Some(r.to_string())),
+        ValueRef::Blob(_) => Err(value_kind(&value)),
+    }
+}
+
+fn value_kind(value: &ValueRef<'_>) -> String {
+    match value {
+        ValueRef::Null => "NULL".into(),
+        ValueRef::Integer(i) => format!("integer {i}"),
+        ValueRef::Real(r) => format!("real {r}"),
+        ValueRef::Text(t) => format!("text {:?}", String::from_utf8_lossy(t)),
+        ValueRef::Blob(b) => format!("a BLOB of {} bytes", b.len()),
+    }
+}
+
+fn value_text(value: ValueRef<'_>) -> String {
+    match value {
+        ValueRef::Null => "NULL".into(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(r) => r.to_string(),
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+        ValueRef::Blob(b) => format!("<{} bytes>", b.len()),
+    }
+}
+
+/// A coordinate cell as a number: REAL or INTEGER as is, text parsed (a decimal comma accepted),
+/// `Err(())` for anything that is not a number.
+fn number_of(value: ValueRef<'_>) -> Option<Result<f64, ()>> {
+    match value {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(Ok(i as f64)),
+        ValueRef::Real(r) => Some(Ok(r)),
+        ValueRef::Text(t) => {
+            let s = String::from_utf8_lossy(t);
+            let s = s.trim();
+            if s.is_empty() {
+                return None;
+            }
+            Some(s.replace(',', ".").parse::<f64>().map_err(|_| ()))
+        }
+        ValueRef::Blob(_) => Some(Err(())),
+    }
+}
+
+fn placement_of(lat: ValueRef<'_>, lon: ValueRef<'_>) -> (Placement, f64, f64) {
+    let unplaced = |p| (p, f64::NAN, f64::NAN);
+    match (number_of(lat), number_of(lon)) {
+        (None, None) => unplaced(Placement::Missing),
+        (None, Some(_)) | (Some(_), None) => unplaced(Placement::Partial),
+        (Some(Ok(lat)), Some(Ok(lon))) => {
+            if !lat.is_finite() || !lon.is_finite() {
+                unplaced(Placement::NotNumeric)
+            } else if !crate::spatial::projection::is_valid_lon_lat(lon, lat) {
+                unplaced(Placement::OutOfRange)
+            } else if lat == 0.0 && lon == 0.0 {
+                unplaced(Placement::ZeroZero)
+            } else {
+                (Placement::Placed, lon, lat)
+            }
+        }
+        _ => unplaced(Placement::NotNumeric),
+    }
+}
