@@ -587,7 +587,7 @@ fn generate_rows(config: &DemoConfig) -> Vec<Row> {
         let outage_weights = cumulative(outage_kinds.iter().map(|k| f64::from(k.count_2021)));
         let months = cumulative(match snt {
             Some(s) => s.trend.month_weights(),
-            None => kind.season.month_weights(),
+            None => line_kind.map_or(Season::General, |k| k.season).month_weights(),
         });
         for _ in 0..count {
             let kind = match line_kind {
