@@ -15,7 +15,7 @@ use walkers::{MapMemory, lon_lat};
 
 use crate::cli::{Cli, LangArg};
 use crate::data::DemoConfig;
-use crate::layers::{BoundaryLayer, PointsLayer, PointsLegend, ScreenTransform};
+use crate::layers::{BoundaryLayer, LabelLayer, PointsLayer, PointsLegend, ScreenTransform};
 use crate::ui::{Command, Lang, panels, theme};
 
 /// What to open at start-up.
@@ -246,11 +246,7 @@ impl App {
     fn map_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         let rect = ui.available_rect_before_wrap();
         if self.fit_pending && rect.width() > 50.0 {
-            let bounds = self
-                .dataset
-                .as_ref()
-                .and_then(|d| d.bounds)
-                .or_else(|| self.boundaries.boundaries.bounds());
+            let bounds = fit_bounds(self.dataset.as_ref(), &self.boundaries.boundaries);
             if let Some(b) = bounds {
                 let zoom = b.zoom_to_fit(f64::from(rect.width()), f64::from(rect.height()), 24.0);
                 let (lon, lat) = b.center();
@@ -272,9 +268,12 @@ impl App {
             .with_plugin(BoundaryLayer {
                 geometry,
                 hovered: self.hovered_unit,
-                label_order: &self.label_order,
             })
-            .with_plugin(&mut points);
+            .with_plugin(&mut points)
+            .with_plugin(LabelLayer {
+                geometry,
+                label_order: &self.label_order,
+            });
         let lang = self.lang;
         let t = lang.texts();
         let dataset = self.dataset.as_ref();
@@ -378,6 +377,28 @@ impl App {
     pub fn persisted(&self) -> &Persisted {
         &self.persisted
     }
+}
+
+/// What "fit to data" shows: the bulk of the appeals, together with the boundaries when most
+/// appeals lie within them (a database of another region is shown on its own).
+fn fit_bounds(dataset: Option<&Dataset>, boundaries: &crate::spatial::Boundaries) -> Option<crate::spatial::GeoBounds> {
+    let region = boundaries.bounds();
+    let Some(points) = dataset.and_then(|d| d.bounds) else {
+        return region;
+    };
+    let Some(region) = region else {
+        return Some(points);
+    };
+    let inside = dataset.map_or(0, |d| {
+        d.appeals
+            .lon
+            .iter()
+            .zip(&d.appeals.lat)
+            .filter(|(lon, lat)| (region.lon_min..=region.lon_max).contains(*lon) && (region.lat_min..=region.lat_max).contains(*lat))
+            .count()
+    });
+    let placed = dataset.map_or(0, |d| d.points_unit.len());
+    if inside * 2 >= placed { Some(points.union(region)) } else { Some(points) }
 }
 
 fn sort_labels_by_population(set: &BoundarySet, order: &mut [usize]) {

@@ -420,7 +420,7 @@ fn cumulative(weights: impl IntoIterator<Item = f64>) -> Vec<f64> {
         .collect()
 }
 
-fn places() -> Vec<Place> {
+fn places(rng: &mut ChaCha8Rng, normal: Option<&Normal<f64>>, boundaries: &Boundaries) -> Vec<Place> {
     let mut out = Vec::new();
     for m in municipalities() {
         let population = f64::from(m.population.unwrap_or(20_000));
@@ -446,18 +446,44 @@ fn places() -> Vec<Place> {
                 urban: urban_okrug || pop >= 10_000.0,
             });
         }
-        // The rest of a district's population lives in villages: spread around the centroid.
+        // The rest of a district's population lives in villages: invented villages placed
+        // inside the district (schematic boundaries), each with a log-normal share.
         let rural = (budget - listed).max(budget * 0.15);
         if !urban_okrug || m.area_km2 > 1_000.0 {
-            out.push(Place {
-                municipality: m.name,
-                settlement: "",
-                lon: m.centroid_lon,
-                lat: m.centroid_lat,
-                sigma_km: (m.area_km2.sqrt() / 3.0).clamp(5.0, 40.0),
-                weight: rural,
-                urban: false,
-            });
+            let villages = (m.area_km2 / 150.0).clamp(8.0, 40.0) as usize;
+            let spread_km = (m.area_km2.sqrt() / 2.5).clamp(5.0, 60.0);
+            let sizes = LogNormal::new(0.0, 0.9).ok();
+            let mut pending = Vec::with_capacity(villages);
+            for v in 0..villages {
+                let mut spot = (m.centroid_lon, m.centroid_lat);
+                for _ in 0..20 {
+                    let (dx, dy) = gaussian_pair(rng, normal, spread_km);
+                    let candidate = offset_km(m.centroid_lon, m.centroid_lat, dx, dy);
+                    let inside = boundaries
+                        .locate(candidate.0, candidate.1)
+                        .and_then(|u| boundaries.units.get(u))
+                        .is_some_and(|u| u.name == m.name);
+                    if inside {
+                        spot = candidate;
+                        break;
+                    }
+                }
+                let size = sizes.as_ref().map_or(1.0, |d| d.sample(rng));
+                let name = VILLAGES.get((v * 7 + out.len()) % VILLAGES.len()).copied().unwrap_or("");
+                pending.push((spot, size, name));
+            }
+            let total_size: f64 = pending.iter().map(|p| p.1).sum();
+            for ((lon, lat), size, name) in pending {
+                out.push(Place {
+                    municipality: m.name,
+                    settlement: name,
+                    lon,
+                    lat,
+                    sigma_km: 0.8,
+                    weight: rural * size / total_size.max(1e-9),
+                    urban: false,
+                });
+            }
         }
     }
     out
@@ -551,9 +577,9 @@ fn generate_rows(config: &DemoConfig) -> Vec<Row> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let facts = municipalities();
     let boundaries = Boundaries::schematic();
-    let places = places();
-    let place_weights = cumulative(places.iter().map(|p| p.weight));
     let normal = Normal::new(0.0, 1.0).ok();
+    let places = places(&mut rng, normal.as_ref(), &boundaries);
+    let place_weights = cumulative(places.iter().map(|p| p.weight));
     let year_end = Date::new(config.year, 12, 31)
         .unwrap_or_default()
         .to_datetime(Time::new(23, 59, 59, 0).unwrap_or_default());
@@ -628,8 +654,8 @@ fn generate_rows(config: &DemoConfig) -> Vec<Row> {
                     }
                 }
                 let point = point.unwrap_or((place.lon, place.lat));
-                let (settlement, address) = if place.settlement.is_empty() {
-                    let village = VILLAGES.get(rng.random_range(0..VILLAGES.len())).copied().unwrap_or("");
+                let (settlement, address) = if !place.urban && VILLAGES.contains(&place.settlement) {
+                    let village = place.settlement;
                     let street = STREETS.get(rng.random_range(0..STREETS.len())).copied().unwrap_or("");
                     let house = rng.random_range(1..60);
                     (village.to_owned(), format!("{}, {village}, {street}, д. {house}", place.municipality))

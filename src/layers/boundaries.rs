@@ -101,13 +101,11 @@ impl BoundaryGeometry {
     }
 }
 
-/// Draws the background, the municipality fills, outlines and labels.
+/// Draws the background, the municipality fills and outlines.
 pub struct BoundaryLayer<'a> {
     pub geometry: &'a BoundaryGeometry,
     /// Unit under the pointer (highlighted).
     pub hovered: Option<usize>,
-    /// Label priority: units earlier in this list get their label first when labels collide.
-    pub label_order: &'a [usize],
 }
 
 impl Plugin for BoundaryLayer<'_> {
@@ -151,7 +149,22 @@ impl Plugin for BoundaryLayer<'_> {
             }
         }
 
-        // Labels, greedily skipping those that would overlap one already placed.
+    }
+}
+
+/// Draws the municipality names on top of everything else, greedily skipping labels that
+/// would overlap one already placed (most populous first).
+pub struct LabelLayer<'a> {
+    pub geometry: &'a BoundaryGeometry,
+    /// Label priority: units earlier in this list get their label first when labels collide.
+    pub label_order: &'a [usize],
+}
+
+impl Plugin for LabelLayer<'_> {
+    fn run(self: Box<Self>, ui: &mut Ui, _response: &Response, projector: &Projector, _memory: &MapMemory) {
+        let rect = projector.clip_rect();
+        let painter = ui.painter().with_clip_rect(rect);
+        let t = ScreenTransform::new(projector);
         let font = FontId::proportional(theme::MAP_LABEL_SIZE);
         let mut placed: Vec<Rect> = Vec::new();
         let order = self

@@ -6,7 +6,7 @@
 mod boundaries;
 mod points;
 
-pub use boundaries::{BoundaryGeometry, BoundaryLayer, UnitGeometry};
+pub use boundaries::{BoundaryGeometry, BoundaryLayer, LabelLayer, UnitGeometry};
 pub use points::{PointsLayer, PointsLegend};
 
 use egui::Pos2;
