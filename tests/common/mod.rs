@@ -1,0 +1,60 @@
+//! Fixtures shared by the integration tests: generated demo databases and hand-made ones.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use teplokarta::data::{CREATE_APPEALS_SQL, DemoConfig, generate_demo};
+
+/// A demo database of `rows` appeals in a fresh temporary directory.
+pub fn demo_db(rows: usize, seed: u64) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.sqlite");
+    generate_demo(
+        &DemoConfig {
+            rows,
+            seed,
+            ..DemoConfig::default()
+        },
+        &path,
+    )
+    .unwrap();
+    (dir, path)
+}
+
+/// A database made by running `sql` on a new file.
+pub fn db_from_sql(sql: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.sqlite");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(sql).unwrap();
+    (dir, path)
+}
+
+/// A database with the contract's table and the given `INSERT` statements.
+pub fn contract_db(inserts: &str) -> (tempfile::TempDir, PathBuf) {
+    db_from_sql(&format!("{CREATE_APPEALS_SQL}\n{inserts}"))
+}
+
+/// Bytes of a file, to prove it was not modified.
+pub fn file_bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+/// `GROUP BY` counts from SQL as sorted (keys, count) rows; NULL keys become "".
+pub fn sql_group_counts(path: &Path, sql: &str, params: &[&str]) -> Vec<(Vec<String>, u64)> {
+    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let columns = stmt.column_count();
+    let mut rows: Vec<(Vec<String>, u64)> = stmt
+        .query_map(rusqlite::params_from_iter(params.iter()), |row| {
+            let keys = (0..columns - 1)
+                .map(|i| row.get::<_, Option<String>>(i).map(|v| v.unwrap_or_default()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((keys, row.get::<_, i64>(columns - 1)? as u64))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    rows.sort();
+    rows
+}
