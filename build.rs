@@ -15,9 +15,13 @@ fn main() {
     println!("cargo:rerun-if-changed=.git/index");
 
     let git_hash = git(&["rev-parse", "--short=9", "HEAD"]).unwrap_or_else(|| "unknown".into());
-    let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-        .is_some_and(|s| !s.is_empty());
-    let git_hash = if dirty { format!("{git_hash}-dirty") } else { git_hash };
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    let git_hash = if dirty {
+        format!("{git_hash}-dirty")
+    } else {
+        git_hash
+    };
     println!("cargo:rustc-env=TEPLOKARTA_GIT_HASH={git_hash}");
     println!("cargo:rustc-env=TEPLOKARTA_BUILD_DATE={}", build_date());
 
@@ -69,7 +73,11 @@ fn region_tables(code: &mut String) -> Result<(), String> {
         .iter()
         .map(|r| field(r, "name").map(str::to_owned))
         .collect::<Result<_, _>>()?;
-    writeln!(code, "pub(crate) static MUNICIPALITIES: &[MunicipalityFact] = &[").ok();
+    writeln!(
+        code,
+        "pub(crate) static MUNICIPALITIES: &[MunicipalityFact] = &["
+    )
+    .ok();
     for r in &municipalities {
         let name = field(r, "name")?;
         let kind = match field(r, "kind")? {
@@ -81,9 +89,9 @@ fn region_tables(code: &mut String) -> Result<(), String> {
         let population = if population.is_empty() {
             "None".to_owned()
         } else {
-            let p: u32 = population
-                .parse()
-                .map_err(|_| format!("municipality {name}: population {population:?} is not a whole number"))?;
+            let p: u32 = population.parse().map_err(|_| {
+                format!("municipality {name}: population {population:?} is not a whole number")
+            })?;
             format!("Some({p})")
         };
         let approx = matches!(field(r, "population_approx")?, "1" | "true" | "yes");
@@ -104,7 +112,11 @@ fn region_tables(code: &mut String) -> Result<(), String> {
     writeln!(code, "];").ok();
 
     let settlements = read_csv("data/settlements.csv")?;
-    writeln!(code, "pub(crate) static SETTLEMENTS: &[SettlementFact] = &[").ok();
+    writeln!(
+        code,
+        "pub(crate) static SETTLEMENTS: &[SettlementFact] = &["
+    )
+    .ok();
     for r in &settlements {
         let name = field(r, "name")?;
         let municipality = field(r, "municipality")?;
@@ -139,16 +151,24 @@ fn region_tables(code: &mut String) -> Result<(), String> {
     let ring = outline
         .pointer("/features/0/geometry/coordinates/0")
         .and_then(|v| v.as_array())
-        .ok_or("data/tyumen_oblast_outline.geojson: no Polygon exterior ring in the first feature")?;
+        .ok_or(
+            "data/tyumen_oblast_outline.geojson: no Polygon exterior ring in the first feature",
+        )?;
     if ring.len() < 4 {
         return Err("data/tyumen_oblast_outline.geojson: ring has fewer than 4 points".into());
     }
-    writeln!(code, "pub(crate) static OBLAST_OUTLINE_LON_LAT: &[(f64, f64)] = &[").ok();
+    writeln!(
+        code,
+        "pub(crate) static OBLAST_OUTLINE_LON_LAT: &[(f64, f64)] = &["
+    )
+    .ok();
     for p in ring {
         let lon = p.get(0).and_then(|v| v.as_f64());
         let lat = p.get(1).and_then(|v| v.as_f64());
         let (Some(lon), Some(lat)) = (lon, lat) else {
-            return Err("data/tyumen_oblast_outline.geojson: a coordinate is not [lon, lat]".into());
+            return Err(
+                "data/tyumen_oblast_outline.geojson: a coordinate is not [lon, lat]".into(),
+            );
         };
         writeln!(code, "    ({lon:?}, {lat:?}),").ok();
     }
@@ -160,7 +180,10 @@ type Row = Vec<(String, String)>;
 
 fn read_csv(path: &str) -> Result<Vec<Row>, String> {
     let mut reader = csv::Reader::from_path(path).map_err(|e| format!("{path}: {e}"))?;
-    let headers = reader.headers().map_err(|e| format!("{path}: {e}"))?.clone();
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("{path}: {e}"))?
+        .clone();
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("{path}: {e}"))?;
@@ -170,7 +193,11 @@ fn read_csv(path: &str) -> Result<Vec<Row>, String> {
             .map(|(h, v)| (h.trim().to_owned(), v.trim().to_owned()))
             .collect::<Row>();
         if row.len() != headers.len() {
-            return Err(format!("{path}: line {}: expected {} fields", i + 2, headers.len()));
+            return Err(format!(
+                "{path}: line {}: expected {} fields",
+                i + 2,
+                headers.len()
+            ));
         }
         rows.push(row);
     }
@@ -196,7 +223,9 @@ fn lon(row: &Row, column: &str, what: &str) -> Result<f64, String> {
     let v = number(row, column, what)?;
     // Tyumen oblast lies within lon 64.8..75.2; anything else is a swapped or mistyped value.
     if !(60.0..80.0).contains(&v) {
-        return Err(format!("{what}: {column} = {v} is outside Tyumen oblast (lon/lat swapped?)"));
+        return Err(format!(
+            "{what}: {column} = {v} is outside Tyumen oblast (lon/lat swapped?)"
+        ));
     }
     Ok(v)
 }
@@ -204,7 +233,9 @@ fn lon(row: &Row, column: &str, what: &str) -> Result<f64, String> {
 fn lat(row: &Row, column: &str, what: &str) -> Result<f64, String> {
     let v = number(row, column, what)?;
     if !(54.0..61.0).contains(&v) {
-        return Err(format!("{what}: {column} = {v} is outside Tyumen oblast (lon/lat swapped?)"));
+        return Err(format!(
+            "{what}: {column} = {v} is outside Tyumen oblast (lon/lat swapped?)"
+        ));
     }
     Ok(v)
 }

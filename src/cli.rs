@@ -61,7 +61,10 @@ impl BoundaryArgs {
     pub fn load(&self) -> anyhow::Result<Boundaries> {
         match &self.boundaries {
             None => Ok(Boundaries::schematic()),
-            Some(path) => Ok(Boundaries::from_geojson_file(path, self.name_property.as_deref())?),
+            Some(path) => Ok(Boundaries::from_geojson_file(
+                path,
+                self.name_property.as_deref(),
+            )?),
         }
     }
 }
@@ -163,7 +166,12 @@ pub enum Command {
 /// Any failure, with context naming the file.
 pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     match command {
-        Command::Demo { rows, seed, out: path, force } => {
+        Command::Demo {
+            rows,
+            seed,
+            out: path,
+            force,
+        } => {
             if path.exists() && !force {
                 bail!("{} exists; use --force to replace it", path.display());
             }
@@ -183,7 +191,12 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
             )?;
         }
         Command::Check { db, boundaries } => check(db, boundaries, out)?,
-        Command::Stats { db, by, filter, format } => stats(db, by, filter, *format, out)?,
+        Command::Stats {
+            db,
+            by,
+            filter,
+            format,
+        } => stats(db, by, filter, *format, out)?,
     }
     Ok(())
 }
@@ -191,7 +204,9 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
 fn load(db: &Path) -> anyhow::Result<crate::data::Appeals> {
     let store = AppealStore::open(db, &LoadOptions::default())
         .with_context(|| format!("opening {}", db.display()))?;
-    store.load().with_context(|| format!("reading {}", db.display()))
+    store
+        .load()
+        .with_context(|| format!("reading {}", db.display()))
 }
 
 fn pct(part: u64, total: u64) -> String {
@@ -202,7 +217,11 @@ fn pct(part: u64, total: u64) -> String {
     }
 }
 
-fn check(db: &Path, boundary_args: &BoundaryArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+fn check(
+    db: &Path,
+    boundary_args: &BoundaryArgs,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
     let appeals = load(db)?;
     let resolution = MunicipalityResolution::new(&appeals);
     let all: Vec<u32> = (0..appeals.len() as u32).collect();
@@ -211,7 +230,12 @@ fn check(db: &Path, boundary_args: &BoundaryArgs, out: &mut dyn std::io::Write) 
     writeln!(out, "file: {}", db.display())?;
     writeln!(out, "rows: {}", summary.total)?;
     match summary.received_range {
-        Some((lo, hi)) => writeln!(out, "received: {} … {}", lo.strftime("%Y-%m-%d %H:%M"), hi.strftime("%Y-%m-%d %H:%M"))?,
+        Some((lo, hi)) => writeln!(
+            out,
+            "received: {} … {}",
+            lo.strftime("%Y-%m-%d %H:%M"),
+            hi.strftime("%Y-%m-%d %H:%M")
+        )?,
         None => writeln!(out, "received: no parsable dates")?,
     }
     let list = |items: &[(String, u64)]| {
@@ -225,17 +249,42 @@ fn check(db: &Path, boundary_args: &BoundaryArgs, out: &mut dyn std::io::Write) 
     writeln!(out, "statuses: {}", list(&summary.by_status))?;
     writeln!(out, "categories: {}", summary.by_category.len())?;
     writeln!(out, "data quality:")?;
-    writeln!(out, "  placed on the map: {} ({})", q.placed, pct(q.placed, q.rows))?;
-    writeln!(out, "  no coordinates (municipality only): {}", q.no_coordinates)?;
+    writeln!(
+        out,
+        "  placed on the map: {} ({})",
+        q.placed,
+        pct(q.placed, q.rows)
+    )?;
+    writeln!(
+        out,
+        "  no coordinates (municipality only): {}",
+        q.no_coordinates
+    )?;
     writeln!(out, "  only one of lat/lon: {}", q.partial_coordinates)?;
-    writeln!(out, "  coordinates not numeric (NaN, text): {}", q.coordinates_not_numeric)?;
-    writeln!(out, "  coordinates out of range: {}", q.coordinates_out_of_range)?;
-    writeln!(out, "  coordinates exactly 0,0: {}", q.coordinates_zero_zero)?;
+    writeln!(
+        out,
+        "  coordinates not numeric (NaN, text): {}",
+        q.coordinates_not_numeric
+    )?;
+    writeln!(
+        out,
+        "  coordinates out of range: {}",
+        q.coordinates_out_of_range
+    )?;
+    writeln!(
+        out,
+        "  coordinates exactly 0,0: {}",
+        q.coordinates_zero_zero
+    )?;
     writeln!(out, "  received_at unparsable: {}", q.received_unparsable)?;
     writeln!(out, "  resolved_at unparsable: {}", q.resolved_unparsable)?;
     writeln!(out, "  required value NULL: {}", q.required_null)?;
     writeln!(out, "  no municipality: {}", summary.no_municipality)?;
-    let unmatched_rows: u64 = summary.unmatched_municipalities.iter().map(|(_, n)| n).sum();
+    let unmatched_rows: u64 = summary
+        .unmatched_municipalities
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
     writeln!(
         out,
         "  municipality names matching no unit: {} in {} rows{}",
@@ -253,9 +302,16 @@ fn check(db: &Path, boundary_args: &BoundaryArgs, out: &mut dyn std::io::Write) 
     let boundaries = boundary_args.load()?;
     match &boundaries.kind {
         crate::spatial::BoundaryKind::Schematic => {
-            writeln!(out, "boundaries: schematic ({} units)", boundaries.units.len())?;
+            writeln!(
+                out,
+                "boundaries: schematic ({} units)",
+                boundaries.units.len()
+            )?;
         }
-        crate::spatial::BoundaryKind::File { path, name_property } => {
+        crate::spatial::BoundaryKind::File {
+            path,
+            name_property,
+        } => {
             let unmatched = boundaries.unmatched_names();
             let matched = boundaries.units.len() - unmatched.len();
             writeln!(
@@ -266,18 +322,32 @@ fn check(db: &Path, boundary_args: &BoundaryArgs, out: &mut dyn std::io::Write) 
                 boundaries.skipped_features
             )?;
             if !unmatched.is_empty() {
-                writeln!(out, "  feature names matching no municipality: {}", unmatched.join(", "))?;
+                writeln!(
+                    out,
+                    "  feature names matching no municipality: {}",
+                    unmatched.join(", ")
+                )?;
             }
             let missing = boundaries.missing_municipalities();
             if !missing.is_empty() {
-                writeln!(out, "  municipalities without a polygon: {}", missing.join(", "))?;
+                writeln!(
+                    out,
+                    "  municipalities without a polygon: {}",
+                    missing.join(", ")
+                )?;
             }
         }
     }
     Ok(())
 }
 
-fn stats(db: &Path, by: &[Dim], filter_args: &FilterArgs, format: Format, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+fn stats(
+    db: &Path,
+    by: &[Dim],
+    filter_args: &FilterArgs,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
     let filter = filter_args.to_filter()?;
     let appeals = load(db)?;
     let resolution = MunicipalityResolution::new(&appeals);
@@ -304,7 +374,13 @@ fn stats(db: &Path, by: &[Dim], filter_args: &FilterArgs, format: Format, out: &
                     let mut line: Vec<String> = g
                         .keys
                         .iter()
-                        .map(|k| if k.is_empty() { "—".to_owned() } else { k.clone() })
+                        .map(|k| {
+                            if k.is_empty() {
+                                "—".to_owned()
+                            } else {
+                                k.clone()
+                            }
+                        })
                         .collect();
                     line.push(g.count.to_string());
                     line
@@ -318,7 +394,13 @@ fn stats(db: &Path, by: &[Dim], filter_args: &FilterArgs, format: Format, out: &
             lines.insert(0, header);
             lines.push(total_line);
             let widths: Vec<usize> = (0..=by.len())
-                .map(|c| lines.iter().map(|l| l.get(c).map_or(0, |s| s.chars().count())).max().unwrap_or(0))
+                .map(|c| {
+                    lines
+                        .iter()
+                        .map(|l| l.get(c).map_or(0, |s| s.chars().count()))
+                        .max()
+                        .unwrap_or(0)
+                })
                 .collect();
             for (n, line) in lines.iter().enumerate() {
                 let cells: Vec<String> = line
@@ -327,12 +409,24 @@ fn stats(db: &Path, by: &[Dim], filter_args: &FilterArgs, format: Format, out: &
                     .enumerate()
                     .map(|(c, (s, &w))| {
                         let pad = " ".repeat(w.saturating_sub(s.chars().count()));
-                        if c == by.len() { format!("{pad}{s}") } else { format!("{s}{pad}") }
+                        if c == by.len() {
+                            format!("{pad}{s}")
+                        } else {
+                            format!("{s}{pad}")
+                        }
                     })
                     .collect();
                 writeln!(out, "{}", cells.join("  ").trim_end())?;
                 if n == 0 || n + 2 == lines.len() {
-                    writeln!(out, "{}", widths.iter().map(|w| "─".repeat(*w)).collect::<Vec<_>>().join("  "))?;
+                    writeln!(
+                        out,
+                        "{}",
+                        widths
+                            .iter()
+                            .map(|w| "─".repeat(*w))
+                            .collect::<Vec<_>>()
+                            .join("  ")
+                    )?;
                 }
             }
         }

@@ -5,8 +5,10 @@ use clap::Parser as _;
 use teplokarta::cli::{Cli, run};
 
 fn main() -> std::process::ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn,teplokarta=info"))
-        .init();
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("warn,teplokarta=info"),
+    )
+    .init();
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(command) => {

@@ -1,5 +1,6 @@
 //! The demo generator: deterministic for a seed, shaped like the 2021 figures in
 //! `docs/demo-data.md`, and carrying the СНТ power-outage stories the problem map needs.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
 mod common;
 
@@ -51,8 +52,14 @@ fn shares_follow_the_2021_figures() {
     };
     // Sources: ~105k feedback platform, ~27k social networks.
     let sources = by("SELECT source, COUNT(*) FROM appeals GROUP BY source");
-    assert!((share(sources["pos"], total) - share(105_000, 132_000)).abs() < 2.0, "{sources:?}");
-    assert!((share(sources["social"], total) - share(27_000, 132_000)).abs() < 2.0, "{sources:?}");
+    assert!(
+        (share(sources["pos"], total) - share(105_000, 132_000)).abs() < 2.0,
+        "{sources:?}"
+    );
+    assert!(
+        (share(sources["social"], total) - share(27_000, 132_000)).abs() < 2.0,
+        "{sources:?}"
+    );
 
     // Categories of each source (the table of docs/demo-data.md).
     let spec: &[(&str, &str, u64)] = &[
@@ -69,27 +76,49 @@ fn shares_follow_the_2021_figures() {
     ];
     let categories = by("SELECT source, category, COUNT(*) FROM appeals GROUP BY source, category");
     for (source, category, expected) in spec {
-        let got = categories.get(&format!("{source}/{category}")).copied().unwrap_or(0);
+        let got = categories
+            .get(&format!("{source}/{category}"))
+            .copied()
+            .unwrap_or(0);
         assert!(
             (share(got, total) - share(*expected, 132_000)).abs() < 2.0,
             "{source}/{category}: {got} vs {expected}"
         );
     }
     // Order within each source as the 2021 report gives it.
-    let pos_order: Vec<u64> = spec.iter().take(5).map(|(s, c, _)| categories[&format!("{s}/{c}")]).collect();
+    let pos_order: Vec<u64> = spec
+        .iter()
+        .take(5)
+        .map(|(s, c, _)| categories[&format!("{s}/{c}")])
+        .collect();
     assert!(pos_order.windows(2).all(|w| w[0] > w[1]), "{pos_order:?}");
     let pos_others_max = categories
         .iter()
-        .filter(|(k, _)| k.starts_with("pos/") && !spec.iter().take(5).any(|(s, c, _)| **k == format!("{s}/{c}")))
+        .filter(|(k, _)| {
+            k.starts_with("pos/")
+                && !spec
+                    .iter()
+                    .take(5)
+                    .any(|(s, c, _)| **k == format!("{s}/{c}"))
+        })
         .map(|(_, n)| *n)
         .max()
         .unwrap();
-    assert!(pos_others_max < categories["pos/Благоустройство"], "improvement is the 5th feedback-platform category");
+    assert!(
+        pos_others_max < categories["pos/Благоустройство"],
+        "improvement is the 5th feedback-platform category"
+    );
 
     // About 60 % in the second half of the year.
-    let halves = by("SELECT CASE WHEN substr(received_at, 6, 2) > '06' THEN 'second' ELSE 'first' END, COUNT(*) FROM appeals GROUP BY 1");
+    let halves = by(
+        "SELECT CASE WHEN substr(received_at, 6, 2) > '06' THEN 'second' ELSE 'first' END, COUNT(*) FROM appeals GROUP BY 1",
+    );
     let second = halves.get("second").copied().unwrap_or(0);
-    assert!((share(second, total) - 60.0).abs() < 2.0, "second half: {}", share(second, total));
+    assert!(
+        (share(second, total) - 60.0).abs() < 2.0,
+        "second half: {}",
+        share(second, total)
+    );
 }
 
 #[test]
@@ -115,7 +144,8 @@ fn snt_power_outages_tell_their_stories() {
     assert!(q(&by_snt["СНТ «Строитель-2»"], 1, 6) > 0);
     assert_eq!(q(&by_snt["СНТ «Сибиряк»"], 8, 12), 0);
     // Getting worse in the autumn.
-    for name in ["СНТ «Медик»", "СНТ «Вишнёвый сад»", "СНТ «Нефтехимик»"] {
+    for name in ["СНТ «Медик»", "СНТ «Вишнёвый сад»", "СНТ «Нефтехимик»"]
+    {
         let m = &by_snt[name];
         assert!(q(m, 10, 12) > 2 * q(m, 4, 6), "{name}: {m:?}");
     }
@@ -130,14 +160,20 @@ fn snt_power_outages_tell_their_stories() {
     );
     assert_eq!(
         places,
-        vec![(vec!["Тобольский район".to_owned()], 4), (vec!["Тюменский район".to_owned()], 8)]
+        vec![
+            (vec!["Тобольский район".to_owned()], 4),
+            (vec!["Тюменский район".to_owned()], 8)
+        ]
     );
 }
 
 #[test]
 fn points_lie_in_the_oblast_and_texts_are_russian() {
     let (_dir, path) = demo_db(10_000, 5);
-    let appeals = teplokarta::data::AppealStore::open(&path, &Default::default()).unwrap().load().unwrap();
+    let appeals = teplokarta::data::AppealStore::open(&path, &Default::default())
+        .unwrap()
+        .load()
+        .unwrap();
     let boundaries = teplokarta::spatial::Boundaries::schematic();
     let placed: Vec<usize> = (0..appeals.len())
         .filter(|&i| appeals.placement[i] == teplokarta::data::Placement::Placed)
@@ -146,10 +182,18 @@ fn points_lie_in_the_oblast_and_texts_are_russian() {
         .iter()
         .filter(|&&i| boundaries.locate(appeals.lon[i], appeals.lat[i]).is_some())
         .count();
-    assert!(inside as f64 / placed.len() as f64 > 0.97, "{inside} of {}", placed.len());
+    assert!(
+        inside as f64 / placed.len() as f64 > 0.97,
+        "{inside} of {}",
+        placed.len()
+    );
     let conn = rusqlite::Connection::open(&path).unwrap();
     let cyrillic: i64 = conn
-        .query_row("SELECT COUNT(*) FROM appeals WHERE text GLOB '*[а-я]*'", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM appeals WHERE text GLOB '*[а-я]*'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(cyrillic, 10_000);
 }

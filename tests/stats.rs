@@ -1,5 +1,6 @@
 //! `teplokarta stats` equals SQL `GROUP BY` on the same database and filter, and `check`
 //! reports a bad file clearly with a non-zero exit.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
 mod common;
 
@@ -11,7 +12,8 @@ use common::{contract_db, demo_db, sql_group_counts};
 use teplokarta::cli::{Cli, run};
 
 fn stats_csv(args: &[&str]) -> Vec<(Vec<String>, u64)> {
-    let cli = Cli::try_parse_from(std::iter::once("teplokarta").chain(args.iter().copied())).unwrap();
+    let cli =
+        Cli::try_parse_from(std::iter::once("teplokarta").chain(args.iter().copied())).unwrap();
     let mut out = Vec::new();
     run(cli.command.as_ref().unwrap(), &mut out).unwrap();
     let mut reader = csv::Reader::from_reader(out.as_slice());
@@ -39,17 +41,42 @@ fn stats_equal_sql_group_by_for_the_same_filter() {
             &[],
         ),
         (
-            &["--by", "category", "--from", "2021-03-01", "--to", "2021-03-31"],
+            &[
+                "--by",
+                "category",
+                "--from",
+                "2021-03-01",
+                "--to",
+                "2021-03-31",
+            ],
             "SELECT category, COUNT(*) FROM appeals WHERE substr(received_at, 1, 10) BETWEEN ? AND ? GROUP BY 1",
             &["2021-03-01", "2021-03-31"],
         ),
         (
-            &["--by", "municipality,status", "--source", "social", "--category", "ЖКХ", "--category", "Дороги"],
+            &[
+                "--by",
+                "municipality,status",
+                "--source",
+                "social",
+                "--category",
+                "ЖКХ",
+                "--category",
+                "Дороги",
+            ],
             "SELECT municipality, status, COUNT(*) FROM appeals WHERE source = 'social' AND category IN ('ЖКХ', 'Дороги') GROUP BY 1, 2",
             &[],
         ),
         (
-            &["--by", "subcategory,source", "--municipality", "Тюмень", "--municipality", "Тобольский район", "--status", "resolved"],
+            &[
+                "--by",
+                "subcategory,source",
+                "--municipality",
+                "Тюмень",
+                "--municipality",
+                "Тобольский район",
+                "--status",
+                "resolved",
+            ],
             "SELECT subcategory, source, COUNT(*) FROM appeals WHERE municipality IN ('Тюмень', 'Тобольский район') AND status = 'resolved' GROUP BY 1, 2",
             &[],
         ),
@@ -86,33 +113,67 @@ fn municipality_variants_are_counted_together_and_filters_accept_any_variant() {
             ('2021-01-06', 'pos', 'Дороги', 'new', NULL);",
     );
     let db = path.to_str().unwrap();
-    let rows: BTreeMap<String, u64> = stats_csv(&["stats", db, "--by", "municipality", "--format", "csv"])
-        .into_iter()
-        .map(|(k, n)| (k[0].clone(), n))
-        .collect();
+    let rows: BTreeMap<String, u64> =
+        stats_csv(&["stats", db, "--by", "municipality", "--format", "csv"])
+            .into_iter()
+            .map(|(k, n)| (k[0].clone(), n))
+            .collect();
     assert_eq!(rows["Тюмень"], 3);
     assert_eq!(rows["Тюменский район"], 1);
-    assert_eq!(rows["Тюменская обл."], 1, "an unmatched text stays as written");
+    assert_eq!(
+        rows["Тюменская обл."], 1,
+        "an unmatched text stays as written"
+    );
     assert_eq!(rows[""], 1);
-    let filtered = stats_csv(&["stats", db, "--by", "category", "--municipality", "город Тюмень", "--format", "csv"]);
+    let filtered = stats_csv(&[
+        "stats",
+        db,
+        "--by",
+        "category",
+        "--municipality",
+        "город Тюмень",
+        "--format",
+        "csv",
+    ]);
     assert_eq!(filtered, vec![(vec!["Дороги".to_owned()], 3)]);
 }
 
 #[test]
 fn table_output_has_a_total() {
     let (_dir, path) = demo_db(1_000, 3);
-    let cli = Cli::try_parse_from(["teplokarta", "stats", path.to_str().unwrap(), "--by", "source"]).unwrap();
+    let cli = Cli::try_parse_from([
+        "teplokarta",
+        "stats",
+        path.to_str().unwrap(),
+        "--by",
+        "source",
+    ])
+    .unwrap();
     let mut out = Vec::new();
     run(cli.command.as_ref().unwrap(), &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     let total_line = text.lines().last().unwrap();
-    assert!(total_line.starts_with("total") && total_line.ends_with("1000"), "{text}");
+    assert!(
+        total_line.starts_with("total") && total_line.ends_with("1000"),
+        "{text}"
+    );
 }
 
 #[test]
 fn a_reversed_date_range_is_refused() {
     let (_dir, path) = demo_db(100, 3);
-    let cli = Cli::try_parse_from(["teplokarta", "stats", path.to_str().unwrap(), "--by", "source", "--from", "2021-05-01", "--to", "2021-04-01"]).unwrap();
+    let cli = Cli::try_parse_from([
+        "teplokarta",
+        "stats",
+        path.to_str().unwrap(),
+        "--by",
+        "source",
+        "--from",
+        "2021-05-01",
+        "--to",
+        "2021-04-01",
+    ])
+    .unwrap();
     let err = run(cli.command.as_ref().unwrap(), &mut Vec::new()).unwrap_err();
     assert!(format!("{err:#}").contains("after"), "{err:#}");
 }
@@ -120,7 +181,10 @@ fn a_reversed_date_range_is_refused() {
 #[test]
 fn check_prints_the_figures() {
     let (_dir, path) = demo_db(2_000, 8);
-    let output = Command::new(env!("CARGO_BIN_EXE_teplokarta")).args(["check", path.to_str().unwrap()]).output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_teplokarta"))
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("rows: 2000"), "{text}");
@@ -135,15 +199,25 @@ fn check_fails_clearly_on_a_bad_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("export.csv");
     std::fs::write(&path, "a;b;c\n".repeat(100)).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_teplokarta")).args(["check", path.to_str().unwrap()]).output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_teplokarta"))
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     let err = String::from_utf8(output.stderr).unwrap();
-    assert!(err.contains("not a SQLite database") && err.contains("export.csv"), "{err}");
+    assert!(
+        err.contains("not a SQLite database") && err.contains("export.csv"),
+        "{err}"
+    );
 
     let output = Command::new(env!("CARGO_BIN_EXE_teplokarta"))
         .args(["check", dir.path().join("missing.sqlite").to_str().unwrap()])
         .output()
         .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8(output.stderr).unwrap().contains("file not found"));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("file not found")
+    );
 }

@@ -1,5 +1,6 @@
 //! The database contract: loading, optional columns, data-quality counting, read-only access,
 //! and every kind of bad database giving an error value rather than a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
 mod common;
 
@@ -25,18 +26,41 @@ fn round_trip_of_every_field() {
     let appeals = open(&path).unwrap();
     assert_eq!(appeals.len(), 7);
     assert_eq!(appeals.id, vec![1, 2, 3, 4, 5, 6, 7]);
-    assert_eq!(appeals.received[0].unwrap().to_string(), "2021-03-01T23:30:00");
-    assert_eq!(appeals.received[1].unwrap().to_string(), "2021-03-02T08:00:00");
+    assert_eq!(
+        appeals.received[0].unwrap().to_string(),
+        "2021-03-01T23:30:00"
+    );
+    assert_eq!(
+        appeals.received[1].unwrap().to_string(),
+        "2021-03-02T08:00:00"
+    );
     assert_eq!(appeals.received[3], None);
-    assert_eq!(appeals.resolved[0].unwrap().to_string(), "2021-03-04T10:00:00");
+    assert_eq!(
+        appeals.resolved[0].unwrap().to_string(),
+        "2021-03-04T10:00:00"
+    );
     assert_eq!(appeals.sources.name(appeals.source[1]), "social");
     assert_eq!(appeals.categories.name(appeals.category[0]), "Дороги");
-    assert_eq!(appeals.subcategory[0].map(|c| appeals.subcategories.name(c)), Some("Ямы"));
+    assert_eq!(
+        appeals.subcategory[0].map(|c| appeals.subcategories.name(c)),
+        Some("Ямы")
+    );
     assert_eq!(appeals.subcategory[2], None, "an empty subcategory is NULL");
-    assert_eq!(appeals.municipality[0].map(|c| appeals.municipalities.name(c)), Some("г. Тюмень"));
-    assert_eq!(appeals.statuses.name(appeals.status[3]), "archived", "other statuses are kept as text");
+    assert_eq!(
+        appeals.municipality[0].map(|c| appeals.municipalities.name(c)),
+        Some("г. Тюмень")
+    );
+    assert_eq!(
+        appeals.statuses.name(appeals.status[3]),
+        "archived",
+        "other statuses are kept as text"
+    );
     assert_eq!((appeals.lon[0], appeals.lat[0]), (65.53, 57.15));
-    assert_eq!((appeals.lon[6], appeals.lat[6]), (65.6, 57.2), "a decimal comma is accepted");
+    assert_eq!(
+        (appeals.lon[6], appeals.lat[6]),
+        (65.6, 57.2),
+        "a decimal comma is accepted"
+    );
     assert_eq!(
         appeals.placement,
         vec![
@@ -59,7 +83,11 @@ fn round_trip_of_every_field() {
     assert_eq!(q.partial_coordinates, 1);
     assert_eq!(q.received_unparsable, 1);
     assert_eq!(q.resolved_unparsable, 1);
-    assert!(q.samples.iter().any(|s| s.row_id == 4 && s.value == "вчера"));
+    assert!(
+        q.samples
+            .iter()
+            .any(|s| s.row_id == 4 && s.value == "вчера")
+    );
 }
 
 #[test]
@@ -90,8 +118,15 @@ fn demo_database_round_trips() {
         )
         .unwrap();
     assert_eq!(appeals.quality.placed, placed as u64);
-    let last: String = conn.query_row("SELECT received_at FROM appeals WHERE id = 3000", [], |r| r.get(0)).unwrap();
-    assert_eq!(appeals.received[2_999].unwrap().to_string(), last.trim_end_matches("+05:00"));
+    let last: String = conn
+        .query_row("SELECT received_at FROM appeals WHERE id = 3000", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(
+        appeals.received[2_999].unwrap().to_string(),
+        last.trim_end_matches("+05:00")
+    );
 }
 
 #[test]
@@ -102,8 +137,15 @@ fn the_file_is_never_modified() {
     store.load().unwrap();
     drop(store);
     assert_eq!(file_bytes(&path), before);
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(names.len(), 1, "no journal or other file left beside it: {names:?}");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names.len(),
+        1,
+        "no journal or other file left beside it: {names:?}"
+    );
 }
 
 #[test]
@@ -143,14 +185,28 @@ fn a_missing_table_is_named() {
     let err = open(&path).unwrap_err();
     assert!(matches!(err, DataError::MissingTable { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(msg.contains("`appeals`") && msg.contains("complaints"), "{msg}");
+    assert!(
+        msg.contains("`appeals`") && msg.contains("complaints"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn a_missing_column_is_named() {
-    let (_dir, path) = db_from_sql("CREATE TABLE appeals (id INTEGER PRIMARY KEY, received_at TEXT, source TEXT, status TEXT);");
+    let (_dir, path) = db_from_sql(
+        "CREATE TABLE appeals (id INTEGER PRIMARY KEY, received_at TEXT, source TEXT, status TEXT);",
+    );
     let err = open(&path).unwrap_err();
-    assert!(matches!(err, DataError::MissingColumn { column: "category", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            DataError::MissingColumn {
+                column: "category",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("`category`"));
 }
 
@@ -161,14 +217,26 @@ fn wrong_types_are_errors_naming_row_and_column() {
          INSERT INTO appeals VALUES ('A-17', '2021-01-01', 'pos', 'Дороги', 'new');",
     );
     let err = open(&path).unwrap_err();
-    assert!(matches!(err, DataError::WrongType { column: "id", .. }), "{err:?}");
+    assert!(
+        matches!(err, DataError::WrongType { column: "id", .. }),
+        "{err:?}"
+    );
 
     let (_dir, path) = db_from_sql(
         "CREATE TABLE appeals (id INTEGER PRIMARY KEY, received_at TEXT, source TEXT, category TEXT, status TEXT);
          INSERT INTO appeals VALUES (5, '2021-01-01', 'pos', x'00ff', 'new');",
     );
     let err = open(&path).unwrap_err();
-    assert!(matches!(err, DataError::WrongType { column: "category", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            DataError::WrongType {
+                column: "category",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let msg = err.to_string();
     assert!(msg.contains("row id 5") && msg.contains("BLOB"), "{msg}");
 }
@@ -177,12 +245,30 @@ fn wrong_types_are_errors_naming_row_and_column() {
 fn a_writer_holding_the_lock_gives_a_locked_error() {
     let (_dir, path) = demo_db(200, 2);
     let writer = rusqlite::Connection::open(&path).unwrap();
-    writer.execute_batch("PRAGMA journal_mode = DELETE; BEGIN EXCLUSIVE; DELETE FROM appeals WHERE id < 10;").unwrap();
-    let options = LoadOptions { busy_timeout_ms: 100 };
-    let err = AppealStore::open(&path, &options).and_then(|s| s.load()).unwrap_err();
-    assert!(matches!(err, DataError::Locked { waited_ms: 100, .. }), "{err:?}");
+    writer
+        .execute_batch(
+            "PRAGMA journal_mode = DELETE; BEGIN EXCLUSIVE; DELETE FROM appeals WHERE id < 10;",
+        )
+        .unwrap();
+    let options = LoadOptions {
+        busy_timeout_ms: 100,
+    };
+    let err = AppealStore::open(&path, &options)
+        .and_then(|s| s.load())
+        .unwrap_err();
+    assert!(
+        matches!(err, DataError::Locked { waited_ms: 100, .. }),
+        "{err:?}"
+    );
     writer.execute_batch("ROLLBACK;").unwrap();
-    assert_eq!(AppealStore::open(&path, &options).unwrap().load().unwrap().len(), 200);
+    assert_eq!(
+        AppealStore::open(&path, &options)
+            .unwrap()
+            .load()
+            .unwrap()
+            .len(),
+        200
+    );
 }
 
 #[test]
@@ -196,7 +282,15 @@ fn reads_a_consistent_snapshot_while_a_wal_writer_works() {
         )
         .unwrap();
     let store = AppealStore::open(&path, &LoadOptions::default()).unwrap();
-    assert_eq!(store.load().unwrap().len(), 300, "uncommitted rows are not seen");
+    assert_eq!(
+        store.load().unwrap().len(),
+        300,
+        "uncommitted rows are not seen"
+    );
     writer.execute_batch("COMMIT;").unwrap();
-    assert_eq!(store.load().unwrap().len(), 301, "committed rows are seen on the next load");
+    assert_eq!(
+        store.load().unwrap().len(),
+        301,
+        "committed rows are seen on the next load"
+    );
 }

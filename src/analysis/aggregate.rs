@@ -59,7 +59,10 @@ impl FromStr for Dim {
             .find(|d| d.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
                 let names: Vec<_> = Dim::ALL.iter().map(|d| d.name()).collect();
-                format!("unknown dimension {s:?}; expected one of {}", names.join(", "))
+                format!(
+                    "unknown dimension {s:?}; expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -80,12 +83,23 @@ pub fn group_counts(
     rows: &[u32],
     dims: &[Dim],
 ) -> Vec<GroupCount> {
-    let month_of = |t: Option<DateTime>| t.map_or(NONE, |t| t.year() as u32 * 12 + t.month() as u32 - 1);
+    let month_of =
+        |t: Option<DateTime>| t.map_or(NONE, |t| t.year() as u32 * 12 + t.month() as u32 - 1);
     let code = |dim: Dim, i: usize| -> u32 {
         match dim {
-            Dim::Municipality => municipalities.row_label.get(i).copied().flatten().unwrap_or(NONE),
+            Dim::Municipality => municipalities
+                .row_label
+                .get(i)
+                .copied()
+                .flatten()
+                .unwrap_or(NONE),
             Dim::Category => appeals.category.get(i).copied().unwrap_or(NONE),
-            Dim::Subcategory => appeals.subcategory.get(i).copied().flatten().unwrap_or(NONE),
+            Dim::Subcategory => appeals
+                .subcategory
+                .get(i)
+                .copied()
+                .flatten()
+                .unwrap_or(NONE),
             Dim::Source => appeals.source.get(i).copied().unwrap_or(NONE),
             Dim::Status => appeals.status.get(i).copied().unwrap_or(NONE),
             Dim::Settlement => appeals.settlement.get(i).copied().flatten().unwrap_or(NONE),
@@ -97,7 +111,11 @@ pub fn group_counts(
             return String::new();
         }
         match dim {
-            Dim::Municipality => municipalities.labels.get(code as usize).cloned().unwrap_or_default(),
+            Dim::Municipality => municipalities
+                .labels
+                .get(code as usize)
+                .cloned()
+                .unwrap_or_default(),
             Dim::Category => appeals.categories.name(code).to_owned(),
             Dim::Subcategory => appeals.subcategories.name(code).to_owned(),
             Dim::Source => appeals.sources.name(code).to_owned(),
@@ -144,7 +162,11 @@ pub struct Summary {
 }
 
 /// Summarises `rows` of `appeals`.
-pub fn summarize(appeals: &Appeals, municipalities: &MunicipalityResolution, rows: &[u32]) -> Summary {
+pub fn summarize(
+    appeals: &Appeals,
+    municipalities: &MunicipalityResolution,
+    rows: &[u32],
+) -> Summary {
     let one = |dim: Dim| -> Vec<(String, u64)> {
         group_counts(appeals, municipalities, rows, &[dim])
             .into_iter()

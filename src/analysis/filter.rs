@@ -44,7 +44,8 @@ impl Filter {
     /// # Errors
     /// [`FilterError::BadDate`].
     pub fn parse_date(text: &str) -> Result<Date, FilterError> {
-        let date = crate::data::parse_local_date(text).ok_or_else(|| FilterError::BadDate(text.to_owned()))?;
+        let date = crate::data::parse_local_date(text)
+            .ok_or_else(|| FilterError::BadDate(text.to_owned()))?;
         if text.trim().len() != 10 {
             return Err(FilterError::BadDate(text.to_owned()));
         }
@@ -77,24 +78,34 @@ impl Filter {
         let labels: Option<Vec<bool>> = (!self.municipalities.is_empty()).then(|| {
             let mut keep = vec![false; municipalities.labels.len()];
             for name in &self.municipalities {
-                if let Some(k) = municipalities.label_code(name).and_then(|c| keep.get_mut(c as usize)) {
+                if let Some(k) = municipalities
+                    .label_code(name)
+                    .and_then(|c| keep.get_mut(c as usize))
+                {
                     *k = true;
                 }
             }
             keep
         });
         let allowed = |table: &Option<Vec<bool>>, code: u32| {
-            table.as_ref().is_none_or(|t| t.get(code as usize).copied().unwrap_or(false))
+            table
+                .as_ref()
+                .is_none_or(|t| t.get(code as usize).copied().unwrap_or(false))
         };
         let dated = self.from.is_some() || self.to.is_some();
         (0..appeals.len())
             .filter(|&i| {
-                let (Some(&category), Some(&source), Some(&status)) =
-                    (appeals.category.get(i), appeals.source.get(i), appeals.status.get(i))
-                else {
+                let (Some(&category), Some(&source), Some(&status)) = (
+                    appeals.category.get(i),
+                    appeals.source.get(i),
+                    appeals.status.get(i),
+                ) else {
                     return false;
                 };
-                if !(allowed(&categories, category) && allowed(&sources, source) && allowed(&statuses, status)) {
+                if !(allowed(&categories, category)
+                    && allowed(&sources, source)
+                    && allowed(&statuses, status))
+                {
                     return false;
                 }
                 if labels.is_some() {
@@ -104,10 +115,13 @@ impl Filter {
                     }
                 }
                 if dated {
-                    let Some(day) = appeals.received.get(i).copied().flatten().map(|t| t.date()) else {
+                    let Some(day) = appeals.received.get(i).copied().flatten().map(|t| t.date())
+                    else {
                         return false;
                     };
-                    if self.from.is_some_and(|from| day < from) || self.to.is_some_and(|to| day > to) {
+                    if self.from.is_some_and(|from| day < from)
+                        || self.to.is_some_and(|to| day > to)
+                    {
                         return false;
                     }
                 }

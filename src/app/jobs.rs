@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::analysis::{MunicipalityResolution, Summary, summarize};
-use crate::data::{AppealStore, Appeals, DemoConfig, LoadOptions, Placement, default_demo_path, generate_demo};
+use crate::data::{
+    AppealStore, Appeals, DemoConfig, LoadOptions, Placement, default_demo_path, generate_demo,
+};
 use crate::layers::BoundaryGeometry;
 use crate::spatial::{Boundaries, GeoBounds, projection::mercator_unit_from_lon_lat};
 
@@ -37,7 +39,10 @@ impl BoundarySet {
     /// Prepares `boundaries` for drawing.
     pub fn new(boundaries: Boundaries) -> Self {
         let geometry = BoundaryGeometry::new(&boundaries);
-        Self { boundaries, geometry }
+        Self {
+            boundaries,
+            geometry,
+        }
     }
 }
 
@@ -80,15 +85,21 @@ impl Jobs {
         }
     }
 
-    fn spawn(&mut self, name: &str, job: impl FnOnce(&Sender<JobResult>) -> JobResult + Send + 'static) {
+    fn spawn(
+        &mut self,
+        name: &str,
+        job: impl FnOnce(&Sender<JobResult>) -> JobResult + Send + 'static,
+    ) {
         let sender = self.sender.clone();
         let ctx = self.ctx.clone();
         self.pending += 1;
-        let spawned = std::thread::Builder::new().name(name.to_owned()).spawn(move || {
-            let result = job(&sender);
-            sender.send(result).ok();
-            ctx.request_repaint();
-        });
+        let spawned = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                let result = job(&sender);
+                sender.send(result).ok();
+                ctx.request_repaint();
+            });
         if let Err(err) = spawned {
             self.pending -= 1;
             log::error!("cannot start the {name} thread: {err}");
@@ -112,10 +123,13 @@ impl Jobs {
         let ctx = self.ctx.clone();
         self.spawn("demo", move |sender| {
             let result = (|| {
-                let path = default_demo_path(&config)
-                    .ok_or_else(|| "no user data directory to keep the demo database in".to_owned())?;
+                let path = default_demo_path(&config).ok_or_else(|| {
+                    "no user data directory to keep the demo database in".to_owned()
+                })?;
                 if !path.is_file() {
-                    sender.send(JobResult::Progress(path.display().to_string())).ok();
+                    sender
+                        .send(JobResult::Progress(path.display().to_string()))
+                        .ok();
                     ctx.request_repaint();
                     generate_demo(&config, &path).map_err(|e| format!("{e:#}"))?;
                 }
@@ -135,7 +149,8 @@ impl Jobs {
         self.spawn("load-boundaries", move |_| {
             let result = match path {
                 None => Ok(Boundaries::schematic()),
-                Some(path) => Boundaries::from_geojson_file(&path, name_property.as_deref()).map_err(|e| e.to_string()),
+                Some(path) => Boundaries::from_geojson_file(&path, name_property.as_deref())
+                    .map_err(|e| e.to_string()),
             };
             JobResult::Boundaries {
                 generation,
@@ -145,7 +160,12 @@ impl Jobs {
     }
 
     /// Opens the native file picker.
-    pub fn pick_file(&mut self, title: String, filter_name: &'static str, extensions: &'static [&'static str]) {
+    pub fn pick_file(
+        &mut self,
+        title: String,
+        filter_name: &'static str,
+        extensions: &'static [&'static str],
+    ) {
         self.spawn("file-dialog", move |_| {
             let picked = rfd::FileDialog::new()
                 .set_title(title)
@@ -158,7 +178,10 @@ impl Jobs {
     /// Results reported since the last call.
     pub fn drain(&mut self) -> Vec<JobResult> {
         let results: Vec<JobResult> = self.receiver.try_iter().collect();
-        let finished = results.iter().filter(|r| !matches!(r, JobResult::Progress(_))).count();
+        let finished = results
+            .iter()
+            .filter(|r| !matches!(r, JobResult::Progress(_)))
+            .count();
         self.pending = self.pending.saturating_sub(finished);
         results
     }
@@ -191,7 +214,11 @@ pub fn load_dataset(path: PathBuf, is_demo: bool) -> Result<Dataset, String> {
     let bounds = robust_bounds(&placed);
     let mut count_by_unit = vec![0_u64; crate::spatial::municipalities().len()];
     for label in resolution.row_label.iter().flatten() {
-        if let Some(unit) = resolution.unit_of_label.get(*label as usize).copied().flatten()
+        if let Some(unit) = resolution
+            .unit_of_label
+            .get(*label as usize)
+            .copied()
+            .flatten()
             && let Some(c) = count_by_unit.get_mut(unit)
         {
             *c += 1;
@@ -217,7 +244,11 @@ fn robust_bounds(points: &[(f64, f64)]) -> Option<GeoBounds> {
     let mut lats: Vec<f64> = points.iter().map(|p| p.1).collect();
     lons.sort_by(f64::total_cmp);
     lats.sort_by(f64::total_cmp);
-    let at = |v: &[f64], q: f64| v.get(((v.len() - 1) as f64 * q).round() as usize).copied().unwrap_or(0.0);
+    let at = |v: &[f64], q: f64| {
+        v.get(((v.len() - 1) as f64 * q).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
     Some(GeoBounds {
         lon_min: at(&lons, 0.005),
         lat_min: at(&lats, 0.005),

@@ -61,15 +61,25 @@ pub struct App {
 impl App {
     /// Creates the app and starts loading what `startup` names (or the last database, or the
     /// demo). `storage` is eframe's, when persistence is available.
-    pub fn new(ctx: &egui::Context, storage: Option<&dyn eframe::Storage>, startup: Startup) -> Self {
+    pub fn new(
+        ctx: &egui::Context,
+        storage: Option<&dyn eframe::Storage>,
+        startup: Startup,
+    ) -> Self {
         ctx.set_visuals(theme::visuals());
         let persisted: Persisted = storage
             .and_then(|s| eframe::get_value(s, STORAGE_KEY))
             .unwrap_or_default();
-        let lang = startup.lang.or(persisted.lang).unwrap_or_else(Lang::from_system);
+        let lang = startup
+            .lang
+            .or(persisted.lang)
+            .unwrap_or_else(Lang::from_system);
         let mut jobs = Jobs::new(ctx.clone());
 
-        let boundaries_path = startup.boundaries.clone().or_else(|| persisted.boundaries.clone());
+        let boundaries_path = startup
+            .boundaries
+            .clone()
+            .or_else(|| persisted.boundaries.clone());
         let name_property = if startup.boundaries.is_some() {
             startup.name_property.clone()
         } else {
@@ -162,7 +172,9 @@ impl App {
                         Ok(set) => {
                             self.persisted.boundaries = match &set.boundaries.kind {
                                 crate::spatial::BoundaryKind::Schematic => None,
-                                crate::spatial::BoundaryKind::File { path, .. } => Some(path.clone()),
+                                crate::spatial::BoundaryKind::File { path, .. } => {
+                                    Some(path.clone())
+                                }
                             };
                             self.boundaries = *set;
                             self.label_order = (0..self.boundaries.geometry.units.len()).collect();
@@ -179,14 +191,28 @@ impl App {
             }
         }
         // Files dropped onto the window.
-        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
         for path in dropped {
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_lowercase();
             let command = match ext.as_str() {
                 "sqlite" | "sqlite3" | "db" | "db3" => Command::OpenDatabase(path),
                 "geojson" | "json" => Command::OpenBoundaries(path),
                 _ => {
-                    self.errors.push(format!("unsupported file type (expected .sqlite, .db or .geojson): {}", path.display()));
+                    self.errors.push(format!(
+                        "unsupported file type (expected .sqlite, .db or .geojson): {}",
+                        path.display()
+                    ));
                     continue;
                 }
             };
@@ -204,8 +230,16 @@ impl App {
             (Some(_), _) => t.generating_demo.to_owned(),
             (None, _) if busy => t.loading.to_owned(),
             (None, Some(d)) => {
-                let name = d.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                if d.is_demo { format!("{} · {name}", t.demo_badge) } else { name }
+                let name = d
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if d.is_demo {
+                    format!("{} · {name}", t.demo_badge)
+                } else {
+                    name
+                }
             }
             (None, None) => t.no_data.to_owned(),
         };
@@ -221,7 +255,11 @@ impl App {
                     ui.add_space(12.0);
                     if busy {
                         ui.spinner();
-                        ui.label(self.progress.as_ref().map_or(t.loading, |_| t.generating_demo));
+                        ui.label(
+                            self.progress
+                                .as_ref()
+                                .map_or(t.loading, |_| t.generating_demo),
+                        );
                     } else {
                         ui.label(t.no_data);
                     }
@@ -231,8 +269,22 @@ impl App {
 
         let ctx = ui.ctx().clone();
         match self.dialog {
-            Some(Dialog::Database) => panels::open_dialog_ui(&ctx, lang, t.open_database, &mut self.dialog_path, &mut commands, Command::OpenDatabase),
-            Some(Dialog::Boundaries) => panels::open_dialog_ui(&ctx, lang, t.open_boundaries, &mut self.dialog_path, &mut commands, Command::OpenBoundaries),
+            Some(Dialog::Database) => panels::open_dialog_ui(
+                &ctx,
+                lang,
+                t.open_database,
+                &mut self.dialog_path,
+                &mut commands,
+                Command::OpenDatabase,
+            ),
+            Some(Dialog::Boundaries) => panels::open_dialog_ui(
+                &ctx,
+                lang,
+                t.open_boundaries,
+                &mut self.dialog_path,
+                &mut commands,
+                Command::OpenBoundaries,
+            ),
             None => {}
         }
         if self.show_about {
@@ -301,7 +353,10 @@ impl App {
             t.schematic_boundaries.to_owned()
         } else {
             let name = match &self.boundaries.boundaries.kind {
-                crate::spatial::BoundaryKind::File { path, .. } => path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                crate::spatial::BoundaryKind::File { path, .. } => path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
                 crate::spatial::BoundaryKind::Schematic => String::new(),
             };
             format!("{}: {name}", t.boundaries_from)
@@ -311,7 +366,9 @@ impl App {
             .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(8.0, -8.0))
             .order(egui::Order::Foreground)
             .constrain_to(rect)
-            .show(ui.ctx(), |ui| panels::map_legend_ui(ui, lang, legend, &note));
+            .show(ui.ctx(), |ui| {
+                panels::map_legend_ui(ui, lang, legend, &note)
+            });
         if !self.errors.is_empty() {
             egui::Area::new(egui::Id::unique("map_errors"))
                 .fixed_pos(rect.min + egui::vec2(8.0, 8.0))
@@ -336,8 +393,16 @@ impl App {
                 self.dialog_path.clear();
             }
             Command::BrowseForFile => match self.dialog {
-                Some(Dialog::Database) => self.jobs.pick_file(t.open_database.to_owned(), "SQLite", &["sqlite", "sqlite3", "db", "db3"]),
-                Some(Dialog::Boundaries) => self.jobs.pick_file(t.open_boundaries.to_owned(), "GeoJSON", &["geojson", "json"]),
+                Some(Dialog::Database) => self.jobs.pick_file(
+                    t.open_database.to_owned(),
+                    "SQLite",
+                    &["sqlite", "sqlite3", "db", "db3"],
+                ),
+                Some(Dialog::Boundaries) => self.jobs.pick_file(
+                    t.open_boundaries.to_owned(),
+                    "GeoJSON",
+                    &["geojson", "json"],
+                ),
                 None => {}
             },
             Command::OpenDatabase(path) => {
@@ -381,7 +446,10 @@ impl App {
 
 /// What "fit to data" shows: the bulk of the appeals, together with the boundaries when most
 /// appeals lie within them (a database of another region is shown on its own).
-fn fit_bounds(dataset: Option<&Dataset>, boundaries: &crate::spatial::Boundaries) -> Option<crate::spatial::GeoBounds> {
+fn fit_bounds(
+    dataset: Option<&Dataset>,
+    boundaries: &crate::spatial::Boundaries,
+) -> Option<crate::spatial::GeoBounds> {
     let region = boundaries.bounds();
     let Some(points) = dataset.and_then(|d| d.bounds) else {
         return region;
@@ -394,11 +462,18 @@ fn fit_bounds(dataset: Option<&Dataset>, boundaries: &crate::spatial::Boundaries
             .lon
             .iter()
             .zip(&d.appeals.lat)
-            .filter(|(lon, lat)| (region.lon_min..=region.lon_max).contains(*lon) && (region.lat_min..=region.lat_max).contains(*lat))
+            .filter(|(lon, lat)| {
+                (region.lon_min..=region.lon_max).contains(*lon)
+                    && (region.lat_min..=region.lat_max).contains(*lat)
+            })
             .count()
     });
     let placed = dataset.map_or(0, |d| d.points_unit.len());
-    if inside * 2 >= placed { Some(points.union(region)) } else { Some(points) }
+    if inside * 2 >= placed {
+        Some(points.union(region))
+    } else {
+        Some(points)
+    }
 }
 
 fn sort_labels_by_population(set: &BoundarySet, order: &mut [usize]) {
@@ -422,10 +497,17 @@ impl eframe::App for App {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let title = match &self.dataset {
-            Some(d) => format!("Teplokarta — {}", d.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
+            Some(d) => format!(
+                "Teplokarta — {}",
+                d.path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ),
             None => "Teplokarta".to_owned(),
         };
-        ui.ctx().send_viewport_cmd(egui::ViewportCommand::Title(title));
+        ui.ctx()
+            .send_viewport_cmd(egui::ViewportCommand::Title(title));
         self.ui_root(ui);
     }
 

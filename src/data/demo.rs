@@ -86,13 +86,25 @@ enum Season {
 impl Season {
     fn month_weights(self) -> [f64; 12] {
         match self {
-            Self::General => [6.0, 6.0, 6.5, 6.5, 7.0, 8.0, 9.0, 9.0, 9.5, 10.5, 11.5, 10.5],
+            Self::General => [
+                6.0, 6.0, 6.5, 6.5, 7.0, 8.0, 9.0, 9.0, 9.5, 10.5, 11.5, 10.5,
+            ],
             Self::Vaccination => [6.0, 7.0, 8.0, 8.0, 9.0, 12.0, 14.0, 9.0, 7.0, 7.0, 7.0, 6.0],
-            Self::QrCodes => [4.0, 4.0, 4.0, 5.0, 5.0, 8.0, 10.0, 8.0, 8.0, 14.0, 17.0, 13.0],
-            Self::Testing => [10.0, 8.0, 6.0, 5.0, 5.0, 5.0, 8.0, 9.0, 9.0, 11.0, 12.0, 12.0],
-            Self::Restrictions => [5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 6.0, 6.0, 8.0, 16.0, 20.0, 14.0],
-            Self::Heating => [14.0, 12.0, 10.0, 6.0, 2.0, 1.0, 1.0, 1.0, 4.0, 14.0, 17.0, 18.0],
-            Self::Snow => [20.0, 16.0, 10.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 5.0, 20.0, 26.0],
+            Self::QrCodes => [
+                4.0, 4.0, 4.0, 5.0, 5.0, 8.0, 10.0, 8.0, 8.0, 14.0, 17.0, 13.0,
+            ],
+            Self::Testing => [
+                10.0, 8.0, 6.0, 5.0, 5.0, 5.0, 8.0, 9.0, 9.0, 11.0, 12.0, 12.0,
+            ],
+            Self::Restrictions => [
+                5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 6.0, 6.0, 8.0, 16.0, 20.0, 14.0,
+            ],
+            Self::Heating => [
+                14.0, 12.0, 10.0, 6.0, 2.0, 1.0, 1.0, 1.0, 4.0, 14.0, 17.0, 18.0,
+            ],
+            Self::Snow => [
+                20.0, 16.0, 10.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 5.0, 20.0, 26.0,
+            ],
         }
     }
 }
@@ -145,15 +157,36 @@ const KINDS: &[Kind] = &[
     kind!("pos", COVID, "Вакцинация", 38_000, Vaccination, 3.0),
     kind!("pos", COVID, "QR-коды и сертификаты", 41_000, QrCodes, 2.0),
     kind!("pos", COVID, "Тестирование и лечение", 8_000, Testing, 3.0),
-    kind!("pos", COVID, "Ограничительные меры", 6_000, Restrictions, 3.0),
+    kind!(
+        "pos",
+        COVID,
+        "Ограничительные меры",
+        6_000,
+        Restrictions,
+        3.0
+    ),
     kind!("pos", YARDS, "Благоустройство двора", 1_200, General, 8.0),
-    kind!("pos", YARDS, "Детские и спортивные площадки", 600, General, 10.0),
+    kind!(
+        "pos",
+        YARDS,
+        "Детские и спортивные площадки",
+        600,
+        General,
+        10.0
+    ),
     kind!("pos", YARDS, "Парковки во дворах", 500, General, 8.0),
     kind!("pos", YARDS, "Освещение дворов", 400, General, 6.0),
     kind!("pos", ROADS, "Ямы и ремонт покрытия", 1_200, General, 12.0),
     kind!("pos", ROADS, "Уборка снега и наледи", 550, Snow, 3.0),
     kind!("pos", ROADS, "Светофоры и знаки", 250, General, 6.0),
-    kind!("pos", CHILD_PAYMENTS, "Назначение выплаты", 900, General, 5.0),
+    kind!(
+        "pos",
+        CHILD_PAYMENTS,
+        "Назначение выплаты",
+        900,
+        General,
+        5.0
+    ),
     kind!("pos", CHILD_PAYMENTS, "Задержка выплаты", 600, General, 4.0),
     kind!("pos", IMPROVEMENT, "Озеленение", 300, General, 9.0),
     kind!("pos", IMPROVEMENT, "Уборка территорий", 400, General, 5.0),
@@ -164,34 +197,111 @@ const KINDS: &[Kind] = &[
     kind!("pos", POWER, POWER_OUTAGE, 700, General, 1.0),
     kind!("pos", POWER, "Перепады напряжения", 150, General, 4.0),
     kind!("pos", HEALTH, "Запись к врачу", 450, General, 3.0),
-    kind!("pos", HEALTH, "Лекарственное обеспечение", 350, General, 5.0),
+    kind!(
+        "pos",
+        HEALTH,
+        "Лекарственное обеспечение",
+        350,
+        General,
+        5.0
+    ),
     kind!("pos", WASTE, "Вывоз мусора", 500, General, 3.0),
     kind!("pos", WASTE, "Контейнерные площадки", 200, General, 7.0),
     kind!("pos", TRANSPORT, "Расписание и маршруты", 400, General, 6.0),
     kind!("pos", TRANSPORT, "Состояние транспорта", 200, General, 8.0),
     kind!("pos", EDUCATION, "Детские сады", 350, General, 6.0),
     kind!("pos", EDUCATION, "Школы", 200, General, 6.0),
-    kind!("pos", SOCIAL_SERVICES, "Социальные выплаты", 350, General, 6.0),
+    kind!(
+        "pos",
+        SOCIAL_SERVICES,
+        "Социальные выплаты",
+        350,
+        General,
+        6.0
+    ),
     kind!("pos", SOCIAL_SERVICES, "Помощь пожилым", 200, General, 5.0),
     // Social networks (Инцидент-менеджмент): 27,000.
     kind!("social", HOUSING, "Отопление", 1_800, Heating, 1.5),
     kind!("social", HOUSING, "Водоснабжение", 1_400, General, 1.5),
-    kind!("social", HOUSING, "Управляющие компании", 1_000, General, 2.0),
+    kind!(
+        "social",
+        HOUSING,
+        "Управляющие компании",
+        1_000,
+        General,
+        2.0
+    ),
     kind!("social", HOUSING, "Капитальный ремонт", 800, General, 4.0),
-    kind!("social", IMPROVEMENT, "Уборка территорий", 1_600, General, 2.0),
+    kind!(
+        "social",
+        IMPROVEMENT,
+        "Уборка территорий",
+        1_600,
+        General,
+        2.0
+    ),
     kind!("social", IMPROVEMENT, "Озеленение", 800, General, 3.0),
     kind!("social", IMPROVEMENT, "Освещение улиц", 900, General, 2.0),
-    kind!("social", IMPROVEMENT, "Благоустройство общественных пространств", 700, General, 4.0),
-    kind!("social", ROADS, "Ямы и ремонт покрытия", 2_000, General, 5.0),
+    kind!(
+        "social",
+        IMPROVEMENT,
+        "Благоустройство общественных пространств",
+        700,
+        General,
+        4.0
+    ),
+    kind!(
+        "social",
+        ROADS,
+        "Ямы и ремонт покрытия",
+        2_000,
+        General,
+        5.0
+    ),
     kind!("social", ROADS, "Уборка снега и наледи", 1_500, Snow, 1.5),
-    kind!("social", SOCIAL_SERVICES, "Социальные выплаты", 1_800, General, 2.0),
-    kind!("social", SOCIAL_SERVICES, "Помощь пожилым", 1_200, General, 2.0),
+    kind!(
+        "social",
+        SOCIAL_SERVICES,
+        "Социальные выплаты",
+        1_800,
+        General,
+        2.0
+    ),
+    kind!(
+        "social",
+        SOCIAL_SERVICES,
+        "Помощь пожилым",
+        1_200,
+        General,
+        2.0
+    ),
     kind!("social", HEALTH, "Запись к врачу", 1_600, General, 1.5),
     kind!("social", HEALTH, "Работа поликлиник", 1_200, General, 2.0),
     kind!("social", COVID, "Вакцинация", 1_200, Vaccination, 1.0),
-    kind!("social", COVID, "QR-коды и сертификаты", 1_300, QrCodes, 1.0),
-    kind!("social", TRANSPORT, "Расписание и маршруты", 1_100, General, 2.0),
-    kind!("social", TRANSPORT, "Состояние транспорта", 700, General, 3.0),
+    kind!(
+        "social",
+        COVID,
+        "QR-коды и сертификаты",
+        1_300,
+        QrCodes,
+        1.0
+    ),
+    kind!(
+        "social",
+        TRANSPORT,
+        "Расписание и маршруты",
+        1_100,
+        General,
+        2.0
+    ),
+    kind!(
+        "social",
+        TRANSPORT,
+        "Состояние транспорта",
+        700,
+        General,
+        3.0
+    ),
     kind!("social", WASTE, "Вывоз мусора", 1_600, General, 1.5),
     kind!("social", EDUCATION, "Детские сады", 700, General, 2.0),
     kind!("social", EDUCATION, "Школы", 500, General, 2.0),
@@ -226,26 +336,102 @@ pub struct Snt {
 
 /// The twelve СНТ of the demo: eight near Тюмень, four near Тобольск.
 pub const SNT: &[Snt] = &[
-    Snt { name: "СНТ «Ягодное»", municipality: "Тюменский район", offset_km: (14.0, 9.0), appeals_2021: 140, trend: SntTrend::Persistent },
-    Snt { name: "СНТ «Рябинушка»", municipality: "Тюменский район", offset_km: (-16.0, 6.0), appeals_2021: 110, trend: SntTrend::Persistent },
-    Snt { name: "СНТ «Строитель-2»", municipality: "Тюменский район", offset_km: (9.0, -15.0), appeals_2021: 90, trend: SntTrend::Fixed { until_month: 6 } },
-    Snt { name: "СНТ «Лесная поляна»", municipality: "Тюменский район", offset_km: (-12.0, -13.0), appeals_2021: 80, trend: SntTrend::Fixed { until_month: 8 } },
-    Snt { name: "СНТ «Медик»", municipality: "Тюменский район", offset_km: (20.0, -4.0), appeals_2021: 120, trend: SntTrend::Intensifying },
-    Snt { name: "СНТ «Вишнёвый сад»", municipality: "Тюменский район", offset_km: (-22.0, -2.0), appeals_2021: 100, trend: SntTrend::Intensifying },
-    Snt { name: "ДНТ «Тарманы»", municipality: "Тюменский район", offset_km: (4.0, 18.0), appeals_2021: 60, trend: SntTrend::New },
-    Snt { name: "СОТ «Железнодорожник»", municipality: "Тюменский район", offset_km: (17.0, 15.0), appeals_2021: 70, trend: SntTrend::Persistent },
-    Snt { name: "СНТ «Иртыш»", municipality: "Тобольский район", offset_km: (-9.0, -8.0), appeals_2021: 90, trend: SntTrend::Persistent },
-    Snt { name: "СНТ «Сибиряк»", municipality: "Тобольский район", offset_km: (10.0, -11.0), appeals_2021: 70, trend: SntTrend::Fixed { until_month: 7 } },
-    Snt { name: "СНТ «Нефтехимик»", municipality: "Тобольский район", offset_km: (12.0, 7.0), appeals_2021: 90, trend: SntTrend::Intensifying },
-    Snt { name: "СНТ «Подгорное»", municipality: "Тобольский район", offset_km: (-6.0, 12.0), appeals_2021: 50, trend: SntTrend::New },
+    Snt {
+        name: "СНТ «Ягодное»",
+        municipality: "Тюменский район",
+        offset_km: (14.0, 9.0),
+        appeals_2021: 140,
+        trend: SntTrend::Persistent,
+    },
+    Snt {
+        name: "СНТ «Рябинушка»",
+        municipality: "Тюменский район",
+        offset_km: (-16.0, 6.0),
+        appeals_2021: 110,
+        trend: SntTrend::Persistent,
+    },
+    Snt {
+        name: "СНТ «Строитель-2»",
+        municipality: "Тюменский район",
+        offset_km: (9.0, -15.0),
+        appeals_2021: 90,
+        trend: SntTrend::Fixed { until_month: 6 },
+    },
+    Snt {
+        name: "СНТ «Лесная поляна»",
+        municipality: "Тюменский район",
+        offset_km: (-12.0, -13.0),
+        appeals_2021: 80,
+        trend: SntTrend::Fixed { until_month: 8 },
+    },
+    Snt {
+        name: "СНТ «Медик»",
+        municipality: "Тюменский район",
+        offset_km: (20.0, -4.0),
+        appeals_2021: 120,
+        trend: SntTrend::Intensifying,
+    },
+    Snt {
+        name: "СНТ «Вишнёвый сад»",
+        municipality: "Тюменский район",
+        offset_km: (-22.0, -2.0),
+        appeals_2021: 100,
+        trend: SntTrend::Intensifying,
+    },
+    Snt {
+        name: "ДНТ «Тарманы»",
+        municipality: "Тюменский район",
+        offset_km: (4.0, 18.0),
+        appeals_2021: 60,
+        trend: SntTrend::New,
+    },
+    Snt {
+        name: "СОТ «Железнодорожник»",
+        municipality: "Тюменский район",
+        offset_km: (17.0, 15.0),
+        appeals_2021: 70,
+        trend: SntTrend::Persistent,
+    },
+    Snt {
+        name: "СНТ «Иртыш»",
+        municipality: "Тобольский район",
+        offset_km: (-9.0, -8.0),
+        appeals_2021: 90,
+        trend: SntTrend::Persistent,
+    },
+    Snt {
+        name: "СНТ «Сибиряк»",
+        municipality: "Тобольский район",
+        offset_km: (10.0, -11.0),
+        appeals_2021: 70,
+        trend: SntTrend::Fixed { until_month: 7 },
+    },
+    Snt {
+        name: "СНТ «Нефтехимик»",
+        municipality: "Тобольский район",
+        offset_km: (12.0, 7.0),
+        appeals_2021: 90,
+        trend: SntTrend::Intensifying,
+    },
+    Snt {
+        name: "СНТ «Подгорное»",
+        municipality: "Тобольский район",
+        offset_km: (-6.0, 12.0),
+        appeals_2021: 50,
+        trend: SntTrend::New,
+    },
 ];
 
 impl SntTrend {
     fn month_weights(self) -> [f64; 12] {
         match self {
-            Self::Persistent => [4.0, 4.0, 5.0, 8.0, 11.0, 12.0, 12.0, 11.0, 10.0, 9.0, 7.0, 7.0],
+            Self::Persistent => [
+                4.0, 4.0, 5.0, 8.0, 11.0, 12.0, 12.0, 11.0, 10.0, 9.0, 7.0, 7.0,
+            ],
             Self::Fixed { until_month } => {
-                let mut w = [4.0, 4.0, 6.0, 9.0, 12.0, 12.0, 12.0, 12.0, 10.0, 8.0, 6.0, 5.0];
+                let mut w = [
+                    4.0, 4.0, 6.0, 9.0, 12.0, 12.0, 12.0, 12.0, 10.0, 8.0, 6.0, 5.0,
+                ];
                 for (m, weight) in w.iter_mut().enumerate() {
                     if m as i8 + 1 > until_month {
                         *weight = 0.0;
@@ -253,8 +439,12 @@ impl SntTrend {
                 }
                 w
             }
-            Self::Intensifying => [3.0, 3.0, 3.0, 3.0, 4.0, 4.0, 4.0, 5.0, 10.0, 16.0, 21.0, 24.0],
-            Self::New => [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 25.0, 35.0, 40.0],
+            Self::Intensifying => [
+                3.0, 3.0, 3.0, 3.0, 4.0, 4.0, 4.0, 5.0, 10.0, 16.0, 21.0, 24.0,
+            ],
+            Self::New => [
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 25.0, 35.0, 40.0,
+            ],
         }
     }
 }
@@ -407,7 +597,9 @@ fn apportion(total: usize, weights: &[f64]) -> Vec<usize> {
 fn pick(rng: &mut ChaCha8Rng, cumulative: &[f64]) -> usize {
     let total = cumulative.last().copied().unwrap_or(0.0);
     let x = rng.random::<f64>() * total;
-    cumulative.partition_point(|&c| c <= x).min(cumulative.len().saturating_sub(1))
+    cumulative
+        .partition_point(|&c| c <= x)
+        .min(cumulative.len().saturating_sub(1))
 }
 
 fn cumulative(weights: impl IntoIterator<Item = f64>) -> Vec<f64> {
@@ -420,20 +612,34 @@ fn cumulative(weights: impl IntoIterator<Item = f64>) -> Vec<f64> {
         .collect()
 }
 
-fn places(rng: &mut ChaCha8Rng, normal: Option<&Normal<f64>>, boundaries: &Boundaries) -> Vec<Place> {
+fn places(
+    rng: &mut ChaCha8Rng,
+    normal: Option<&Normal<f64>>,
+    boundaries: &Boundaries,
+) -> Vec<Place> {
     let mut out = Vec::new();
     for m in municipalities() {
         let population = f64::from(m.population.unwrap_or(20_000));
-        let own: Vec<_> = settlements().iter().filter(|s| s.municipality == m.name).collect();
+        let own: Vec<_> = settlements()
+            .iter()
+            .filter(|s| s.municipality == m.name)
+            .collect();
         let urban_okrug = m.kind == MunicipalityKind::UrbanOkrug;
         // Appeals per resident are higher in the cities (more online, more services).
         let activity = if urban_okrug { 1.15 } else { 0.85 };
         let budget = population * activity;
-        let known: f64 = own.iter().map(|s| f64::from(s.population.unwrap_or(0))).sum();
+        let known: f64 = own
+            .iter()
+            .map(|s| f64::from(s.population.unwrap_or(0)))
+            .sum();
         let mut listed = 0.0;
         for s in &own {
             let pop = f64::from(s.population.unwrap_or(0)).max(1_500.0);
-            let share = if known > 0.0 { (pop / known.max(population)).min(1.0) } else { 0.0 };
+            let share = if known > 0.0 {
+                (pop / known.max(population)).min(1.0)
+            } else {
+                0.0
+            };
             let weight = budget * share.max(0.05);
             listed += weight;
             out.push(Place {
@@ -469,7 +675,10 @@ fn places(rng: &mut ChaCha8Rng, normal: Option<&Normal<f64>>, boundaries: &Bound
                     }
                 }
                 let size = sizes.as_ref().map_or(1.0, |d| d.sample(rng));
-                let name = VILLAGES.get((v * 7 + out.len()) % VILLAGES.len()).copied().unwrap_or("");
+                let name = VILLAGES
+                    .get((v * 7 + out.len()) % VILLAGES.len())
+                    .copied()
+                    .unwrap_or("");
                 pending.push((spot, size, name));
             }
             let total_size: f64 = pending.iter().map(|p| p.1).sum();
@@ -490,16 +699,49 @@ fn places(rng: &mut ChaCha8Rng, normal: Option<&Normal<f64>>, boundaries: &Bound
 }
 
 const STREETS: &[&str] = &[
-    "ул. Ленина", "ул. Мира", "ул. Советская", "ул. Республики", "ул. Молодёжная", "ул. Школьная",
-    "ул. Садовая", "ул. Новая", "ул. Центральная", "ул. Гагарина", "ул. Пушкина", "ул. Лесная",
-    "ул. Строителей", "ул. Первомайская", "ул. Октябрьская", "ул. Набережная", "ул. Комсомольская",
-    "ул. Победы", "ул. Заречная", "ул. Полевая", "ул. Мельникайте", "ул. Широтная", "ул. Пермякова",
-    "ул. Монтажников", "ул. Холодильная", "ул. 50 лет Октября", "ул. Федюнинского", "ул. Харьковская",
+    "ул. Ленина",
+    "ул. Мира",
+    "ул. Советская",
+    "ул. Республики",
+    "ул. Молодёжная",
+    "ул. Школьная",
+    "ул. Садовая",
+    "ул. Новая",
+    "ул. Центральная",
+    "ул. Гагарина",
+    "ул. Пушкина",
+    "ул. Лесная",
+    "ул. Строителей",
+    "ул. Первомайская",
+    "ул. Октябрьская",
+    "ул. Набережная",
+    "ул. Комсомольская",
+    "ул. Победы",
+    "ул. Заречная",
+    "ул. Полевая",
+    "ул. Мельникайте",
+    "ул. Широтная",
+    "ул. Пермякова",
+    "ул. Монтажников",
+    "ул. Холодильная",
+    "ул. 50 лет Октября",
+    "ул. Федюнинского",
+    "ул. Харьковская",
 ];
 
 const VILLAGES: &[&str] = &[
-    "с. Покровское", "с. Никольское", "д. Берёзовка", "с. Петрово", "д. Новая Деревня", "с. Красный Яр",
-    "д. Липовка", "с. Луговое", "д. Каменка", "с. Дубровное", "д. Сосновка", "с. Троицкое",
+    "с. Покровское",
+    "с. Никольское",
+    "д. Берёзовка",
+    "с. Петрово",
+    "д. Новая Деревня",
+    "с. Красный Яр",
+    "д. Липовка",
+    "с. Луговое",
+    "д. Каменка",
+    "с. Дубровное",
+    "д. Сосновка",
+    "с. Троицкое",
 ];
 
 fn text_for(subcategory: &str, pick: usize) -> &'static str {
@@ -527,17 +769,25 @@ fn text_for(subcategory: &str, pick: usize) -> &'static str {
             "Пропало электричество с утра, просим восстановить электроснабжение.",
             "Постоянные отключения электроэнергии, сгорела техника.",
         ],
-        "Перепады напряжения" => &["Вечером сильно падает напряжение, не работает насос."],
+        "Перепады напряжения" => {
+            &["Вечером сильно падает напряжение, не работает насос."]
+        }
         "Отопление" => &[
             "В квартире холодно, батареи еле тёплые.",
             "Нет отопления в подъезде, просим принять меры.",
         ],
-        "Водоснабжение" => &["Нет холодной воды со вчерашнего дня.", "Ржавая вода из крана."],
+        "Водоснабжение" => &[
+            "Нет холодной воды со вчерашнего дня.",
+            "Ржавая вода из крана.",
+        ],
         "Ямы и ремонт покрытия" => &[
             "Большая яма на проезжей части, опасно для машин.",
             "Разбита дорога, просим включить в план ремонта.",
         ],
-        "Уборка снега и наледи" => &["Не чистят снег во дворе и на тротуаре.", "Гололёд на остановке."],
+        "Уборка снега и наледи" => &[
+            "Не чистят снег во дворе и на тротуаре.",
+            "Гололёд на остановке.",
+        ],
         "Вывоз мусора" => &["Не вывозят мусор уже неделю.", "Контейнеры переполнены."],
         _ => &[
             "Прошу разобраться и принять меры.",
@@ -545,7 +795,10 @@ fn text_for(subcategory: &str, pick: usize) -> &'static str {
             "Просим сообщить сроки решения вопроса.",
         ],
     };
-    options.get(pick % options.len().max(1)).copied().unwrap_or("")
+    options
+        .get(pick % options.len().max(1))
+        .copied()
+        .unwrap_or("")
 }
 
 fn offset_km(lon: f64, lat: f64, east_km: f64, north_km: f64) -> (f64, f64) {
@@ -564,8 +817,8 @@ fn date_in_month(rng: &mut ChaCha8Rng, year: i16, month: i8) -> Date {
 fn time_of_day(rng: &mut ChaCha8Rng) -> Time {
     // Most appeals arrive in the working day, a tail in the evening, few at night.
     let hour_weights = [
-        0.3, 0.2, 0.1, 0.1, 0.1, 0.3, 0.8, 2.0, 4.5, 6.5, 7.0, 7.0, 6.5, 6.5, 7.0, 7.0, 6.5, 6.0, 5.5,
-        5.0, 4.5, 3.5, 2.0, 1.0,
+        0.3, 0.2, 0.1, 0.1, 0.1, 0.3, 0.8, 2.0, 4.5, 6.5, 7.0, 7.0, 6.5, 6.5, 7.0, 7.0, 6.5, 6.0,
+        5.5, 5.0, 4.5, 3.5, 2.0, 1.0,
     ];
     let hour = pick(rng, &cumulative(hour_weights)) as i8;
     let minute = rng.random_range(0..60) as i8;
@@ -609,11 +862,16 @@ fn generate_rows(config: &DemoConfig) -> Vec<Row> {
             _ => continue,
         };
         // СНТ appeals are split between the sources like the outage lines they come from.
-        let outage_kinds: Vec<&Kind> = KINDS.iter().filter(|k| k.subcategory == POWER_OUTAGE).collect();
+        let outage_kinds: Vec<&Kind> = KINDS
+            .iter()
+            .filter(|k| k.subcategory == POWER_OUTAGE)
+            .collect();
         let outage_weights = cumulative(outage_kinds.iter().map(|k| f64::from(k.count_2021)));
         let months = cumulative(match snt {
             Some(s) => s.trend.month_weights(),
-            None => line_kind.map_or(Season::General, |k| k.season).month_weights(),
+            None => line_kind
+                .map_or(Season::General, |k| k.season)
+                .month_weights(),
         });
         for _ in 0..count {
             let kind = match line_kind {
@@ -624,7 +882,8 @@ fn generate_rows(config: &DemoConfig) -> Vec<Row> {
                 },
             };
             let month = pick(&mut rng, &months) as i8 + 1;
-            let received = date_in_month(&mut rng, config.year, month).to_datetime(time_of_day(&mut rng));
+            let received =
+                date_in_month(&mut rng, config.year, month).to_datetime(time_of_day(&mut rng));
             let (municipality, settlement, address, lon_lat) = if let Some(s) = snt {
                 let m = facts.iter().find(|m| m.name == s.municipality);
                 let (clon, clat) = m.map_or((65.53, 57.15), |m| (m.centre_lon, m.centre_lat));
@@ -635,11 +894,16 @@ fn generate_rows(config: &DemoConfig) -> Vec<Row> {
                 (
                     s.municipality,
                     Some(s.name.to_owned()),
-                    Some(format!("{}, {}, ул. {street}-я Садовая, уч. {plot}", s.municipality, s.name)),
+                    Some(format!(
+                        "{}, {}, ул. {street}-я Садовая, уч. {plot}",
+                        s.municipality, s.name
+                    )),
                     Some(offset_km(lon0, lat0, dx, dy)),
                 )
             } else {
-                let Some(place) = places.get(pick(&mut rng, &place_weights)) else { continue };
+                let Some(place) = places.get(pick(&mut rng, &place_weights)) else {
+                    continue;
+                };
                 let mut point = None;
                 for _ in 0..8 {
                     let (dx, dy) = gaussian_pair(&mut rng, normal.as_ref(), place.sigma_km);
@@ -654,13 +918,23 @@ fn generate_rows(config: &DemoConfig) -> Vec<Row> {
                     }
                 }
                 let point = point.unwrap_or((place.lon, place.lat));
-                let (settlement, address) = if !place.urban && VILLAGES.contains(&place.settlement) {
+                let (settlement, address) = if !place.urban && VILLAGES.contains(&place.settlement)
+                {
                     let village = place.settlement;
-                    let street = STREETS.get(rng.random_range(0..STREETS.len())).copied().unwrap_or("");
+                    let street = STREETS
+                        .get(rng.random_range(0..STREETS.len()))
+                        .copied()
+                        .unwrap_or("");
                     let house = rng.random_range(1..60);
-                    (village.to_owned(), format!("{}, {village}, {street}, д. {house}", place.municipality))
+                    (
+                        village.to_owned(),
+                        format!("{}, {village}, {street}, д. {house}", place.municipality),
+                    )
                 } else {
-                    let street = STREETS.get(rng.random_range(0..STREETS.len())).copied().unwrap_or("");
+                    let street = STREETS
+                        .get(rng.random_range(0..STREETS.len()))
+                        .copied()
+                        .unwrap_or("");
                     let house = rng.random_range(1..if place.urban { 180 } else { 60 });
                     let prefix = if place.urban { "г." } else { "с." };
                     (
@@ -668,7 +942,12 @@ fn generate_rows(config: &DemoConfig) -> Vec<Row> {
                         format!("{prefix} {}, {street}, д. {house}", place.settlement),
                     )
                 };
-                (place.municipality, Some(settlement), Some(address), Some(point))
+                (
+                    place.municipality,
+                    Some(settlement),
+                    Some(address),
+                    Some(point),
+                )
             };
             // Geocoding artefacts of real exports: no coordinates (2.5 %), a geocoder's 0,0
             // (0.05 %), a decimal point slipped in the latitude (0.01 %).
@@ -682,7 +961,11 @@ fn generate_rows(config: &DemoConfig) -> Vec<Row> {
             } else {
                 lon_lat
             };
-            let address = if lon_lat.is_none() && rng.random_bool(0.5) { None } else { address };
+            let address = if lon_lat.is_none() && rng.random_bool(0.5) {
+                None
+            } else {
+                address
+            };
 
             // Reply time: log-normal around the kind's median; 4 % rejected.
             let days = LogNormal::new(kind.median_days.ln(), 0.8)
@@ -715,7 +998,7 @@ fn generate_rows(config: &DemoConfig) -> Vec<Row> {
             });
         }
     }
-    rows.sort_by(|a, b| a.received.cmp(&b.received));
+    rows.sort_by_key(|r| r.received);
     rows
 }
 
@@ -738,7 +1021,11 @@ mod tests {
     fn model_adds_up_to_the_2021_figures() {
         let total: u32 = KINDS.iter().map(|k| k.count_2021).sum();
         assert_eq!(total, 132_000);
-        let pos: u32 = KINDS.iter().filter(|k| k.source == "pos").map(|k| k.count_2021).sum();
+        let pos: u32 = KINDS
+            .iter()
+            .filter(|k| k.source == "pos")
+            .map(|k| k.count_2021)
+            .sum();
         assert_eq!(pos, 105_000);
         let covid: u32 = KINDS
             .iter()
@@ -748,7 +1035,11 @@ mod tests {
         assert_eq!(covid, 93_000);
         // The СНТ lines were taken from the outage lines, which must be large enough.
         let snt: u32 = SNT.iter().map(|s| s.appeals_2021).sum();
-        let outages: u32 = KINDS.iter().filter(|k| k.subcategory == POWER_OUTAGE).map(|k| k.count_2021).sum();
+        let outages: u32 = KINDS
+            .iter()
+            .filter(|k| k.subcategory == POWER_OUTAGE)
+            .map(|k| k.count_2021)
+            .sum();
         assert!(snt < outages, "{snt} СНТ appeals out of {outages} outages");
         assert_eq!(SNT.len(), 12);
     }

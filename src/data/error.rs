@@ -32,7 +32,9 @@ pub enum DataError {
         column: &'static str,
         present: String,
     },
-    #[error("table `appeals`, row id {row_id}, column `{column}`: expected {expected}, found {found}: {path}")]
+    #[error(
+        "table `appeals`, row id {row_id}, column `{column}`: expected {expected}, found {found}: {path}"
+    )]
     WrongType {
         path: PathBuf,
         row_id: String,
@@ -57,7 +59,11 @@ pub enum DataError {
 
 impl DataError {
     /// Classifies a rusqlite error met while reading `path`.
-    pub(crate) fn from_sqlite(path: &std::path::Path, source: rusqlite::Error, busy_timeout_ms: u64) -> Self {
+    pub(crate) fn from_sqlite(
+        path: &std::path::Path,
+        source: rusqlite::Error,
+        busy_timeout_ms: u64,
+    ) -> Self {
         use rusqlite::ErrorCode as C;
         let path = path.to_owned();
         match source.sqlite_error_code() {

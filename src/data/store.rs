@@ -39,7 +39,9 @@ pub struct AppealStore {
 
 impl std::fmt::Debug for AppealStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppealStore").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("AppealStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -51,7 +53,9 @@ impl AppealStore {
     /// [`DataError`] naming the file and, where it applies, the missing table or column.
     pub fn open(path: &Path, options: &LoadOptions) -> Result<Self, DataError> {
         if !path.is_file() {
-            return Err(DataError::NotFound { path: path.to_owned() });
+            return Err(DataError::NotFound {
+                path: path.to_owned(),
+            });
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|source| DataError::Open {
@@ -69,10 +73,18 @@ impl AppealStore {
                     .collect::<Result<Vec<_>, _>>()
             })
             .map_err(sql_err)?;
-        let Some(table) = tables.iter().find(|t| t.eq_ignore_ascii_case("appeals")).cloned() else {
+        let Some(table) = tables
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case("appeals"))
+            .cloned()
+        else {
             return Err(DataError::MissingTable {
                 path: path.to_owned(),
-                present: if tables.is_empty() { "none".into() } else { tables.join(", ") },
+                present: if tables.is_empty() {
+                    "none".into()
+                } else {
+                    tables.join(", ")
+                },
             });
         };
         let columns: Vec<String> = conn
@@ -90,7 +102,11 @@ impl AppealStore {
                 present: columns.join(", "),
             });
         }
-        let present_optional = OPTIONAL_COLUMNS.iter().copied().filter(|c| has(c)).collect();
+        let present_optional = OPTIONAL_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| has(c))
+            .collect();
         Ok(Self {
             conn,
             path: path.to_owned(),
@@ -152,26 +168,30 @@ impl AppealStore {
             let row_id = id.to_string();
             quality.rows += 1;
 
-            let required = |index: usize, name: &'static str| -> Result<Option<String>, DataError> {
-                match text_of(get(index)?) {
-                    Ok(Some(text)) => Ok(Some(text)),
-                    Ok(None) => Ok(None),
-                    Err(found) => Err(self.wrong_type_found(&row_id, name, "text", found)),
-                }
-            };
+            let required =
+                |index: usize, name: &'static str| -> Result<Option<String>, DataError> {
+                    match text_of(get(index)?) {
+                        Ok(Some(text)) => Ok(Some(text)),
+                        Ok(None) => Ok(None),
+                        Err(found) => Err(self.wrong_type_found(&row_id, name, "text", found)),
+                    }
+                };
             let received_text = required(1, "received_at")?;
             let source = required(2, "source")?;
             let category = required(3, "category")?;
             let status = required(4, "status")?;
-            let optional = |index: usize, name: &'static str| -> Result<Option<String>, DataError> {
-                text_of(get(index)?).map_err(|found| self.wrong_type_found(&row_id, name, "text", found))
-            };
+            let optional =
+                |index: usize, name: &'static str| -> Result<Option<String>, DataError> {
+                    text_of(get(index)?)
+                        .map_err(|found| self.wrong_type_found(&row_id, name, "text", found))
+                };
             let subcategory = optional(5, "subcategory")?;
             let municipality = optional(6, "municipality")?;
             let settlement = optional(7, "settlement")?;
             let resolved_text = optional(10, "resolved_at")?;
 
-            if received_text.is_none() || source.is_none() || category.is_none() || status.is_none() {
+            if received_text.is_none() || source.is_none() || category.is_none() || status.is_none()
+            {
                 quality.required_null += 1;
                 quality.sample("required value is NULL", id, "NULL");
             }
@@ -198,9 +218,12 @@ impl AppealStore {
             out.id.push(id);
             out.received.push(received);
             out.resolved.push(resolved);
-            out.source.push(out.sources.intern(source.as_deref().unwrap_or("")));
-            out.category.push(out.categories.intern(category.as_deref().unwrap_or("")));
-            out.status.push(out.statuses.intern(status.as_deref().unwrap_or("")));
+            out.source
+                .push(out.sources.intern(source.as_deref().unwrap_or("")));
+            out.category
+                .push(out.categories.intern(category.as_deref().unwrap_or("")));
+            out.status
+                .push(out.statuses.intern(status.as_deref().unwrap_or("")));
             out.subcategory
                 .push(non_empty(subcategory).map(|s| out.subcategories.intern(&s)));
             out.municipality
@@ -215,11 +238,23 @@ impl AppealStore {
         Ok(out)
     }
 
-    fn wrong_type(&self, row_id: &str, column: &'static str, expected: &'static str, found: &ValueRef<'_>) -> DataError {
+    fn wrong_type(
+        &self,
+        row_id: &str,
+        column: &'static str,
+        expected: &'static str,
+        found: &ValueRef<'_>,
+    ) -> DataError {
         self.wrong_type_found(row_id, column, expected, value_kind(found))
     }
 
-    fn wrong_type_found(&self, row_id: &str, column: &'static str, expected: &'static str, found: String) -> DataError {
+    fn wrong_type_found(
+        &self,
+        row_id: &str,
+        column: &'static str,
+        expected: &'static str,
+        found: String,
+    ) -> DataError {
         DataError::WrongType {
             path: self.path.clone(),
             row_id: row_id.to_owned(),

@@ -61,8 +61,10 @@ fn strip_offset(rest: &str) -> Option<&str> {
 }
 
 fn valid_time_chars(t: &str) -> Option<&str> {
-    (t.len() >= 5 && t.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '.' || c == ','))
-        .then_some(t)
+    (t.len() >= 5
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || c == ':' || c == '.' || c == ','))
+    .then_some(t)
 }
 
 #[cfg(test)]
@@ -73,18 +75,45 @@ mod tests {
     #[test]
     fn iso_variants() {
         let at = |s: &str| parse_timestamp(s).map(|d| d.to_string());
-        assert_eq!(at("2021-03-01T23:30:00+05:00").as_deref(), Some("2021-03-01T23:30:00"));
-        assert_eq!(at("2021-03-01 23:30:00").as_deref(), Some("2021-03-01T23:30:00"));
-        assert_eq!(at("2021-03-01T18:30:00Z").as_deref(), Some("2021-03-01T18:30:00"));
-        assert_eq!(at("2021-03-01T08:05+0500").as_deref(), Some("2021-03-01T08:05:00"));
-        assert_eq!(at("2021-03-01T08:05:07.250-03").as_deref(), Some("2021-03-01T08:05:07.25"));
+        assert_eq!(
+            at("2021-03-01T23:30:00+05:00").as_deref(),
+            Some("2021-03-01T23:30:00")
+        );
+        assert_eq!(
+            at("2021-03-01 23:30:00").as_deref(),
+            Some("2021-03-01T23:30:00")
+        );
+        assert_eq!(
+            at("2021-03-01T18:30:00Z").as_deref(),
+            Some("2021-03-01T18:30:00")
+        );
+        assert_eq!(
+            at("2021-03-01T08:05+0500").as_deref(),
+            Some("2021-03-01T08:05:00")
+        );
+        assert_eq!(
+            at("2021-03-01T08:05:07.250-03").as_deref(),
+            Some("2021-03-01T08:05:07.25")
+        );
         assert_eq!(at("2021-03-01").as_deref(), Some("2021-03-01T00:00:00"));
-        assert_eq!(parse_local_date("2021-12-31T23:59:59+05:00"), Some(date(2021, 12, 31)));
+        assert_eq!(
+            parse_local_date("2021-12-31T23:59:59+05:00"),
+            Some(date(2021, 12, 31))
+        );
     }
 
     #[test]
     fn garbage_is_none() {
-        for s in ["", "вчера", "2021-13-01", "2021-02-30T10:00", "01.03.2021", "2021-03-01T25:00", "2021-03-01X10:00", "2021-03-01T10:00+5:0x"] {
+        for s in [
+            "",
+            "вчера",
+            "2021-13-01",
+            "2021-02-30T10:00",
+            "01.03.2021",
+            "2021-03-01T25:00",
+            "2021-03-01X10:00",
+            "2021-03-01T10:00+5:0x",
+        ] {
             assert_eq!(parse_timestamp(s), None, "{s}");
         }
     }

@@ -90,8 +90,12 @@ impl BoundaryGeometry {
             for ring in &u.rings {
                 let n = ring.len();
                 for i in 0..n {
-                    let (Some(a), Some(b)) = (ring.get(i), ring.get((i + 1) % n)) else { continue };
-                    if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0] {
+                    let (Some(a), Some(b)) = (ring.get(i), ring.get((i + 1) % n)) else {
+                        continue;
+                    };
+                    if (a[1] > p[1]) != (b[1] > p[1])
+                        && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0]
+                    {
                         inside = !inside;
                     }
                 }
@@ -109,7 +113,13 @@ pub struct BoundaryLayer<'a> {
 }
 
 impl Plugin for BoundaryLayer<'_> {
-    fn run(self: Box<Self>, ui: &mut Ui, _response: &Response, projector: &Projector, _memory: &MapMemory) {
+    fn run(
+        self: Box<Self>,
+        ui: &mut Ui,
+        _response: &Response,
+        projector: &Projector,
+        _memory: &MapMemory,
+    ) {
         let rect = projector.clip_rect();
         let painter = ui.painter().with_clip_rect(rect);
         painter.rect_filled(rect, 0.0, theme::MAP_OUTSIDE);
@@ -148,7 +158,6 @@ impl Plugin for BoundaryLayer<'_> {
                 }));
             }
         }
-
     }
 }
 
@@ -161,7 +170,13 @@ pub struct LabelLayer<'a> {
 }
 
 impl Plugin for LabelLayer<'_> {
-    fn run(self: Box<Self>, ui: &mut Ui, _response: &Response, projector: &Projector, _memory: &MapMemory) {
+    fn run(
+        self: Box<Self>,
+        ui: &mut Ui,
+        _response: &Response,
+        projector: &Projector,
+        _memory: &MapMemory,
+    ) {
         let rect = projector.clip_rect();
         let painter = ui.painter().with_clip_rect(rect);
         let t = ScreenTransform::new(projector);
@@ -175,7 +190,9 @@ impl Plugin for LabelLayer<'_> {
             .collect::<Vec<_>>();
         let mut seen = vec![false; self.geometry.units.len()];
         for i in order {
-            let (Some(u), Some(s)) = (self.geometry.units.get(i), seen.get_mut(i)) else { continue };
+            let (Some(u), Some(s)) = (self.geometry.units.get(i), seen.get_mut(i)) else {
+                continue;
+            };
             if std::mem::replace(s, true) {
                 continue;
             }
@@ -184,13 +201,19 @@ impl Plugin for LabelLayer<'_> {
                 continue;
             }
             let galley = painter.layout_no_wrap(u.name.clone(), font.clone(), theme::LABEL_COLOR);
-            let label_rect = Align2::CENTER_CENTER.anchor_size(pos, galley.size()).expand(2.0);
+            let label_rect = Align2::CENTER_CENTER
+                .anchor_size(pos, galley.size())
+                .expand(2.0);
             if placed.iter().any(|r| r.intersects(label_rect)) {
                 continue;
             }
             placed.push(label_rect);
             painter.rect_filled(label_rect, 3.0, theme::LABEL_HALO);
-            painter.galley(label_rect.min + egui::vec2(2.0, 2.0), galley, theme::LABEL_COLOR);
+            painter.galley(
+                label_rect.min + egui::vec2(2.0, 2.0),
+                galley,
+                theme::LABEL_COLOR,
+            );
         }
     }
 }

@@ -32,7 +32,13 @@ pub struct PointsLayer<'a> {
 }
 
 impl Plugin for &mut PointsLayer<'_> {
-    fn run(self: Box<Self>, ui: &mut Ui, _response: &Response, projector: &Projector, _memory: &MapMemory) {
+    fn run(
+        self: Box<Self>,
+        ui: &mut Ui,
+        _response: &Response,
+        projector: &Projector,
+        _memory: &MapMemory,
+    ) {
         let rect = projector.clip_rect();
         let painter = ui.painter().with_clip_rect(rect);
         let t = ScreenTransform::new(projector);
@@ -56,7 +62,8 @@ impl Plugin for &mut PointsLayer<'_> {
             let pos = t.to_screen(p);
             let cx = ((pos.x - rect.min.x) / CELL_PX).floor() as i64;
             let cy = ((pos.y - rect.min.y) / CELL_PX).floor() as i64;
-            if (0..cols).contains(&cx) && (0..rows).contains(&cy)
+            if (0..cols).contains(&cx)
+                && (0..rows).contains(&cy)
                 && let Some(c) = counts.get_mut((cy * cols + cx) as usize)
             {
                 *c += 1;
@@ -76,7 +83,11 @@ impl Plugin for &mut PointsLayer<'_> {
             let cy = (k as i64 / cols) as f32;
             let min = pos2(rect.min.x + cx * CELL_PX, rect.min.y + cy * CELL_PX);
             let share = (n as f32).ln_1p() / log_max;
-            painter.rect_filled(Rect::from_min_size(min, vec2(CELL_PX, CELL_PX)), 0.0, theme::ramp(&theme::YL_OR_RD, share, 210));
+            painter.rect_filled(
+                Rect::from_min_size(min, vec2(CELL_PX, CELL_PX)),
+                0.0,
+                theme::ramp(&theme::YL_OR_RD, share, 210),
+            );
         }
         self.legend = PointsLegend::Cells { max_per_cell: max };
     }

@@ -23,8 +23,23 @@ use super::{GeoBounds, SpatialError};
 
 /// Property names tried, in order, when the name property of a GeoJSON is not given.
 pub const NAME_PROPERTY_CANDIDATES: &[&str] = &[
-    "name", "NAME", "Name", "district", "DISTRICT", "name_ru", "NAME_RU", "name:ru", "municipality",
-    "MUNICIPALITY", "municipal", "mo", "MO", "shapeName", "NAME_2", "NAME_1", "NL_NAME_2",
+    "name",
+    "NAME",
+    "Name",
+    "district",
+    "DISTRICT",
+    "name_ru",
+    "NAME_RU",
+    "name:ru",
+    "municipality",
+    "MUNICIPALITY",
+    "municipal",
+    "mo",
+    "MO",
+    "shapeName",
+    "NAME_2",
+    "NAME_1",
+    "NL_NAME_2",
 ];
 
 /// Where the boundaries came from.
@@ -54,7 +69,11 @@ pub struct BoundaryUnit {
 }
 
 impl BoundaryUnit {
-    fn new(name: String, municipality: Option<usize>, polygon_lon_lat: MultiPolygon<f64>) -> Option<Self> {
+    fn new(
+        name: String,
+        municipality: Option<usize>,
+        polygon_lon_lat: MultiPolygon<f64>,
+    ) -> Option<Self> {
         let rect = polygon_lon_lat.bounding_rect()?;
         let label = polygon_lon_lat
             .interior_point()
@@ -94,7 +113,9 @@ impl Boundaries {
         let facts = municipalities();
         let outline = mercator_polygon(oblast_outline());
         let is_disc = |i: usize| {
-            facts.get(i).is_some_and(|m| m.kind == MunicipalityKind::UrbanOkrug && m.area_km2 < 1_000.0)
+            facts
+                .get(i)
+                .is_some_and(|m| m.kind == MunicipalityKind::UrbanOkrug && m.area_km2 < 1_000.0)
         };
         let discs: Vec<(usize, Polygon<f64>)> = (0..facts.len())
             .filter(|&i| is_disc(i))
@@ -103,7 +124,14 @@ impl Boundaries {
                 let radius_ground_m = (m.area_km2 * 1e6 / std::f64::consts::PI).sqrt();
                 // Mercator stretches ground distances by 1/cos(lat).
                 let radius_m = radius_ground_m / m.centre_lat.to_radians().cos();
-                Some((i, disc(mercator_m_from_lon_lat(m.centre_lon, m.centre_lat), radius_m, 48)))
+                Some((
+                    i,
+                    disc(
+                        mercator_m_from_lon_lat(m.centre_lon, m.centre_lat),
+                        radius_m,
+                        48,
+                    ),
+                ))
             })
             .collect();
         let all_discs = MultiPolygon::new(discs.iter().map(|(_, p)| p.clone()).collect());
@@ -136,7 +164,9 @@ impl Boundaries {
                 let shape = cell.intersection(&outline).difference(&all_discs);
                 let Some(m) = facts.get(i) else { continue };
                 let label = lon_lat_of(g);
-                if let Some(mut unit) = BoundaryUnit::new(m.name.to_owned(), Some(i), to_lon_lat(&shape)) {
+                if let Some(mut unit) =
+                    BoundaryUnit::new(m.name.to_owned(), Some(i), to_lon_lat(&shape))
+                {
                     unit.label_lon_lat = label;
                     units.push(unit);
                 }
@@ -144,7 +174,11 @@ impl Boundaries {
         }
         for (i, d) in discs {
             let Some(m) = facts.get(i) else { continue };
-            if let Some(mut unit) = BoundaryUnit::new(m.name.to_owned(), Some(i), to_lon_lat(&MultiPolygon::new(vec![d]))) {
+            if let Some(mut unit) = BoundaryUnit::new(
+                m.name.to_owned(),
+                Some(i),
+                to_lon_lat(&MultiPolygon::new(vec![d])),
+            ) {
                 unit.label_lon_lat = (m.centre_lon, m.centre_lat);
                 units.push(unit);
             }
@@ -162,7 +196,10 @@ impl Boundaries {
     /// # Errors
     /// The file cannot be read, is not GeoJSON, has no polygons, no name property, or is not in
     /// WGS84 degrees.
-    pub fn from_geojson_file(path: &Path, name_property: Option<&str>) -> Result<Self, SpatialError> {
+    pub fn from_geojson_file(
+        path: &Path,
+        name_property: Option<&str>,
+    ) -> Result<Self, SpatialError> {
         let text = std::fs::read_to_string(path).map_err(|source| SpatialError::Io {
             path: path.to_owned(),
             source,
@@ -177,11 +214,17 @@ impl Boundaries {
     ///
     /// # Errors
     /// As [`Self::from_geojson_file`]; `path` only names the source in messages.
-    pub fn from_geojson_str(text: &str, path: &Path, name_property: Option<&str>) -> Result<Self, SpatialError> {
-        let geojson: geojson::GeoJson = text.parse().map_err(|e: geojson::Error| SpatialError::NotGeoJson {
-            path: path.to_owned(),
-            detail: e.to_string(),
-        })?;
+    pub fn from_geojson_str(
+        text: &str,
+        path: &Path,
+        name_property: Option<&str>,
+    ) -> Result<Self, SpatialError> {
+        let geojson: geojson::GeoJson =
+            text.parse()
+                .map_err(|e: geojson::Error| SpatialError::NotGeoJson {
+                    path: path.to_owned(),
+                    detail: e.to_string(),
+                })?;
         let features = match geojson {
             geojson::GeoJson::FeatureCollection(fc) => fc.features,
             geojson::GeoJson::Feature(f) => vec![f],
@@ -200,7 +243,9 @@ impl Boundaries {
                 *types.entry("null".into()).or_default() += 1;
                 continue;
             };
-            *types.entry(geometry_type_name(&geometry.value).into()).or_default() += 1;
+            *types
+                .entry(geometry_type_name(&geometry.value).into())
+                .or_default() += 1;
             let Ok(g) = geo::Geometry::<f64>::try_from(&geometry.value) else {
                 continue;
             };
@@ -227,7 +272,11 @@ impl Boundaries {
             return Err(SpatialError::NoPolygons {
                 path: path.to_owned(),
                 features: total,
-                types: if types.is_empty() { "none".into() } else { types },
+                types: if types.is_empty() {
+                    "none".into()
+                } else {
+                    types
+                },
             });
         }
         let property_of = |index: usize, key: &str| -> Option<String> {
@@ -248,17 +297,23 @@ impl Boundaries {
             None => NAME_PROPERTY_CANDIDATES
                 .iter()
                 .find(|key| {
-                    let named = polygons.iter().filter(|(i, _)| property_of(*i, key).is_some()).count();
+                    let named = polygons
+                        .iter()
+                        .filter(|(i, _)| property_of(*i, key).is_some())
+                        .count();
                     named * 2 > polygons.len()
                 })
                 .map(|k| (*k).to_owned())
-                .ok_or_else(|| no_name_property(path, &features, "(none of name, district, NAME, …)"))?,
+                .ok_or_else(|| {
+                    no_name_property(path, &features, "(none of name, district, NAME, …)")
+                })?,
         };
         let matcher = MunicipalityMatcher::new(municipalities());
         let units = polygons
             .into_iter()
             .filter_map(|(index, mp)| {
-                let name = property_of(index, &name_property).unwrap_or_else(|| format!("(feature {index})"));
+                let name = property_of(index, &name_property)
+                    .unwrap_or_else(|| format!("(feature {index})"));
                 let municipality = matcher.find(&name);
                 BoundaryUnit::new(name, municipality, mp)
             })
@@ -269,7 +324,8 @@ impl Boundaries {
                 name_property,
             },
             units,
-            skipped_features: total - types.get("Polygon").copied().unwrap_or(0)
+            skipped_features: total
+                - types.get("Polygon").copied().unwrap_or(0)
                 - types.get("MultiPolygon").copied().unwrap_or(0)
                 - types.get("GeometryCollection").copied().unwrap_or(0),
         })
@@ -301,7 +357,10 @@ impl Boundaries {
 
     /// Bounds of all polygons.
     pub fn bounds(&self) -> Option<GeoBounds> {
-        self.units.iter().map(BoundaryUnit::bounds).reduce(GeoBounds::union)
+        self.units
+            .iter()
+            .map(BoundaryUnit::bounds)
+            .reduce(GeoBounds::union)
     }
 
     /// Index of the unit containing the point, if any.
@@ -327,7 +386,11 @@ fn no_name_property(path: &Path, features: &[geojson::Feature], wanted: &str) ->
     SpatialError::NoNameProperty {
         path: path.to_owned(),
         wanted: wanted.to_owned(),
-        present: if present.is_empty() { "none".into() } else { present.join(", ") },
+        present: if present.is_empty() {
+            "none".into()
+        } else {
+            present.join(", ")
+        },
     }
 }
 
@@ -395,7 +458,10 @@ fn disc(center_m: (f64, f64), radius_m: f64, segments: usize) -> Polygon<f64> {
             }
         })
         .collect();
-    Polygon::new(LineString::new(close(ring.into_iter().map(|c| (c.x, c.y)).collect())), vec![])
+    Polygon::new(
+        LineString::new(close(ring.into_iter().map(|c| (c.x, c.y)).collect())),
+        vec![],
+    )
 }
 
 fn close(mut ring: Vec<(f64, f64)>) -> Vec<Coord<f64>> {
@@ -445,7 +511,9 @@ mod tests {
         // Every administrative centre lies in its own unit, except district centres that are
         // cities (Тюмень for Тюменский район): those lie in the city disc.
         for (i, m) in municipalities().iter().enumerate() {
-            let unit = b.locate(m.centroid_lon, m.centroid_lat).and_then(|u| b.units[u].municipality);
+            let unit = b
+                .locate(m.centroid_lon, m.centroid_lat)
+                .and_then(|u| b.units[u].municipality);
             if m.kind == MunicipalityKind::District {
                 assert_eq!(unit, Some(i), "centroid of {} falls elsewhere", m.name);
             }
@@ -453,23 +521,34 @@ mod tests {
         let city = b.locate(65.5343, 57.1522).map(|u| b.units[u].name.as_str());
         assert_eq!(city, Some("Тюмень"));
         // Areas add up to the outline (no overlaps, no gaps), in the unsigned lon/lat plane.
-        let total: f64 = b.units.iter().map(|u| u.polygon_lon_lat.unsigned_area()).sum();
-        let outline = Polygon::new(
-            LineString::from(oblast_outline().to_vec()),
-            vec![],
-        )
-        .unsigned_area();
-        assert!((total - outline).abs() / outline < 0.01, "{total} vs {outline}");
+        let total: f64 = b
+            .units
+            .iter()
+            .map(|u| u.polygon_lon_lat.unsigned_area())
+            .sum();
+        let outline =
+            Polygon::new(LineString::from(oblast_outline().to_vec()), vec![]).unsigned_area();
+        assert!(
+            (total - outline).abs() / outline < 0.01,
+            "{total} vs {outline}"
+        );
     }
 
     #[test]
     fn geojson_without_polygons_is_a_clear_error() {
         let text = r#"{"type":"FeatureCollection","features":[
             {"type":"Feature","properties":{"name":"a"},"geometry":{"type":"Point","coordinates":[65,57]}}]}"#;
-        let err = Boundaries::from_geojson_str(text, Path::new("points.geojson"), None).unwrap_err();
+        let err =
+            Boundaries::from_geojson_str(text, Path::new("points.geojson"), None).unwrap_err();
         let msg = err.to_string();
-        assert!(matches!(err, SpatialError::NoPolygons { features: 1, .. }), "{msg}");
-        assert!(msg.contains("Point ×1") && msg.contains("points.geojson"), "{msg}");
+        assert!(
+            matches!(err, SpatialError::NoPolygons { features: 1, .. }),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("Point ×1") && msg.contains("points.geojson"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -487,15 +566,20 @@ mod tests {
             {"type":"Feature","properties":{"NAME":"Нигде"},
             "geometry":{"type":"Polygon","coordinates":[[[69.4,56.1],[69.5,56.1],[69.5,56.2],[69.4,56.1]]]}}]}"#;
         let b = Boundaries::from_geojson_str(text, Path::new("x.geojson"), None).unwrap();
-        assert_eq!(b.units[0].municipality.map(|i| municipalities()[i].name), Some("Ишим"));
+        assert_eq!(
+            b.units[0].municipality.map(|i| municipalities()[i].name),
+            Some("Ишим")
+        );
         assert_eq!(b.unmatched_names(), vec!["Нигде"]);
-        let err = Boundaries::from_geojson_str(text, Path::new("x.geojson"), Some("title")).unwrap_err();
+        let err =
+            Boundaries::from_geojson_str(text, Path::new("x.geojson"), Some("title")).unwrap_err();
         assert!(err.to_string().contains("NAME, id"), "{err}");
     }
 
     #[test]
     fn not_json_is_an_error() {
-        let err = Boundaries::from_geojson_str("SQLite format 3", Path::new("a.geojson"), None).unwrap_err();
+        let err = Boundaries::from_geojson_str("SQLite format 3", Path::new("a.geojson"), None)
+            .unwrap_err();
         assert!(matches!(err, SpatialError::NotGeoJson { .. }));
     }
 }

@@ -79,7 +79,10 @@ mod tests {
         assert!((6.0..7.5).contains(&z), "zoom {z}");
         let (lon, lat) = b.center();
         assert!((lon - 70.0).abs() < 1e-9);
-        assert!(lat > 57.55 && lat < 57.75, "mercator centre is north of the mid latitude: {lat}");
+        assert!(
+            lat > 57.55 && lat < 57.75,
+            "mercator centre is north of the mid latitude: {lat}"
+        );
     }
 
     #[test]

@@ -13,12 +13,11 @@ mod names;
 pub mod projection;
 mod region;
 
-pub use boundaries::{BoundaryKind, BoundaryUnit, Boundaries, NAME_PROPERTY_CANDIDATES};
+pub use boundaries::{Boundaries, BoundaryKind, BoundaryUnit, NAME_PROPERTY_CANDIDATES};
 pub use bounds::GeoBounds;
 pub use names::{MunicipalityMatcher, NameKey, normalize_name};
 pub use region::{
-    MunicipalityFact, MunicipalityKind, SettlementFact, municipalities, oblast_outline,
-    settlements,
+    MunicipalityFact, MunicipalityKind, SettlementFact, municipalities, oblast_outline, settlements,
 };
 
 use std::path::PathBuf;

@@ -20,7 +20,14 @@ const DISTRICT_WORDS: &[&str] = &["район", "мр", "р-н", "рн", "мо"]
 /// Words that say "urban okrug / city".
 const OKRUG_WORDS: &[&str] = &["го", "городской", "город", "г", "гор"];
 /// Words dropped without saying a kind.
-const NEUTRAL_WORDS: &[&str] = &["округ", "округа", "образование", "тюменской", "области", "обл"];
+const NEUTRAL_WORDS: &[&str] = &[
+    "округ",
+    "округа",
+    "образование",
+    "тюменской",
+    "области",
+    "обл",
+];
 
 /// Reduces a municipality name to its [`NameKey`].
 pub fn normalize_name(text: &str) -> NameKey {
@@ -28,7 +35,13 @@ pub fn normalize_name(text: &str) -> NameKey {
         .chars()
         .flat_map(char::to_lowercase)
         .map(|c| if c == 'ё' { 'е' } else { c })
-        .map(|c| if c.is_alphanumeric() || c == '-' { c } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect();
     let mut base_words = Vec::new();
     let mut says_district = false;
@@ -92,9 +105,10 @@ impl MunicipalityMatcher {
         if key.base.is_empty() {
             return None;
         }
-        let mut found = self.keys.iter().filter(|(k, _)| {
-            k.base == key.base && (key.kind.is_none() || key.kind == k.kind)
-        });
+        let mut found = self
+            .keys
+            .iter()
+            .filter(|(k, _)| k.base == key.base && (key.kind.is_none() || key.kind == k.kind));
         let first = found.next()?;
         found.next().is_none().then_some(first.1)
     }
@@ -114,7 +128,15 @@ mod tests {
 
     #[test]
     fn usual_variants_match() {
-        for text in ["г. Тюмень", "город Тюмень", "муниципальное образование городской округ город Тюмень", "Тюмень", "городской округ город Тюмень", "г.Тюмень", "  ТЮМЕНЬ "] {
+        for text in [
+            "г. Тюмень",
+            "город Тюмень",
+            "муниципальное образование городской округ город Тюмень",
+            "Тюмень",
+            "городской округ город Тюмень",
+            "г.Тюмень",
+            "  ТЮМЕНЬ ",
+        ] {
             assert_eq!(name_of(text), Some("Тюмень"), "{text}");
         }
         for text in [
@@ -127,8 +149,16 @@ mod tests {
         ] {
             assert_eq!(name_of(text), Some("Тюменский район"), "{text}");
         }
-        for text in ["Заводоуковский городской округ", "Заводоуковский ГО", "Заводоуковский"] {
-            assert_eq!(name_of(text), Some("Заводоуковский городской округ"), "{text}");
+        for text in [
+            "Заводоуковский городской округ",
+            "Заводоуковский ГО",
+            "Заводоуковский",
+        ] {
+            assert_eq!(
+                name_of(text),
+                Some("Заводоуковский городской округ"),
+                "{text}"
+            );
         }
         assert_eq!(name_of("Ялуторовский район"), Some("Ялуторовский район"));
         assert_eq!(name_of("г. Ялуторовск"), Some("Ялуторовск"));
@@ -138,7 +168,10 @@ mod tests {
 
     #[test]
     fn yo_and_ye_are_the_same_letter() {
-        assert_eq!(normalize_name("Ёлкинский").base, normalize_name("Елкинский").base);
+        assert_eq!(
+            normalize_name("Ёлкинский").base,
+            normalize_name("Елкинский").base
+        );
     }
 
     #[test]

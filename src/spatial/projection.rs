@@ -41,7 +41,10 @@ pub fn lon_lat_from_mercator_unit(x: f64, y: f64) -> (f64, f64) {
 
 /// Whether a WGS84 coordinate pair can be placed on the map at all.
 pub fn is_valid_lon_lat(lon: f64, lat: f64) -> bool {
-    lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)
+    lon.is_finite()
+        && lat.is_finite()
+        && (-180.0..=180.0).contains(&lon)
+        && (-90.0..=90.0).contains(&lat)
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ impl Lang {
         };
         let mut out = String::with_capacity(digits.len() + digits.len() / 3);
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(sep);
             }
             out.push(c);
@@ -48,7 +48,11 @@ impl Lang {
 
     /// Formats a percentage with one decimal (`97,5 %` / `97.5%`).
     pub fn percent(self, part: u64, total: u64) -> String {
-        let p = if total == 0 { 0.0 } else { part as f64 * 100.0 / total as f64 };
+        let p = if total == 0 {
+            0.0
+        } else {
+            part as f64 * 100.0 / total as f64
+        };
         match self {
             Self::Ru => format!("{}\u{a0}%", format!("{p:.1}").replace('.', ",")),
             Self::En => format!("{p:.1}%"),

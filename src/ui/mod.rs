@@ -2,9 +2,9 @@
 //! and the translations. UI code reads prepared results and emits [`crate::app::Command`]s; it
 //! never runs SQL.
 
+mod command;
 pub mod i18n;
 pub mod panels;
-mod command;
 
 pub use command::Command;
 pub mod theme;

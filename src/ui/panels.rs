@@ -58,20 +58,36 @@ pub fn top_bar_ui(ui: &mut Ui, lang: Lang, status: &str, busy: bool, commands: &
     });
 }
 
-fn count_list_ui(ui: &mut Ui, lang: Lang, id: &str, items: &[(String, u64)], total: u64, label: impl Fn(&str) -> String) {
-    egui::Grid::new(id).num_columns(2).striped(true).show(ui, |ui| {
-        for (name, n) in items {
-            let share = if total == 0 { 0.0 } else { *n as f32 / total as f32 };
-            let (rect, _) = ui.allocate_exact_size(egui::vec2(40.0, 10.0), egui::Sense::hover());
-            let bar = egui::Rect::from_min_size(rect.min, egui::vec2(40.0 * share.max(0.02), 10.0));
-            ui.painter().rect_filled(bar, 2.0, theme::BAR_FILL);
-            ui.label(label(name));
-            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                ui.label(lang.number(*n));
-            });
-            ui.end_row();
-        }
-    });
+fn count_list_ui(
+    ui: &mut Ui,
+    lang: Lang,
+    id: &str,
+    items: &[(String, u64)],
+    total: u64,
+    label: impl Fn(&str) -> String,
+) {
+    egui::Grid::new(id)
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            for (name, n) in items {
+                let share = if total == 0 {
+                    0.0
+                } else {
+                    *n as f32 / total as f32
+                };
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(40.0, 10.0), egui::Sense::hover());
+                let bar =
+                    egui::Rect::from_min_size(rect.min, egui::vec2(40.0 * share.max(0.02), 10.0));
+                ui.painter().rect_filled(bar, 2.0, theme::BAR_FILL);
+                ui.label(label(name));
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    ui.label(lang.number(*n));
+                });
+                ui.end_row();
+            }
+        });
 }
 
 /// The side panel for a loaded database.
@@ -79,9 +95,18 @@ pub fn side_panel_ui(ui: &mut Ui, lang: Lang, summary: &Summary) {
     let t = lang.texts();
     ui.add_space(6.0);
     ui.label(RichText::new(t.total_appeals).strong());
-    ui.label(RichText::new(lang.number(summary.total)).size(theme::TOTAL_SIZE).strong());
+    ui.label(
+        RichText::new(lang.number(summary.total))
+            .size(theme::TOTAL_SIZE)
+            .strong(),
+    );
     if let Some((lo, hi)) = summary.received_range {
-        ui.label(format!("{}: {} – {}", t.period, lo.strftime("%d.%m.%Y"), hi.strftime("%d.%m.%Y")));
+        ui.label(format!(
+            "{}: {} – {}",
+            t.period,
+            lo.strftime("%d.%m.%Y"),
+            hi.strftime("%d.%m.%Y")
+        ));
     }
     ui.label(format!(
         "{}: {} ({})",
@@ -92,31 +117,81 @@ pub fn side_panel_ui(ui: &mut Ui, lang: Lang, summary: &Summary) {
     ui.add_space(4.0);
     quality_ui(ui, lang, summary);
     ui.separator();
-    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-        egui::CollapsingHeader::new(t.by_source).default_open(true).show(ui, |ui| {
-            count_list_ui(ui, lang, "by_source", &summary.by_source, summary.total, |s| t.source(s).to_owned());
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            egui::CollapsingHeader::new(t.by_source)
+                .default_open(true)
+                .show(ui, |ui| {
+                    count_list_ui(
+                        ui,
+                        lang,
+                        "by_source",
+                        &summary.by_source,
+                        summary.total,
+                        |s| t.source(s).to_owned(),
+                    );
+                });
+            egui::CollapsingHeader::new(t.by_status)
+                .default_open(true)
+                .show(ui, |ui| {
+                    count_list_ui(
+                        ui,
+                        lang,
+                        "by_status",
+                        &summary.by_status,
+                        summary.total,
+                        |s| t.status(s).to_owned(),
+                    );
+                });
+            egui::CollapsingHeader::new(t.by_category)
+                .default_open(true)
+                .show(ui, |ui| {
+                    count_list_ui(
+                        ui,
+                        lang,
+                        "by_category",
+                        &summary.by_category,
+                        summary.total,
+                        |s| {
+                            if s.is_empty() {
+                                t.not_given.to_owned()
+                            } else {
+                                s.to_owned()
+                            }
+                        },
+                    );
+                });
+            egui::CollapsingHeader::new(t.by_municipality)
+                .default_open(true)
+                .show(ui, |ui| {
+                    count_list_ui(
+                        ui,
+                        lang,
+                        "by_municipality",
+                        &summary.by_municipality,
+                        summary.total,
+                        |s| {
+                            if s.is_empty() {
+                                t.not_given.to_owned()
+                            } else {
+                                s.to_owned()
+                            }
+                        },
+                    );
+                });
         });
-        egui::CollapsingHeader::new(t.by_status).default_open(true).show(ui, |ui| {
-            count_list_ui(ui, lang, "by_status", &summary.by_status, summary.total, |s| t.status(s).to_owned());
-        });
-        egui::CollapsingHeader::new(t.by_category).default_open(true).show(ui, |ui| {
-            count_list_ui(ui, lang, "by_category", &summary.by_category, summary.total, |s| {
-                if s.is_empty() { t.not_given.to_owned() } else { s.to_owned() }
-            });
-        });
-        egui::CollapsingHeader::new(t.by_municipality).default_open(true).show(ui, |ui| {
-            count_list_ui(ui, lang, "by_municipality", &summary.by_municipality, summary.total, |s| {
-                if s.is_empty() { t.not_given.to_owned() } else { s.to_owned() }
-            });
-        });
-    });
 }
 
 /// The data-quality line: what could not be placed or read, never silently dropped.
 pub fn quality_ui(ui: &mut Ui, lang: Lang, summary: &Summary) {
     let t: &Texts = lang.texts();
     let q = &summary.quality;
-    let unmatched: u64 = summary.unmatched_municipalities.iter().map(|(_, n)| n).sum();
+    let unmatched: u64 = summary
+        .unmatched_municipalities
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
     let mut parts = Vec::new();
     let mut push = |n: u64, what: &str| {
         if n > 0 {
@@ -126,17 +201,28 @@ pub fn quality_ui(ui: &mut Ui, lang: Lang, summary: &Summary) {
     push(q.no_coordinates, t.no_coordinates);
     push(q.coordinates_zero_zero, t.zero_coordinates);
     push(q.coordinates_out_of_range, t.out_of_range);
-    push(q.partial_coordinates + q.coordinates_not_numeric, t.bad_coordinates);
-    push(q.received_unparsable + q.resolved_unparsable, t.unparsable_dates);
+    push(
+        q.partial_coordinates + q.coordinates_not_numeric,
+        t.bad_coordinates,
+    );
+    push(
+        q.received_unparsable + q.resolved_unparsable,
+        t.unparsable_dates,
+    );
     push(unmatched, t.unmatched_municipalities);
     push(summary.no_municipality, t.no_municipality);
-    let problems = q.bad_coordinates() + q.received_unparsable + q.resolved_unparsable + unmatched > 0;
+    let problems =
+        q.bad_coordinates() + q.received_unparsable + q.resolved_unparsable + unmatched > 0;
     let text = if parts.is_empty() {
         format!("{}: {}", t.data_quality, t.quality_ok)
     } else {
         format!("{}: {}", t.data_quality, parts.join(" · "))
     };
-    let color = if problems { theme::WARNING_TEXT } else { ui.visuals().text_color() };
+    let color = if problems {
+        theme::WARNING_TEXT
+    } else {
+        ui.visuals().text_color()
+    };
     let response = ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
     if !q.samples.is_empty() || !summary.unmatched_municipalities.is_empty() {
         response.on_hover_ui(|ui| {
@@ -162,22 +248,55 @@ pub fn map_legend_ui(ui: &mut Ui, lang: Lang, legend: PointsLegend, boundary_not
                 PointsLegend::Cells { max_per_cell } => {
                     ui.horizontal(|ui| {
                         for i in 0..theme::YL_OR_RD.len() {
-                            let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 10.0), egui::Sense::hover());
-                            ui.painter().rect_filled(rect, 0.0, theme::ramp(&theme::YL_OR_RD, (i as f32 + 0.5) / theme::YL_OR_RD.len() as f32, 230));
+                            let (rect, _) = ui
+                                .allocate_exact_size(egui::vec2(14.0, 10.0), egui::Sense::hover());
+                            ui.painter().rect_filled(
+                                rect,
+                                0.0,
+                                theme::ramp(
+                                    &theme::YL_OR_RD,
+                                    (i as f32 + 0.5) / theme::YL_OR_RD.len() as f32,
+                                    230,
+                                ),
+                            );
                         }
-                        ui.label(RichText::new(format!("1 … {} {}", lang.number(u64::from(max_per_cell)), t.legend_bins)).color(theme::OVERLAY_TEXT));
+                        ui.label(
+                            RichText::new(format!(
+                                "1 … {} {}",
+                                lang.number(u64::from(max_per_cell)),
+                                t.legend_bins
+                            ))
+                            .color(theme::OVERLAY_TEXT),
+                        );
                     });
                 }
                 PointsLegend::Points { visible } => {
                     ui.horizontal(|ui| {
-                        let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
-                        ui.painter().circle(rect.center(), 3.0, theme::POINT_FILL, theme::POINT_STROKE);
-                        ui.label(RichText::new(format!("{} {}", lang.number(u64::from(visible)), t.legend_points)).color(theme::OVERLAY_TEXT));
+                        let (rect, _) =
+                            ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                        ui.painter().circle(
+                            rect.center(),
+                            3.0,
+                            theme::POINT_FILL,
+                            theme::POINT_STROKE,
+                        );
+                        ui.label(
+                            RichText::new(format!(
+                                "{} {}",
+                                lang.number(u64::from(visible)),
+                                t.legend_points
+                            ))
+                            .color(theme::OVERLAY_TEXT),
+                        );
                     });
                 }
                 PointsLegend::Nothing => {}
             }
-            ui.label(RichText::new(boundary_note).small().color(theme::OVERLAY_TEXT));
+            ui.label(
+                RichText::new(boundary_note)
+                    .small()
+                    .color(theme::OVERLAY_TEXT),
+            );
         });
 }
 
@@ -191,7 +310,9 @@ pub fn errors_ui(ui: &mut Ui, lang: Lang, errors: &[String], commands: &mut Vec<
             .inner_margin(6.0)
             .show(ui, |ui| {
                 ui.horizontal_wrapped(|ui| {
-                    ui.label(RichText::new(format!("{}: {message}", t.error)).color(theme::ERROR_TEXT));
+                    ui.label(
+                        RichText::new(format!("{}: {message}", t.error)).color(theme::ERROR_TEXT),
+                    );
                     if ui.button(t.dismiss).clicked() {
                         commands.push(Command::DismissError(i));
                     }
@@ -201,15 +322,27 @@ pub fn errors_ui(ui: &mut Ui, lang: Lang, errors: &[String], commands: &mut Vec<
 }
 
 /// The "open a file" dialog: a path field (paste or type), a native file picker, Open.
-pub fn open_dialog_ui(ctx: &egui::Context, lang: Lang, title: &str, path: &mut String, commands: &mut Vec<Command>, open: impl Fn(std::path::PathBuf) -> Command) {
+pub fn open_dialog_ui(
+    ctx: &egui::Context,
+    lang: Lang,
+    title: &str,
+    path: &mut String,
+    commands: &mut Vec<Command>,
+    open: impl Fn(std::path::PathBuf) -> Command,
+) {
     let t = lang.texts();
     let modal = egui::Modal::new(egui::Id::unique("open_dialog")).show(ctx, |ui| {
         ui.set_width(520.0);
         ui.heading(title);
         ui.horizontal(|ui| {
-            ui.label(t.path);
-            let edit = ui.add(egui::TextEdit::singleline(path).desired_width(360.0));
-            if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) && !path.trim().is_empty() {
+            let label = ui.label(t.path);
+            let edit = ui
+                .add(egui::TextEdit::singleline(path).desired_width(360.0))
+                .labelled_by(label.id);
+            if edit.lost_focus()
+                && ui.input(|i| i.key_pressed(egui::Key::Enter))
+                && !path.trim().is_empty()
+            {
                 commands.push(open(path.trim().into()));
             }
             if ui.button(t.browse).clicked() {
@@ -218,7 +351,10 @@ pub fn open_dialog_ui(ctx: &egui::Context, lang: Lang, title: &str, path: &mut S
         });
         ui.label(RichText::new(t.drop_hint).weak());
         ui.horizontal(|ui| {
-            if ui.add_enabled(!path.trim().is_empty(), egui::Button::new(t.open)).clicked() {
+            if ui
+                .add_enabled(!path.trim().is_empty(), egui::Button::new(t.open))
+                .clicked()
+            {
                 commands.push(open(path.trim().into()));
             }
             if ui.button(t.cancel).clicked() {

@@ -1,5 +1,5 @@
 //! Fixtures shared by the integration tests: generated demo databases and hand-made ones.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 
@@ -42,13 +42,18 @@ pub fn file_bytes(path: &Path) -> Vec<u8> {
 
 /// `GROUP BY` counts from SQL as sorted (keys, count) rows; NULL keys become "".
 pub fn sql_group_counts(path: &Path, sql: &str, params: &[&str]) -> Vec<(Vec<String>, u64)> {
-    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
     let mut stmt = conn.prepare(sql).unwrap();
     let columns = stmt.column_count();
     let mut rows: Vec<(Vec<String>, u64)> = stmt
         .query_map(rusqlite::params_from_iter(params.iter()), |row| {
             let keys = (0..columns - 1)
-                .map(|i| row.get::<_, Option<String>>(i).map(|v| v.unwrap_or_default()))
+                .map(|i| {
+                    row.get::<_, Option<String>>(i)
+                        .map(|v| v.unwrap_or_default())
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((keys, row.get::<_, i64>(columns - 1)? as u64))
         })

@@ -1,0 +1,205 @@
+//! The window, driven through egui_kittest by labels: it loads a database off the UI thread and
+//! shows its total and municipalities; language switching, drag-and-drop of another database,
+//! and a bad file that leaves the loaded data in place.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use teplokarta::app::{App, Startup};
+use teplokarta::ui::Lang;
+
+/// The app, created on the first frame with the harness's context.
+type State = Option<App>;
+
+fn harness(database: &Path, lang: Lang) -> Harness<'static, State> {
+    let startup = Startup {
+        database: Some(database.to_owned()),
+        lang: Some(lang),
+        ..Startup::default()
+    };
+    Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_ui_state(
+            move |ui, state: &mut State| {
+                let app = state.get_or_insert_with(|| App::new(ui.ctx(), None, startup.clone()));
+                app.logic_step(&ui.ctx().clone());
+                app.ui_root(ui);
+            },
+            None,
+        )
+}
+
+/// Steps the harness until the background jobs are done (they run on their own threads).
+fn wait_idle(harness: &mut Harness<'static, State>) {
+    for _ in 0..500 {
+        harness.step();
+        if harness.state().as_ref().is_some_and(App::is_idle) {
+            harness.run_steps(3);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("background jobs did not finish");
+}
+
+fn total_of(path: &Path) -> u64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row("SELECT COUNT(*) FROM appeals", [], |r| r.get::<_, i64>(0))
+        .unwrap() as u64
+}
+
+#[test]
+fn shows_the_total_and_municipalities_of_a_generated_database() {
+    let (_dir, path) = common::demo_db(1_500, 21);
+    let mut harness = harness(&path, Lang::En);
+    wait_idle(&mut harness);
+    harness.get_by_label("Total appeals");
+    harness.get_by_label(&Lang::En.number(total_of(&path)));
+    harness.get_by_label("Тюмень");
+    harness.get_by_label("Тобольский район");
+    // The data-quality line is there and counts what SQL counts.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let no_coords: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM appeals WHERE lat IS NULL AND lon IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(no_coords > 0);
+    harness.get_by_label_contains(&format!(
+        "Data quality: no coordinates: {} ·",
+        Lang::En.number(no_coords as u64)
+    ));
+}
+
+#[test]
+fn the_language_switches_from_the_menu() {
+    let (_dir, path) = common::demo_db(300, 22);
+    let mut harness = harness(&path, Lang::En);
+    wait_idle(&mut harness);
+    harness.get_by_label("Language").click();
+    harness.run();
+    harness.get_by_label("Русский").click();
+    harness.run();
+    harness.get_by_label("Всего обращений");
+    assert_eq!(harness.state().as_ref().unwrap().lang(), Lang::Ru);
+    assert_eq!(
+        harness.state().as_ref().unwrap().persisted().lang,
+        Some(Lang::Ru),
+        "the choice is remembered"
+    );
+}
+
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn drop_file(harness: &mut Harness<'static, State>, path: &Path) {
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(path.to_owned())));
+    harness.step();
+    wait_idle(harness);
+}
+
+#[test]
+fn dropping_a_database_opens_it_and_a_bad_one_keeps_the_data() {
+    let (_a, first) = common::demo_db(800, 23);
+    let (_b, second) = common::demo_db(1_200, 24);
+    let mut harness = harness(&first, Lang::En);
+    wait_idle(&mut harness);
+    harness.get_by_label(&Lang::En.number(800));
+
+    drop_file(&mut harness, &second);
+    harness.get_by_label(&Lang::En.number(1_200));
+    assert_eq!(
+        harness.state().as_ref().unwrap().dataset().unwrap().path,
+        second
+    );
+    assert_eq!(
+        harness
+            .state()
+            .as_ref()
+            .unwrap()
+            .persisted()
+            .last_database
+            .as_deref(),
+        Some(second.as_path())
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.sqlite");
+    std::fs::write(&bad, "not a database at all, just text").unwrap();
+    drop_file(&mut harness, &bad);
+    harness.get_by_label_contains("not a SQLite database");
+    harness.get_by_label(&Lang::En.number(1_200));
+    assert_eq!(
+        harness.state().as_ref().unwrap().dataset().unwrap().path,
+        second,
+        "the loaded data stays"
+    );
+
+    harness.get_by_label("Dismiss").click();
+    harness.run();
+    assert!(harness.state().as_ref().unwrap().errors().is_empty());
+}
+
+#[test]
+fn the_open_dialog_takes_a_typed_path() {
+    let (_a, first) = common::demo_db(400, 25);
+    let (_b, second) = common::demo_db(700, 26);
+    let mut harness = harness(&first, Lang::En);
+    wait_idle(&mut harness);
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.get_by_label("Open database…").click();
+    harness.run();
+    let field = harness.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path");
+    field.focus();
+    harness.run();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+        .type_text(second.to_str().unwrap());
+    harness.run();
+    harness.get_by_label("Open").click();
+    harness.step();
+    wait_idle(&mut harness);
+    harness.get_by_label(&Lang::En.number(700));
+}
+
+#[test]
+fn geojson_boundaries_can_be_dropped_too() {
+    let (_a, db) = common::demo_db(300, 27);
+    let dir = tempfile::tempdir().unwrap();
+    let geojson = dir.path().join("two.geojson");
+    std::fs::write(
+        &geojson,
+        r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"name":"г. Ишим"},"geometry":{"type":"Polygon","coordinates":[[[69.4,56.05],[69.6,56.05],[69.6,56.2],[69.4,56.2],[69.4,56.05]]]}},
+            {"type":"Feature","properties":{"name":"Ишимский район"},"geometry":{"type":"Polygon","coordinates":[[[69.0,55.8],[70.2,55.8],[70.2,56.6],[69.0,56.6],[69.0,55.8]]]}}]}"#,
+    )
+    .unwrap();
+    let mut harness = harness(&db, Lang::En);
+    wait_idle(&mut harness);
+    drop_file(&mut harness, &geojson);
+    let app = harness.state().as_ref().unwrap();
+    assert_eq!(app.boundaries().boundaries.units.len(), 2);
+    assert!(!app.boundaries().boundaries.is_schematic());
+    harness.get_by_label("Boundaries: two.geojson");
+}
