@@ -202,4 +202,7 @@ fn geojson_boundaries_can_be_dropped_too() {
     assert_eq!(app.boundaries().boundaries.units.len(), 2);
     assert!(!app.boundaries().boundaries.is_schematic());
     harness.get_by_label("Boundaries: two.geojson");
+    harness.get_by_label_contains(
+        "two.geojson — 2 polygons, matched 2; municipalities without a polygon: Абатский район",
+    );
 }

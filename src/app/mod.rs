@@ -56,6 +56,7 @@ pub struct App {
     dialog_path: String,
     show_about: bool,
     label_order: Vec<usize>,
+    window_title: String,
 }
 
 impl App {
@@ -115,6 +116,7 @@ impl App {
             dialog_path: String::new(),
             show_about: false,
             label_order,
+            window_title: String::new(),
         }
     }
 
@@ -250,7 +252,7 @@ impl App {
             .resizable(true)
             .default_size(330.0)
             .show(ui, |ui| match &self.dataset {
-                Some(d) => panels::side_panel_ui(ui, lang, &d.summary),
+                Some(d) => panels::side_panel_ui(ui, lang, &d.summary, &self.boundaries.boundaries),
                 None => {
                     ui.add_space(12.0);
                     if busy {

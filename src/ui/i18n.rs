@@ -115,6 +115,11 @@ pub struct Texts {
     pub legend_points: &'static str,
     pub legend_bins: &'static str,
     pub demo_badge: &'static str,
+    pub boundaries_schematic_line: &'static str,
+    pub polygons: &'static str,
+    pub matched: &'static str,
+    pub unmatched_features: &'static str,
+    pub without_polygon: &'static str,
 }
 
 /// Russian.
@@ -169,8 +174,13 @@ pub static RU: Texts = Texts {
     source_pos: "Платформа обратной связи",
     source_social: "Социальные сети",
     legend_points: "обращения",
-    legend_bins: "обращений в ячейке",
+    legend_bins: "обращений в ячейке (лог. шкала)",
     demo_badge: "Демо",
+    boundaries_schematic_line: "схематичные, 26 МО",
+    polygons: "полигонов",
+    matched: "сопоставлено",
+    unmatched_features: "не сопоставлены",
+    without_polygon: "МО без полигона",
 };
 
 /// English.
@@ -225,8 +235,13 @@ pub static EN: Texts = Texts {
     source_pos: "Feedback platform",
     source_social: "Social networks",
     legend_points: "appeals",
-    legend_bins: "appeals per cell",
+    legend_bins: "appeals per cell (log scale)",
     demo_badge: "Demo",
+    boundaries_schematic_line: "schematic, 26 municipalities",
+    polygons: "polygons",
+    matched: "matched",
+    unmatched_features: "not matched",
+    without_polygon: "municipalities without a polygon",
 };
 
 impl Texts {

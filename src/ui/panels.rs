@@ -91,7 +91,12 @@ fn count_list_ui(
 }
 
 /// The side panel for a loaded database.
-pub fn side_panel_ui(ui: &mut Ui, lang: Lang, summary: &Summary) {
+pub fn side_panel_ui(
+    ui: &mut Ui,
+    lang: Lang,
+    summary: &Summary,
+    boundaries: &crate::spatial::Boundaries,
+) {
     let t = lang.texts();
     ui.add_space(6.0);
     ui.label(RichText::new(t.total_appeals).strong());
@@ -116,6 +121,7 @@ pub fn side_panel_ui(ui: &mut Ui, lang: Lang, summary: &Summary) {
     ));
     ui.add_space(4.0);
     quality_ui(ui, lang, summary);
+    boundaries_line_ui(ui, lang, boundaries);
     ui.separator();
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
@@ -233,6 +239,52 @@ pub fn quality_ui(ui: &mut Ui, lang: Lang, summary: &Summary) {
                 ui.label(format!("«{name}»: {}", lang.number(*n)));
             }
         });
+    }
+}
+
+/// One line on the loaded boundaries: their source and how their names matched the
+/// municipality table (names that match nothing are listed, not guessed).
+pub fn boundaries_line_ui(ui: &mut Ui, lang: Lang, boundaries: &crate::spatial::Boundaries) {
+    let t = lang.texts();
+    match &boundaries.kind {
+        crate::spatial::BoundaryKind::Schematic => {
+            ui.label(format!(
+                "{}: {}",
+                t.boundaries_from, t.boundaries_schematic_line
+            ));
+        }
+        crate::spatial::BoundaryKind::File { path, .. } => {
+            let unmatched = boundaries.unmatched_names();
+            let missing = boundaries.missing_municipalities();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut text = format!(
+                "{}: {name} — {} {}, {} {}",
+                t.boundaries_from,
+                boundaries.units.len(),
+                t.polygons,
+                t.matched,
+                boundaries.units.len() - unmatched.len()
+            );
+            if !unmatched.is_empty() {
+                text.push_str(&format!(
+                    "; {}: {}",
+                    t.unmatched_features,
+                    unmatched.join(", ")
+                ));
+            }
+            if !missing.is_empty() {
+                text.push_str(&format!("; {}: {}", t.without_polygon, missing.join(", ")));
+            }
+            let color = if unmatched.is_empty() && missing.is_empty() {
+                ui.visuals().text_color()
+            } else {
+                theme::WARNING_TEXT
+            };
+            ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
+        }
     }
 }
 
