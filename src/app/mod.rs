@@ -508,8 +508,11 @@ impl eframe::App for App {
             ),
             None => "Teplokarta".to_owned(),
         };
-        ui.ctx()
-            .send_viewport_cmd(egui::ViewportCommand::Title(title));
+        if title != self.window_title {
+            ui.ctx()
+                .send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.window_title = title;
+        }
         self.ui_root(ui);
     }
 
