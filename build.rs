@@ -11,8 +11,15 @@ fn main() {
     println!("cargo:rerun-if-changed=data/municipalities.csv");
     println!("cargo:rerun-if-changed=data/settlements.csv");
     println!("cargo:rerun-if-changed=data/tyumen_oblast_outline.geojson");
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/index");
+    // The git stamp follows the checkout; `--git-path` also works in worktrees. Outside git
+    // (a source tarball) nothing is watched beyond the files above.
+    for name in ["HEAD", "index"] {
+        if let Some(path) =
+            git(&["rev-parse", "--git-path", name]).filter(|p| Path::new(p).exists())
+        {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
 
     let git_hash = git(&["rev-parse", "--short=9", "HEAD"]).unwrap_or_else(|| "unknown".into());
     let dirty =

@@ -7,9 +7,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::analysis::{Dim, Filter, MunicipalityResolution, group_counts, summarize};
+use crate::analysis::{
+    Columns, Dim, Filter, Masks, Metric, MunicipalityResolution, aggregate, group_counts,
+    metric_values, summarize,
+};
 use crate::data::{AppealStore, DemoConfig, LoadOptions, generate_demo};
-use crate::spatial::Boundaries;
+use crate::spatial::{Boundaries, MunicipalityLocator};
+
+/// The largest demo `teplokarta demo` writes (about 5 GB of SQLite).
+pub const MAX_DEMO_ROWS: usize = 50_000_000;
 
 /// Teplokarta: heat map and problem map of citizen appeals.
 #[derive(Debug, Parser)]
@@ -21,9 +27,12 @@ pub struct Cli {
     pub db: Option<PathBuf>,
     #[command(flatten)]
     pub boundaries: BoundaryArgs,
-    /// Interface language (default: from the system locale, then the last choice).
+    /// Interface language (default: the last choice, else the system locale).
     #[arg(long, value_enum)]
     pub lang: Option<LangArg>,
+    /// Start afresh: ignore the remembered database, boundaries, filter and settings.
+    #[arg(long)]
+    pub fresh: bool,
 }
 
 const LONG_VERSION: &str = concat!(
@@ -78,9 +87,12 @@ pub struct FilterArgs {
     /// Last day (YYYY-MM-DD), inclusive.
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
-    /// Category (repeat for several).
+    /// Category, all its subcategories (repeat for several).
     #[arg(long, value_name = "C")]
     pub category: Vec<String>,
+    /// One subcategory as CATEGORY/SUBCATEGORY (repeat for several; `ЖКХ/` is "no subcategory").
+    #[arg(long, value_name = "C/S")]
+    pub subcategory: Vec<String>,
     /// Source: pos, social, … (repeat for several).
     #[arg(long, value_name = "S")]
     pub source: Vec<String>,
@@ -107,6 +119,11 @@ impl FilterArgs {
             from: date(&self.from, "from")?,
             to: date(&self.to, "to")?,
             categories: self.category.iter().cloned().collect(),
+            subcategories: self
+                .subcategory
+                .iter()
+                .map(|s| Filter::parse_subcategory(s))
+                .collect::<Result<_, _>>()?,
             sources: self.source.iter().cloned().collect(),
             statuses: self.status.iter().cloned().collect(),
             municipalities: self.municipality.iter().cloned().collect(),
@@ -157,7 +174,36 @@ pub enum Command {
         filter: FilterArgs,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// With `--by municipality`: add a choropleth metric column (the values the map shows).
+        #[arg(long, value_enum)]
+        metric: Option<MetricArg>,
+        #[command(flatten)]
+        boundaries: BoundaryArgs,
     },
+}
+
+/// A choropleth metric on the command line.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum MetricArg {
+    /// Appeals in the period.
+    Count,
+    /// Appeals per 10,000 residents.
+    Per10k,
+    /// Share not yet answered, %.
+    Unresolved,
+    /// Change against the previous period of the same length, % (needs --from and --to).
+    Change,
+}
+
+impl From<MetricArg> for Metric {
+    fn from(m: MetricArg) -> Self {
+        match m {
+            MetricArg::Count => Metric::Count,
+            MetricArg::Per10k => Metric::Per10k,
+            MetricArg::Unresolved => Metric::Unresolved,
+            MetricArg::Change => Metric::Change,
+        }
+    }
 }
 
 /// Runs a headless command, writing to `out`.
@@ -172,6 +218,9 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
             out: path,
             force,
         } => {
+            if *rows > MAX_DEMO_ROWS {
+                bail!("--rows {rows} is more than the demo generator writes ({MAX_DEMO_ROWS})");
+            }
             if path.exists() && !force {
                 bail!("{} exists; use --force to replace it", path.display());
             }
@@ -196,8 +245,81 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
             by,
             filter,
             format,
-        } => stats(db, by, filter, *format, out)?,
+            metric,
+            boundaries,
+        } => match metric {
+            Some(metric) => {
+                metric_stats(db, by, filter, (*metric).into(), boundaries, *format, out)?
+            }
+            None => stats(db, by, filter, *format, boundaries, out)?,
+        },
     }
+    Ok(())
+}
+
+/// Municipalities of every row, with rows without a text placed by point-in-polygon against
+/// the boundaries (the schematic ones by default), as in the window.
+fn resolve(
+    appeals: &crate::data::Appeals,
+    boundary_args: &BoundaryArgs,
+) -> anyhow::Result<MunicipalityResolution> {
+    let boundaries = boundary_args.load()?;
+    let locator = MunicipalityLocator::new(&boundaries);
+    Ok(MunicipalityResolution::with_boundaries(
+        appeals,
+        Some((&boundaries, &locator)),
+    ))
+}
+
+/// `stats --by municipality --metric M`: every municipality with its count and metric value,
+/// exactly as the legend and tooltips show them ("no data" where there is no value).
+fn metric_stats(
+    db: &Path,
+    by: &[Dim],
+    filter_args: &FilterArgs,
+    metric: Metric,
+    boundary_args: &BoundaryArgs,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    if by != [Dim::Municipality] {
+        bail!("--metric needs --by municipality (and nothing else)");
+    }
+    let filter = filter_args.to_filter()?;
+    if metric == Metric::Change && (filter.from.is_none() || filter.to.is_none()) {
+        bail!("--metric change compares with the previous period: give --from and --to");
+    }
+    let appeals = load(db)?;
+    let resolution = resolve(&appeals, boundary_args)?;
+    let columns = Columns::new(&appeals, &resolution);
+    let masks = Masks::new(&filter, &appeals, &resolution, &columns);
+    let aggregates = aggregate(&columns, &masks);
+    let values = metric_values(metric, &aggregates, &resolution);
+    let units = crate::spatial::municipalities().len();
+    let mut rows: Vec<(String, u64, String)> = (0..resolution.labels.len())
+        .filter(|&l| l < units || aggregates.by_label.get(l).copied().unwrap_or(0) > 0)
+        .map(|l| {
+            let value = values
+                .get(l)
+                .copied()
+                .flatten()
+                .map_or_else(|| "no data".to_owned(), |v| metric.format(v));
+            (
+                resolution.label(l as u32).to_owned(),
+                aggregates.by_label.get(l).copied().unwrap_or(0),
+                value,
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(if format == Format::Csv { b',' } else { b'\t' })
+        .from_writer(out);
+    writer.write_record(["municipality", "count", metric.cli_name()])?;
+    for (label, count, value) in rows {
+        writer.write_record([label, count.to_string(), value])?;
+    }
+    writer.flush()?;
     Ok(())
 }
 
@@ -223,7 +345,10 @@ fn check(
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<()> {
     let appeals = load(db)?;
-    let resolution = MunicipalityResolution::new(&appeals);
+    let boundaries = boundary_args.load()?;
+    let locator = MunicipalityLocator::new(&boundaries);
+    let resolution =
+        MunicipalityResolution::with_boundaries(&appeals, Some((&boundaries, &locator)));
     let all: Vec<u32> = (0..appeals.len() as u32).collect();
     let summary = summarize(&appeals, &resolution, &all);
     let q = &summary.quality;
@@ -279,7 +404,16 @@ fn check(
     writeln!(out, "  received_at unparsable: {}", q.received_unparsable)?;
     writeln!(out, "  resolved_at unparsable: {}", q.resolved_unparsable)?;
     writeln!(out, "  required value NULL: {}", q.required_null)?;
-    writeln!(out, "  no municipality: {}", summary.no_municipality)?;
+    writeln!(
+        out,
+        "  no municipality text: {} (placed by coordinates: {}, outside boundaries / unknown: {})",
+        summary.no_municipality, summary.assigned_by_point, summary.unknown_municipality
+    )?;
+    writeln!(
+        out,
+        "  municipality text and point disagree (text wins): {}",
+        summary.municipality_disagreements
+    )?;
     let unmatched_rows: u64 = summary
         .unmatched_municipalities
         .iter()
@@ -299,7 +433,6 @@ fn check(
     for s in &q.samples {
         writeln!(out, "  e.g. {} — id {}: {}", s.reason, s.row_id, s.value)?;
     }
-    let boundaries = boundary_args.load()?;
     match &boundaries.kind {
         crate::spatial::BoundaryKind::Schematic => {
             writeln!(
@@ -346,11 +479,12 @@ fn stats(
     by: &[Dim],
     filter_args: &FilterArgs,
     format: Format,
+    boundary_args: &BoundaryArgs,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<()> {
     let filter = filter_args.to_filter()?;
     let appeals = load(db)?;
-    let resolution = MunicipalityResolution::new(&appeals);
+    let resolution = resolve(&appeals, boundary_args)?;
     let rows = filter.apply(&appeals, &resolution);
     let groups = group_counts(&appeals, &resolution, &rows, by);
     match format {

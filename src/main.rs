@@ -2,7 +2,9 @@
 //! window.
 
 use clap::Parser as _;
-use teplokarta::cli::{Cli, run};
+use teplokarta::app::{Startup, run_gui};
+use teplokarta::cli::{Cli, LangArg, run};
+use teplokarta::ui::Lang;
 
 fn main() -> std::process::ExitCode {
     env_logger::Builder::from_env(
@@ -16,7 +18,17 @@ fn main() -> std::process::ExitCode {
             let mut lock = stdout.lock();
             run(command, &mut lock)
         }
-        None => teplokarta::app::run_gui(&cli),
+        None => run_gui(Startup {
+            database: cli.db.clone(),
+            boundaries: cli.boundaries.boundaries.clone(),
+            name_property: cli.boundaries.name_property.clone(),
+            lang: cli.lang.map(|l| match l {
+                LangArg::Ru => Lang::Ru,
+                LangArg::En => Lang::En,
+            }),
+            fresh: cli.fresh,
+            ..Startup::default()
+        }),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -20,6 +20,7 @@ fn harness(database: &Path, lang: Lang) -> Harness<'static, State> {
     let startup = Startup {
         database: Some(database.to_owned()),
         lang: Some(lang),
+        fresh: true,
         ..Startup::default()
     };
     Harness::builder()
@@ -199,8 +200,8 @@ fn geojson_boundaries_can_be_dropped_too() {
     wait_idle(&mut harness);
     drop_file(&mut harness, &geojson);
     let app = harness.state().as_ref().unwrap();
-    assert_eq!(app.boundaries().boundaries.units.len(), 2);
-    assert!(!app.boundaries().boundaries.is_schematic());
+    assert_eq!(app.boundaries().unwrap().boundaries.units.len(), 2);
+    assert!(!app.boundaries().unwrap().boundaries.is_schematic());
     harness.get_by_label("Boundaries: two.geojson");
     harness.get_by_label_contains(
         "two.geojson — 2 polygons, matched 2; municipalities without a polygon: Абатский район",

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use jiff::civil::DateTime;
 
+use super::engine::Aggregates;
 use super::resolve::MunicipalityResolution;
 use crate::data::{Appeals, Quality};
 
@@ -83,15 +84,17 @@ pub fn group_counts(
     rows: &[u32],
     dims: &[Dim],
 ) -> Vec<GroupCount> {
-    let month_of =
-        |t: Option<DateTime>| t.map_or(NONE, |t| t.year() as u32 * 12 + t.month() as u32 - 1);
+    let month_of = |t: Option<DateTime>| {
+        t.and_then(|t| u32::try_from(i32::from(t.year()) * 12 + i32::from(t.month()) - 1).ok())
+            .unwrap_or(NONE)
+    };
     let code = |dim: Dim, i: usize| -> u32 {
         match dim {
             Dim::Municipality => municipalities
                 .row_label
                 .get(i)
                 .copied()
-                .flatten()
+                .filter(|&l| l != municipalities.unknown_label)
                 .unwrap_or(NONE),
             Dim::Category => appeals.category.get(i).copied().unwrap_or(NONE),
             Dim::Subcategory => appeals
@@ -124,9 +127,13 @@ pub fn group_counts(
             Dim::Month => format!("{:04}-{:02}", code / 12, code % 12 + 1),
         }
     };
-    let mut counts: HashMap<Vec<u32>, u64> = HashMap::new();
+    // A fixed-size key: no allocation per row.
+    let mut counts: HashMap<[u32; Dim::ALL.len()], u64> = HashMap::new();
     for &row in rows {
-        let key: Vec<u32> = dims.iter().map(|&d| code(d, row as usize)).collect();
+        let mut key = [NONE; Dim::ALL.len()];
+        for (slot, &d) in key.iter_mut().zip(dims) {
+            *slot = code(d, row as usize);
+        }
         *counts.entry(key).or_default() += 1;
     }
     let mut groups: Vec<GroupCount> = counts
@@ -149,6 +156,8 @@ pub struct Summary {
     pub placed: u64,
     /// Earliest and latest local receipt time.
     pub received_range: Option<(DateTime, DateTime)>,
+    /// First and last local receipt day.
+    pub days: Option<(jiff::civil::Date, jiff::civil::Date)>,
     pub by_category: Vec<(String, u64)>,
     pub by_municipality: Vec<(String, u64)>,
     pub by_source: Vec<(String, u64)>,
@@ -157,8 +166,14 @@ pub struct Summary {
     pub quality: Quality,
     /// Municipality texts that matched no unit, with row counts.
     pub unmatched_municipalities: Vec<(String, u64)>,
-    /// Rows with no municipality.
+    /// Rows with no municipality text.
     pub no_municipality: u64,
+    /// Of them, placed into a polygon by their coordinates.
+    pub assigned_by_point: u64,
+    /// Rows in the "outside boundaries / unknown" bucket.
+    pub unknown_municipality: u64,
+    /// Rows whose text and point name different municipalities (the text wins).
+    pub municipality_disagreements: u64,
 }
 
 /// Summarises `rows` of `appeals`.
@@ -187,6 +202,7 @@ pub fn summarize(
         total: rows.len() as u64,
         placed,
         received_range: range,
+        days: range.map(|(a, b)| (a.date(), b.date())),
         by_category: one(Dim::Category),
         by_municipality: one(Dim::Municipality),
         by_source: one(Dim::Source),
@@ -194,5 +210,45 @@ pub fn summarize(
         quality: appeals.quality.clone(),
         unmatched_municipalities: municipalities.unmatched.clone(),
         no_municipality: municipalities.missing,
+        assigned_by_point: municipalities.assigned_by_point,
+        unknown_municipality: municipalities.unknown,
+        municipality_disagreements: municipalities.disagreements,
+    }
+}
+
+/// The side panel's [`Summary`] of one pass of the engine ([`Aggregates`]), for the current
+/// filter.
+pub fn summary_of(
+    a: &Aggregates,
+    appeals: &Appeals,
+    municipalities: &MunicipalityResolution,
+) -> Summary {
+    let list = |counts: &[u64], name: &dyn Fn(u32) -> String| -> Vec<(String, u64)> {
+        let mut items: Vec<(String, u64)> = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(code, n)| (name(code as u32), *n))
+            .collect();
+        items.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+        items
+    };
+    Summary {
+        total: a.total,
+        placed: a.placed,
+        received_range: None,
+        days: a
+            .day_range
+            .map(|(f, l)| (super::engine::date_of_day(f), super::engine::date_of_day(l))),
+        by_category: list(&a.by_category, &|c| appeals.categories.name(c).to_owned()),
+        by_municipality: list(&a.by_label, &|l| municipalities.label(l).to_owned()),
+        by_source: list(&a.by_source, &|s| appeals.sources.name(s).to_owned()),
+        by_status: list(&a.by_status, &|s| appeals.statuses.name(s).to_owned()),
+        quality: appeals.quality.clone(),
+        unmatched_municipalities: municipalities.unmatched.clone(),
+        no_municipality: municipalities.missing,
+        assigned_by_point: municipalities.assigned_by_point,
+        unknown_municipality: municipalities.unknown,
+        municipality_disagreements: municipalities.disagreements,
     }
 }

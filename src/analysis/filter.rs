@@ -1,26 +1,33 @@
 //! The one `Filter` shared by every layer, table, chart and command: a date range (calendar days
-//! in the appeal's local time, both ends inclusive), and sets of categories, sources, statuses and
-//! municipalities (empty set = no restriction). Its meaning in SQL is
-//! [`Filter::to_sql_where`], which the tests compare against.
+//! in the appeal's local time, both ends inclusive), a selection in the category tree, and sets
+//! of sources, statuses and municipalities (an empty set means no restriction). It is compiled to
+//! lookup tables by [`super::Masks`]; its meaning in SQL is [`Filter::to_sql_where`].
 
 use std::collections::BTreeSet;
 
+use jiff::ToSpan as _;
 use jiff::civil::Date;
 
+use super::engine::{Columns, Masks};
 use super::resolve::MunicipalityResolution;
 use crate::data::Appeals;
 
 /// Which appeals to count.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Filter {
     /// First day included (local date of `received_at`).
     pub from: Option<Date>,
     /// Last day included.
     pub to: Option<Date>,
+    /// Whole categories selected.
     pub categories: BTreeSet<String>,
+    /// Single (category, subcategory) leaves selected; `""` is "no subcategory".
+    pub subcategories: BTreeSet<(String, String)>,
     pub sources: BTreeSet<String>,
     pub statuses: BTreeSet<String>,
-    /// Municipality names as the user wrote them (any variant of a canonical name).
+    /// Municipality names as the user wrote them (any variant of a canonical name; `""` is the
+    /// "outside boundaries / unknown" bucket).
     pub municipalities: BTreeSet<String>,
 }
 
@@ -31,6 +38,52 @@ pub enum FilterError {
     EmptyRange { from: Date, to: Date },
     #[error("invalid date {0:?}: expected YYYY-MM-DD")]
     BadDate(String),
+    #[error("invalid subcategory {0:?}: expected CATEGORY/SUBCATEGORY")]
+    BadSubcategory(String),
+}
+
+/// Quick date ranges, anchored at a day (today, or the last day of historic data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DatePreset {
+    Today,
+    Last7Days,
+    Last30Days,
+    /// The calendar quarter of the anchor day, up to it.
+    Quarter,
+    /// The calendar year of the anchor day, up to it.
+    Year,
+    All,
+}
+
+impl DatePreset {
+    /// Every preset, in menu order.
+    pub const ALL: [DatePreset; 6] = [
+        DatePreset::Today,
+        DatePreset::Last7Days,
+        DatePreset::Last30Days,
+        DatePreset::Quarter,
+        DatePreset::Year,
+        DatePreset::All,
+    ];
+
+    /// The (from, to) range of the preset ending at `anchor`; `None` for all time.
+    pub fn range(self, anchor: Date) -> Option<(Date, Date)> {
+        let back = |days: i64| anchor.checked_sub(days.days()).unwrap_or(anchor);
+        match self {
+            DatePreset::Today => Some((anchor, anchor)),
+            DatePreset::Last7Days => Some((back(6), anchor)),
+            DatePreset::Last30Days => Some((back(29), anchor)),
+            DatePreset::Quarter => {
+                let first_month = (anchor.month() - 1) / 3 * 3 + 1;
+                Some((
+                    Date::new(anchor.year(), first_month, 1).unwrap_or(anchor),
+                    anchor,
+                ))
+            }
+            DatePreset::Year => Some((Date::new(anchor.year(), 1, 1).unwrap_or(anchor), anchor)),
+            DatePreset::All => None,
+        }
+    }
 }
 
 impl Filter {
@@ -44,12 +97,21 @@ impl Filter {
     /// # Errors
     /// [`FilterError::BadDate`].
     pub fn parse_date(text: &str) -> Result<Date, FilterError> {
-        let date = crate::data::parse_local_date(text)
-            .ok_or_else(|| FilterError::BadDate(text.to_owned()))?;
         if text.trim().len() != 10 {
             return Err(FilterError::BadDate(text.to_owned()));
         }
-        Ok(date)
+        crate::data::parse_local_date(text).ok_or_else(|| FilterError::BadDate(text.to_owned()))
+    }
+
+    /// Parses `CATEGORY/SUBCATEGORY` for `--subcategory` (split at the last `/`).
+    ///
+    /// # Errors
+    /// [`FilterError::BadSubcategory`] without a `/`.
+    pub fn parse_subcategory(text: &str) -> Result<(String, String), FilterError> {
+        let (category, subcategory) = text
+            .rsplit_once('/')
+            .ok_or_else(|| FilterError::BadSubcategory(text.to_owned()))?;
+        Ok((category.trim().to_owned(), subcategory.trim().to_owned()))
     }
 
     /// Checks the filter's consistency.
@@ -63,72 +125,11 @@ impl Filter {
         }
     }
 
-    /// Indices of the rows the filter keeps, in row order.
-    ///
-    /// A row whose `received_at` cannot be parsed is kept only when no date bound is set (it
-    /// still counts in the all-time totals). Municipality names are matched like the data's
-    /// (`г. Тюмень` selects `Тюмень`).
+    /// Indices of the rows the filter keeps, in row order. A row whose `received_at` cannot be
+    /// parsed is kept only when no date bound is set (it still counts in all-time totals).
     pub fn apply(&self, appeals: &Appeals, municipalities: &MunicipalityResolution) -> Vec<u32> {
-        let codes = |wanted: &BTreeSet<String>, dict: &crate::data::Dict| -> Option<Vec<bool>> {
-            (!wanted.is_empty()).then(|| dict.names().iter().map(|n| wanted.contains(n)).collect())
-        };
-        let categories = codes(&self.categories, &appeals.categories);
-        let sources = codes(&self.sources, &appeals.sources);
-        let statuses = codes(&self.statuses, &appeals.statuses);
-        let labels: Option<Vec<bool>> = (!self.municipalities.is_empty()).then(|| {
-            let mut keep = vec![false; municipalities.labels.len()];
-            for name in &self.municipalities {
-                if let Some(k) = municipalities
-                    .label_code(name)
-                    .and_then(|c| keep.get_mut(c as usize))
-                {
-                    *k = true;
-                }
-            }
-            keep
-        });
-        let allowed = |table: &Option<Vec<bool>>, code: u32| {
-            table
-                .as_ref()
-                .is_none_or(|t| t.get(code as usize).copied().unwrap_or(false))
-        };
-        let dated = self.from.is_some() || self.to.is_some();
-        (0..appeals.len())
-            .filter(|&i| {
-                let (Some(&category), Some(&source), Some(&status)) = (
-                    appeals.category.get(i),
-                    appeals.source.get(i),
-                    appeals.status.get(i),
-                ) else {
-                    return false;
-                };
-                if !(allowed(&categories, category)
-                    && allowed(&sources, source)
-                    && allowed(&statuses, status))
-                {
-                    return false;
-                }
-                if labels.is_some() {
-                    let label = municipalities.row_label.get(i).copied().flatten();
-                    if !label.is_some_and(|l| allowed(&labels, l)) {
-                        return false;
-                    }
-                }
-                if dated {
-                    let Some(day) = appeals.received.get(i).copied().flatten().map(|t| t.date())
-                    else {
-                        return false;
-                    };
-                    if self.from.is_some_and(|from| day < from)
-                        || self.to.is_some_and(|to| day > to)
-                    {
-                        return false;
-                    }
-                }
-                true
-            })
-            .map(|i| i as u32)
-            .collect()
+        let columns = Columns::new(appeals, municipalities);
+        Masks::new(self, appeals, municipalities, &columns).rows(&columns)
     }
 
     /// The same filter as an SQL `WHERE` clause over the `appeals` table, with its parameters,
@@ -145,11 +146,26 @@ impl Filter {
             clauses.push("substr(received_at, 1, 10) <= ?".to_owned());
             params.push(to.to_string());
         }
+        let mut tree = Vec::new();
+        if !self.categories.is_empty() {
+            tree.push(format!(
+                "category IN ({})",
+                vec!["?"; self.categories.len()].join(", ")
+            ));
+            params.extend(self.categories.iter().cloned());
+        }
+        for (category, subcategory) in &self.subcategories {
+            tree.push("(category = ? AND coalesce(subcategory, '') = ?)".to_owned());
+            params.push(category.clone());
+            params.push(subcategory.clone());
+        }
+        if !tree.is_empty() {
+            clauses.push(format!("({})", tree.join(" OR ")));
+        }
         for (column, set) in [
-            ("category", &self.categories),
             ("source", &self.sources),
             ("status", &self.statuses),
-            ("municipality", &self.municipalities),
+            ("coalesce(municipality, '')", &self.municipalities),
         ] {
             if !set.is_empty() {
                 clauses.push(format!("{column} IN ({})", vec!["?"; set.len()].join(", ")));
@@ -162,5 +178,43 @@ impl Filter {
             format!("WHERE {}", clauses.join(" AND "))
         };
         (sql, params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn presets_end_at_the_anchor() {
+        let anchor = date(2021, 11, 15);
+        assert_eq!(DatePreset::Today.range(anchor), Some((anchor, anchor)));
+        assert_eq!(
+            DatePreset::Last7Days.range(anchor),
+            Some((date(2021, 11, 9), anchor))
+        );
+        assert_eq!(
+            DatePreset::Last30Days.range(anchor),
+            Some((date(2021, 10, 17), anchor))
+        );
+        assert_eq!(
+            DatePreset::Quarter.range(anchor),
+            Some((date(2021, 10, 1), anchor))
+        );
+        assert_eq!(
+            DatePreset::Year.range(anchor),
+            Some((date(2021, 1, 1), anchor))
+        );
+        assert_eq!(DatePreset::All.range(anchor), None);
+    }
+
+    #[test]
+    fn subcategory_syntax() {
+        assert_eq!(
+            Filter::parse_subcategory("ЖКХ/Отопление"),
+            Ok(("ЖКХ".to_owned(), "Отопление".to_owned()))
+        );
+        assert!(Filter::parse_subcategory("ЖКХ").is_err());
     }
 }

@@ -4,9 +4,19 @@
 //! equals what SQL `GROUP BY` gives for the same filter (see `tests/stats_vs_sql.rs`).
 
 mod aggregate;
+mod classify;
+mod details;
+mod engine;
 mod filter;
+mod metrics;
+mod pivot;
 mod resolve;
 
-pub use aggregate::{Dim, GroupCount, Summary, group_counts, summarize};
-pub use filter::{Filter, FilterError};
+pub use aggregate::{Dim, GroupCount, Summary, group_counts, summarize, summary_of};
+pub use classify::{Classification, breaks, class_of, quantile_sorted};
+pub use details::{Details, details, week_start};
+pub use engine::{Aggregates, Columns, Leaf, Masks, NO_DAY, aggregate, date_of_day, day_number};
+pub use filter::{DatePreset, Filter, FilterError};
+pub use metrics::{Metric, metric_values, ranks};
+pub use pivot::{PivotNames, PivotRow, PivotTable, pivot_table, pivot_value};
 pub use resolve::MunicipalityResolution;

@@ -1,63 +1,131 @@
-//! Background jobs: loading a database (with its summary and map points), generating the demo,
-//! loading boundaries, and the native file picker. Each runs on its own thread and reports
-//! through a channel that `App::logic` drains; a frame never waits for SQLite. Results of a
+//! Background jobs: loading a database, generating the demo, loading boundaries (and re-resolving
+//! the municipalities of the loaded appeals against them), recomputing the view for a filter,
+//! and the native file dialogs. Each runs on its own thread and reports through a channel that
+//! `App::logic` drains; a frame never waits for SQLite or a recomputation. Results of a
 //! superseded request (an older generation) are dropped.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
-use crate::analysis::{MunicipalityResolution, Summary, summarize};
+use crate::analysis::{
+    Aggregates, Classification, Columns, Details, Filter, Masks, Metric, MunicipalityResolution,
+    aggregate, breaks, details, metric_values, ranks,
+};
 use crate::data::{
     AppealStore, Appeals, DemoConfig, LoadOptions, Placement, default_demo_path, generate_demo,
 };
 use crate::layers::BoundaryGeometry;
-use crate::spatial::{Boundaries, GeoBounds, projection::mercator_unit_from_lon_lat};
+use crate::spatial::{
+    Boundaries, GeoBounds, MunicipalityLocator, projection::mercator_unit_from_lon_lat,
+};
 
-/// A loaded database with everything the window shows of it.
+/// A loaded database.
 pub struct Dataset {
     pub path: PathBuf,
     pub is_demo: bool,
     pub appeals: Appeals,
-    pub resolution: MunicipalityResolution,
-    pub summary: Summary,
-    /// Placed appeals in Web-Mercator unit coordinates.
-    pub points_unit: Vec<[f64; 2]>,
+    /// Web-Mercator unit coordinates of every row (NaN where not placed).
+    pub point_unit: Vec<[f64; 2]>,
     /// Bounds of the bulk of the placed appeals (0.5–99.5 percentiles, so a stray point far
     /// away does not shrink the map).
     pub bounds: Option<GeoBounds>,
-    /// Count of appeals per municipality unit (index of `spatial::municipalities`).
-    pub count_by_unit: Vec<u64>,
 }
 
-/// Boundaries with their drawing geometry.
+/// Boundaries with their drawing geometry and point-in-polygon index.
 pub struct BoundarySet {
     pub boundaries: Boundaries,
     pub geometry: BoundaryGeometry,
+    pub locator: MunicipalityLocator,
 }
 
 impl BoundarySet {
-    /// Prepares `boundaries` for drawing.
+    /// Prepares `boundaries` for drawing and lookup.
     pub fn new(boundaries: Boundaries) -> Self {
         let geometry = BoundaryGeometry::new(&boundaries);
+        let locator = MunicipalityLocator::new(&boundaries);
         Self {
             boundaries,
             geometry,
+            locator,
         }
     }
 }
 
+/// A database resolved against a set of boundaries: what every view is computed from.
+pub struct Resolved {
+    pub dataset: Arc<Dataset>,
+    pub boundaries: Arc<BoundarySet>,
+    pub resolution: MunicipalityResolution,
+    pub columns: Columns,
+    /// Label code of each boundary unit (what the choropleth colours).
+    pub unit_labels: Vec<u32>,
+}
+
+/// What the view is asked to show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewRequest {
+    pub filter: Filter,
+    pub metric: Metric,
+    pub classification: Classification,
+    pub classes: usize,
+    /// Class bounds frozen by "lock scale".
+    pub locked_breaks: Option<Vec<f64>>,
+    /// Label of the selected municipality.
+    pub selected: Option<u32>,
+}
+
+/// Everything the window shows for a filter.
+pub struct View {
+    pub request: ViewRequest,
+    pub aggregates: Aggregates,
+    /// Metric value per label.
+    pub values: Vec<Option<f64>>,
+    /// Rank per label among the labels on the map (1 = highest).
+    pub ranks: Vec<Option<usize>>,
+    pub breaks: Vec<f64>,
+    /// Placed appeals of the filter, Web-Mercator unit coordinates.
+    pub points_unit: Vec<[f64; 2]>,
+    pub details: Option<Details>,
+    /// How long the computation took.
+    pub elapsed: std::time::Duration,
+}
+
 /// What a job reports.
 pub enum JobResult {
-    Progress(String),
+    /// A long job of the given dataset generation has started a visible step.
+    Progress {
+        generation: u64,
+        what: String,
+    },
+    /// A job panicked (a bug): reported instead of leaving the app busy forever.
+    Failed(String),
     Dataset {
         generation: u64,
-        result: Result<Box<Dataset>, String>,
+        result: Result<Arc<Dataset>, String>,
     },
     Boundaries {
         generation: u64,
-        result: Result<Box<BoundarySet>, String>,
+        result: Result<Arc<BoundarySet>, String>,
     },
-    Picked(Option<PathBuf>),
+    Resolved {
+        generation: u64,
+        resolved: Arc<Resolved>,
+    },
+    View {
+        generation: u64,
+        view: Box<View>,
+    },
+    Picked(FilePurpose, Option<PathBuf>),
+    Saved(Result<PathBuf, String>),
+}
+
+/// What a file dialog is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilePurpose {
+    OpenDatabase,
+    OpenBoundaries,
+    SavePivotCsv,
 }
 
 /// The job runner: a channel and the generation counters.
@@ -67,6 +135,8 @@ pub struct Jobs {
     ctx: egui::Context,
     pub dataset_generation: u64,
     pub boundaries_generation: u64,
+    pub resolved_generation: u64,
+    pub view_generation: u64,
     /// Jobs started and not yet reported.
     pub pending: usize,
 }
@@ -81,6 +151,8 @@ impl Jobs {
             ctx,
             dataset_generation: 0,
             boundaries_generation: 0,
+            resolved_generation: 0,
+            view_generation: 0,
             pending: 0,
         }
     }
@@ -93,10 +165,15 @@ impl Jobs {
         let sender = self.sender.clone();
         let ctx = self.ctx.clone();
         self.pending += 1;
+        let job_name = name.to_owned();
         let spawned = std::thread::Builder::new()
             .name(name.to_owned())
             .spawn(move || {
-                let result = job(&sender);
+                let result =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&sender)))
+                        .unwrap_or_else(|_| {
+                            JobResult::Failed(format!("internal error in the {job_name} job"))
+                        });
                 sender.send(result).ok();
                 ctx.request_repaint();
             });
@@ -112,7 +189,7 @@ impl Jobs {
         let generation = self.dataset_generation;
         self.spawn("load-database", move |_| JobResult::Dataset {
             generation,
-            result: load_dataset(path, false).map(Box::new),
+            result: load_dataset(path, false).map(Arc::new),
         });
     }
 
@@ -128,7 +205,10 @@ impl Jobs {
                 })?;
                 if !path.is_file() {
                     sender
-                        .send(JobResult::Progress(path.display().to_string()))
+                        .send(JobResult::Progress {
+                            generation,
+                            what: path.display().to_string(),
+                        })
                         .ok();
                     ctx.request_repaint();
                     generate_demo(&config, &path).map_err(|e| format!("{e:#}"))?;
@@ -137,7 +217,7 @@ impl Jobs {
             })();
             JobResult::Dataset {
                 generation,
-                result: result.map(Box::new),
+                result: result.map(Arc::new),
             }
         });
     }
@@ -154,24 +234,61 @@ impl Jobs {
             };
             JobResult::Boundaries {
                 generation,
-                result: result.map(|b| Box::new(BoundarySet::new(b))),
+                result: result.map(|b| Arc::new(BoundarySet::new(b))),
             }
+        });
+    }
+
+    /// Resolves the municipalities of `dataset` against `boundaries` and builds the columns.
+    pub fn resolve(&mut self, dataset: Arc<Dataset>, boundaries: Arc<BoundarySet>) {
+        self.resolved_generation += 1;
+        let generation = self.resolved_generation;
+        self.spawn("resolve", move |_| JobResult::Resolved {
+            generation,
+            resolved: Arc::new(resolve(dataset, boundaries)),
+        });
+    }
+
+    /// Recomputes the view for `request`.
+    pub fn compute_view(&mut self, resolved: Arc<Resolved>, request: ViewRequest) {
+        self.view_generation += 1;
+        let generation = self.view_generation;
+        self.spawn("view", move |_| JobResult::View {
+            generation,
+            view: Box::new(compute_view(&resolved, request)),
         });
     }
 
     /// Opens the native file picker.
     pub fn pick_file(
         &mut self,
+        purpose: FilePurpose,
         title: String,
         filter_name: &'static str,
         extensions: &'static [&'static str],
     ) {
         self.spawn("file-dialog", move |_| {
-            let picked = rfd::FileDialog::new()
+            let dialog = rfd::FileDialog::new()
                 .set_title(title)
-                .add_filter(filter_name, extensions)
-                .pick_file();
-            JobResult::Picked(picked)
+                .add_filter(filter_name, extensions);
+            let picked = match purpose {
+                FilePurpose::SavePivotCsv => {
+                    dialog.set_file_name("teplokarta-pivot.csv").save_file()
+                }
+                _ => dialog.pick_file(),
+            };
+            JobResult::Picked(purpose, picked)
+        });
+    }
+
+    /// Writes `contents` to `path` off the UI thread.
+    pub fn save_file(&mut self, path: PathBuf, contents: Vec<u8>) {
+        self.spawn("save", move |_| {
+            JobResult::Saved(
+                std::fs::write(&path, contents)
+                    .map(|()| path.clone())
+                    .map_err(|e| format!("{e}: {}", path.display())),
+            )
         });
     }
 
@@ -180,60 +297,124 @@ impl Jobs {
         let results: Vec<JobResult> = self.receiver.try_iter().collect();
         let finished = results
             .iter()
-            .filter(|r| !matches!(r, JobResult::Progress(_)))
+            .filter(|r| !matches!(r, JobResult::Progress { .. }))
             .count();
         self.pending = self.pending.saturating_sub(finished);
         results
     }
 }
 
-/// Opens, loads and summarises a database (runs on a job thread; also used by tests).
+/// Opens and loads a database (runs on a job thread; also used by tests and benchmarks).
 ///
 /// # Errors
 /// The database's error, as text.
 pub fn load_dataset(path: PathBuf, is_demo: bool) -> Result<Dataset, String> {
     let store = AppealStore::open(&path, &LoadOptions::default()).map_err(|e| e.to_string())?;
     let appeals = store.load().map_err(|e| e.to_string())?;
-    let resolution = MunicipalityResolution::new(&appeals);
-    let all: Vec<u32> = (0..appeals.len() as u32).collect();
-    let summary = summarize(&appeals, &resolution, &all);
-    let placed: Vec<(f64, f64)> = appeals
-        .placement
-        .iter()
-        .zip(appeals.lon.iter().zip(&appeals.lat))
-        .filter(|(p, _)| **p == Placement::Placed)
-        .map(|(_, (&lon, &lat))| (lon, lat))
-        .collect();
-    let points_unit = placed
-        .iter()
-        .map(|&(lon, lat)| {
-            let (x, y) = mercator_unit_from_lon_lat(lon, lat);
-            [x, y]
+    let point_unit: Vec<[f64; 2]> = (0..appeals.len())
+        .map(|i| {
+            match (
+                appeals.placement.get(i),
+                appeals.lon.get(i),
+                appeals.lat.get(i),
+            ) {
+                (Some(Placement::Placed), Some(&lon), Some(&lat)) => {
+                    let (x, y) = mercator_unit_from_lon_lat(lon, lat);
+                    [x, y]
+                }
+                _ => [f64::NAN, f64::NAN],
+            }
         })
         .collect();
+    let placed: Vec<(f64, f64)> = (0..appeals.len())
+        .filter(|&i| appeals.placement.get(i) == Some(&Placement::Placed))
+        .filter_map(|i| Some((*appeals.lon.get(i)?, *appeals.lat.get(i)?)))
+        .collect();
     let bounds = robust_bounds(&placed);
-    let mut count_by_unit = vec![0_u64; crate::spatial::municipalities().len()];
-    for label in resolution.row_label.iter().flatten() {
-        if let Some(unit) = resolution
-            .unit_of_label
-            .get(*label as usize)
-            .copied()
-            .flatten()
-            && let Some(c) = count_by_unit.get_mut(unit)
-        {
-            *c += 1;
-        }
-    }
     Ok(Dataset {
         path,
         is_demo,
         appeals,
-        resolution,
-        summary,
-        points_unit,
+        point_unit,
         bounds,
-        count_by_unit,
     })
+}
+
+/// Resolves municipalities and builds the columns (job thread; also used by tests).
+pub fn resolve(dataset: Arc<Dataset>, boundaries: Arc<BoundarySet>) -> Resolved {
+    let resolution = MunicipalityResolution::with_boundaries(
+        &dataset.appeals,
+        Some((&boundaries.boundaries, &boundaries.locator)),
+    );
+    let columns = Columns::new(&dataset.appeals, &resolution);
+    let unit_labels = boundaries
+        .boundaries
+        .units
+        .iter()
+        .map(|u| match u.municipality {
+            Some(m) => m as u32,
+            None => resolution
+                .labels
+                .iter()
+                .position(|l| *l == u.name)
+                .map_or(resolution.unknown_label, |i| i as u32),
+        })
+        .collect();
+    Resolved {
+        dataset,
+        boundaries,
+        resolution,
+        columns,
+        unit_labels,
+    }
+}
+
+/// Computes the view for a request (job thread; also used by tests and benchmarks).
+pub fn compute_view(resolved: &Resolved, request: ViewRequest) -> View {
+    let started = std::time::Instant::now();
+    let appeals = &resolved.dataset.appeals;
+    let masks = Masks::new(
+        &request.filter,
+        appeals,
+        &resolved.resolution,
+        &resolved.columns,
+    );
+    let aggregates = aggregate(&resolved.columns, &masks);
+    let values = metric_values(request.metric, &aggregates, &resolved.resolution);
+    let mut on_map = vec![false; values.len()];
+    for &l in &resolved.unit_labels {
+        if let Some(x) = on_map.get_mut(l as usize) {
+            *x = true;
+        }
+    }
+    let ranks = ranks(&values, &on_map);
+    let breaks = request.locked_breaks.clone().unwrap_or_else(|| {
+        let map_values: Vec<f64> = resolved
+            .unit_labels
+            .iter()
+            .filter_map(|&l| values.get(l as usize).copied().flatten())
+            .collect();
+        breaks(request.classification, &map_values, request.classes)
+    });
+    let points_unit = masks
+        .rows(&resolved.columns)
+        .into_iter()
+        .filter_map(|i| resolved.dataset.point_unit.get(i as usize).copied())
+        .filter(|p| p[0].is_finite())
+        .collect();
+    let details = request
+        .selected
+        .map(|label| details(appeals, &resolved.columns, &masks, label));
+    View {
+        request,
+        aggregates,
+        values,
+        ranks,
+        breaks,
+        points_unit,
+        details,
+        elapsed: started.elapsed(),
+    }
 }
 
 fn robust_bounds(points: &[(f64, f64)]) -> Option<GeoBounds> {

@@ -1,22 +1,34 @@
-//! The eframe application: owns the loaded data, the map memory and the background jobs.
-//! `logic()` drains finished jobs and applies them; `ui()` draws the panels and the map and
-//! collects [`Command`]s, applied at the end of the frame.
+//! The eframe application: owns the loaded data, the boundaries, the current view and the map
+//! memory, and the background jobs. `logic()` drains finished jobs and starts the next ones
+//! (a view is recomputed whenever the filter or the map settings change); `ui()` draws the panels
+//! and the map and collects [`Command`]s, applied at the end of the frame.
 
 mod jobs;
 mod state;
 
-pub use jobs::{BoundarySet, Dataset, JobResult, Jobs, load_dataset};
+pub use jobs::{
+    BoundarySet, Dataset, FilePurpose, JobResult, Jobs, Resolved, View, ViewRequest, compute_view,
+    load_dataset, resolve,
+};
 pub use state::{Persisted, STORAGE_KEY};
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use walkers::{MapMemory, lon_lat};
 
-use crate::cli::{Cli, LangArg};
+use crate::analysis::{Metric, PivotTable, class_of, pivot_table, summary_of};
 use crate::data::DemoConfig;
 use crate::layers::{BoundaryLayer, LabelLayer, PointsLayer, PointsLegend, ScreenTransform};
-use crate::ui::{Command, Lang, panels, theme};
+use crate::spatial::{Boundaries, BoundaryKind, GeoBounds};
+use crate::ui::filter_panel::{FilterOptions, FilterSearch};
+use crate::ui::panels::{LegendInput, MapSettings};
+use crate::ui::pivot_panel::{PivotState, pivot_names};
+use crate::ui::{Command, Lang, details_panel, filter_panel, panels, pivot_panel, theme};
+
+/// Number of category columns of the pivot table.
+const PIVOT_CATEGORIES: usize = 8;
 
 /// What to open at start-up.
 #[derive(Clone, Debug, Default)]
@@ -30,6 +42,8 @@ pub struct Startup {
     pub lang: Option<Lang>,
     /// Demo configuration used when no database is given.
     pub demo: DemoConfig,
+    /// Ignore what was remembered (tests, screenshots).
+    pub fresh: bool,
 }
 
 /// Which file dialog is open.
@@ -44,19 +58,33 @@ pub struct App {
     persisted: Persisted,
     lang: Lang,
     jobs: Jobs,
-    dataset: Option<Dataset>,
-    boundaries: BoundarySet,
+    dataset: Option<Arc<Dataset>>,
+    boundaries: Option<Arc<BoundarySet>>,
+    resolved: Option<Arc<Resolved>>,
+    view: Option<View>,
+    /// The request the last view job was started for.
+    requested: Option<ViewRequest>,
+    selected: Option<u32>,
+    options: FilterOptions,
+    search: FilterSearch,
+    pivot: Option<PivotTable>,
+    pivot_state: PivotState,
     map_memory: MapMemory,
     fit_pending: bool,
+    zoom_to: Option<u32>,
     hovered_unit: Option<usize>,
     legend: PointsLegend,
     errors: Vec<String>,
-    progress: Option<String>,
+    notice: Option<String>,
+    progress: Option<(u64, String)>,
     dialog: Option<Dialog>,
     dialog_path: String,
     show_about: bool,
     label_order: Vec<usize>,
     window_title: String,
+    hatch: Option<egui::TextureHandle>,
+    demo_config: DemoConfig,
+    demo_retried: bool,
 }
 
 impl App {
@@ -68,28 +96,27 @@ impl App {
         startup: Startup,
     ) -> Self {
         ctx.set_visuals(theme::visuals());
-        let persisted: Persisted = storage
-            .and_then(|s| eframe::get_value(s, STORAGE_KEY))
-            .unwrap_or_default();
+        let persisted: Persisted = if startup.fresh {
+            Persisted::default()
+        } else {
+            storage
+                .and_then(|s| eframe::get_value(s, STORAGE_KEY))
+                .unwrap_or_default()
+        };
         let lang = startup
             .lang
             .or(persisted.lang)
             .unwrap_or_else(Lang::from_system);
         let mut jobs = Jobs::new(ctx.clone());
 
-        let boundaries_path = startup
-            .boundaries
-            .clone()
-            .or_else(|| persisted.boundaries.clone());
-        let name_property = if startup.boundaries.is_some() {
-            startup.name_property.clone()
-        } else {
-            persisted.name_property.clone()
+        let (boundaries_path, name_property) = match &startup.boundaries {
+            Some(path) => (Some(path.clone()), startup.name_property.clone()),
+            None => (
+                persisted.boundaries.clone().filter(|p| p.is_file()),
+                persisted.name_property.clone(),
+            ),
         };
-        let boundaries = BoundarySet::new(crate::spatial::Boundaries::schematic());
-        if let Some(path) = boundaries_path {
-            jobs.load_boundaries(Some(path), name_property);
-        }
+        jobs.load_boundaries(boundaries_path, name_property);
         let database = startup
             .database
             .clone()
@@ -98,36 +125,75 @@ impl App {
             Some(path) => jobs.load_database(path),
             None => jobs.load_demo(startup.demo.clone()),
         }
-        let mut label_order: Vec<usize> = (0..boundaries.geometry.units.len()).collect();
-        sort_labels_by_population(&boundaries, &mut label_order);
+        let hatch = Some(ctx.load_texture(
+            "no-data-hatch",
+            theme::hatch_image(),
+            egui::TextureOptions {
+                wrap_mode: egui::TextureWrapMode::Repeat,
+                ..egui::TextureOptions::LINEAR
+            },
+        ));
         Self {
             persisted,
             lang,
             jobs,
             dataset: None,
-            boundaries,
+            boundaries: None,
+            resolved: None,
+            view: None,
+            requested: None,
+            selected: None,
+            options: FilterOptions::default(),
+            search: FilterSearch::default(),
+            pivot: None,
+            pivot_state: PivotState::default(),
             map_memory: MapMemory::default(),
             fit_pending: true,
+            zoom_to: None,
             hovered_unit: None,
             legend: PointsLegend::Nothing,
             errors: Vec::new(),
+            notice: None,
             progress: None,
             dialog: None,
             dialog_path: String::new(),
             show_about: false,
-            label_order,
+            label_order: Vec::new(),
             window_title: String::new(),
+            hatch,
+            demo_config: startup.demo,
+            demo_retried: false,
         }
     }
 
-    /// True when no background job is running.
+    /// True when no background job is running and the view is up to date.
     pub fn is_idle(&self) -> bool {
         self.jobs.pending == 0
+            && self.resolved.is_some() == self.dataset.is_some()
+            && self.view_is_current()
+    }
+
+    fn view_is_current(&self) -> bool {
+        self.resolved.is_none()
+            || self
+                .view
+                .as_ref()
+                .is_some_and(|v| Some(&v.request) == Some(&self.request()))
     }
 
     /// The loaded database, if any.
     pub fn dataset(&self) -> Option<&Dataset> {
-        self.dataset.as_ref()
+        self.dataset.as_deref()
+    }
+
+    /// The current view (numbers of the filter), if computed.
+    pub fn view(&self) -> Option<&View> {
+        self.view.as_ref()
+    }
+
+    /// The database resolved against the boundaries.
+    pub fn resolved(&self) -> Option<&Resolved> {
+        self.resolved.as_deref()
     }
 
     /// Errors shown to the user.
@@ -141,56 +207,44 @@ impl App {
     }
 
     /// The loaded boundaries.
-    pub fn boundaries(&self) -> &BoundarySet {
-        &self.boundaries
+    pub fn boundaries(&self) -> Option<&BoundarySet> {
+        self.boundaries.as_deref()
     }
 
-    /// Applies finished background jobs (the `logic` half of a frame).
+    /// The selected municipality label.
+    pub fn selected(&self) -> Option<u32> {
+        self.selected
+    }
+
+    /// The filter being edited (the view follows it).
+    pub fn filter_mut(&mut self) -> &mut crate::analysis::Filter {
+        &mut self.persisted.filter
+    }
+
+    /// The view request the current settings describe.
+    fn request(&self) -> ViewRequest {
+        let settings = &self.persisted.map;
+        ViewRequest {
+            filter: self.persisted.filter.clone(),
+            metric: settings.metric,
+            classification: settings.classification,
+            classes: settings.classes.clamp(3, 9),
+            locked_breaks: if settings.lock_scale {
+                self.view
+                    .as_ref()
+                    .filter(|v| v.request.metric == settings.metric)
+                    .map(|v| v.breaks.clone())
+            } else {
+                None
+            },
+            selected: self.selected,
+        }
+    }
+
+    /// Applies finished background jobs and starts the next ones (the `logic` half of a frame).
     pub fn logic_step(&mut self, ctx: &egui::Context) {
         for result in self.jobs.drain() {
-            match result {
-                JobResult::Progress(what) => self.progress = Some(what),
-                JobResult::Dataset { generation, result } => {
-                    if generation != self.jobs.dataset_generation {
-                        continue;
-                    }
-                    self.progress = None;
-                    match result {
-                        Ok(dataset) => {
-                            if !dataset.is_demo {
-                                self.persisted.last_database = Some(dataset.path.clone());
-                            }
-                            self.dataset = Some(*dataset);
-                            self.fit_pending = true;
-                        }
-                        Err(err) => self.errors.push(err),
-                    }
-                }
-                JobResult::Boundaries { generation, result } => {
-                    if generation != self.jobs.boundaries_generation {
-                        continue;
-                    }
-                    match result {
-                        Ok(set) => {
-                            self.persisted.boundaries = match &set.boundaries.kind {
-                                crate::spatial::BoundaryKind::Schematic => None,
-                                crate::spatial::BoundaryKind::File { path, .. } => {
-                                    Some(path.clone())
-                                }
-                            };
-                            self.boundaries = *set;
-                            self.label_order = (0..self.boundaries.geometry.units.len()).collect();
-                            sort_labels_by_population(&self.boundaries, &mut self.label_order);
-                            if self.dataset.is_none() {
-                                self.fit_pending = true;
-                            }
-                        }
-                        Err(err) => self.errors.push(err),
-                    }
-                }
-                JobResult::Picked(Some(path)) => self.dialog_path = path.display().to_string(),
-                JobResult::Picked(None) => {}
-            }
+            self.apply_result(result);
         }
         // Files dropped onto the window.
         let dropped: Vec<PathBuf> = ctx.input(|i| {
@@ -212,13 +266,136 @@ impl App {
                 "geojson" | "json" => Command::OpenBoundaries(path),
                 _ => {
                     self.errors.push(format!(
-                        "unsupported file type (expected .sqlite, .db or .geojson): {}",
+                        "{}: {}",
+                        self.lang.texts().unsupported_file,
                         path.display()
                     ));
                     continue;
                 }
             };
             self.apply(ctx, command);
+        }
+        // Recompute the view when the filter or settings changed.
+        if let Some(resolved) = &self.resolved {
+            let request = self.request();
+            if self.requested.as_ref() != Some(&request) {
+                self.jobs.compute_view(resolved.clone(), request.clone());
+                self.requested = Some(request);
+            }
+        }
+    }
+
+    fn apply_result(&mut self, result: JobResult) {
+        match result {
+            JobResult::Progress { generation, what } => self.progress = Some((generation, what)),
+            JobResult::Failed(err) => self.errors.push(err),
+            JobResult::Dataset { generation, result } => {
+                if generation != self.jobs.dataset_generation {
+                    return;
+                }
+                self.progress = None;
+                match result {
+                    Ok(dataset) => {
+                        if !dataset.is_demo {
+                            self.persisted.last_database = Some(dataset.path.clone());
+                        }
+                        self.dataset = Some(dataset.clone());
+                        self.selected = None;
+                        self.fit_pending = true;
+                        if let Some(b) = &self.boundaries {
+                            self.jobs.resolve(dataset, b.clone());
+                        }
+                    }
+                    Err(err) => {
+                        // A damaged cached demo is written anew once.
+                        let demo_failed = self.persisted.last_database.is_none()
+                            && self.dataset.is_none()
+                            && !self.demo_retried;
+                        if demo_failed
+                            && let Some(path) = crate::data::default_demo_path(&self.demo_config)
+                            && path.is_file()
+                            && std::fs::remove_file(&path).is_ok()
+                        {
+                            self.demo_retried = true;
+                            self.jobs.load_demo(self.demo_config.clone());
+                            return;
+                        }
+                        self.errors.push(err);
+                    }
+                }
+            }
+            JobResult::Boundaries { generation, result } => {
+                if generation != self.jobs.boundaries_generation {
+                    return;
+                }
+                match result {
+                    Ok(set) => {
+                        (self.persisted.boundaries, self.persisted.name_property) =
+                            match &set.boundaries.kind {
+                                BoundaryKind::Schematic => (None, None),
+                                BoundaryKind::File {
+                                    path,
+                                    name_property,
+                                } => (Some(path.clone()), Some(name_property.clone())),
+                            };
+                        self.label_order = (0..set.geometry.units.len()).collect();
+                        sort_labels_by_population(&set, &mut self.label_order);
+                        self.boundaries = Some(set.clone());
+                        if let Some(d) = &self.dataset {
+                            self.jobs.resolve(d.clone(), set);
+                        } else {
+                            self.fit_pending = true;
+                        }
+                    }
+                    Err(err) => {
+                        self.errors.push(err);
+                        if self.boundaries.is_none() {
+                            // Remembered boundaries that no longer load: fall back to the schematic.
+                            self.jobs.load_boundaries(None, None);
+                        }
+                    }
+                }
+            }
+            JobResult::Resolved {
+                generation,
+                resolved,
+            } => {
+                if generation != self.jobs.resolved_generation {
+                    return;
+                }
+                self.options = filter_options(&resolved);
+                self.resolved = Some(resolved);
+                self.requested = None;
+            }
+            JobResult::View { generation, view } => {
+                if generation != self.jobs.view_generation {
+                    return;
+                }
+                if let Some(resolved) = &self.resolved {
+                    self.pivot = Some(pivot_table(
+                        &view.aggregates,
+                        &resolved.resolution,
+                        &resolved.dataset.appeals,
+                        PIVOT_CATEGORIES,
+                    ));
+                }
+                self.view = Some(*view);
+            }
+            JobResult::Picked(purpose, Some(path)) => match purpose {
+                FilePurpose::SavePivotCsv => {
+                    if let Some(pivot) = &self.pivot {
+                        let bytes =
+                            pivot.to_csv(self.pivot_state.per_capita, &pivot_names(self.lang));
+                        self.jobs.save_file(path, bytes);
+                    }
+                }
+                _ => self.dialog_path = path.display().to_string(),
+            },
+            JobResult::Picked(_, None) => {}
+            JobResult::Saved(Ok(path)) => {
+                self.notice = Some(format!("{}: {}", self.lang.texts().saved, path.display()));
+            }
+            JobResult::Saved(Err(err)) => self.errors.push(err),
         }
     }
 
@@ -229,9 +406,11 @@ impl App {
         let mut commands = Vec::new();
         let busy = !self.is_idle();
         let status = match (&self.progress, &self.dataset) {
-            (Some(_), _) => t.generating_demo.to_owned(),
-            (None, _) if busy => t.loading.to_owned(),
-            (None, Some(d)) => {
+            (Some((generation, _)), _) if *generation == self.jobs.dataset_generation && busy => {
+                t.generating_demo.to_owned()
+            }
+            (_, _) if busy && self.dataset.is_none() => t.loading.to_owned(),
+            (_, Some(d)) => {
                 let name = d
                     .path
                     .file_name()
@@ -243,50 +422,141 @@ impl App {
                     name
                 }
             }
-            (None, None) => t.no_data.to_owned(),
+            (_, None) => t.no_data.to_owned(),
         };
         egui::Panel::top("top_bar").show(ui, |ui| {
-            panels::top_bar_ui(ui, lang, &status, busy, &mut commands);
+            panels::top_bar_ui(
+                ui,
+                lang,
+                &status,
+                busy,
+                self.persisted.show_pivot,
+                &mut commands,
+            );
         });
+
+        let today = jiff::Zoned::now().date();
         egui::Panel::left("side_panel")
             .resizable(true)
-            .default_size(330.0)
-            .show(ui, |ui| match &self.dataset {
-                Some(d) => panels::side_panel_ui(ui, lang, &d.summary, &self.boundaries.boundaries),
-                None => {
-                    ui.add_space(12.0);
-                    if busy {
-                        ui.spinner();
-                        ui.label(
-                            self.progress
-                                .as_ref()
-                                .map_or(t.loading, |_| t.generating_demo),
-                        );
-                    } else {
-                        ui.label(t.no_data);
-                    }
-                }
+            .default_size(340.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("side_scroll")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        if self.resolved.is_some() {
+                            filter_panel::filter_panel_ui(
+                                ui,
+                                lang,
+                                &mut self.persisted.filter,
+                                &self.options,
+                                &mut self.search,
+                                today,
+                            );
+                            ui.separator();
+                        }
+                        match (&self.view, &self.resolved) {
+                            (Some(view), Some(resolved)) => {
+                                let summary = summary_of(
+                                    &view.aggregates,
+                                    &resolved.dataset.appeals,
+                                    &resolved.resolution,
+                                );
+                                panels::side_panel_ui(
+                                    ui,
+                                    lang,
+                                    &summary,
+                                    &resolved.boundaries.boundaries,
+                                );
+                            }
+                            _ => {
+                                ui.add_space(12.0);
+                                if busy {
+                                    ui.spinner();
+                                    ui.label(if self.progress.is_some() {
+                                        t.generating_demo
+                                    } else {
+                                        t.loading
+                                    });
+                                } else {
+                                    ui.label(t.no_data);
+                                }
+                            }
+                        }
+                    });
             });
-        egui::CentralPanel::no_frame().show(ui, |ui| self.map_ui(ui, &mut commands));
+
+        if let (Some(label), Some(view), Some(resolved)) =
+            (self.selected, &self.view, &self.resolved)
+            && let Some(details) = view.details.as_ref().filter(|d| d.label == label)
+        {
+            egui::Panel::right("details_panel")
+                .resizable(true)
+                .default_size(380.0)
+                .show(ui, |ui| {
+                    details_panel::details_panel_ui(
+                        ui,
+                        lang,
+                        resolved.resolution.label(label),
+                        details,
+                        &resolved.dataset.appeals,
+                        &mut commands,
+                    );
+                });
+        }
+
+        if self.persisted.show_pivot
+            && let Some(pivot) = &self.pivot
+        {
+            egui::Panel::bottom("pivot_panel")
+                .resizable(true)
+                .default_size(260.0)
+                .show(ui, |ui| {
+                    pivot_panel::pivot_panel_ui(
+                        ui,
+                        lang,
+                        pivot,
+                        &mut self.pivot_state,
+                        self.selected,
+                        &mut commands,
+                    );
+                });
+        }
+
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            if !self.persisted.filter.is_empty() {
+                egui::Frame::new()
+                    .inner_margin(4.0)
+                    .fill(theme::OVERLAY_FILL)
+                    .show(ui, |ui| {
+                        filter_panel::chips_ui(ui, lang, &mut self.persisted.filter, &self.options);
+                    });
+            }
+            self.map_ui(ui, &mut commands);
+        });
 
         let ctx = ui.ctx().clone();
         match self.dialog {
-            Some(Dialog::Database) => panels::open_dialog_ui(
-                &ctx,
-                lang,
-                t.open_database,
-                &mut self.dialog_path,
-                &mut commands,
-                Command::OpenDatabase,
-            ),
-            Some(Dialog::Boundaries) => panels::open_dialog_ui(
-                &ctx,
-                lang,
-                t.open_boundaries,
-                &mut self.dialog_path,
-                &mut commands,
-                Command::OpenBoundaries,
-            ),
+            Some(Dialog::Database) => {
+                panels::open_dialog_ui(
+                    &ctx,
+                    lang,
+                    t.open_database,
+                    &mut self.dialog_path,
+                    &mut commands,
+                    Command::OpenDatabase,
+                );
+            }
+            Some(Dialog::Boundaries) => {
+                panels::open_dialog_ui(
+                    &ctx,
+                    lang,
+                    t.open_boundaries,
+                    &mut self.dialog_path,
+                    &mut commands,
+                    Command::OpenBoundaries,
+                );
+            }
             None => {}
         }
         if self.show_about {
@@ -297,31 +567,97 @@ impl App {
         }
     }
 
+    /// Fill colour of each boundary unit, the class counts and the "no data" count.
+    fn choropleth(
+        &self,
+    ) -> (
+        Vec<Option<egui::Color32>>,
+        Vec<egui::Color32>,
+        Vec<usize>,
+        usize,
+    ) {
+        let (Some(view), Some(resolved)) = (&self.view, &self.resolved) else {
+            return (Vec::new(), Vec::new(), Vec::new(), 0);
+        };
+        let colors = theme::class_colors(&view.breaks, view.request.metric.is_diverging());
+        let mut counts = vec![0; colors.len()];
+        let mut no_data = 0;
+        let fills = resolved
+            .unit_labels
+            .iter()
+            .map(|&label| {
+                let value = view.values.get(label as usize).copied().flatten();
+                match value.and_then(|v| class_of(v, &view.breaks)) {
+                    Some(c) => {
+                        if let Some(n) = counts.get_mut(c) {
+                            *n += 1;
+                        }
+                        colors.get(c).copied()
+                    }
+                    None => {
+                        no_data += 1;
+                        None
+                    }
+                }
+            })
+            .collect();
+        (fills, colors, counts, no_data)
+    }
+
     fn map_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         let rect = ui.available_rect_before_wrap();
-        if self.fit_pending && rect.width() > 50.0 {
-            let bounds = fit_bounds(self.dataset.as_ref(), &self.boundaries.boundaries);
-            if let Some(b) = bounds {
+        let Some(boundary_set) = self.boundaries.clone() else {
+            ui.centered_and_justified(|ui| ui.spinner());
+            return;
+        };
+        if rect.width() > 50.0 {
+            let target = if let Some(label) = self.zoom_to.take() {
+                unit_bounds(&boundary_set.boundaries, self.resolved.as_deref(), label)
+            } else if self.fit_pending {
+                self.fit_pending = false;
+                fit_bounds(self.dataset.as_deref(), &boundary_set.boundaries)
+            } else {
+                None
+            };
+            if let Some(b) = target {
                 let zoom = b.zoom_to_fit(f64::from(rect.width()), f64::from(rect.height()), 24.0);
                 let (lon, lat) = b.center();
                 self.map_memory.center_at(lon_lat(lon, lat));
                 self.map_memory.set_zoom(zoom).ok();
-                self.fit_pending = false;
             }
         }
+        let (fills, colors, class_counts, no_data) = self.choropleth();
+        let selected_units: Vec<usize> = match (self.selected, &self.resolved) {
+            (Some(label), Some(r)) => r
+                .unit_labels
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| **l == label)
+                .map(|(i, _)| i)
+                .collect(),
+            _ => Vec::new(),
+        };
         let center = self.map_memory.detached().unwrap_or(lon_lat(68.5, 57.5));
         let empty: [[f64; 2]; 0] = [];
+        let show_points = self.persisted.map.show_points;
         let mut points = PointsLayer {
-            points_unit: self.dataset.as_ref().map_or(&empty[..], |d| &d.points_unit),
+            points_unit: match &self.view {
+                Some(v) if show_points => &v.points_unit,
+                _ => &empty[..],
+            },
             legend: PointsLegend::Nothing,
         };
-        let geometry = &self.boundaries.geometry;
+        let geometry = &boundary_set.geometry;
         let mut hovered = None;
+        let mut clicked = false;
         let map = walkers::Map::new(None, &mut self.map_memory, center)
             .zoom_with_ctrl(false)
             .with_plugin(BoundaryLayer {
                 geometry,
+                fills: &fills,
+                hatch: self.hatch.as_ref().map(egui::TextureHandle::id),
                 hovered: self.hovered_unit,
+                selected: &selected_units,
             })
             .with_plugin(&mut points)
             .with_plugin(LabelLayer {
@@ -330,54 +666,90 @@ impl App {
             });
         let lang = self.lang;
         let t = lang.texts();
-        let dataset = self.dataset.as_ref();
-        map.show(ui, |ui, response, projector, _memory| {
+        let view = self.view.as_ref();
+        let resolved = self.resolved.as_deref();
+        map.show(ui, |_ui, response, projector, _memory| {
             if let Some(pos) = response.hover_pos() {
                 let transform = ScreenTransform::new(projector);
                 hovered = geometry.unit_at(transform.to_unit(pos));
                 if let Some(unit) = hovered.and_then(|i| geometry.units.get(i)) {
-                    let count = unit
-                        .municipality
-                        .and_then(|m| dataset.and_then(|d| d.count_by_unit.get(m)).copied());
-                    let text = match count {
-                        Some(n) => format!("{}\n{} {}", unit.name, lang.number(n), t.appeals_short),
-                        None => unit.name.clone(),
+                    let text = match (
+                        view,
+                        resolved,
+                        hovered.and_then(|i| resolved?.unit_labels.get(i)),
+                    ) {
+                        (Some(v), Some(r), Some(&label)) => {
+                            tooltip_text(lang, v, r, label, &unit.name)
+                        }
+                        _ => unit.name.clone(),
                     };
                     response.clone().on_hover_text_at_pointer(text);
                 }
             }
-            let _ = ui;
+            clicked = response.clicked();
         });
         self.hovered_unit = hovered;
         self.legend = points.legend;
+        if clicked {
+            let label = hovered.and_then(|i| self.resolved.as_ref()?.unit_labels.get(i).copied());
+            commands.push(Command::Select(if label == self.selected {
+                None
+            } else {
+                label
+            }));
+        }
 
-        let note = if self.boundaries.boundaries.is_schematic() {
+        let note = if boundary_set.boundaries.is_schematic() {
             t.schematic_boundaries.to_owned()
         } else {
-            let name = match &self.boundaries.boundaries.kind {
-                crate::spatial::BoundaryKind::File { path, .. } => path
+            let name = match &boundary_set.boundaries.kind {
+                BoundaryKind::File { path, .. } => path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default(),
-                crate::spatial::BoundaryKind::Schematic => String::new(),
+                BoundaryKind::Schematic => String::new(),
             };
             format!("{}: {name}", t.boundaries_from)
         };
-        let legend = self.legend;
+        let breaks = self
+            .view
+            .as_ref()
+            .map(|v| v.breaks.clone())
+            .unwrap_or_default();
+        let input = LegendInput {
+            breaks: &breaks,
+            colors: &colors,
+            class_counts: &class_counts,
+            no_data,
+            points: self.legend,
+            boundary_note: &note,
+            change_needs_range: self.persisted.map.metric == Metric::Change
+                && (self.persisted.filter.from.is_none() || self.persisted.filter.to.is_none()),
+        };
+        let mut settings: MapSettings = self.persisted.map.clone();
         egui::Area::new(egui::Id::unique("map_legend"))
             .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(8.0, -8.0))
             .order(egui::Order::Foreground)
             .constrain_to(rect)
             .show(ui.ctx(), |ui| {
-                panels::map_legend_ui(ui, lang, legend, &note)
+                panels::map_legend_ui(ui, lang, &input, &mut settings)
             });
-        if !self.errors.is_empty() {
+        self.persisted.map = settings;
+        if !self.errors.is_empty() || self.notice.is_some() {
             egui::Area::new(egui::Id::unique("map_errors"))
                 .fixed_pos(rect.min + egui::vec2(8.0, 8.0))
                 .order(egui::Order::Foreground)
                 .show(ui.ctx(), |ui| {
                     ui.set_max_width(rect.width() - 16.0);
                     panels::errors_ui(ui, lang, &self.errors, commands);
+                    if let Some(notice) = &self.notice {
+                        ui.horizontal(|ui| {
+                            ui.label(notice);
+                            if ui.small_button(t.dismiss).clicked() {
+                                commands.push(Command::DismissNotice);
+                            }
+                        });
+                    }
                 });
         }
     }
@@ -396,11 +768,13 @@ impl App {
             }
             Command::BrowseForFile => match self.dialog {
                 Some(Dialog::Database) => self.jobs.pick_file(
+                    FilePurpose::OpenDatabase,
                     t.open_database.to_owned(),
                     "SQLite",
                     &["sqlite", "sqlite3", "db", "db3"],
                 ),
                 Some(Dialog::Boundaries) => self.jobs.pick_file(
+                    FilePurpose::OpenBoundaries,
                     t.open_boundaries.to_owned(),
                     "GeoJSON",
                     &["geojson", "json"],
@@ -413,18 +787,31 @@ impl App {
             }
             Command::OpenBoundaries(path) => {
                 self.dialog = None;
-                self.persisted.name_property = None;
                 self.jobs.load_boundaries(Some(path), None);
             }
-            Command::UseSchematicBoundaries => {
-                self.persisted.name_property = None;
-                self.jobs.load_boundaries(None, None);
-            }
+            Command::UseSchematicBoundaries => self.jobs.load_boundaries(None, None),
             Command::OpenDemo => {
                 self.persisted.last_database = None;
-                self.jobs.load_demo(DemoConfig::default());
+                self.jobs.load_demo(self.demo_config.clone());
             }
             Command::FitToData => self.fit_pending = true,
+            Command::Select(label) => self.selected = label,
+            Command::ZoomTo(label) => self.zoom_to = Some(label),
+            Command::ShowPivot(show) => self.persisted.show_pivot = show,
+            Command::ExportPivotCsv => self.jobs.pick_file(
+                FilePurpose::SavePivotCsv,
+                t.export_csv.to_owned(),
+                "CSV",
+                &["csv"],
+            ),
+            Command::CopyPivot => {
+                if let Some(pivot) = &self.pivot {
+                    ctx.copy_text(
+                        pivot.to_tsv(self.pivot_state.per_capita, &pivot_names(self.lang)),
+                    );
+                    self.notice = Some(t.copied.to_owned());
+                }
+            }
             Command::SetLang(lang) => {
                 self.lang = lang;
                 self.persisted.lang = Some(lang);
@@ -435,6 +822,7 @@ impl App {
                     self.errors.remove(i);
                 }
             }
+            Command::DismissNotice => self.notice = None,
             Command::CloseDialog => self.dialog = None,
             Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
         }
@@ -444,14 +832,108 @@ impl App {
     pub fn persisted(&self) -> &Persisted {
         &self.persisted
     }
+
+    /// The pivot table of the current view.
+    pub fn pivot(&self) -> Option<&PivotTable> {
+        self.pivot.as_ref()
+    }
+}
+
+/// Tooltip of a municipality: name, value, rank, top three categories.
+fn tooltip_text(lang: Lang, view: &View, resolved: &Resolved, label: u32, name: &str) -> String {
+    let t = lang.texts();
+    let metric = view.request.metric;
+    let value = view.values.get(label as usize).copied().flatten();
+    let mut text = format!(
+        "{name}\n{}: {}",
+        t.metric(metric),
+        value.map_or_else(
+            || t.no_data_value.to_owned(),
+            |v| lang.metric_value(metric, v)
+        )
+    );
+    if let Some(rank) = view.ranks.get(label as usize).copied().flatten() {
+        let ranked = view.ranks.iter().filter(|r| r.is_some()).count();
+        text.push_str(&format!("\n{} {rank} {} {ranked}", t.rank, t.of));
+    }
+    let a = &view.aggregates;
+    let mut categories: Vec<(u32, u64)> = (0..a.n_categories as u32)
+        .map(|c| (c, a.cell(label, c)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    categories.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    if !categories.is_empty() {
+        text.push_str(&format!("\n{}:", t.top_categories));
+        for (c, n) in categories.into_iter().take(3) {
+            text.push_str(&format!(
+                "\n  {} — {}",
+                resolved.dataset.appeals.categories.name(c),
+                lang.number(n)
+            ));
+        }
+    }
+    text
+}
+
+/// The choices of the filter panel for a resolved database.
+fn filter_options(resolved: &Resolved) -> FilterOptions {
+    let appeals = &resolved.dataset.appeals;
+    let mut tree: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for leaf in &resolved.columns.leaves {
+        tree.entry(appeals.categories.name(leaf.category).to_owned())
+            .or_default()
+            .insert(
+                leaf.subcategory
+                    .map_or(String::new(), |s| appeals.subcategories.name(s).to_owned()),
+            );
+    }
+    let sorted = |names: &[String]| {
+        let mut v = names.to_vec();
+        v.sort();
+        v
+    };
+    let mut municipalities: Vec<String> = resolved.resolution.labels.clone();
+    municipalities.sort();
+    municipalities.dedup();
+    FilterOptions {
+        tree: tree
+            .into_iter()
+            .map(|(c, subs)| (c, subs.into_iter().collect()))
+            .collect(),
+        sources: sorted(appeals.sources.names()),
+        statuses: sorted(appeals.statuses.names()),
+        municipalities,
+        first_day: resolved
+            .columns
+            .day_range
+            .map(|(a, _)| crate::analysis::date_of_day(a)),
+        last_day: resolved
+            .columns
+            .day_range
+            .map(|(_, b)| crate::analysis::date_of_day(b)),
+    }
+}
+
+/// Bounds of the polygons of a label.
+fn unit_bounds(
+    boundaries: &Boundaries,
+    resolved: Option<&Resolved>,
+    label: u32,
+) -> Option<GeoBounds> {
+    let resolved = resolved?;
+    boundaries
+        .units
+        .iter()
+        .zip(&resolved.unit_labels)
+        .filter(|(_, l)| **l == label)
+        .map(|(u, _)| u.bounds())
+        .reduce(GeoBounds::union)
 }
 
 /// What "fit to data" shows: the bulk of the appeals, together with the boundaries when most
 /// appeals lie within them (a database of another region is shown on its own).
-fn fit_bounds(
-    dataset: Option<&Dataset>,
-    boundaries: &crate::spatial::Boundaries,
-) -> Option<crate::spatial::GeoBounds> {
+fn fit_bounds(dataset: Option<&Dataset>, boundaries: &Boundaries) -> Option<GeoBounds> {
     let region = boundaries.bounds();
     let Some(points) = dataset.and_then(|d| d.bounds) else {
         return region;
@@ -459,18 +941,19 @@ fn fit_bounds(
     let Some(region) = region else {
         return Some(points);
     };
-    let inside = dataset.map_or(0, |d| {
-        d.appeals
-            .lon
-            .iter()
-            .zip(&d.appeals.lat)
-            .filter(|(lon, lat)| {
-                (region.lon_min..=region.lon_max).contains(*lon)
-                    && (region.lat_min..=region.lat_max).contains(*lat)
-            })
-            .count()
-    });
-    let placed = dataset.map_or(0, |d| d.points_unit.len());
+    let (mut inside, mut placed) = (0_usize, 0_usize);
+    if let Some(d) = dataset {
+        for (lon, lat) in d.appeals.lon.iter().zip(&d.appeals.lat) {
+            if lon.is_finite() {
+                placed += 1;
+                if (region.lon_min..=region.lon_max).contains(lon)
+                    && (region.lat_min..=region.lat_max).contains(lat)
+                {
+                    inside += 1;
+                }
+            }
+        }
+    }
     if inside * 2 >= placed {
         Some(points.union(region))
     } else {
@@ -521,28 +1004,23 @@ impl eframe::App for App {
     }
 }
 
-/// Opens the window for the command line's arguments.
+/// Opens the window.
 ///
 /// # Errors
 /// The window cannot be created (no display, no GPU/software renderer).
-pub fn run_gui(cli: &Cli) -> anyhow::Result<()> {
-    let startup = Startup {
-        database: cli.db.clone(),
-        boundaries: cli.boundaries.boundaries.clone(),
-        name_property: cli.boundaries.name_property.clone(),
-        lang: cli.lang.map(|l| match l {
-            LangArg::Ru => Lang::Ru,
-            LangArg::En => Lang::En,
-        }),
-        demo: DemoConfig::default(),
-    };
+pub fn run_gui(startup: Startup) -> anyhow::Result<()> {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Teplokarta")
+        .with_app_id("teplokarta")
+        .with_inner_size([1400.0, 900.0])
+        .with_min_inner_size([800.0, 500.0])
+        .with_drag_and_drop(true);
+    match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon-256.png")) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(err) => log::warn!("window icon not used: {err}"),
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Teplokarta")
-            .with_app_id("teplokarta")
-            .with_inner_size([1400.0, 900.0])
-            .with_min_inner_size([800.0, 500.0])
-            .with_drag_and_drop(true),
+        viewport,
         ..Default::default()
     };
     eframe::run_native(

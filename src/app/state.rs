@@ -1,11 +1,13 @@
 //! `Persisted`: what the window remembers between runs (eframe storage): the language, the last
-//! opened database and boundaries. Window size and position are remembered by eframe itself.
+//! opened database and boundaries, the map settings, the filter and the open panels. Window size and position are remembered by eframe itself.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::Filter;
 use crate::ui::Lang;
+use crate::ui::panels::MapSettings;
 
 /// Key of the persisted state in eframe's storage.
 pub const STORAGE_KEY: &str = "teplokarta-state";
@@ -21,4 +23,10 @@ pub struct Persisted {
     /// The last boundaries file, with its name property.
     pub boundaries: Option<PathBuf>,
     pub name_property: Option<String>,
+    /// How the choropleth is drawn.
+    pub map: MapSettings,
+    /// The last filter.
+    pub filter: Filter,
+    /// Whether the municipality × category table is open.
+    pub show_pivot: bool,
 }

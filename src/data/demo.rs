@@ -20,7 +20,7 @@ use crate::spatial::{Boundaries, MunicipalityKind, municipalities, settlements};
 
 /// Version of the generator's model; part of the cached demo file's name, so a new model
 /// regenerates the file instead of reusing an old one.
-pub const GENERATOR_VERSION: u32 = 1;
+pub const GENERATOR_VERSION: u32 = 2;
 
 /// Parameters of [`generate_demo`].
 #[derive(Clone, Debug, PartialEq)]
@@ -339,88 +339,100 @@ pub const SNT: &[Snt] = &[
     Snt {
         name: "СНТ «Ягодное»",
         municipality: "Тюменский район",
-        offset_km: (14.0, 9.0),
+        offset_km: (19.1, 11.0),
         appeals_2021: 140,
         trend: SntTrend::Persistent,
     },
     Snt {
         name: "СНТ «Рябинушка»",
         municipality: "Тюменский район",
-        offset_km: (-16.0, 6.0),
+        offset_km: (-19.1, 11.0),
         appeals_2021: 110,
         trend: SntTrend::Persistent,
     },
     Snt {
         name: "СНТ «Строитель-2»",
         municipality: "Тюменский район",
-        offset_km: (9.0, -15.0),
+        offset_km: (11.0, -19.1),
         appeals_2021: 90,
         trend: SntTrend::Fixed { until_month: 6 },
     },
     Snt {
         name: "СНТ «Лесная поляна»",
         municipality: "Тюменский район",
-        offset_km: (-12.0, -13.0),
+        offset_km: (-17.3, -10.0),
         appeals_2021: 80,
         trend: SntTrend::Fixed { until_month: 8 },
     },
     Snt {
         name: "СНТ «Медик»",
         municipality: "Тюменский район",
-        offset_km: (20.0, -4.0),
+        offset_km: (20.0, 0.0),
         appeals_2021: 120,
         trend: SntTrend::Intensifying,
     },
     Snt {
         name: "СНТ «Вишнёвый сад»",
         municipality: "Тюменский район",
-        offset_km: (-22.0, -2.0),
+        offset_km: (-22.0, 0.0),
         appeals_2021: 100,
         trend: SntTrend::Intensifying,
     },
     Snt {
         name: "ДНТ «Тарманы»",
         municipality: "Тюменский район",
-        offset_km: (4.0, 18.0),
+        offset_km: (-12.0, -20.8),
         appeals_2021: 60,
         trend: SntTrend::New,
     },
     Snt {
         name: "СОТ «Железнодорожник»",
         municipality: "Тюменский район",
-        offset_km: (17.0, 15.0),
+        offset_km: (20.8, -12.0),
         appeals_2021: 70,
         trend: SntTrend::Persistent,
     },
     Snt {
         name: "СНТ «Иртыш»",
         municipality: "Тобольский район",
-        offset_km: (-9.0, -8.0),
+        offset_km: (-15.6, -9.0),
         appeals_2021: 90,
         trend: SntTrend::Persistent,
     },
     Snt {
         name: "СНТ «Сибиряк»",
         municipality: "Тобольский район",
-        offset_km: (10.0, -11.0),
+        offset_km: (9.0, -15.6),
         appeals_2021: 70,
         trend: SntTrend::Fixed { until_month: 7 },
     },
     Snt {
         name: "СНТ «Нефтехимик»",
         municipality: "Тобольский район",
-        offset_km: (12.0, 7.0),
+        offset_km: (17.3, 10.0),
         appeals_2021: 90,
         trend: SntTrend::Intensifying,
     },
     Snt {
         name: "СНТ «Подгорное»",
         municipality: "Тобольский район",
-        offset_km: (-6.0, 12.0),
+        offset_km: (-9.0, 15.6),
         appeals_2021: 50,
         trend: SntTrend::New,
     },
 ];
+
+impl Snt {
+    /// Centre of the community (lon, lat): its offset from the municipality's administrative
+    /// centre.
+    pub fn centre_lon_lat(&self) -> (f64, f64) {
+        let centre = municipalities()
+            .iter()
+            .find(|m| m.name == self.municipality)
+            .map_or((65.53, 57.15), |m| (m.centre_lon, m.centre_lat));
+        offset_km(centre.0, centre.1, self.offset_km.0, self.offset_km.1)
+    }
+}
 
 impl SntTrend {
     fn month_weights(self) -> [f64; 12] {
@@ -828,7 +840,6 @@ fn time_of_day(rng: &mut ChaCha8Rng) -> Time {
 
 fn generate_rows(config: &DemoConfig) -> Vec<Row> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let facts = municipalities();
     let boundaries = Boundaries::schematic();
     let normal = Normal::new(0.0, 1.0).ok();
     let places = places(&mut rng, normal.as_ref(), &boundaries);
@@ -885,9 +896,7 @@ fn generate_rows(config: &DemoConfig) -> Vec<Row> {
             let received =
                 date_in_month(&mut rng, config.year, month).to_datetime(time_of_day(&mut rng));
             let (municipality, settlement, address, lon_lat) = if let Some(s) = snt {
-                let m = facts.iter().find(|m| m.name == s.municipality);
-                let (clon, clat) = m.map_or((65.53, 57.15), |m| (m.centre_lon, m.centre_lat));
-                let (lon0, lat0) = offset_km(clon, clat, s.offset_km.0, s.offset_km.1);
+                let (lon0, lat0) = s.centre_lon_lat();
                 let (dx, dy) = gaussian_pair(&mut rng, normal.as_ref(), 0.35);
                 let plot = rng.random_range(1..400);
                 let street = rng.random_range(1..16);

@@ -9,7 +9,7 @@ mod schema;
 mod store;
 mod time;
 
-pub use demo::{DemoConfig, DemoSummary, default_demo_path, generate_demo};
+pub use demo::{DemoConfig, DemoSummary, SNT, Snt, SntTrend, default_demo_path, generate_demo};
 pub use error::DataError;
 pub use model::{Appeals, Dict, Placement, Quality, QualitySample, StatusKind};
 pub use schema::{CREATE_APPEALS_SQL, OPTIONAL_COLUMNS, REQUIRED_COLUMNS};

@@ -166,6 +166,8 @@ pub struct Appeals {
     pub subcategory: Vec<Option<u32>>,
     pub municipality: Vec<Option<u32>>,
     pub settlement: Vec<Option<u32>>,
+    /// Street address (interned: the same address recurs in a recurring problem).
+    pub address: Vec<Option<u32>>,
     pub status: Vec<u32>,
     /// WGS84 longitude, NaN unless `placement` is [`Placement::Placed`].
     pub lon: Vec<f64>,
@@ -177,6 +179,7 @@ pub struct Appeals {
     pub subcategories: Dict,
     pub municipalities: Dict,
     pub settlements: Dict,
+    pub addresses: Dict,
     pub statuses: Dict,
     pub quality: Quality,
 }

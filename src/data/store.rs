@@ -141,13 +141,14 @@ impl AppealStore {
             }
         };
         let sql = format!(
-            "SELECT id, received_at, source, category, status, {}, {}, {}, {}, {}, {} FROM {} ORDER BY id",
+            "SELECT id, received_at, source, category, status, {}, {}, {}, {}, {}, {}, {} FROM {} ORDER BY id",
             column("subcategory"),
             column("municipality"),
             column("settlement"),
             column("lat"),
             column("lon"),
             column("resolved_at"),
+            column("address"),
             quote_ident(&self.table),
         );
         let sql_err = |e| DataError::from_sqlite(&self.path, e, self.busy_timeout_ms);
@@ -189,6 +190,7 @@ impl AppealStore {
             let municipality = optional(6, "municipality")?;
             let settlement = optional(7, "settlement")?;
             let resolved_text = optional(10, "resolved_at")?;
+            let address = optional(11, "address")?;
 
             if received_text.is_none() || source.is_none() || category.is_none() || status.is_none()
             {
@@ -208,7 +210,7 @@ impl AppealStore {
                 quality.sample("resolved_at unparsable", id, text.clone());
             }
 
-            let (placement, lon, lat) = placement_of(get(8)?, get(9)?);
+            let (placement, lon, lat) = placement_of(get(9)?, get(8)?);
             quality.count_placement(placement);
             if !matches!(placement, Placement::Placed | Placement::Missing) {
                 let raw = format!("lat={}, lon={}", value_text(get(8)?), value_text(get(9)?));
@@ -230,6 +232,8 @@ impl AppealStore {
                 .push(non_empty(municipality).map(|s| out.municipalities.intern(&s)));
             out.settlement
                 .push(non_empty(settlement).map(|s| out.settlements.intern(&s)));
+            out.address
+                .push(non_empty(address).map(|s| out.addresses.intern(&s)));
             out.lon.push(lon);
             out.lat.push(lat);
             out.placement.push(placement);
@@ -336,12 +340,12 @@ fn number_of(value: ValueRef<'_>) -> Option<Result<f64, ()>> {
     }
 }
 
-fn placement_of(lat: ValueRef<'_>, lon: ValueRef<'_>) -> (Placement, f64, f64) {
+fn placement_of(lon: ValueRef<'_>, lat: ValueRef<'_>) -> (Placement, f64, f64) {
     let unplaced = |p| (p, f64::NAN, f64::NAN);
-    match (number_of(lat), number_of(lon)) {
+    match (number_of(lon), number_of(lat)) {
         (None, None) => unplaced(Placement::Missing),
         (None, Some(_)) | (Some(_), None) => unplaced(Placement::Partial),
-        (Some(Ok(lat)), Some(Ok(lon))) => {
+        (Some(Ok(lon)), Some(Ok(lat))) => {
             if !lat.is_finite() || !lon.is_finite() {
                 unplaced(Placement::NotNumeric)
             } else if !crate::spatial::projection::is_valid_lon_lat(lon, lat) {

@@ -30,7 +30,14 @@ pub fn parse_local_date(text: &str) -> Option<Date> {
 
 fn parse_date_strict(text: &str) -> Option<Date> {
     let bytes = text.as_bytes();
-    if bytes.len() != 10 || bytes.get(4) != Some(&b'-') || bytes.get(7) != Some(&b'-') {
+    let shape_ok = bytes.iter().enumerate().all(|(i, b)| {
+        if i == 4 || i == 7 {
+            *b == b'-'
+        } else {
+            b.is_ascii_digit()
+        }
+    });
+    if bytes.len() != 10 || !shape_ok {
         return None;
     }
     let year: i16 = text.get(0..4)?.parse().ok()?;
@@ -107,6 +114,8 @@ mod tests {
         for s in [
             "",
             "вчера",
+            "-001-01-01",
+            "+021-01-01",
             "2021-13-01",
             "2021-02-30T10:00",
             "01.03.2021",

@@ -1,7 +1,7 @@
 //! The municipality layer: land background, filled polygons, outlines and labels.
 
 use egui::epaint::{Mesh, PathShape, PathStroke, Vertex, WHITE_UV};
-use egui::{Align2, FontId, Pos2, Rect, Response, Shape, Ui};
+use egui::{Align2, Color32, FontId, Pos2, Rect, Response, Shape, TextureId, Ui};
 use geo::TriangulateEarcut as _;
 use walkers::{MapMemory, Plugin, Projector};
 
@@ -105,11 +105,18 @@ impl BoundaryGeometry {
     }
 }
 
-/// Draws the background, the municipality fills and outlines.
+/// Draws the background, the municipality fills (the choropleth) and outlines.
 pub struct BoundaryLayer<'a> {
     pub geometry: &'a BoundaryGeometry,
+    /// Fill of each unit: `Some(colour)`, or `None` for "no data" (hatched). An empty slice
+    /// draws every unit in the plain municipality colour.
+    pub fills: &'a [Option<Color32>],
+    /// Texture of the "no data" hatch pattern (repeating).
+    pub hatch: Option<TextureId>,
     /// Unit under the pointer (highlighted).
     pub hovered: Option<usize>,
+    /// Units outlined as selected.
+    pub selected: &'a [usize],
 }
 
 impl Plugin for BoundaryLayer<'_> {
@@ -126,36 +133,66 @@ impl Plugin for BoundaryLayer<'_> {
         let t = ScreenTransform::new(projector);
 
         let mut mesh = Mesh::default();
+        let mut hatched = self.hatch.map(Mesh::with_texture);
         for (i, u) in self.geometry.units.iter().enumerate() {
-            let color = if self.hovered == Some(i) {
-                theme::MUNICIPALITY_HOVER_FILL
+            let fill = if self.fills.is_empty() {
+                Some(theme::MUNICIPALITY_FILL)
             } else {
-                theme::MUNICIPALITY_FILL
+                self.fills.get(i).copied().flatten()
             };
-            let base = mesh.vertices.len() as u32;
-            mesh.vertices.extend(u.vertices.iter().map(|&v| Vertex {
-                pos: t.to_screen(v),
-                uv: WHITE_UV,
-                color,
+            let target = match (fill, hatched.as_mut()) {
+                (Some(_), _) | (None, None) => &mut mesh,
+                (None, Some(h)) => h,
+            };
+            let mut color = fill.unwrap_or(theme::HATCH_BACKGROUND);
+            if self.hovered == Some(i) {
+                color = color.gamma_multiply(0.85);
+            }
+            let textured = fill.is_none() && self.hatch.is_some();
+            let base = target.vertices.len() as u32;
+            target.vertices.extend(u.vertices.iter().map(|&v| {
+                let pos = t.to_screen(v);
+                Vertex {
+                    pos,
+                    uv: if textured {
+                        Pos2::new(pos.x / theme::HATCH_TILE_PX, pos.y / theme::HATCH_TILE_PX)
+                    } else {
+                        WHITE_UV
+                    },
+                    color: if textured { Color32::WHITE } else { color },
+                }
             }));
-            mesh.indices.extend(u.indices.iter().map(|&k| base + k));
+            target.indices.extend(u.indices.iter().map(|&k| base + k));
         }
         painter.add(Shape::mesh(mesh));
+        if let Some(h) = hatched {
+            painter.add(Shape::mesh(h));
+        }
 
         let stroke = if self.geometry.schematic {
             theme::SCHEMATIC_STROKE
         } else {
             theme::MUNICIPALITY_STROKE
         };
+        let outline = |ring: &Vec<[f64; 2]>, stroke: egui::Stroke| {
+            let points: Vec<Pos2> = ring.iter().map(|&p| t.to_screen(p)).collect();
+            painter.add(Shape::Path(PathShape {
+                points,
+                closed: true,
+                fill: Color32::TRANSPARENT,
+                stroke: PathStroke::new(stroke.width, stroke.color),
+            }));
+        };
         for u in &self.geometry.units {
             for ring in &u.rings {
-                let points: Vec<Pos2> = ring.iter().map(|&p| t.to_screen(p)).collect();
-                painter.add(Shape::Path(PathShape {
-                    points,
-                    closed: true,
-                    fill: egui::Color32::TRANSPARENT,
-                    stroke: PathStroke::new(stroke.width, stroke.color),
-                }));
+                outline(ring, stroke);
+            }
+        }
+        for &i in self.selected {
+            if let Some(u) = self.geometry.units.get(i) {
+                for ring in &u.rings {
+                    outline(ring, theme::SELECTED_STROKE);
+                }
             }
         }
     }

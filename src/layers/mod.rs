@@ -20,7 +20,7 @@ pub struct ScreenTransform {
     center_px: Pos2,
     center_unit: [f64; 2],
     /// Screen pixels per unit: `256 · 2^zoom`.
-    scale: f64,
+    px_per_unit: f64,
 }
 
 impl ScreenTransform {
@@ -32,23 +32,25 @@ impl ScreenTransform {
         Self {
             center_px,
             center_unit: [x, y],
-            scale: 256.0 * 2f64.powf(projector.zoom()),
+            px_per_unit: 256.0 * 2f64.powf(projector.zoom()),
         }
     }
 
     /// Screen position of a unit-square point.
     pub fn to_screen(&self, unit: [f64; 2]) -> Pos2 {
         Pos2::new(
-            (f64::from(self.center_px.x) + (unit[0] - self.center_unit[0]) * self.scale) as f32,
-            (f64::from(self.center_px.y) + (unit[1] - self.center_unit[1]) * self.scale) as f32,
+            (f64::from(self.center_px.x) + (unit[0] - self.center_unit[0]) * self.px_per_unit)
+                as f32,
+            (f64::from(self.center_px.y) + (unit[1] - self.center_unit[1]) * self.px_per_unit)
+                as f32,
         )
     }
 
     /// Unit-square point under a screen position.
     pub fn to_unit(&self, pos: Pos2) -> [f64; 2] {
         [
-            self.center_unit[0] + f64::from(pos.x - self.center_px.x) / self.scale,
-            self.center_unit[1] + f64::from(pos.y - self.center_px.y) / self.scale,
+            self.center_unit[0] + f64::from(pos.x - self.center_px.x) / self.px_per_unit,
+            self.center_unit[1] + f64::from(pos.y - self.center_px.y) / self.px_per_unit,
         ]
     }
 
@@ -59,7 +61,7 @@ impl ScreenTransform {
     }
 
     /// Screen pixels per unit.
-    pub fn scale(&self) -> f64 {
-        self.scale
+    pub fn px_per_unit(&self) -> f64 {
+        self.px_per_unit
     }
 }

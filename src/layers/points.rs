@@ -44,11 +44,11 @@ impl Plugin for &mut PointsLayer<'_> {
         let t = ScreenTransform::new(projector);
         if projector.zoom() >= POINTS_FROM_ZOOM {
             let mut visible = 0;
-            let radius = 3.0;
+            let radius_px = 3.0;
             for &p in self.points_unit {
                 let pos = t.to_screen(p);
-                if rect.expand(radius).contains(pos) {
-                    painter.circle(pos, radius, theme::POINT_FILL, theme::POINT_STROKE);
+                if rect.expand(radius_px).contains(pos) {
+                    painter.circle(pos, radius_px, theme::POINT_FILL, theme::POINT_STROKE);
                     visible += 1;
                 }
             }
@@ -86,7 +86,7 @@ impl Plugin for &mut PointsLayer<'_> {
             painter.rect_filled(
                 Rect::from_min_size(min, vec2(CELL_PX, CELL_PX)),
                 0.0,
-                theme::ramp(&theme::YL_OR_RD, share, 210),
+                theme::ramp(&theme::POINTS_RAMP, share, 200),
             );
         }
         self.legend = PointsLegend::Cells { max_per_cell: max };

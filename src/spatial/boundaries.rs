@@ -309,6 +309,7 @@ impl Boundaries {
                 })?,
         };
         let matcher = MunicipalityMatcher::new(municipalities());
+        let kept = polygons.len();
         let units = polygons
             .into_iter()
             .filter_map(|(index, mp)| {
@@ -324,10 +325,7 @@ impl Boundaries {
                 name_property,
             },
             units,
-            skipped_features: total
-                - types.get("Polygon").copied().unwrap_or(0)
-                - types.get("MultiPolygon").copied().unwrap_or(0)
-                - types.get("GeometryCollection").copied().unwrap_or(0),
+            skipped_features: total - kept,
         })
     }
 

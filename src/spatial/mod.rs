@@ -9,12 +9,14 @@
 
 mod boundaries;
 mod bounds;
+mod locate;
 mod names;
 pub mod projection;
 mod region;
 
 pub use boundaries::{Boundaries, BoundaryKind, BoundaryUnit, NAME_PROPERTY_CANDIDATES};
 pub use bounds::GeoBounds;
+pub use locate::MunicipalityLocator;
 pub use names::{MunicipalityMatcher, NameKey, normalize_name};
 pub use region::{
     MunicipalityFact, MunicipalityKind, SettlementFact, municipalities, oblast_outline, settlements,

@@ -16,11 +16,12 @@ pub struct NameKey {
 }
 
 /// Words that say "district" (муниципальный район / округ, МР, р-н).
-const DISTRICT_WORDS: &[&str] = &["район", "мр", "р-н", "рн", "мо"];
+const DISTRICT_WORDS: &[&str] = &["район", "мр", "р-н", "рн"];
 /// Words that say "urban okrug / city".
 const OKRUG_WORDS: &[&str] = &["го", "городской", "город", "г", "гор"];
 /// Words dropped without saying a kind.
 const NEUTRAL_WORDS: &[&str] = &[
+    "мо",
     "округ",
     "округа",
     "образование",
@@ -82,7 +83,13 @@ pub fn normalize_name(text: &str) -> NameKey {
 pub struct MunicipalityMatcher {
     /// (key, index into the table) for every unit.
     keys: Vec<(NameKey, usize)>,
+    /// Units known under both kinds (a district turned urban okrug).
+    either_kind: Vec<usize>,
 }
+
+/// Units that changed kind and are written either way: Голышмановский район became the
+/// Голышмановский городской округ in 2019 (the OSM boundaries still say район).
+const EITHER_KIND: &[&str] = &["Голышмановский район"];
 
 impl MunicipalityMatcher {
     /// A matcher over the given units (usually [`super::municipalities`]).
@@ -96,7 +103,13 @@ impl MunicipalityMatcher {
                 (key, i)
             })
             .collect();
-        Self { keys }
+        let either_kind = units
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| EITHER_KIND.contains(&m.name))
+            .map(|(i, _)| i)
+            .collect();
+        Self { keys, either_kind }
     }
 
     /// Index of the unit the text names, or `None` if it names none (or is ambiguous).
@@ -105,10 +118,10 @@ impl MunicipalityMatcher {
         if key.base.is_empty() {
             return None;
         }
-        let mut found = self
-            .keys
-            .iter()
-            .filter(|(k, _)| k.base == key.base && (key.kind.is_none() || key.kind == k.kind));
+        let mut found = self.keys.iter().filter(|(k, i)| {
+            k.base == key.base
+                && (key.kind.is_none() || key.kind == k.kind || self.either_kind.contains(i))
+        });
         let first = found.next()?;
         found.next().is_none().then_some(first.1)
     }
@@ -164,6 +177,12 @@ mod tests {
         assert_eq!(name_of("г. Ялуторовск"), Some("Ялуторовск"));
         assert_eq!(name_of("Викуловский район"), Some("Викуловский район"));
         assert_eq!(name_of("Викуловский  Район"), Some("Викуловский район"));
+        assert_eq!(name_of("МО г. Тюмень"), Some("Тюмень"));
+        assert_eq!(
+            name_of("Голышмановский городской округ"),
+            Some("Голышмановский район")
+        );
+        assert_eq!(name_of("Голышмановский ГО"), Some("Голышмановский район"));
     }
 
     #[test]

@@ -19,9 +19,18 @@ pub enum Command {
     UseSchematicBoundaries,
     OpenDemo,
     FitToData,
+    /// Select a municipality label (or clear the selection).
+    Select(Option<u32>),
+    /// Zoom the map to a municipality label.
+    ZoomTo(u32),
+    /// Show or hide the municipality × category table.
+    ShowPivot(bool),
+    ExportPivotCsv,
+    CopyPivot,
     SetLang(Lang),
     ShowAbout(bool),
     DismissError(usize),
+    DismissNotice,
     CloseDialog,
     Quit,
 }

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::{Classification, DatePreset, Metric};
+
 /// Interface language.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lang {
@@ -44,6 +46,37 @@ impl Lang {
             out.push(c);
         }
         out
+    }
+
+    /// Formats a date (`29.11.2021` / `2021-11-29`).
+    pub fn date(self, date: jiff::civil::Date) -> String {
+        match self {
+            Self::Ru => date.strftime("%d.%m.%Y").to_string(),
+            Self::En => date.strftime("%Y-%m-%d").to_string(),
+        }
+    }
+
+    /// Formats a number with `digits` decimals and the language's decimal mark.
+    pub fn decimal(self, value: f64, digits: usize) -> String {
+        let text = format!("{value:.digits$}");
+        match self {
+            Self::Ru => text.replace('.', ","),
+            Self::En => text,
+        }
+    }
+
+    /// Formats a metric value exactly as `stats --metric` prints it, with the language's marks.
+    pub fn metric_value(self, metric: Metric, value: f64) -> String {
+        match metric {
+            Metric::Count => self.number(value.round().max(0.0) as u64),
+            _ => {
+                let text = metric.format(value);
+                match self {
+                    Self::Ru => text.replace('.', ","),
+                    Self::En => text,
+                }
+            }
+        }
     }
 
     /// Formats a percentage with one decimal (`97,5 %` / `97.5%`).
@@ -120,6 +153,57 @@ pub struct Texts {
     pub matched: &'static str,
     pub unmatched_features: &'static str,
     pub without_polygon: &'static str,
+    pub presets_anchor: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub search: &'static str,
+    pub all: &'static str,
+    pub none: &'static str,
+    pub no_subcategory: &'static str,
+    pub categories: &'static str,
+    pub sources: &'static str,
+    pub statuses: &'static str,
+    pub municipalities: &'static str,
+    pub unknown_municipality: &'static str,
+    pub nothing_selected: &'static str,
+    pub reset: &'static str,
+    pub close: &'static str,
+    pub zoom_to: &'static str,
+    pub appeals_in_filter: &'static str,
+    pub median_days: &'static str,
+    pub p90_days: &'static str,
+    pub answered: &'static str,
+    pub per_week: &'static str,
+    pub top_settlements: &'static str,
+    pub top_addresses: &'static str,
+    pub municipality: &'static str,
+    pub other: &'static str,
+    pub total: &'static str,
+    pub no_data_short: &'static str,
+    pub pivot_title: &'static str,
+    pub per_capita: &'static str,
+    pub export_csv: &'static str,
+    pub copy: &'static str,
+    pub change_needs_range: &'static str,
+    pub mo_short: &'static str,
+    pub no_data_value: &'static str,
+    pub classes: &'static str,
+    pub lock_scale: &'static str,
+    pub lock_scale_hint: &'static str,
+    pub show_points: &'static str,
+    pub required_null: &'static str,
+    pub disagreements: &'static str,
+    pub show_table: &'static str,
+    pub rank: &'static str,
+    pub of: &'static str,
+    pub top_categories: &'static str,
+    pub copied: &'static str,
+    pub saved: &'static str,
+    pub unsupported_file: &'static str,
+    pub search_label: &'static str,
+    pub metric_label: &'static str,
+    pub method_label: &'static str,
+    pub remove: &'static str,
 }
 
 /// Russian.
@@ -181,6 +265,57 @@ pub static RU: Texts = Texts {
     matched: "сопоставлено",
     unmatched_features: "не сопоставлены",
     without_polygon: "МО без полигона",
+    presets_anchor: "по состоянию на",
+    from: "с",
+    to: "по",
+    search: "поиск",
+    all: "все",
+    none: "ни одной",
+    no_subcategory: "(без подкатегории)",
+    categories: "Категории",
+    sources: "Источники",
+    statuses: "Статусы",
+    municipalities: "Муниципалитеты",
+    unknown_municipality: "(вне границ / неизвестно)",
+    nothing_selected: "ничего не выбрано",
+    reset: "Сбросить фильтр",
+    close: "Закрыть",
+    zoom_to: "Показать на карте",
+    appeals_in_filter: "Обращений по фильтру",
+    median_days: "медиана, дней до ответа",
+    p90_days: "90-й процентиль",
+    answered: "с ответом",
+    per_week: "Обращения по неделям",
+    top_settlements: "Населённые пункты",
+    top_addresses: "Адреса",
+    municipality: "Муниципалитет",
+    other: "Другие",
+    total: "Итого",
+    no_data_short: "нет данных",
+    pivot_title: "Муниципалитеты × категории",
+    per_capita: "на 10 000 жителей",
+    export_csv: "Экспорт CSV…",
+    copy: "Копировать",
+    change_needs_range: "Изменение считается для выбранного периода: задайте даты.",
+    mo_short: "МО",
+    no_data_value: "нет данных",
+    classes: "классов",
+    lock_scale: "Зафиксировать шкалу",
+    lock_scale_hint: "Границы классов не меняются при смене фильтра — два периода сравниваются честно",
+    show_points: "Точки",
+    required_null: "пустые обязательные поля",
+    disagreements: "МО и координаты расходятся",
+    show_table: "Таблица МО × категории",
+    rank: "место",
+    of: "из",
+    top_categories: "Главные категории",
+    copied: "Таблица скопирована в буфер обмена",
+    saved: "Сохранено",
+    search_label: "Поиск:",
+    metric_label: "показатель",
+    method_label: "метод",
+    remove: "Убрать из фильтра",
+    unsupported_file: "неподдерживаемый тип файла (нужен .sqlite, .db или .geojson)",
 };
 
 /// English.
@@ -242,9 +377,126 @@ pub static EN: Texts = Texts {
     matched: "matched",
     unmatched_features: "not matched",
     without_polygon: "municipalities without a polygon",
+    presets_anchor: "as of",
+    from: "from",
+    to: "to",
+    search: "search",
+    all: "all",
+    none: "none",
+    no_subcategory: "(no subcategory)",
+    categories: "Categories",
+    sources: "Sources",
+    statuses: "Statuses",
+    municipalities: "Municipalities",
+    unknown_municipality: "(outside boundaries / unknown)",
+    nothing_selected: "nothing selected",
+    reset: "Reset filter",
+    close: "Close",
+    zoom_to: "Zoom to",
+    appeals_in_filter: "Appeals in the filter",
+    median_days: "median days to answer",
+    p90_days: "90th percentile",
+    answered: "answered",
+    per_week: "Appeals per week",
+    top_settlements: "Top settlements",
+    top_addresses: "Top addresses",
+    municipality: "Municipality",
+    other: "Other",
+    total: "Total",
+    no_data_short: "no data",
+    pivot_title: "Municipalities × categories",
+    per_capita: "per 10,000 residents",
+    export_csv: "Export CSV…",
+    copy: "Copy",
+    change_needs_range: "Change needs a date range: choose the dates.",
+    mo_short: "mun.",
+    no_data_value: "no data",
+    classes: "classes",
+    lock_scale: "Lock scale",
+    lock_scale_hint: "Class bounds stay when the filter changes, so two periods compare honestly",
+    show_points: "Points",
+    required_null: "empty required fields",
+    disagreements: "municipality and point disagree",
+    show_table: "Municipality × category table",
+    rank: "rank",
+    of: "of",
+    top_categories: "Top categories",
+    copied: "Table copied to the clipboard",
+    saved: "Saved",
+    search_label: "Search:",
+    metric_label: "metric",
+    method_label: "method",
+    remove: "Remove from the filter",
+    unsupported_file: "unsupported file type (expected .sqlite, .db or .geojson)",
 };
 
 impl Texts {
+    /// Name of a date preset.
+    pub fn preset(&self, preset: DatePreset) -> &'static str {
+        let ru = std::ptr::eq(self, &RU);
+        match (preset, ru) {
+            (DatePreset::Today, true) => "Сегодня",
+            (DatePreset::Last7Days, true) => "7 дней",
+            (DatePreset::Last30Days, true) => "30 дней",
+            (DatePreset::Quarter, true) => "Квартал",
+            (DatePreset::Year, true) => "Год",
+            (DatePreset::All, true) => "Всё время",
+            (DatePreset::Today, false) => "Today",
+            (DatePreset::Last7Days, false) => "7 days",
+            (DatePreset::Last30Days, false) => "30 days",
+            (DatePreset::Quarter, false) => "Quarter",
+            (DatePreset::Year, false) => "Year",
+            (DatePreset::All, false) => "All time",
+        }
+    }
+
+    /// Name of a choropleth metric.
+    pub fn metric(&self, metric: Metric) -> &'static str {
+        let ru = std::ptr::eq(self, &RU);
+        match (metric, ru) {
+            (Metric::Count, true) => "Число обращений",
+            (Metric::Per10k, true) => "Обращений на 10 000 жителей",
+            (Metric::Unresolved, true) => "Доля без ответа",
+            (Metric::Change, true) => "Изменение к прошлому периоду",
+            (Metric::Count, false) => "Appeals",
+            (Metric::Per10k, false) => "Appeals per 10,000 residents",
+            (Metric::Unresolved, false) => "Share not yet answered",
+            (Metric::Change, false) => "Change vs the previous period",
+        }
+    }
+
+    /// Unit of a choropleth metric.
+    pub fn metric_unit(&self, metric: Metric) -> &'static str {
+        let ru = std::ptr::eq(self, &RU);
+        match (metric, ru) {
+            (Metric::Count, true) => "обращений за период",
+            (Metric::Per10k, true) => {
+                "обращений на 10 000 жителей (население — data/municipalities.csv)"
+            }
+            (Metric::Unresolved, true) => "% обращений в статусе «новое», «в работе» и др.",
+            (Metric::Change, true) => "% к предыдущему периоду той же длины",
+            (Metric::Count, false) => "appeals in the period",
+            (Metric::Per10k, false) => {
+                "appeals per 10,000 residents (population: data/municipalities.csv)"
+            }
+            (Metric::Unresolved, false) => "% of appeals new, in progress or other",
+            (Metric::Change, false) => "% against the previous period of the same length",
+        }
+    }
+
+    /// Name of a classification method.
+    pub fn classification(&self, c: Classification) -> &'static str {
+        let ru = std::ptr::eq(self, &RU);
+        match (c, ru) {
+            (Classification::Quantiles, true) => "Квантили",
+            (Classification::EqualIntervals, true) => "Равные интервалы",
+            (Classification::NaturalBreaks, true) => "Естественные границы (Дженкс)",
+            (Classification::Quantiles, false) => "Quantiles",
+            (Classification::EqualIntervals, false) => "Equal intervals",
+            (Classification::NaturalBreaks, false) => "Natural breaks (Jenks)",
+        }
+    }
+
     /// Display name of a status text of the contract; other texts as they are.
     pub fn status<'a>(&self, status: &'a str) -> &'a str
     where

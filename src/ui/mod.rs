@@ -1,12 +1,14 @@
 //! Panels and widgets of the window, the theme (the only place with colours, ramps and fonts)
-//! and the translations. UI code reads prepared results and emits [`crate::app::Command`]s; it
-//! never runs SQL.
+//! and the translations. UI code reads prepared results and emits [`Command`]s or edits the
+//! app's filter and settings in place; it never runs SQL.
 
 mod command;
+pub mod details_panel;
+pub mod filter_panel;
 pub mod i18n;
 pub mod panels;
-
-pub use command::Command;
+pub mod pivot_panel;
 pub mod theme;
 
+pub use command::Command;
 pub use i18n::{Lang, Texts};

@@ -7,11 +7,18 @@ use egui::{Align, Layout, RichText, Ui};
 use super::command::Command;
 use super::i18n::{Lang, Texts};
 use super::theme;
-use crate::analysis::Summary;
+use crate::analysis::{Classification, Metric, Summary};
 use crate::layers::PointsLegend;
 
 /// The menu bar.
-pub fn top_bar_ui(ui: &mut Ui, lang: Lang, status: &str, busy: bool, commands: &mut Vec<Command>) {
+pub fn top_bar_ui(
+    ui: &mut Ui,
+    lang: Lang,
+    status: &str,
+    busy: bool,
+    show_pivot: bool,
+    commands: &mut Vec<Command>,
+) {
     let t = lang.texts();
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button(t.menu_file, |ui| {
@@ -35,6 +42,10 @@ pub fn top_bar_ui(ui: &mut Ui, lang: Lang, status: &str, busy: bool, commands: &
         ui.menu_button(t.menu_view, |ui| {
             if ui.button(t.fit_to_data).clicked() {
                 commands.push(Command::FitToData);
+            }
+            let mut pivot = show_pivot;
+            if ui.checkbox(&mut pivot, t.show_table).changed() {
+                commands.push(Command::ShowPivot(pivot));
             }
         });
         ui.menu_button(t.menu_language, |ui| {
@@ -105,12 +116,12 @@ pub fn side_panel_ui(
             .size(theme::TOTAL_SIZE)
             .strong(),
     );
-    if let Some((lo, hi)) = summary.received_range {
+    if let Some((lo, hi)) = summary.days {
         ui.label(format!(
             "{}: {} – {}",
             t.period,
-            lo.strftime("%d.%m.%Y"),
-            hi.strftime("%d.%m.%Y")
+            lang.date(lo),
+            lang.date(hi)
         ));
     }
     ui.label(format!(
@@ -179,7 +190,7 @@ pub fn side_panel_ui(
                         summary.total,
                         |s| {
                             if s.is_empty() {
-                                t.not_given.to_owned()
+                                t.unknown_municipality.to_owned()
                             } else {
                                 s.to_owned()
                             }
@@ -215,10 +226,18 @@ pub fn quality_ui(ui: &mut Ui, lang: Lang, summary: &Summary) {
         q.received_unparsable + q.resolved_unparsable,
         t.unparsable_dates,
     );
+    push(q.required_null, t.required_null);
     push(unmatched, t.unmatched_municipalities);
     push(summary.no_municipality, t.no_municipality);
-    let problems =
-        q.bad_coordinates() + q.received_unparsable + q.resolved_unparsable + unmatched > 0;
+    push(summary.unknown_municipality, t.unknown_municipality);
+    push(summary.municipality_disagreements, t.disagreements);
+    let problems = q.bad_coordinates()
+        + q.received_unparsable
+        + q.resolved_unparsable
+        + q.required_null
+        + unmatched
+        + summary.municipality_disagreements
+        > 0;
     let text = if parts.is_empty() {
         format!("{}: {}", t.data_quality, t.quality_ok)
     } else {
@@ -288,28 +307,153 @@ pub fn boundaries_line_ui(ui: &mut Ui, lang: Lang, boundaries: &crate::spatial::
     }
 }
 
-/// Legend and notes over the map's bottom-left corner.
-pub fn map_legend_ui(ui: &mut Ui, lang: Lang, legend: PointsLegend, boundary_note: &str) {
+/// How the choropleth is drawn (remembered between runs).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct MapSettings {
+    pub metric: Metric,
+    pub classification: Classification,
+    /// Number of classes, 3–9.
+    pub classes: usize,
+    /// Freeze the class bounds (compare two periods on one scale).
+    pub lock_scale: bool,
+    /// Draw the individual appeals over the choropleth.
+    pub show_points: bool,
+}
+
+impl Default for MapSettings {
+    fn default() -> Self {
+        Self {
+            metric: Metric::Count,
+            classification: Classification::Quantiles,
+            classes: 5,
+            lock_scale: false,
+            show_points: true,
+        }
+    }
+}
+
+/// What the legend shows.
+pub struct LegendInput<'a> {
+    pub breaks: &'a [f64],
+    pub colors: &'a [egui::Color32],
+    /// Municipalities on the map in each class.
+    pub class_counts: &'a [usize],
+    /// Municipalities on the map without a value.
+    pub no_data: usize,
+    pub points: PointsLegend,
+    pub boundary_note: &'a str,
+    /// The change metric needs a date range.
+    pub change_needs_range: bool,
+}
+
+/// The choropleth legend (metric, units, class bounds, municipalities per class, no data) with
+/// its settings, over the map's bottom-left corner.
+pub fn map_legend_ui(ui: &mut Ui, lang: Lang, input: &LegendInput<'_>, settings: &mut MapSettings) {
     let t = lang.texts();
     egui::Frame::new()
         .fill(theme::OVERLAY_FILL)
         .corner_radius(4.0)
-        .inner_margin(6.0)
+        .inner_margin(8.0)
         .show(ui, |ui| {
-            match legend {
-                PointsLegend::Cells { max_per_cell } => {
+            ui.set_max_width(330.0);
+            egui::ComboBox::new("legend_metric", t.metric_label)
+                .selected_text(RichText::new(t.metric(settings.metric)).strong())
+                .show_ui(ui, |ui| {
+                    for m in Metric::ALL {
+                        ui.selectable_value(&mut settings.metric, m, t.metric(m));
+                    }
+                });
+            ui.label(
+                RichText::new(t.metric_unit(settings.metric))
+                    .small()
+                    .color(theme::OVERLAY_TEXT),
+            );
+            if input.change_needs_range {
+                ui.label(RichText::new(t.change_needs_range).color(theme::WARNING_TEXT));
+            }
+            for (i, w) in input.breaks.windows(2).enumerate() {
+                ui.horizontal(|ui| {
+                    let (rect, _) =
+                        ui.allocate_exact_size(egui::vec2(22.0, 12.0), egui::Sense::hover());
+                    let color = input
+                        .colors
+                        .get(i)
+                        .copied()
+                        .unwrap_or(theme::MUNICIPALITY_FILL);
+                    ui.painter().rect_filled(rect, 1.0, color);
+                    ui.painter().rect_stroke(
+                        rect,
+                        1.0,
+                        theme::MUNICIPALITY_STROKE,
+                        egui::StrokeKind::Inside,
+                    );
+                    let (lo, hi) = (
+                        lang.metric_value(settings.metric, w[0]),
+                        lang.metric_value(settings.metric, w[1]),
+                    );
+                    let n = input.class_counts.get(i).copied().unwrap_or(0);
+                    ui.label(RichText::new(format!("{lo} – {hi}")).color(theme::OVERLAY_TEXT));
+                    ui.label(
+                        RichText::new(format!("({n} {})", t.mo_short))
+                            .small()
+                            .color(theme::OVERLAY_TEXT),
+                    );
+                });
+            }
+            if input.no_data > 0 {
+                ui.horizontal(|ui| {
+                    let (rect, _) =
+                        ui.allocate_exact_size(egui::vec2(22.0, 12.0), egui::Sense::hover());
+                    ui.painter().rect_filled(rect, 1.0, theme::HATCH_BACKGROUND);
+                    for k in 0..4 {
+                        let x = rect.min.x + 6.0 * k as f32;
+                        ui.painter().line_segment(
+                            [egui::pos2(x, rect.max.y), egui::pos2(x + 8.0, rect.min.y)],
+                            egui::Stroke::new(1.5, theme::HATCH_STRIPE),
+                        );
+                    }
+                    ui.label(
+                        RichText::new(format!(
+                            "{} ({} {})",
+                            t.no_data_value, input.no_data, t.mo_short
+                        ))
+                        .color(theme::OVERLAY_TEXT),
+                    );
+                });
+            }
+            ui.horizontal(|ui| {
+                egui::ComboBox::new("legend_classification", t.method_label)
+                    .selected_text(t.classification(settings.classification))
+                    .show_ui(ui, |ui| {
+                        for c in Classification::ALL {
+                            ui.selectable_value(
+                                &mut settings.classification,
+                                c,
+                                t.classification(c),
+                            );
+                        }
+                    });
+                let label = ui.label(t.classes);
+                ui.add(egui::DragValue::new(&mut settings.classes).range(3..=9))
+                    .labelled_by(label.id);
+            });
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut settings.lock_scale, t.lock_scale)
+                    .on_hover_text(t.lock_scale_hint);
+                ui.checkbox(&mut settings.show_points, t.show_points);
+            });
+            match input.points {
+                PointsLegend::Cells { max_per_cell } if settings.show_points => {
                     ui.horizontal(|ui| {
-                        for i in 0..theme::YL_OR_RD.len() {
-                            let (rect, _) = ui
-                                .allocate_exact_size(egui::vec2(14.0, 10.0), egui::Sense::hover());
+                        for i in 0..theme::POINTS_RAMP.len() {
+                            let (rect, _) =
+                                ui.allocate_exact_size(egui::vec2(10.0, 8.0), egui::Sense::hover());
+                            let share = (i as f32 + 0.5) / theme::POINTS_RAMP.len() as f32;
                             ui.painter().rect_filled(
                                 rect,
                                 0.0,
-                                theme::ramp(
-                                    &theme::YL_OR_RD,
-                                    (i as f32 + 0.5) / theme::YL_OR_RD.len() as f32,
-                                    230,
-                                ),
+                                theme::ramp(&theme::POINTS_RAMP, share, 200),
                             );
                         }
                         ui.label(
@@ -318,34 +462,26 @@ pub fn map_legend_ui(ui: &mut Ui, lang: Lang, legend: PointsLegend, boundary_not
                                 lang.number(u64::from(max_per_cell)),
                                 t.legend_bins
                             ))
+                            .small()
                             .color(theme::OVERLAY_TEXT),
                         );
                     });
                 }
-                PointsLegend::Points { visible } => {
-                    ui.horizontal(|ui| {
-                        let (rect, _) =
-                            ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
-                        ui.painter().circle(
-                            rect.center(),
-                            3.0,
-                            theme::POINT_FILL,
-                            theme::POINT_STROKE,
-                        );
-                        ui.label(
-                            RichText::new(format!(
-                                "{} {}",
-                                lang.number(u64::from(visible)),
-                                t.legend_points
-                            ))
-                            .color(theme::OVERLAY_TEXT),
-                        );
-                    });
+                PointsLegend::Points { visible } if settings.show_points => {
+                    ui.label(
+                        RichText::new(format!(
+                            "• {} {}",
+                            lang.number(u64::from(visible)),
+                            t.legend_points
+                        ))
+                        .small()
+                        .color(theme::OVERLAY_TEXT),
+                    );
                 }
-                PointsLegend::Nothing => {}
+                _ => {}
             }
             ui.label(
-                RichText::new(boundary_note)
+                RichText::new(input.boundary_note)
                     .small()
                     .color(theme::OVERLAY_TEXT),
             );

@@ -3,8 +3,6 @@
 
 use egui::{Color32, Stroke};
 
-/// Map background where there are no tiles (land).
-pub const MAP_BACKGROUND: Color32 = Color32::from_rgb(0xEE, 0xEB, 0xE3);
 /// Outside the region.
 pub const MAP_OUTSIDE: Color32 = Color32::from_rgb(0xDD, 0xDB, 0xD4);
 /// Municipality fill (light, so points stay readable).
@@ -24,9 +22,9 @@ pub const SCHEMATIC_STROKE: Stroke = Stroke {
 /// Municipality labels.
 pub const LABEL_COLOR: Color32 = Color32::from_rgb(0x3A, 0x36, 0x30);
 /// Halo behind labels.
-pub const LABEL_HALO: Color32 = Color32::from_rgba_premultiplied(0xF8, 0xF6, 0xF0, 0xC0);
+pub const LABEL_HALO: Color32 = Color32::from_rgba_unmultiplied_const(0xF8, 0xF6, 0xF0, 0xC0);
 /// Individual appeal points.
-pub const POINT_FILL: Color32 = Color32::from_rgb(0xC0, 0x36, 0x2C);
+pub const POINT_FILL: Color32 = Color32::from_rgb(0x08, 0x45, 0x94);
 pub const POINT_STROKE: Stroke = Stroke {
     width: 0.6,
     color: Color32::from_rgb(0xFF, 0xFF, 0xFF),
@@ -39,7 +37,7 @@ pub const WARNING_TEXT: Color32 = Color32::from_rgb(0xA1, 0x5C, 0x00);
 /// Bars in the side panel lists.
 pub const BAR_FILL: Color32 = Color32::from_rgb(0xE3, 0x8B, 0x4F);
 /// Legend and overlay background.
-pub const OVERLAY_FILL: Color32 = Color32::from_rgba_premultiplied(0xFA, 0xFA, 0xF7, 0xE6);
+pub const OVERLAY_FILL: Color32 = Color32::from_rgba_unmultiplied_const(0xFA, 0xFA, 0xF7, 0xE6);
 pub const OVERLAY_TEXT: Color32 = Color32::from_rgb(0x2B, 0x2B, 0x2B);
 
 /// Font size of municipality labels on the map.
@@ -57,6 +55,104 @@ pub const YL_OR_RD: [Color32; 7] = [
     Color32::from_rgb(0xE3, 0x1A, 0x1C),
     Color32::from_rgb(0xB1, 0x00, 0x26),
 ];
+
+/// The appeals' cells over the choropleth: ColorBrewer Blues (light to dark), which stays
+/// distinct from the YlOrRd fills underneath.
+pub const POINTS_RAMP: [Color32; 5] = [
+    Color32::from_rgb(0x9E, 0xCA, 0xE1),
+    Color32::from_rgb(0x6B, 0xAE, 0xD6),
+    Color32::from_rgb(0x42, 0x92, 0xC6),
+    Color32::from_rgb(0x21, 0x71, 0xB5),
+    Color32::from_rgb(0x08, 0x45, 0x94),
+];
+
+/// RdBu (ColorBrewer, diverging, colour-blind safe), 7 classes, decrease (blue) to increase
+/// (red), neutral in the middle.
+pub const RD_BU_REVERSED: [Color32; 7] = [
+    Color32::from_rgb(0x21, 0x66, 0xAC),
+    Color32::from_rgb(0x67, 0xA9, 0xCF),
+    Color32::from_rgb(0xD1, 0xE5, 0xF0),
+    Color32::from_rgb(0xF7, 0xF7, 0xF7),
+    Color32::from_rgb(0xFD, 0xDB, 0xC7),
+    Color32::from_rgb(0xEF, 0x8A, 0x62),
+    Color32::from_rgb(0xB2, 0x18, 0x2B),
+];
+
+/// Line of the weekly chart.
+pub const LINE_COLOR: Color32 = Color32::from_rgb(0xC0, 0x36, 0x2C);
+/// Stripes of "no data" municipalities.
+pub const HATCH_STRIPE: Color32 = Color32::from_rgb(0xA8, 0xA3, 0x98);
+/// Background of "no data" municipalities.
+pub const HATCH_BACKGROUND: Color32 = Color32::from_rgb(0xF4, 0xF2, 0xEC);
+/// Outline of the selected municipality.
+pub const SELECTED_STROKE: Stroke = Stroke {
+    width: 3.0,
+    color: Color32::from_rgb(0x1F, 0x3A, 0x93),
+};
+/// Side of the hatch pattern tile, in screen points.
+pub const HATCH_TILE_PX: f32 = 10.0;
+
+/// A 16×16 diagonal-stripe tile for "no data" fills (repeated by texture wrapping).
+pub fn hatch_image() -> egui::ColorImage {
+    let size = 16;
+    let pixels = (0..size * size)
+        .map(|i| {
+            let (x, y) = (i % size, i / size);
+            if (x + y) % 8 < 2 {
+                HATCH_STRIPE
+            } else {
+                HATCH_BACKGROUND
+            }
+        })
+        .collect();
+    egui::ColorImage::new([size, size], pixels)
+}
+
+/// Colour at `t` in 0..=1 along a ramp, interpolated linearly between its stops.
+pub fn ramp_lerp(ramp: &[Color32], t: f32) -> Color32 {
+    let n = ramp.len();
+    if n == 0 {
+        return POINT_FILL;
+    }
+    let x = t.clamp(0.0, 1.0) * (n - 1) as f32;
+    let i = (x.floor() as usize).min(n - 1);
+    let j = (i + 1).min(n - 1);
+    let f = x - i as f32;
+    let (Some(a), Some(b)) = (ramp.get(i), ramp.get(j)) else {
+        return POINT_FILL;
+    };
+    let mix = |p: u8, q: u8| (f32::from(p) + (f32::from(q) - f32::from(p)) * f).round() as u8;
+    Color32::from_rgb(mix(a.r(), b.r()), mix(a.g(), b.g()), mix(a.b(), b.b()))
+}
+
+/// Fill of each choropleth class. Sequential metrics go light to dark along YlOrRd; a
+/// diverging metric (change) puts each class on RdBu by its midpoint, so zero stays neutral
+/// and the same change has the same colour whatever the other classes are.
+pub fn class_colors(breaks: &[f64], diverging: bool) -> Vec<Color32> {
+    let classes = breaks.len().saturating_sub(1);
+    if !diverging {
+        return (0..classes)
+            .map(|i| {
+                ramp_lerp(
+                    &YL_OR_RD,
+                    if classes <= 1 {
+                        0.5
+                    } else {
+                        i as f32 / (classes - 1) as f32
+                    },
+                )
+            })
+            .collect();
+    }
+    let max_abs = breaks.iter().fold(0.0_f64, |m, b| m.max(b.abs())).max(1e-9);
+    breaks
+        .windows(2)
+        .map(|w| {
+            let mid = (w[0] + w[1]) / 2.0;
+            ramp_lerp(&RD_BU_REVERSED, (0.5 + 0.5 * mid / max_abs) as f32)
+        })
+        .collect()
+}
 
 /// Colour of `t` in 0..=1 on a ramp (nearest class), with alpha.
 pub fn ramp(ramp: &[Color32], t: f32, alpha: u8) -> Color32 {

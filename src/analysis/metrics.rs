@@ -1,0 +1,114 @@
+//! Choropleth metrics per municipality label, computed from [`Aggregates`]: the values the map,
+//! the legend, the tooltips, the pivot's per-capita view and `stats --metric` all show.
+
+use serde::{Deserialize, Serialize};
+
+use super::engine::Aggregates;
+use super::resolve::MunicipalityResolution;
+use crate::spatial::municipalities;
+
+/// What the choropleth shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Metric {
+    /// Appeals in the period.
+    #[default]
+    Count,
+    /// Appeals per 10,000 residents (population from the municipality table).
+    Per10k,
+    /// Share of the period's appeals not yet answered (`new`, `in_progress`, other), %.
+    Unresolved,
+    /// Change against the previous period of the same length, %.
+    Change,
+}
+
+impl Metric {
+    /// Every metric, in menu order.
+    pub const ALL: [Metric; 4] = [
+        Metric::Count,
+        Metric::Per10k,
+        Metric::Unresolved,
+        Metric::Change,
+    ];
+
+    /// Name on the command line.
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            Metric::Count => "count",
+            Metric::Per10k => "per10k",
+            Metric::Unresolved => "unresolved",
+            Metric::Change => "change",
+        }
+    }
+
+    /// Whether the metric diverges around zero (drawn on a diverging ramp).
+    pub fn is_diverging(self) -> bool {
+        self == Metric::Change
+    }
+
+    /// Formats a value as the map, legend, tooltip and `stats` show it.
+    pub fn format(self, value: f64) -> String {
+        match self {
+            Metric::Count => format!("{value:.0}"),
+            Metric::Per10k => format!("{value:.1}"),
+            Metric::Unresolved => format!("{value:.1}"),
+            Metric::Change => format!("{value:+.1}"),
+        }
+    }
+}
+
+/// Value of `metric` for every label code; `None` is "no data" (no population, no appeals to
+/// take a share of, no previous period, or nothing in the previous period).
+pub fn metric_values(
+    metric: Metric,
+    a: &Aggregates,
+    resolution: &MunicipalityResolution,
+) -> Vec<Option<f64>> {
+    let units = municipalities();
+    (0..a.by_label.len())
+        .map(|label| {
+            let count = a.by_label.get(label).copied().unwrap_or(0) as f64;
+            match metric {
+                Metric::Count => Some(count),
+                Metric::Per10k => resolution
+                    .unit_of_label
+                    .get(label)
+                    .copied()
+                    .flatten()
+                    .and_then(|u| units.get(u))
+                    .and_then(|m| m.population)
+                    .filter(|&p| p > 0)
+                    .map(|p| count * 10_000.0 / f64::from(p)),
+                Metric::Unresolved => (count > 0.0).then(|| {
+                    a.unresolved_by_label.get(label).copied().unwrap_or(0) as f64 * 100.0 / count
+                }),
+                Metric::Change => {
+                    let previous = a
+                        .previous_by_label
+                        .as_ref()?
+                        .get(label)
+                        .copied()
+                        .unwrap_or(0) as f64;
+                    (previous > 0.0).then(|| (count - previous) * 100.0 / previous)
+                }
+            }
+        })
+        .collect()
+}
+
+/// Rank (1 = highest value) of each label among the labels with a value in `among`.
+pub fn ranks(values: &[Option<f64>], among: &[bool]) -> Vec<Option<usize>> {
+    let mut order: Vec<(usize, f64)> = values
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| among.get(*i).copied().unwrap_or(false))
+        .filter_map(|(i, v)| v.map(|v| (i, v)))
+        .collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut out = vec![None; values.len()];
+    for (rank, (i, _)) in order.iter().enumerate() {
+        if let Some(slot) = out.get_mut(*i) {
+            *slot = Some(rank + 1);
+        }
+    }
+    out
+}

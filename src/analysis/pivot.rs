@@ -1,0 +1,210 @@
+//! The municipality × category table: rows are municipalities (and the other labels, with the
+//! "outside boundaries / unknown" bucket), columns the top categories of the filter, then
+//! "other" and the total; a totals row. Counts or per-10,000-residents values; CSV with a BOM so
+//! Excel opens Cyrillic correctly.
+
+use super::engine::Aggregates;
+use super::resolve::MunicipalityResolution;
+use crate::data::Appeals;
+use crate::spatial::municipalities;
+
+/// One row of the pivot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PivotRow {
+    pub label: u32,
+    /// Display name (empty for the unknown bucket).
+    pub name: String,
+    /// Counts of the top categories, in column order.
+    pub cells: Vec<u64>,
+    pub other: u64,
+    pub total: u64,
+    /// Residents, where known.
+    pub population: Option<u32>,
+}
+
+/// The table.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PivotTable {
+    /// Category code of each column.
+    pub categories: Vec<u32>,
+    /// Category names of the columns.
+    pub category_names: Vec<String>,
+    pub rows: Vec<PivotRow>,
+    /// Column totals (same order as `cells`), then other and total.
+    pub totals: Vec<u64>,
+    pub total_other: u64,
+    pub total: u64,
+}
+
+/// Builds the pivot of `aggregates` with the `top` largest categories as columns. Every
+/// municipality of the table is a row (even with no appeals), plus every other label that has
+/// appeals (unmatched names, polygons of other names, the unknown bucket).
+pub fn pivot_table(
+    aggregates: &Aggregates,
+    resolution: &MunicipalityResolution,
+    appeals: &Appeals,
+    top: usize,
+) -> PivotTable {
+    let mut order: Vec<u32> = (0..aggregates.by_category.len() as u32)
+        .filter(|&c| aggregates.by_category.get(c as usize).copied().unwrap_or(0) > 0)
+        .collect();
+    order.sort_by(|&a, &b| {
+        let (ca, cb) = (
+            aggregates.by_category[a as usize],
+            aggregates.by_category[b as usize],
+        );
+        cb.cmp(&ca).then(a.cmp(&b))
+    });
+    order.truncate(top);
+    let units = municipalities();
+    let rows: Vec<PivotRow> = (0..resolution.labels.len() as u32)
+        .filter(|&l| {
+            (l as usize) < units.len()
+                || aggregates.by_label.get(l as usize).copied().unwrap_or(0) > 0
+        })
+        .map(|l| {
+            let cells: Vec<u64> = order.iter().map(|&c| aggregates.cell(l, c)).collect();
+            let total = aggregates.by_label.get(l as usize).copied().unwrap_or(0);
+            let population = resolution
+                .unit_of_label
+                .get(l as usize)
+                .copied()
+                .flatten()
+                .and_then(|u| units.get(u))
+                .and_then(|m| m.population);
+            PivotRow {
+                label: l,
+                name: resolution.label(l).to_owned(),
+                other: total - cells.iter().sum::<u64>(),
+                cells,
+                total,
+                population,
+            }
+        })
+        .collect();
+    let totals: Vec<u64> = (0..order.len())
+        .map(|k| rows.iter().map(|r| r.cells[k]).sum())
+        .collect();
+    PivotTable {
+        category_names: order
+            .iter()
+            .map(|&c| appeals.categories.name(c).to_owned())
+            .collect(),
+        categories: order,
+        total_other: rows.iter().map(|r| r.other).sum(),
+        total: rows.iter().map(|r| r.total).sum(),
+        totals,
+        rows,
+    }
+}
+
+/// A value of the table: a count, or per 10,000 residents when `per_capita` (`None` where the
+/// population is unknown).
+pub fn pivot_value(count: u64, population: Option<u32>, per_capita: bool) -> Option<f64> {
+    if per_capita {
+        population
+            .filter(|&p| p > 0)
+            .map(|p| count as f64 * 10_000.0 / f64::from(p))
+    } else {
+        Some(count as f64)
+    }
+}
+
+impl PivotTable {
+    /// The table as rows of text cells (header first, totals last), as exported and copied.
+    /// `names` gives the municipality column's header, the unknown bucket's name, "other",
+    /// "total" and the "no data" mark.
+    pub fn to_text_rows(&self, per_capita: bool, names: &PivotNames<'_>) -> Vec<Vec<String>> {
+        let format = |count: u64, population: Option<u32>| match pivot_value(
+            count, population, per_capita,
+        ) {
+            Some(v) if per_capita => format!("{v:.1}"),
+            Some(v) => format!("{v:.0}"),
+            None => names.no_data.to_owned(),
+        };
+        let mut out = Vec::with_capacity(self.rows.len() + 2);
+        let mut header = vec![names.municipality.to_owned()];
+        header.extend(self.category_names.iter().cloned());
+        header.push(names.other.to_owned());
+        header.push(names.total.to_owned());
+        out.push(header);
+        for r in &self.rows {
+            let mut line = vec![if r.name.is_empty() {
+                names.unknown.to_owned()
+            } else {
+                r.name.clone()
+            }];
+            line.extend(r.cells.iter().map(|&c| format(c, r.population)));
+            line.push(format(r.other, r.population));
+            line.push(format(r.total, r.population));
+            out.push(line);
+        }
+        // Totals are counts; per capita they are per 10,000 of the population of the rows
+        // that have one.
+        let population: Option<u32> = {
+            let known: u64 = self
+                .rows
+                .iter()
+                .filter_map(|r| r.population)
+                .map(u64::from)
+                .sum();
+            u32::try_from(known).ok().filter(|&p| p > 0)
+        };
+        let mut totals = vec![names.total.to_owned()];
+        if per_capita {
+            let known_rows: Vec<&PivotRow> = self
+                .rows
+                .iter()
+                .filter(|r| r.population.is_some())
+                .collect();
+            for k in 0..self.categories.len() {
+                totals.push(format(
+                    known_rows.iter().map(|r| r.cells[k]).sum(),
+                    population,
+                ));
+            }
+            totals.push(format(known_rows.iter().map(|r| r.other).sum(), population));
+            totals.push(format(known_rows.iter().map(|r| r.total).sum(), population));
+        } else {
+            totals.extend(self.totals.iter().map(|&c| c.to_string()));
+            totals.push(self.total_other.to_string());
+            totals.push(self.total.to_string());
+        }
+        out.push(totals);
+        out
+    }
+
+    /// CSV, UTF-8 with a byte-order mark (Excel then reads Cyrillic correctly), `;`-separated
+    /// as Russian Excel expects, CRLF line ends.
+    pub fn to_csv(&self, per_capita: bool, names: &PivotNames<'_>) -> Vec<u8> {
+        let mut out = vec![0xEF, 0xBB, 0xBF];
+        let mut writer = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        for row in self.to_text_rows(per_capita, names) {
+            writer.write_record(&row).ok();
+        }
+        out.extend(writer.into_inner().unwrap_or_default());
+        out
+    }
+
+    /// Tab-separated text for the clipboard (pastes into Excel and LibreOffice as cells).
+    pub fn to_tsv(&self, per_capita: bool, names: &PivotNames<'_>) -> String {
+        self.to_text_rows(per_capita, names)
+            .into_iter()
+            .map(|row| row.join("\t"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Localised names used in exported tables.
+#[derive(Clone, Copy, Debug)]
+pub struct PivotNames<'a> {
+    pub municipality: &'a str,
+    pub unknown: &'a str,
+    pub other: &'a str,
+    pub total: &'a str,
+    pub no_data: &'a str,
+}

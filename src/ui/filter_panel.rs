@@ -1,0 +1,501 @@
+//! The filter panel and the chips above the map: date presets and pickers, the category tree
+//! (category → subcategory, multi-select, all/none, search), sources, statuses and
+//! municipalities. Widgets edit the app's [`Filter`] in place; the app notices the change and
+//! recomputes off the UI thread.
+
+use std::collections::BTreeSet;
+
+use egui::{RichText, Ui};
+use jiff::civil::Date;
+
+use super::i18n::Lang;
+use crate::analysis::{DatePreset, Filter};
+
+/// A category selection that matches nothing (the user unticked everything): no real category
+/// contains a NUL character.
+pub const NOTHING: (&str, &str) = ("\u{0}", "\u{0}");
+
+/// What can be chosen, from the loaded data.
+#[derive(Clone, Debug, Default)]
+pub struct FilterOptions {
+    /// Categories with their subcategories (`""` = appeals without one), sorted.
+    pub tree: Vec<(String, Vec<String>)>,
+    pub sources: Vec<String>,
+    pub statuses: Vec<String>,
+    /// Municipality labels (`""` = outside boundaries / unknown).
+    pub municipalities: Vec<String>,
+    /// First and last day with appeals.
+    pub first_day: Option<Date>,
+    pub last_day: Option<Date>,
+}
+
+impl FilterOptions {
+    /// The day presets end at: today, or the last day of the data when it ends earlier
+    /// (historic data), so "7 days" is never empty for an archive.
+    pub fn anchor(&self, today: Date) -> Date {
+        match self.last_day {
+            Some(last) if last < today => last,
+            _ => today,
+        }
+    }
+
+    fn all_leaves(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.tree
+            .iter()
+            .flat_map(|(c, subs)| subs.iter().map(move |s| (c.clone(), s.clone())))
+    }
+}
+
+/// Search texts of the panel (kept between frames by the app).
+#[derive(Clone, Debug, Default)]
+pub struct FilterSearch {
+    pub categories: String,
+    pub municipalities: String,
+}
+
+/// Whether a leaf passes the category part of `filter`.
+pub fn leaf_selected(filter: &Filter, category: &str, subcategory: &str) -> bool {
+    (filter.categories.is_empty() && filter.subcategories.is_empty())
+        || filter.categories.contains(category)
+        || filter
+            .subcategories
+            .contains(&(category.to_owned(), subcategory.to_owned()))
+}
+
+/// Sets the category part of `filter` to exactly the `selected` leaves, in its compact form:
+/// everything → no restriction; whole categories → `categories`; the rest → `subcategories`;
+/// nothing → [`NOTHING`].
+pub fn set_leaves(
+    filter: &mut Filter,
+    options: &FilterOptions,
+    selected: &BTreeSet<(String, String)>,
+) {
+    filter.categories.clear();
+    filter.subcategories.clear();
+    let all: Vec<(String, String)> = options.all_leaves().collect();
+    if all.iter().all(|leaf| selected.contains(leaf)) {
+        return;
+    }
+    if selected.is_empty() {
+        filter
+            .subcategories
+            .insert((NOTHING.0.to_owned(), NOTHING.1.to_owned()));
+        return;
+    }
+    for (category, subs) in &options.tree {
+        let chosen: Vec<&String> = subs
+            .iter()
+            .filter(|s| selected.contains(&(category.clone(), (*s).clone())))
+            .collect();
+        if !subs.is_empty() && chosen.len() == subs.len() {
+            filter.categories.insert(category.clone());
+        } else {
+            for s in chosen {
+                filter.subcategories.insert((category.clone(), s.clone()));
+            }
+        }
+    }
+}
+
+fn selected_leaves(filter: &Filter, options: &FilterOptions) -> BTreeSet<(String, String)> {
+    options
+        .all_leaves()
+        .filter(|(c, s)| leaf_selected(filter, c, s))
+        .collect()
+}
+
+fn toggle_set(set: &mut BTreeSet<String>, all: &[String], item: &str, on: bool) {
+    // An empty set means "all": make it explicit before removing one.
+    if set.is_empty() && !on {
+        set.extend(all.iter().cloned());
+    }
+    if on {
+        set.insert(item.to_owned());
+    } else {
+        set.remove(item);
+    }
+    if all.iter().all(|x| set.contains(x)) {
+        set.clear();
+    }
+}
+
+fn matches_search(text: &str, search: &str) -> bool {
+    let search = search.trim().to_lowercase();
+    search.is_empty() || text.to_lowercase().contains(&search)
+}
+
+/// Date presets and pickers.
+pub fn dates_ui(
+    ui: &mut Ui,
+    lang: Lang,
+    filter: &mut Filter,
+    options: &FilterOptions,
+    today: Date,
+) {
+    let t = lang.texts();
+    let anchor = options.anchor(today);
+    ui.horizontal_wrapped(|ui| {
+        for preset in DatePreset::ALL {
+            let range = preset.range(anchor);
+            let active = range.map(|(a, b)| (Some(a), Some(b))) == Some((filter.from, filter.to))
+                || (preset == DatePreset::All && filter.from.is_none() && filter.to.is_none());
+            if ui.selectable_label(active, t.preset(preset)).clicked() {
+                match range {
+                    Some((from, to)) => {
+                        filter.from = Some(from);
+                        filter.to = Some(to);
+                    }
+                    None => {
+                        filter.from = None;
+                        filter.to = None;
+                    }
+                }
+            }
+        }
+    });
+    if anchor < today {
+        ui.label(
+            RichText::new(format!("{} {}", t.presets_anchor, lang.date(anchor)))
+                .weak()
+                .small(),
+        );
+    }
+    let first = options.first_day.unwrap_or(anchor);
+    ui.horizontal(|ui| {
+        let mut from = filter.from.unwrap_or(first);
+        let label = ui.label(t.from);
+        let response = ui
+            .add(
+                egui_extras::DatePickerButton::new(&mut from)
+                    .id_salt("filter_from")
+                    .calendar_week(true)
+                    .show_icon(false),
+            )
+            .labelled_by(label.id);
+        if response.changed() {
+            filter.from = Some(from);
+            if filter.to.is_some_and(|to| to < from) {
+                filter.to = Some(from);
+            }
+        }
+        let mut to = filter.to.unwrap_or(anchor);
+        let label = ui.label(t.to);
+        let response = ui
+            .add(
+                egui_extras::DatePickerButton::new(&mut to)
+                    .id_salt("filter_to")
+                    .calendar_week(true)
+                    .show_icon(false),
+            )
+            .labelled_by(label.id);
+        if response.changed() {
+            filter.to = Some(to);
+            if filter.from.is_some_and(|from| from > to) {
+                filter.from = Some(to);
+            }
+        }
+    });
+}
+
+/// The category tree with search and all/none.
+pub fn categories_ui(
+    ui: &mut Ui,
+    lang: Lang,
+    filter: &mut Filter,
+    options: &FilterOptions,
+    search: &mut String,
+) {
+    let t = lang.texts();
+    ui.horizontal(|ui| {
+        let label = ui.label(t.search_label);
+        ui.add(
+            egui::TextEdit::singleline(search)
+                .hint_text(t.search)
+                .desired_width(150.0),
+        )
+        .labelled_by(label.id);
+        if ui.small_button(t.all).clicked() {
+            filter.categories.clear();
+            filter.subcategories.clear();
+        }
+        if ui.small_button(t.none).clicked() {
+            set_leaves(filter, options, &BTreeSet::new());
+        }
+    });
+    let mut selected = selected_leaves(filter, options);
+    let mut changed = false;
+    for (category, subs) in &options.tree {
+        let visible_subs: Vec<&String> = subs
+            .iter()
+            .filter(|s| matches_search(category, search) || matches_search(s, search))
+            .collect();
+        if visible_subs.is_empty() {
+            continue;
+        }
+        let n_selected = subs
+            .iter()
+            .filter(|s| selected.contains(&(category.clone(), (*s).clone())))
+            .count();
+        let mut all_on = n_selected == subs.len();
+        let id = ui.make_persistent_id(("category", category));
+        egui::collapsing_header::CollapsingState::load_with_default_open(
+            ui.ctx(),
+            id,
+            !search.trim().is_empty(),
+        )
+        .show_header(ui, |ui| {
+            let checkbox = egui::Checkbox::new(&mut all_on, category.as_str())
+                .indeterminate(n_selected > 0 && n_selected < subs.len());
+            if ui.add(checkbox).changed() {
+                for s in subs {
+                    let leaf = (category.clone(), s.clone());
+                    if all_on {
+                        selected.insert(leaf)
+                    } else {
+                        selected.remove(&leaf)
+                    };
+                }
+                changed = true;
+            }
+        })
+        .body(|ui| {
+            for s in visible_subs {
+                let leaf = (category.clone(), s.clone());
+                let mut on = selected.contains(&leaf);
+                let text = if s.is_empty() {
+                    t.no_subcategory
+                } else {
+                    s.as_str()
+                };
+                if ui.checkbox(&mut on, text).changed() {
+                    if on {
+                        selected.insert(leaf)
+                    } else {
+                        selected.remove(&leaf)
+                    };
+                    changed = true;
+                }
+            }
+        });
+    }
+    if changed {
+        set_leaves(filter, options, &selected);
+    }
+}
+
+/// Checkboxes over a set of names (empty set = all).
+pub fn set_ui(
+    ui: &mut Ui,
+    set: &mut BTreeSet<String>,
+    all: &[String],
+    display: impl Fn(&str) -> String,
+) {
+    for item in all {
+        let mut on = set.is_empty() || set.contains(item);
+        if ui.checkbox(&mut on, display(item)).changed() {
+            toggle_set(set, all, item, on);
+        }
+    }
+}
+
+/// The whole filter panel.
+pub fn filter_panel_ui(
+    ui: &mut Ui,
+    lang: Lang,
+    filter: &mut Filter,
+    options: &FilterOptions,
+    search: &mut FilterSearch,
+    today: Date,
+) {
+    let t = lang.texts();
+    egui::CollapsingHeader::new(t.period)
+        .default_open(true)
+        .show(ui, |ui| {
+            dates_ui(ui, lang, filter, options, today);
+        });
+    egui::CollapsingHeader::new(t.categories)
+        .default_open(false)
+        .show(ui, |ui| {
+            categories_ui(ui, lang, filter, options, &mut search.categories);
+        });
+    egui::CollapsingHeader::new(t.sources)
+        .default_open(false)
+        .show(ui, |ui| {
+            set_ui(ui, &mut filter.sources, &options.sources, |s| {
+                t.source(s).to_owned()
+            });
+        });
+    egui::CollapsingHeader::new(t.statuses)
+        .default_open(false)
+        .show(ui, |ui| {
+            set_ui(ui, &mut filter.statuses, &options.statuses, |s| {
+                t.status(s).to_owned()
+            });
+        });
+    egui::CollapsingHeader::new(t.municipalities)
+        .default_open(false)
+        .show(ui, |ui| {
+            let label = ui.label(t.search_label);
+            ui.add(
+                egui::TextEdit::singleline(&mut search.municipalities)
+                    .hint_text(t.search)
+                    .desired_width(180.0),
+            )
+            .labelled_by(label.id);
+            let visible: Vec<String> = options
+                .municipalities
+                .iter()
+                .filter(|m| matches_search(m, &search.municipalities))
+                .cloned()
+                .collect();
+            for item in &visible {
+                let mut on = filter.municipalities.contains(item);
+                let text = if item.is_empty() {
+                    t.unknown_municipality.to_owned()
+                } else {
+                    item.clone()
+                };
+                if ui.checkbox(&mut on, text).changed() {
+                    if on {
+                        filter.municipalities.insert(item.clone());
+                    } else {
+                        filter.municipalities.remove(item);
+                    }
+                }
+            }
+        });
+}
+
+/// One removable chip.
+fn chip(ui: &mut Ui, text: String, hint: &str) -> bool {
+    ui.add(
+        egui::Button::new(format!("{text}  ×"))
+            .corner_radius(10.0)
+            .small(),
+    )
+    .on_hover_text(hint)
+    .clicked()
+}
+
+/// The active filter as removable chips, with a reset button. Returns true when something was
+/// removed.
+pub fn chips_ui(ui: &mut Ui, lang: Lang, filter: &mut Filter, options: &FilterOptions) {
+    let t = lang.texts();
+    let chip_ = |ui: &mut Ui, text: String| chip(ui, text, t.remove);
+    ui.horizontal_wrapped(|ui| {
+        if filter.from.is_some() || filter.to.is_some() {
+            let text = format!(
+                "{}: {} – {}",
+                t.period,
+                filter.from.map_or("…".to_owned(), |d| lang.date(d)),
+                filter.to.map_or("…".to_owned(), |d| lang.date(d))
+            );
+            if chip_(ui, text) {
+                filter.from = None;
+                filter.to = None;
+            }
+        }
+        if filter
+            .subcategories
+            .contains(&(NOTHING.0.to_owned(), NOTHING.1.to_owned()))
+        {
+            if chip_(ui, format!("{}: {}", t.categories, t.nothing_selected)) {
+                filter.subcategories.clear();
+            }
+        } else {
+            for category in filter.categories.clone() {
+                if chip_(ui, category.clone()) {
+                    let mut selected = selected_leaves(filter, options);
+                    selected.retain(|(c, _)| *c != category);
+                    set_leaves(filter, options, &selected);
+                }
+            }
+            for (category, subcategory) in filter.subcategories.clone() {
+                let text = if subcategory.is_empty() {
+                    format!("{category} / {}", t.no_subcategory)
+                } else {
+                    format!("{category} / {subcategory}")
+                };
+                if chip_(ui, text) {
+                    let mut selected = selected_leaves(filter, options);
+                    selected.remove(&(category.clone(), subcategory.clone()));
+                    set_leaves(filter, options, &selected);
+                }
+            }
+        }
+        for source in filter.sources.clone() {
+            if chip_(ui, t.source(&source).to_owned()) {
+                filter.sources.remove(&source);
+            }
+        }
+        for status in filter.statuses.clone() {
+            if chip_(ui, t.status(&status).to_owned()) {
+                filter.statuses.remove(&status);
+            }
+        }
+        for m in filter.municipalities.clone() {
+            let text = if m.is_empty() {
+                t.unknown_municipality.to_owned()
+            } else {
+                m.clone()
+            };
+            if chip_(ui, text) {
+                filter.municipalities.remove(&m);
+            }
+        }
+        if !filter.is_empty() && ui.button(t.reset).clicked() {
+            *filter = Filter::default();
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> FilterOptions {
+        FilterOptions {
+            tree: vec![
+                (
+                    "ЖКХ".into(),
+                    vec!["Водоснабжение".into(), "Отопление".into()],
+                ),
+                ("Дороги".into(), vec!["".into()]),
+            ],
+            ..FilterOptions::default()
+        }
+    }
+
+    #[test]
+    fn leaves_are_stored_compactly() {
+        let o = options();
+        let mut f = Filter::default();
+        let mut sel: BTreeSet<(String, String)> = o.all_leaves().collect();
+        set_leaves(&mut f, &o, &sel);
+        assert!(f.is_empty(), "everything selected is no restriction");
+        sel.remove(&("ЖКХ".into(), "Отопление".into()));
+        set_leaves(&mut f, &o, &sel);
+        assert_eq!(f.categories, BTreeSet::from(["Дороги".to_owned()]));
+        assert_eq!(
+            f.subcategories,
+            BTreeSet::from([("ЖКХ".to_owned(), "Водоснабжение".to_owned())])
+        );
+        assert!(leaf_selected(&f, "ЖКХ", "Водоснабжение"));
+        assert!(!leaf_selected(&f, "ЖКХ", "Отопление"));
+        set_leaves(&mut f, &o, &BTreeSet::new());
+        assert!(
+            !leaf_selected(&f, "Дороги", ""),
+            "nothing selected matches nothing"
+        );
+    }
+
+    #[test]
+    fn unticking_one_of_all_makes_the_set_explicit() {
+        let all = vec!["pos".to_owned(), "social".to_owned(), "other".to_owned()];
+        let mut set = BTreeSet::new();
+        toggle_set(&mut set, &all, "social", false);
+        assert_eq!(set, BTreeSet::from(["pos".to_owned(), "other".to_owned()]));
+        toggle_set(&mut set, &all, "social", true);
+        assert!(set.is_empty(), "all ticked again is no restriction");
+    }
+}

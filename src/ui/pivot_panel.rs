@@ -1,0 +1,169 @@
+//! The municipality × category table: sortable by any column, totals row and column, counts or
+//! per 10,000 residents, CSV export and copy to the clipboard. A click on a row selects the
+//! municipality.
+
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+
+use super::command::Command;
+use super::i18n::Lang;
+use crate::analysis::{PivotNames, PivotRow, PivotTable, pivot_value};
+
+/// Sorting and display state of the table (kept by the app).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PivotState {
+    /// Sort column: 0 = name, 1..=k categories, k+1 other, k+2 total; `None` = total.
+    pub sort_column: Option<usize>,
+    pub ascending: bool,
+    pub per_capita: bool,
+}
+
+/// Localised export names.
+pub fn pivot_names(lang: Lang) -> PivotNames<'static> {
+    let t = lang.texts();
+    PivotNames {
+        municipality: t.municipality,
+        unknown: t.unknown_municipality,
+        other: t.other,
+        total: t.total,
+        no_data: t.no_data_short,
+    }
+}
+
+fn sort_key(row: &PivotRow, column: usize, k: usize, per_capita: bool) -> f64 {
+    let count = match column {
+        c if c >= 1 && c <= k => row.cells.get(c - 1).copied().unwrap_or(0),
+        c if c == k + 1 => row.other,
+        _ => row.total,
+    };
+    pivot_value(count, row.population, per_capita).unwrap_or(f64::NEG_INFINITY)
+}
+
+/// Draws the table.
+pub fn pivot_panel_ui(
+    ui: &mut Ui,
+    lang: Lang,
+    table: &PivotTable,
+    state: &mut PivotState,
+    selected: Option<u32>,
+    commands: &mut Vec<Command>,
+) {
+    let t = lang.texts();
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(t.pivot_title).strong());
+        ui.checkbox(&mut state.per_capita, t.per_capita);
+        if ui.button(t.export_csv).clicked() {
+            commands.push(Command::ExportPivotCsv);
+        }
+        if ui.button(t.copy).clicked() {
+            commands.push(Command::CopyPivot);
+        }
+    });
+    let k = table.categories.len();
+    let mut order: Vec<usize> = (0..table.rows.len()).collect();
+    let column = state.sort_column.unwrap_or(k + 2);
+    order.sort_by(|&a, &b| {
+        let (ra, rb) = (&table.rows[a], &table.rows[b]);
+        let ord = if column == 0 {
+            ra.name.cmp(&rb.name)
+        } else {
+            sort_key(ra, column, k, state.per_capita).total_cmp(&sort_key(
+                rb,
+                column,
+                k,
+                state.per_capita,
+            ))
+        };
+        if state.ascending { ord } else { ord.reverse() }
+    });
+    let format = |count: u64, population: Option<u32>| match pivot_value(
+        count,
+        population,
+        state.per_capita,
+    ) {
+        Some(v) if state.per_capita => lang.decimal(v, 1),
+        Some(v) => lang.number(v as u64),
+        None => t.no_data_short.to_owned(),
+    };
+    let mut clicked_sort = None;
+    let mut header_names: Vec<String> = vec![t.municipality.to_owned()];
+    header_names.extend(table.category_names.iter().cloned());
+    header_names.push(t.other.to_owned());
+    header_names.push(t.total.to_owned());
+    TableBuilder::new(ui)
+        .id_salt("pivot")
+        .striped(true)
+        .resizable(true)
+        .sense(egui::Sense::click())
+        .column(Column::initial(190.0).at_least(120.0))
+        .columns(Column::initial(92.0).at_least(50.0), k + 2)
+        .header(34.0, |mut header| {
+            for (c, name) in header_names.iter().enumerate() {
+                header.col(|ui| {
+                    let arrow = if column == c {
+                        if state.ascending { " ↑" } else { " ↓" }
+                    } else {
+                        ""
+                    };
+                    let response = ui.add(
+                        egui::Button::new(RichText::new(format!("{name}{arrow}")).strong())
+                            .frame(false)
+                            .wrap(),
+                    );
+                    if response.clicked() {
+                        clicked_sort = Some(c);
+                    }
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(20.0, order.len() + 1, |mut row| {
+                let index = row.index();
+                match order.get(index).and_then(|&i| table.rows.get(i)) {
+                    Some(r) => {
+                        row.set_selected(selected == Some(r.label));
+                        row.col(|ui| {
+                            ui.label(if r.name.is_empty() {
+                                t.unknown_municipality
+                            } else {
+                                r.name.as_str()
+                            });
+                        });
+                        for &c in &r.cells {
+                            row.col(|ui| {
+                                ui.label(format(c, r.population));
+                            });
+                        }
+                        row.col(|ui| {
+                            ui.label(format(r.other, r.population));
+                        });
+                        row.col(|ui| {
+                            ui.label(RichText::new(format(r.total, r.population)).strong());
+                        });
+                        if row.response().clicked() {
+                            commands.push(Command::Select(Some(r.label)));
+                        }
+                    }
+                    None => {
+                        // Totals row: counts (per capita over the rows with a population).
+                        let texts = table.to_text_rows(state.per_capita, &pivot_names(lang));
+                        if let Some(totals) = texts.last() {
+                            for cell in totals {
+                                row.col(|ui| {
+                                    ui.label(RichText::new(cell).strong());
+                                });
+                            }
+                        }
+                    }
+                }
+            });
+        });
+    if let Some(c) = clicked_sort {
+        if state.sort_column == Some(c) || (state.sort_column.is_none() && c == k + 2) {
+            state.ascending = !state.ascending;
+        } else {
+            state.sort_column = Some(c);
+            state.ascending = c == 0;
+        }
+    }
+}
