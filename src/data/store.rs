@@ -3,6 +3,7 @@
 //! consistent read snapshot, so a concurrent writer in WAL or rollback-journal mode is fine; a
 //! writer holding an exclusive lock longer than the busy timeout gives [`DataError::Locked`]).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use rusqlite::types::ValueRef;
@@ -166,31 +167,32 @@ impl AppealStore {
                     .ok_or_else(|| self.wrong_type("?", "id", "an integer", &ValueRef::Text(t)))?,
                 other => return Err(self.wrong_type("?", "id", "an integer", &other)),
             };
-            let row_id = id.to_string();
             quality.rows += 1;
-
-            let required =
-                |index: usize, name: &'static str| -> Result<Option<String>, DataError> {
-                    match text_of(get(index)?) {
-                        Ok(Some(text)) => Ok(Some(text)),
-                        Ok(None) => Ok(None),
-                        Err(found) => Err(self.wrong_type_found(&row_id, name, "text", found)),
-                    }
-                };
-            let received_text = required(1, "received_at")?;
-            let source = required(2, "source")?;
-            let category = required(3, "category")?;
-            let status = required(4, "status")?;
-            let optional =
-                |index: usize, name: &'static str| -> Result<Option<String>, DataError> {
-                    text_of(get(index)?)
-                        .map_err(|found| self.wrong_type_found(&row_id, name, "text", found))
-                };
-            let subcategory = optional(5, "subcategory")?;
-            let municipality = optional(6, "municipality")?;
-            let settlement = optional(7, "settlement")?;
-            let resolved_text = optional(10, "resolved_at")?;
-            let address = optional(11, "address")?;
+            // Texts are borrowed from SQLite's row buffer: no allocation per cell unless the
+            // text is new to its dictionary.
+            let text = |index: usize,
+                        name: &'static str|
+             -> Result<Option<Cow<'_, str>>, DataError> {
+                text_of(get(index)?)
+                    .map_err(|found| self.wrong_type_found(&id.to_string(), name, "text", found))
+            };
+            // Dictionary columns are interned from SQLite's bytes: no UTF-8 check or allocation
+            // per cell unless the text is new to its dictionary.
+            let bytes = |index: usize,
+                         name: &'static str|
+             -> Result<Option<Cow<'_, [u8]>>, DataError> {
+                bytes_of(get(index)?)
+                    .map_err(|found| self.wrong_type_found(&id.to_string(), name, "text", found))
+            };
+            let received_text = text(1, "received_at")?;
+            let source = bytes(2, "source")?;
+            let category = bytes(3, "category")?;
+            let status = bytes(4, "status")?;
+            let subcategory = non_blank(bytes(5, "subcategory")?);
+            let municipality = non_blank(bytes(6, "municipality")?);
+            let settlement = non_blank(bytes(7, "settlement")?);
+            let resolved_text = text(10, "resolved_at")?;
+            let address = non_blank(bytes(11, "address")?);
 
             if received_text.is_none() || source.is_none() || category.is_none() || status.is_none()
             {
@@ -200,14 +202,14 @@ impl AppealStore {
             let received = received_text.as_deref().and_then(parse_timestamp);
             if let (Some(text), None) = (&received_text, received) {
                 quality.received_unparsable += 1;
-                quality.sample("received_at unparsable", id, text.clone());
+                quality.sample("received_at unparsable", id, text.as_ref());
             }
             let resolved = resolved_text.as_deref().and_then(parse_timestamp);
             if let (Some(text), None) = (&resolved_text, resolved)
                 && !text.trim().is_empty()
             {
                 quality.resolved_unparsable += 1;
-                quality.sample("resolved_at unparsable", id, text.clone());
+                quality.sample("resolved_at unparsable", id, text.as_ref());
             }
 
             let (placement, lon, lat) = placement_of(get(9)?, get(8)?);
@@ -220,20 +222,26 @@ impl AppealStore {
             out.id.push(id);
             out.received.push(received);
             out.resolved.push(resolved);
-            out.source
-                .push(out.sources.intern(source.as_deref().unwrap_or("")));
-            out.category
-                .push(out.categories.intern(category.as_deref().unwrap_or("")));
-            out.status
-                .push(out.statuses.intern(status.as_deref().unwrap_or("")));
+            out.source.push(
+                out.sources
+                    .intern_bytes(source.as_deref().unwrap_or_default()),
+            );
+            out.category.push(
+                out.categories
+                    .intern_bytes(category.as_deref().unwrap_or_default()),
+            );
+            out.status.push(
+                out.statuses
+                    .intern_bytes(status.as_deref().unwrap_or_default()),
+            );
             out.subcategory
-                .push(non_empty(subcategory).map(|s| out.subcategories.intern(&s)));
+                .push(subcategory.map(|s| out.subcategories.intern_bytes(&s)));
             out.municipality
-                .push(non_empty(municipality).map(|s| out.municipalities.intern(&s)));
+                .push(municipality.map(|s| out.municipalities.intern_bytes(&s)));
             out.settlement
-                .push(non_empty(settlement).map(|s| out.settlements.intern(&s)));
+                .push(settlement.map(|s| out.settlements.intern_bytes(&s)));
             out.address
-                .push(non_empty(address).map(|s| out.addresses.intern(&s)));
+                .push(address.map(|s| out.addresses.intern_bytes(&s)));
             out.lon.push(lon);
             out.lat.push(lat);
             out.placement.push(placement);
@@ -281,8 +289,21 @@ pub(crate) fn placement_reason(placement: Placement) -> &'static str {
     }
 }
 
-fn non_empty(text: Option<String>) -> Option<String> {
-    text.filter(|s| !s.trim().is_empty())
+/// `None` for a text of white space only (treated as NULL).
+fn non_blank(bytes: Option<Cow<'_, [u8]>>) -> Option<Cow<'_, [u8]>> {
+    bytes.filter(|b| !b.iter().all(u8::is_ascii_whitespace))
+}
+
+/// A dictionary cell as bytes: text as stored, numbers as SQLite would print them, NULL as
+/// `None`; a BLOB is an error carrying its description.
+fn bytes_of(value: ValueRef<'_>) -> Result<Option<Cow<'_, [u8]>>, String> {
+    match value {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(t) => Ok(Some(Cow::Borrowed(t))),
+        ValueRef::Integer(i) => Ok(Some(Cow::Owned(i.to_string().into_bytes()))),
+        ValueRef::Real(r) => Ok(Some(Cow::Owned(r.to_string().into_bytes()))),
+        ValueRef::Blob(_) => Err(value_kind(&value)),
+    }
 }
 
 fn quote_ident(name: &str) -> String {
@@ -291,12 +312,15 @@ fn quote_ident(name: &str) -> String {
 
 /// A text cell: text as is, numbers as SQLite would print them, NULL as `None`; a BLOB is an
 /// error carrying its description.
-fn text_of(value: ValueRef<'_>) -> Result<Option<String>, String> {
+fn text_of(value: ValueRef<'_>) -> Result<Option<Cow<'_, str>>, String> {
     match value {
         ValueRef::Null => Ok(None),
-        ValueRef::Text(t) => Ok(Some(String::from_utf8_lossy(t).into_owned())),
-        ValueRef::Integer(i) => Ok(Some(i.to_string())),
-        ValueRef::Real(r) => Ok(Some(r.to_string())),
+        ValueRef::Text(t) => Ok(Some(match std::str::from_utf8(t) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(t),
+        })),
+        ValueRef::Integer(i) => Ok(Some(Cow::Owned(i.to_string()))),
+        ValueRef::Real(r) => Ok(Some(Cow::Owned(r.to_string()))),
         ValueRef::Blob(_) => Err(value_kind(&value)),
     }
 }

@@ -19,6 +19,14 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime> {
     }
     let rest = rest.strip_prefix(['T', ' ', 't'])?;
     let time_part = strip_offset(rest)?;
+    // Fast path for the usual `HH:MM:SS`.
+    if let [h1, h2, b':', m1, m2, b':', s1, s2] = time_part.as_bytes()
+        && [h1, h2, m1, m2, s1, s2].iter().all(|b| b.is_ascii_digit())
+    {
+        let two = |a: &u8, b: &u8| ((a - b'0') * 10 + (b - b'0')) as i8;
+        let time = jiff::civil::Time::new(two(h1, h2), two(m1, m2), two(s1, s2), 0).ok()?;
+        return Some(date.to_datetime(time));
+    }
     let time: jiff::civil::Time = time_part.parse().ok()?;
     Some(date.to_datetime(time))
 }
