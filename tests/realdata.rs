@@ -114,3 +114,98 @@ fn region_files_are_polygons_but_not_tyumen_municipalities() {
     assert_eq!(boston.units.len(), 26);
     assert_eq!(boston.unmatched_names().len(), 26);
 }
+
+/// Brute force: the first unit whose polygon contains the point, else the first whose closed
+/// polygon (border included) touches it.
+fn brute_force(b: &Boundaries, lon: f64, lat: f64) -> (Vec<usize>, Option<usize>) {
+    use geo::{Contains as _, Intersects as _, Point};
+    let p = Point::new(lon, lat);
+    let inside: Vec<usize> = (0..b.units.len())
+        .filter(|&i| b.units[i].polygon_lon_lat.contains(&p))
+        .collect();
+    let answer = inside
+        .first()
+        .copied()
+        .or_else(|| (0..b.units.len()).find(|&i| b.units[i].polygon_lon_lat.intersects(&p)));
+    (inside, answer)
+}
+
+#[test]
+#[ignore = "needs ../shared/realdata"]
+fn point_in_polygon_agrees_with_brute_force_on_osm_boundaries() {
+    use rand::{RngExt as _, SeedableRng as _};
+    let b = Boundaries::from_geojson_file(&realdata(OSM), None).unwrap();
+    let locator = teplokarta::spatial::MunicipalityLocator::new(&b);
+    let bounds = b.bounds().unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(100);
+    let mut points: Vec<(f64, f64)> = (0..100_000)
+        .map(|_| {
+            (
+                rng.random_range(bounds.lon_min..bounds.lon_max),
+                rng.random_range(bounds.lat_min..bounds.lat_max),
+            )
+        })
+        .collect();
+    // Points on borders: vertices (exactly on the border) and edge midpoints (on it up to
+    // rounding, so they may fall just outside the oblast's outer border).
+    let mut vertices = Vec::new();
+    for u in &b.units {
+        for polygon in &u.polygon_lon_lat {
+            for line in polygon.exterior().lines().step_by(7) {
+                vertices.push((line.start.x, line.start.y));
+                points.push((
+                    (line.start.x + line.end.x) / 2.0,
+                    (line.start.y + line.end.y) / 2.0,
+                ));
+            }
+        }
+    }
+    let border_count = vertices.len();
+    points.extend(vertices);
+    let mut located = 0;
+    for (k, &(lon, lat)) in points.iter().enumerate() {
+        let (inside, expected) = brute_force(&b, lon, lat);
+        assert!(
+            inside.len() <= 1,
+            "point {k} lies inside {} polygons",
+            inside.len()
+        );
+        assert_eq!(
+            locator.locate(lon, lat),
+            expected,
+            "point {k} ({lon}, {lat})"
+        );
+        if expected.is_some() {
+            located += 1;
+        }
+    }
+    // Every vertex of a border lands in exactly one municipality.
+    let border_start = points.len() - border_count;
+    for &(lon, lat) in &points[border_start..] {
+        assert!(
+            locator.locate(lon, lat).is_some(),
+            "vertex ({lon}, {lat}) in no unit"
+        );
+    }
+    assert!(
+        located > 50_000,
+        "{located} of {} points located",
+        points.len()
+    );
+}
+
+#[test]
+#[ignore = "needs ../shared/realdata"]
+fn demo_garden_communities_lie_in_their_osm_municipality() {
+    let b = Boundaries::from_geojson_file(&realdata(OSM), None).unwrap();
+    for snt in teplokarta::data::SNT {
+        let (lon, lat) = snt.centre_lon_lat();
+        let unit = b.locate(lon, lat).and_then(|u| b.units[u].municipality);
+        assert_eq!(
+            unit.map(|i| municipalities()[i].name),
+            Some(snt.municipality),
+            "{}",
+            snt.name
+        );
+    }
+}

@@ -207,3 +207,74 @@ fn geojson_boundaries_can_be_dropped_too() {
         "two.geojson — 2 polygons, matched 2; municipalities without a polygon: Абатский район",
     );
 }
+
+fn count_where(path: &Path, condition: &str) -> u64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row(
+        &format!("SELECT COUNT(*) FROM appeals WHERE {condition}"),
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap() as u64
+}
+
+#[test]
+fn unticking_a_category_changes_the_total() {
+    let (_dir, path) = common::demo_db(2_000, 41);
+    let mut harness = harness(&path, Lang::En);
+    wait_idle(&mut harness);
+    harness.get_by_label(&Lang::En.number(2_000));
+    harness.get_by_label("Categories").click();
+    harness.run();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::CheckBox, "ЖКХ")
+        .click();
+    harness.step();
+    wait_idle(&mut harness);
+    let expected = count_where(&path, "category <> 'ЖКХ'");
+    assert!(expected < 2_000);
+    harness.get_by_label(&Lang::En.number(expected));
+    // The chip of the active filter is shown and removes it.
+    let chips = harness.get_all_by_label_contains("×").count();
+    assert!(chips >= 1, "a chip per selected category");
+    harness.get_by_label("Reset filter").click();
+    harness.step();
+    wait_idle(&mut harness);
+    harness.get_by_label(&Lang::En.number(2_000));
+}
+
+#[test]
+fn clicking_a_table_row_selects_the_municipality_and_shows_its_details() {
+    let (_dir, path) = common::demo_db(3_000, 42);
+    let mut harness = harness(&path, Lang::En);
+    wait_idle(&mut harness);
+    harness.get_by_label("View").click();
+    harness.run();
+    harness
+        .get_by_label("Municipality × category table")
+        .click();
+    harness.run();
+    harness.key_press(egui::Key::Escape);
+    harness.run();
+    assert!(harness.state().as_ref().unwrap().persisted().show_pivot);
+    // "Тобольск" is both in the side panel's list and in the table (right of the side panel).
+    let row = harness
+        .get_all_by_label("Тобольск")
+        .max_by(|a, b| a.rect().center().x.total_cmp(&b.rect().center().x))
+        .unwrap();
+    row.click();
+    harness.step();
+    wait_idle(&mut harness);
+    let tobolsk = teplokarta::spatial::municipalities()
+        .iter()
+        .position(|m| m.name == "Тобольск")
+        .unwrap() as u32;
+    assert_eq!(harness.state().as_ref().unwrap().selected(), Some(tobolsk));
+    harness.get_by_label("Zoom to");
+    let total = count_where(&path, "municipality = 'Тобольск'");
+    harness.get_by_label(&format!(
+        "Appeals in the filter: {}",
+        Lang::En.number(total)
+    ));
+    harness.get_by_label("Appeals per week");
+}

@@ -208,3 +208,73 @@ pub struct PivotNames<'a> {
     pub total: &'a str,
     pub no_data: &'a str,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> PivotTable {
+        PivotTable {
+            categories: vec![0, 1],
+            category_names: vec!["ЖКХ".into(), "Дороги".into()],
+            rows: vec![
+                PivotRow {
+                    label: 0,
+                    name: "Тюмень".into(),
+                    cells: vec![30, 10],
+                    other: 5,
+                    total: 45,
+                    population: Some(900_000),
+                },
+                PivotRow {
+                    label: 26,
+                    name: String::new(),
+                    cells: vec![1, 0],
+                    other: 0,
+                    total: 1,
+                    population: None,
+                },
+            ],
+            totals: vec![31, 10],
+            total_other: 5,
+            total: 46,
+        }
+    }
+
+    const NAMES: PivotNames<'static> = PivotNames {
+        municipality: "Муниципалитет",
+        unknown: "(неизвестно)",
+        other: "Другие",
+        total: "Итого",
+        no_data: "нет данных",
+    };
+
+    #[test]
+    fn csv_has_a_bom_semicolons_and_totals() {
+        let csv = table().to_csv(false, &NAMES);
+        assert_eq!(
+            &csv[..3],
+            &[0xEF, 0xBB, 0xBF],
+            "UTF-8 byte-order mark for Excel"
+        );
+        let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+        let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines[0], "Муниципалитет;ЖКХ;Дороги;Другие;Итого");
+        assert_eq!(lines[1], "Тюмень;30;10;5;45");
+        assert_eq!(lines[2], "(неизвестно);1;0;0;1");
+        assert_eq!(lines[3], "Итого;31;10;5;46");
+    }
+
+    #[test]
+    fn per_capita_values_and_no_data() {
+        let rows = table().to_text_rows(true, &NAMES);
+        assert_eq!(rows[1], vec!["Тюмень", "0.3", "0.1", "0.1", "0.5"]);
+        assert_eq!(rows[2][1], "нет данных", "no population, no rate (never 0)");
+        // Totals per capita cover the rows with a population only.
+        assert_eq!(rows[3], vec!["Итого", "0.3", "0.1", "0.1", "0.5"]);
+        assert_eq!(
+            table().to_tsv(false, &NAMES).lines().next(),
+            Some("Муниципалитет\tЖКХ\tДороги\tДругие\tИтого")
+        );
+    }
+}

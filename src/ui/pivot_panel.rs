@@ -101,7 +101,7 @@ pub fn pivot_panel_ui(
             for (c, name) in header_names.iter().enumerate() {
                 header.col(|ui| {
                     let arrow = if column == c {
-                        if state.ascending { " ↑" } else { " ↓" }
+                        if state.ascending { " ⏶" } else { " ⏷" }
                     } else {
                         ""
                     };
@@ -121,24 +121,27 @@ pub fn pivot_panel_ui(
                 let index = row.index();
                 match order.get(index).and_then(|&i| table.rows.get(i)) {
                     Some(r) => {
+                        // Cells are not selectable text, so a click anywhere selects the row.
+                        let cell = |ui: &mut Ui, text: RichText| {
+                            ui.add(egui::Label::new(text).selectable(false));
+                        };
                         row.set_selected(selected == Some(r.label));
                         row.col(|ui| {
-                            ui.label(if r.name.is_empty() {
-                                t.unknown_municipality
-                            } else {
-                                r.name.as_str()
-                            });
+                            cell(
+                                ui,
+                                RichText::new(if r.name.is_empty() {
+                                    t.unknown_municipality
+                                } else {
+                                    r.name.as_str()
+                                }),
+                            );
                         });
                         for &c in &r.cells {
-                            row.col(|ui| {
-                                ui.label(format(c, r.population));
-                            });
+                            row.col(|ui| cell(ui, RichText::new(format(c, r.population))));
                         }
+                        row.col(|ui| cell(ui, RichText::new(format(r.other, r.population))));
                         row.col(|ui| {
-                            ui.label(format(r.other, r.population));
-                        });
-                        row.col(|ui| {
-                            ui.label(RichText::new(format(r.total, r.population)).strong());
+                            cell(ui, RichText::new(format(r.total, r.population)).strong())
                         });
                         if row.response().clicked() {
                             commands.push(Command::Select(Some(r.label)));
