@@ -1,7 +1,9 @@
 //! Pure computations over loaded [`crate::data::Appeals`]: the shared [`Filter`], the
-//! resolution of free-text municipality names to the region's units, and grouped counts. Every
-//! number the GUI and the CLI show comes from here, so the two always agree — and each count
-//! equals what SQL `GROUP BY` gives for the same filter (see `tests/stats_vs_sql.rs`).
+//! resolution of municipalities (text, else point-in-polygon, else the unknown bucket), the
+//! one-pass engine ([`Columns`], [`Masks`], [`aggregate`]), metrics, class breaks, the pivot
+//! table and municipality details. Every number the GUI and the CLI show comes from here, so the
+//! two always agree — and each count equals what SQL `GROUP BY` gives for the same filter
+//! (`tests/stats.rs`, `tests/heatmap.rs`).
 
 mod aggregate;
 mod classify;
