@@ -252,6 +252,7 @@ fn a_writer_holding_the_lock_gives_a_locked_error() {
         .unwrap();
     let options = LoadOptions {
         busy_timeout_ms: 100,
+        ..LoadOptions::default()
     };
     let err = AppealStore::open(&path, &options)
         .and_then(|s| s.load())
@@ -293,4 +294,32 @@ fn reads_a_consistent_snapshot_while_a_wal_writer_works() {
         301,
         "committed rows are seen on the next load"
     );
+}
+
+#[test]
+fn reading_in_two_halves_gives_the_same_appeals_as_one_pass() {
+    let (_dir, path) = demo_db(120_000, 5);
+    let load = |parallel| {
+        AppealStore::open(
+            &path,
+            &LoadOptions {
+                parallel,
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap()
+        .load()
+        .unwrap()
+    };
+    let (one, two) = (load(false), load(true));
+    assert_eq!(one.id, two.id);
+    assert_eq!(one.received, two.received);
+    assert_eq!(one.category, two.category);
+    assert_eq!(one.categories.names(), two.categories.names());
+    assert_eq!(one.subcategory, two.subcategory);
+    assert_eq!(one.municipality, two.municipality);
+    assert_eq!(one.addresses.names(), two.addresses.names());
+    assert_eq!(one.address, two.address);
+    assert_eq!(one.placement, two.placement);
+    assert_eq!(one.quality, two.quality);
 }

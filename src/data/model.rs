@@ -205,6 +205,67 @@ impl Appeals {
         self.id.is_empty()
     }
 
+    /// Appends the rows of `other` (read after these), remapping its dictionary codes.
+    pub(crate) fn append(&mut self, other: Appeals) {
+        fn remap(from: &Dict, to: &mut Dict) -> Vec<u32> {
+            from.names().iter().map(|n| to.intern(n)).collect()
+        }
+        let code = |map: &[u32], c: u32| map.get(c as usize).copied().unwrap_or(c);
+        let sources = remap(&other.sources, &mut self.sources);
+        let categories = remap(&other.categories, &mut self.categories);
+        let statuses = remap(&other.statuses, &mut self.statuses);
+        let subcategories = remap(&other.subcategories, &mut self.subcategories);
+        let municipalities = remap(&other.municipalities, &mut self.municipalities);
+        let settlements = remap(&other.settlements, &mut self.settlements);
+        let addresses = remap(&other.addresses, &mut self.addresses);
+        self.id.extend(other.id);
+        self.received.extend(other.received);
+        self.resolved.extend(other.resolved);
+        self.source
+            .extend(other.source.iter().map(|&c| code(&sources, c)));
+        self.category
+            .extend(other.category.iter().map(|&c| code(&categories, c)));
+        self.status
+            .extend(other.status.iter().map(|&c| code(&statuses, c)));
+        self.subcategory.extend(
+            other
+                .subcategory
+                .iter()
+                .map(|c| c.map(|c| code(&subcategories, c))),
+        );
+        self.municipality.extend(
+            other
+                .municipality
+                .iter()
+                .map(|c| c.map(|c| code(&municipalities, c))),
+        );
+        self.settlement.extend(
+            other
+                .settlement
+                .iter()
+                .map(|c| c.map(|c| code(&settlements, c))),
+        );
+        self.address
+            .extend(other.address.iter().map(|c| c.map(|c| code(&addresses, c))));
+        self.lon.extend(other.lon);
+        self.lat.extend(other.lat);
+        self.placement.extend(other.placement);
+        let (q, o) = (&mut self.quality, other.quality);
+        q.rows += o.rows;
+        q.placed += o.placed;
+        q.no_coordinates += o.no_coordinates;
+        q.partial_coordinates += o.partial_coordinates;
+        q.coordinates_not_numeric += o.coordinates_not_numeric;
+        q.coordinates_out_of_range += o.coordinates_out_of_range;
+        q.coordinates_zero_zero += o.coordinates_zero_zero;
+        q.received_unparsable += o.received_unparsable;
+        q.resolved_unparsable += o.resolved_unparsable;
+        q.required_null += o.required_null;
+        for sample in o.samples {
+            q.sample(sample.reason, sample.row_id, sample.value);
+        }
+    }
+
     /// Earliest and latest local receipt time among parsable ones.
     pub fn received_range(&self) -> Option<(DateTime, DateTime)> {
         let mut it = self.received.iter().flatten();

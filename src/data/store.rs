@@ -1,7 +1,9 @@
 //! `AppealStore`: opens an appeals database strictly read-only (`SQLITE_OPEN_READ_ONLY`), checks
-//! the contract's table and columns, and loads every row into [`Appeals`] in one statement (one
-//! consistent read snapshot, so a concurrent writer in WAL or rollback-journal mode is fine; a
-//! writer holding an exclusive lock longer than the busy timeout gives [`DataError::Locked`]).
+//! the contract's table and columns, and loads every row into [`Appeals`] from one consistent
+//! read snapshot, so a concurrent writer in WAL or rollback-journal mode is fine; a writer holding
+//! an exclusive lock longer than the busy timeout gives [`DataError::Locked`]. Large tables keyed
+//! by rowid are read as two halves on two connections; if a commit lands meanwhile
+//! (`PRAGMA data_version` changed) the halves are discarded and the table is read in one go.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -19,12 +21,15 @@ use super::time::parse_timestamp;
 pub struct LoadOptions {
     /// How long to wait for a writer's lock before giving up.
     pub busy_timeout_ms: u64,
+    /// Read large tables on two connections at once (see [`AppealStore::load`]).
+    pub parallel: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
         Self {
             busy_timeout_ms: 5_000,
+            parallel: true,
         }
     }
 }
@@ -36,6 +41,7 @@ pub struct AppealStore {
     table: String,
     present_optional: Vec<&'static str>,
     busy_timeout_ms: u64,
+    rowid_key: bool,
 }
 
 impl std::fmt::Debug for AppealStore {
@@ -88,13 +94,24 @@ impl AppealStore {
                 },
             });
         };
-        let columns: Vec<String> = conn
+        let info: Vec<(String, String, i64)> = conn
             .prepare(&format!("PRAGMA table_info({})", quote_ident(&table)))
             .and_then(|mut stmt| {
-                stmt.query_map([], |row| row.get::<_, String>(1))?
-                    .collect::<Result<Vec<_>, _>>()
+                stmt.query_map([], |row| {
+                    Ok((
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, i64>(5)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()
             })
             .map_err(sql_err)?;
+        let columns: Vec<String> = info.iter().map(|(name, _, _)| name.clone()).collect();
+        // `id INTEGER PRIMARY KEY` is the rowid: ranges of it can be read in parallel.
+        let rowid_key = info.iter().any(|(name, kind, pk)| {
+            name.eq_ignore_ascii_case("id") && kind.eq_ignore_ascii_case("INTEGER") && *pk == 1
+        });
         let has = |name: &str| columns.iter().any(|c| c.eq_ignore_ascii_case(name));
         if let Some(column) = REQUIRED_COLUMNS.iter().find(|c| !has(c)) {
             return Err(DataError::MissingColumn {
@@ -114,6 +131,7 @@ impl AppealStore {
             table,
             present_optional,
             busy_timeout_ms: options.busy_timeout_ms,
+            rowid_key: rowid_key && options.parallel,
         })
     }
 
@@ -152,9 +170,92 @@ impl AppealStore {
             column("address"),
             quote_ident(&self.table),
         );
-        let sql_err = |e| DataError::from_sqlite(&self.path, e, self.busy_timeout_ms);
-        let mut stmt = self.conn.prepare(&sql).map_err(sql_err)?;
-        let mut rows = stmt.query([]).map_err(sql_err)?;
+        let path = self.path.as_path();
+        let busy = self.busy_timeout_ms;
+        let sql_err = |e| DataError::from_sqlite(path, e, busy);
+        // Large tables keyed by rowid are read as two halves on two connections, then merged
+        // (dictionaries remapped, row order kept). If another process commits meanwhile, the
+        // halves could come from different snapshots: then the table is read again in one go.
+        if self.rowid_key {
+            let range: (Option<i64>, Option<i64>) = self
+                .conn
+                .query_row(
+                    &format!("SELECT min(id), max(id) FROM {}", quote_ident(&self.table)),
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(sql_err)?;
+            if let (Some(lo), Some(hi)) = range
+                && hi.saturating_sub(lo) >= PARALLEL_FROM_ROWS
+            {
+                let version = |conn: &Connection| -> Result<i64, DataError> {
+                    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+                        .map_err(sql_err)
+                };
+                let before = version(&self.conn)?;
+                let mid = lo + (hi - lo) / 2;
+                let second_sql = sql.replacen(" ORDER BY id", " WHERE id > ?1 ORDER BY id", 1);
+                let first_sql = sql.replacen(" ORDER BY id", " WHERE id <= ?1 ORDER BY id", 1);
+                let owned_path = self.path.clone();
+                let (first, second) = std::thread::scope(|scope| {
+                    let second = scope.spawn(move || {
+                        let flags =
+                            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                        let conn = Connection::open_with_flags(&owned_path, flags)
+                            .map_err(|e| DataError::from_sqlite(&owned_path, e, busy))?;
+                        conn.busy_timeout(std::time::Duration::from_millis(busy))
+                            .map_err(|e| DataError::from_sqlite(&owned_path, e, busy))?;
+                        read_rows(&conn, &owned_path, &second_sql, Some(mid), busy)
+                    });
+                    let first = read_rows(&self.conn, path, &first_sql, Some(mid), busy);
+                    (first, second.join())
+                });
+                let second = second.unwrap_or_else(|_| {
+                    Err(DataError::Corrupt {
+                        path: path.to_owned(),
+                        detail: "the reading thread failed".into(),
+                    })
+                });
+                let (mut first, second) = (first?, second?);
+                if version(&self.conn)? == before {
+                    first.append(second);
+                    return Ok(first);
+                }
+            }
+        }
+        read_rows(&self.conn, path, &sql, None, busy)
+    }
+}
+
+/// Tables with at least this many rowids are read on two threads.
+const PARALLEL_FROM_ROWS: i64 = 100_000;
+
+/// Runs the load query `sql` (with `?1` bound to `split` when given) and validates every row.
+fn read_rows(
+    conn: &Connection,
+    path: &Path,
+    sql: &str,
+    split: Option<i64>,
+    busy_timeout_ms: u64,
+) -> Result<Appeals, DataError> {
+    let sql_err = |e| DataError::from_sqlite(path, e, busy_timeout_ms);
+    let wrong_type_found = |row_id: &str,
+                            column: &'static str,
+                            expected: &'static str,
+                            found: String| DataError::WrongType {
+        path: path.to_owned(),
+        row_id: row_id.to_owned(),
+        column,
+        expected,
+        found,
+    };
+    {
+        let mut stmt = conn.prepare(sql).map_err(sql_err)?;
+        let mut rows = match split {
+            Some(split) => stmt.query([split]),
+            None => stmt.query([]),
+        }
+        .map_err(sql_err)?;
         let mut out = Appeals::default();
         let mut quality = Quality::default();
         while let Some(row) = rows.next().map_err(sql_err)? {
@@ -164,26 +265,33 @@ impl AppealStore {
                 ValueRef::Text(t) => std::str::from_utf8(t)
                     .ok()
                     .and_then(|s| s.trim().parse::<i64>().ok())
-                    .ok_or_else(|| self.wrong_type("?", "id", "an integer", &ValueRef::Text(t)))?,
-                other => return Err(self.wrong_type("?", "id", "an integer", &other)),
+                    .ok_or_else(|| {
+                        wrong_type_found("?", "id", "an integer", value_kind(&ValueRef::Text(t)))
+                    })?,
+                other => {
+                    return Err(wrong_type_found(
+                        "?",
+                        "id",
+                        "an integer",
+                        value_kind(&other),
+                    ));
+                }
             };
             quality.rows += 1;
             // Texts are borrowed from SQLite's row buffer: no allocation per cell unless the
             // text is new to its dictionary.
-            let text = |index: usize,
-                        name: &'static str|
-             -> Result<Option<Cow<'_, str>>, DataError> {
-                text_of(get(index)?)
-                    .map_err(|found| self.wrong_type_found(&id.to_string(), name, "text", found))
-            };
+            let text =
+                |index: usize, name: &'static str| -> Result<Option<Cow<'_, str>>, DataError> {
+                    text_of(get(index)?)
+                        .map_err(|found| wrong_type_found(&id.to_string(), name, "text", found))
+                };
             // Dictionary columns are interned from SQLite's bytes: no UTF-8 check or allocation
             // per cell unless the text is new to its dictionary.
-            let bytes = |index: usize,
-                         name: &'static str|
-             -> Result<Option<Cow<'_, [u8]>>, DataError> {
-                bytes_of(get(index)?)
-                    .map_err(|found| self.wrong_type_found(&id.to_string(), name, "text", found))
-            };
+            let bytes =
+                |index: usize, name: &'static str| -> Result<Option<Cow<'_, [u8]>>, DataError> {
+                    bytes_of(get(index)?)
+                        .map_err(|found| wrong_type_found(&id.to_string(), name, "text", found))
+                };
             let received_text = text(1, "received_at")?;
             let source = bytes(2, "source")?;
             let category = bytes(3, "category")?;
@@ -248,32 +356,6 @@ impl AppealStore {
         }
         out.quality = quality;
         Ok(out)
-    }
-
-    fn wrong_type(
-        &self,
-        row_id: &str,
-        column: &'static str,
-        expected: &'static str,
-        found: &ValueRef<'_>,
-    ) -> DataError {
-        self.wrong_type_found(row_id, column, expected, value_kind(found))
-    }
-
-    fn wrong_type_found(
-        &self,
-        row_id: &str,
-        column: &'static str,
-        expected: &'static str,
-        found: String,
-    ) -> DataError {
-        DataError::WrongType {
-            path: self.path.clone(),
-            row_id: row_id.to_owned(),
-            column,
-            expected,
-            found,
-        }
     }
 }
 
