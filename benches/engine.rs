@@ -63,7 +63,7 @@ fn engine(c: &mut Criterion) {
         let path = demo(rows);
         let before = resident_mb();
         let dataset = Arc::new(load_dataset(path.clone(), false).unwrap_or_else(|e| panic!("{e}")));
-        let resolved = resolve(dataset, boundaries.clone());
+        let resolved = Arc::new(resolve(dataset, boundaries.clone()));
         let after = resident_mb();
         println!(
             "{rows} appeals: resident memory {after:.0} MB after loading and resolving ({:.0} MB for the data)",
@@ -91,7 +91,8 @@ fn engine(c: &mut Criterion) {
                     .filter_map(|&l| values[l as usize])
                     .collect();
                 let b = breaks(teplokarta::analysis::Classification::NaturalBreaks, &map, 5);
-                let pivot = pivot_table(&a, &resolved.resolution, appeals, 8);
+                let pivot =
+                    pivot_table(&a, &resolved.resolution, appeals, 8, masks.label.as_deref());
                 (b.len(), pivot.total)
             })
         });
@@ -99,7 +100,7 @@ fn engine(c: &mut Criterion) {
             b.iter(|| {
                 k = (k + 1) % filters.len();
                 let view = compute_view(
-                    &resolved,
+                    resolved.clone(),
                     ViewRequest {
                         filter: filters[k].clone(),
                         metric: Metric::Count,

@@ -15,9 +15,12 @@ use teplokarta::app::{BoundarySet, Resolved, ViewRequest, compute_view, load_dat
 use teplokarta::cli::{Cli, run};
 use teplokarta::spatial::Boundaries;
 
-fn resolved(path: &std::path::Path) -> Resolved {
+fn resolved(path: &std::path::Path) -> Arc<Resolved> {
     let dataset = Arc::new(load_dataset(path.to_owned(), false).unwrap());
-    resolve(dataset, Arc::new(BoundarySet::new(Boundaries::schematic())))
+    Arc::new(resolve(
+        dataset,
+        Arc::new(BoundarySet::new(Boundaries::schematic())),
+    ))
 }
 
 /// A random filter over what the database holds.
@@ -115,7 +118,7 @@ fn random_filters_reconcile_with_sql() {
         }
         assert_eq!(ours, expected, "round {round}: {filter:?}");
         // The pivot table's rows and totals are the same numbers.
-        let pivot = pivot_table(&a, &r.resolution, appeals, 8);
+        let pivot = pivot_table(&a, &r.resolution, appeals, 8, masks.label.as_deref());
         assert_eq!(pivot.total, a.total);
         for row in &pivot.rows {
             assert_eq!(row.cells.iter().sum::<u64>() + row.other, row.total);
@@ -175,7 +178,7 @@ fn appeals_without_municipality_are_placed_by_point_or_counted_as_unknown() {
         "never silently dropped"
     );
     // The pivot lists the unknown bucket.
-    let pivot = pivot_table(&a, &r.resolution, appeals, 5);
+    let pivot = pivot_table(&a, &r.resolution, appeals, 5, None);
     assert!(
         pivot
             .rows
@@ -226,7 +229,7 @@ fn stats_metric_prints_the_values_the_map_shows() {
             "csv",
         ]);
         let view = compute_view(
-            &r,
+            r.clone(),
             ViewRequest {
                 filter: Filter {
                     from: date("2021-10-01"),
@@ -265,10 +268,10 @@ fn locked_breaks_stay_when_the_period_changes() {
         locked_breaks: locked,
         selected: None,
     };
-    let summer = compute_view(&r, request("2021-06-01", "2021-08-31", None));
-    let autumn_free = compute_view(&r, request("2021-09-01", "2021-11-30", None));
+    let summer = compute_view(r.clone(), request("2021-06-01", "2021-08-31", None));
+    let autumn_free = compute_view(r.clone(), request("2021-09-01", "2021-11-30", None));
     let autumn_locked = compute_view(
-        &r,
+        r.clone(),
         request("2021-09-01", "2021-11-30", Some(summer.breaks.clone())),
     );
     assert_eq!(summer.breaks.len(), 6);

@@ -300,6 +300,9 @@ pub struct Aggregates {
     pub unresolved_by_label: Vec<u64>,
     /// Counts of the previous period of the same length, when the period is a date range.
     pub previous_by_label: Option<Vec<u64>>,
+    /// The previous period lies entirely within the data (else a change against it would
+    /// compare with days that have no appeals loaded).
+    pub previous_complete: bool,
     /// First and last receipt day among the counted rows.
     pub day_range: Option<(i32, i32)>,
 }
@@ -378,6 +381,10 @@ pub fn aggregate(c: &Columns, masks: &Masks) -> Aggregates {
         }
     }
     a.day_range = (first <= last).then_some((first, last));
+    a.previous_complete = match (masks.previous, c.day_range) {
+        (Some((from, _)), Some((data_first, _))) => from >= data_first,
+        _ => false,
+    };
     a
 }
 

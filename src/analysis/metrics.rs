@@ -48,7 +48,9 @@ impl Metric {
     /// Formats a value as the map, legend, tooltip and `stats` show it.
     pub fn format(self, value: f64) -> String {
         match self {
-            Metric::Count => format!("{value:.0}"),
+            // Counts are whole; class bounds of counts may fall between two (quantiles).
+            Metric::Count if value.fract() == 0.0 => format!("{value:.0}"),
+            Metric::Count => format!("{value:.1}"),
             Metric::Per10k => format!("{value:.1}"),
             Metric::Unresolved => format!("{value:.1}"),
             Metric::Change => format!("{value:+.1}"),
@@ -82,6 +84,9 @@ pub fn metric_values(
                     a.unresolved_by_label.get(label).copied().unwrap_or(0) as f64 * 100.0 / count
                 }),
                 Metric::Change => {
+                    if !a.previous_complete {
+                        return None;
+                    }
                     let previous = a
                         .previous_by_label
                         .as_ref()?
@@ -95,7 +100,8 @@ pub fn metric_values(
         .collect()
 }
 
-/// Rank (1 = highest value) of each label among the labels with a value in `among`.
+/// Rank (1 = highest value) of each label among the labels with a value in `among`; equal
+/// values share a rank (competition ranking: 1, 1, 3).
 pub fn ranks(values: &[Option<f64>], among: &[bool]) -> Vec<Option<usize>> {
     let mut order: Vec<(usize, f64)> = values
         .iter()
@@ -105,10 +111,38 @@ pub fn ranks(values: &[Option<f64>], among: &[bool]) -> Vec<Option<usize>> {
         .collect();
     order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut out = vec![None; values.len()];
-    for (rank, (i, _)) in order.iter().enumerate() {
+    let mut rank = 0;
+    let mut previous: Option<f64> = None;
+    for (position, (i, v)) in order.iter().enumerate() {
+        if previous != Some(*v) {
+            rank = position + 1;
+            previous = Some(*v);
+        }
         if let Some(slot) = out.get_mut(*i) {
-            *slot = Some(rank + 1);
+            *slot = Some(rank);
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_share_a_rank() {
+        let values = [Some(5.0), Some(9.0), Some(5.0), None, Some(1.0)];
+        let ranks = ranks(&values, &[true; 5]);
+        assert_eq!(ranks, vec![Some(2), Some(1), Some(2), None, Some(4)]);
+        let only_some = super::ranks(&values, &[true, false, true, true, true]);
+        assert_eq!(only_some, vec![Some(1), None, Some(1), None, Some(3)]);
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(Metric::Count.format(41.0), "41");
+        assert_eq!(Metric::Count.format(40.5), "40.5");
+        assert_eq!(Metric::Change.format(12.34), "+12.3");
+        assert_eq!(Metric::Per10k.format(3.05), "3.0");
+    }
 }

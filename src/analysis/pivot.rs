@@ -38,12 +38,14 @@ pub struct PivotTable {
 
 /// Builds the pivot of `aggregates` with the `top` largest categories as columns. Every
 /// municipality of the table is a row (even with no appeals), plus every other label that has
-/// appeals (unmatched names, polygons of other names, the unknown bucket).
+/// appeals (unmatched names, polygons of other names, the unknown bucket) — all restricted to
+/// the labels a municipality filter allows (`allowed`, `None` = all).
 pub fn pivot_table(
     aggregates: &Aggregates,
     resolution: &MunicipalityResolution,
     appeals: &Appeals,
     top: usize,
+    allowed: Option<&[bool]>,
 ) -> PivotTable {
     let mut order: Vec<u32> = (0..aggregates.by_category.len() as u32)
         .filter(|&c| aggregates.by_category.get(c as usize).copied().unwrap_or(0) > 0)
@@ -58,6 +60,7 @@ pub fn pivot_table(
     order.truncate(top);
     let units = municipalities();
     let rows: Vec<PivotRow> = (0..resolution.labels.len() as u32)
+        .filter(|&l| allowed.is_none_or(|a| a.get(l as usize).copied().unwrap_or(false)))
         .filter(|&l| {
             (l as usize) < units.len()
                 || aggregates.by_label.get(l as usize).copied().unwrap_or(0) > 0
@@ -115,10 +118,15 @@ impl PivotTable {
     /// `names` gives the municipality column's header, the unknown bucket's name, "other",
     /// "total" and the "no data" mark.
     pub fn to_text_rows(&self, per_capita: bool, names: &PivotNames<'_>) -> Vec<Vec<String>> {
-        let format = |count: u64, population: Option<u32>| match pivot_value(
-            count, population, per_capita,
-        ) {
-            Some(v) if per_capita => format!("{v:.1}"),
+        let format = |value: Option<f64>| match value {
+            Some(v) if per_capita => {
+                let text = format!("{v:.1}");
+                if names.decimal_comma {
+                    text.replace('.', ",")
+                } else {
+                    text
+                }
+            }
             Some(v) => format!("{v:.0}"),
             None => names.no_data.to_owned(),
         };
@@ -134,52 +142,68 @@ impl PivotTable {
             } else {
                 r.name.clone()
             }];
-            line.extend(r.cells.iter().map(|&c| format(c, r.population)));
-            line.push(format(r.other, r.population));
-            line.push(format(r.total, r.population));
+            line.extend(
+                r.cells
+                    .iter()
+                    .map(|&c| format(pivot_value(c, r.population, per_capita))),
+            );
+            line.push(format(pivot_value(r.other, r.population, per_capita)));
+            line.push(format(pivot_value(r.total, r.population, per_capita)));
             out.push(line);
         }
-        // Totals are counts; per capita they are per 10,000 of the population of the rows
-        // that have one.
-        let population: Option<u32> = {
-            let known: u64 = self
-                .rows
-                .iter()
-                .filter_map(|r| r.population)
-                .map(u64::from)
-                .sum();
-            u32::try_from(known).ok().filter(|&p| p > 0)
-        };
         let mut totals = vec![names.total.to_owned()];
-        if per_capita {
-            let known_rows: Vec<&PivotRow> = self
-                .rows
-                .iter()
-                .filter(|r| r.population.is_some())
-                .collect();
-            for k in 0..self.categories.len() {
-                totals.push(format(
-                    known_rows.iter().map(|r| r.cells[k]).sum(),
-                    population,
-                ));
-            }
-            totals.push(format(known_rows.iter().map(|r| r.other).sum(), population));
-            totals.push(format(known_rows.iter().map(|r| r.total).sum(), population));
-        } else {
-            totals.extend(self.totals.iter().map(|&c| c.to_string()));
-            totals.push(self.total_other.to_string());
-            totals.push(self.total.to_string());
-        }
+        totals.extend(self.totals_values(per_capita).into_iter().map(format));
         out.push(totals);
         out
     }
 
-    /// CSV, UTF-8 with a byte-order mark (Excel then reads Cyrillic correctly), `;`-separated
-    /// as Russian Excel expects, CRLF line ends.
+    /// The totals row: each category column, then other and total. Counts; per capita, the sum
+    /// over the rows that have a population divided by their population (rows without one are
+    /// left out rather than counted as 0 residents).
+    pub fn totals_values(&self, per_capita: bool) -> Vec<Option<f64>> {
+        if !per_capita {
+            return self
+                .totals
+                .iter()
+                .chain([&self.total_other, &self.total])
+                .map(|&c| Some(c as f64))
+                .collect();
+        }
+        let known: Vec<&PivotRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.population.is_some())
+            .collect();
+        let population: u64 = known
+            .iter()
+            .filter_map(|r| r.population)
+            .map(u64::from)
+            .sum();
+        let rate =
+            |count: u64| (population > 0).then(|| count as f64 * 10_000.0 / population as f64);
+        (0..self.categories.len())
+            .map(|k| {
+                rate(
+                    known
+                        .iter()
+                        .map(|r| r.cells.get(k).copied().unwrap_or(0))
+                        .sum(),
+                )
+            })
+            .chain([
+                rate(known.iter().map(|r| r.other).sum()),
+                rate(known.iter().map(|r| r.total).sum()),
+            ])
+            .collect()
+    }
+
+    /// CSV, UTF-8 with a byte-order mark (Excel then reads Cyrillic correctly), CRLF line ends;
+    /// `;`-separated with decimal commas for Russian (as Russian Excel expects), `,` and decimal
+    /// points otherwise.
     pub fn to_csv(&self, per_capita: bool, names: &PivotNames<'_>) -> Vec<u8> {
         let mut out = vec![0xEF, 0xBB, 0xBF];
         let mut writer = csv::WriterBuilder::new()
-            .delimiter(b';')
+            .delimiter(if names.decimal_comma { b';' } else { b',' })
             .terminator(csv::Terminator::CRLF)
             .from_writer(Vec::new());
         for row in self.to_text_rows(per_capita, names) {
@@ -207,6 +231,8 @@ pub struct PivotNames<'a> {
     pub other: &'a str,
     pub total: &'a str,
     pub no_data: &'a str,
+    /// Decimal comma and `;` separators (Russian), else decimal point and `,`.
+    pub decimal_comma: bool,
 }
 
 #[cfg(test)]
@@ -247,6 +273,7 @@ mod tests {
         other: "Другие",
         total: "Итого",
         no_data: "нет данных",
+        decimal_comma: true,
     };
 
     #[test]
@@ -268,10 +295,17 @@ mod tests {
     #[test]
     fn per_capita_values_and_no_data() {
         let rows = table().to_text_rows(true, &NAMES);
-        assert_eq!(rows[1], vec!["Тюмень", "0.3", "0.1", "0.1", "0.5"]);
+        assert_eq!(rows[1], vec!["Тюмень", "0,3", "0,1", "0,1", "0,5"]);
         assert_eq!(rows[2][1], "нет данных", "no population, no rate (never 0)");
         // Totals per capita cover the rows with a population only.
-        assert_eq!(rows[3], vec!["Итого", "0.3", "0.1", "0.1", "0.5"]);
+        assert_eq!(rows[3], vec!["Итого", "0,3", "0,1", "0,1", "0,5"]);
+        let english = PivotNames {
+            decimal_comma: false,
+            ..NAMES
+        };
+        assert_eq!(table().to_text_rows(true, &english)[1][1], "0.3");
+        let csv = String::from_utf8(table().to_csv(false, &english)[3..].to_vec()).unwrap();
+        assert!(csv.starts_with("Муниципалитет,ЖКХ,Дороги"), "{csv}");
         assert_eq!(
             table().to_tsv(false, &NAMES).lines().next(),
             Some("Муниципалитет\tЖКХ\tДороги\tДругие\tИтого")

@@ -10,7 +10,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::analysis::{
     Aggregates, Classification, Columns, Details, Filter, Masks, Metric, MunicipalityResolution,
-    aggregate, breaks, details, metric_values, ranks,
+    PivotTable, Summary, aggregate, breaks, details, metric_values, pivot_table, ranks, summary_of,
 };
 use crate::data::{
     AppealStore, Appeals, DemoConfig, LoadOptions, Placement, default_demo_path, generate_demo,
@@ -75,14 +75,23 @@ pub struct ViewRequest {
     pub selected: Option<u32>,
 }
 
-/// Everything the window shows for a filter.
+/// Everything the window shows for a filter. It keeps the [`Resolved`] it was computed from,
+/// so labels and values always belong together even while a newer resolution is on its way.
 pub struct View {
     pub request: ViewRequest,
+    pub resolved: Arc<Resolved>,
     pub aggregates: Aggregates,
-    /// Metric value per label.
+    /// Metric value per label; `None` is "no data", and every label a municipality filter
+    /// leaves out.
     pub values: Vec<Option<f64>>,
-    /// Rank per label among the labels on the map (1 = highest).
+    /// Labels the municipality filter keeps (all when there is none).
+    pub in_filter: Vec<bool>,
+    /// Rank per label among the labels on the map and in the filter (1 = highest).
     pub ranks: Vec<Option<usize>>,
+    /// Municipality × category table.
+    pub pivot: PivotTable,
+    /// The side panel's figures.
+    pub summary: Summary,
     pub breaks: Vec<f64>,
     /// Placed appeals of the filter, Web-Mercator unit coordinates.
     pub points_unit: Vec<[f64; 2]>,
@@ -255,7 +264,7 @@ impl Jobs {
         let generation = self.view_generation;
         self.spawn("view", move |_| JobResult::View {
             generation,
-            view: Box::new(compute_view(&resolved, request)),
+            view: Box::new(compute_view(resolved, request)),
         });
     }
 
@@ -370,7 +379,7 @@ pub fn resolve(dataset: Arc<Dataset>, boundaries: Arc<BoundarySet>) -> Resolved 
 }
 
 /// Computes the view for a request (job thread; also used by tests and benchmarks).
-pub fn compute_view(resolved: &Resolved, request: ViewRequest) -> View {
+pub fn compute_view(resolved: Arc<Resolved>, request: ViewRequest) -> View {
     let started = std::time::Instant::now();
     let appeals = &resolved.dataset.appeals;
     let masks = Masks::new(
@@ -380,24 +389,35 @@ pub fn compute_view(resolved: &Resolved, request: ViewRequest) -> View {
         &resolved.columns,
     );
     let aggregates = aggregate(&resolved.columns, &masks);
-    let values = metric_values(request.metric, &aggregates, &resolved.resolution);
+    let mut values = metric_values(request.metric, &aggregates, &resolved.resolution);
+    let in_filter: Vec<bool> = match &masks.label {
+        Some(keep) => keep.clone(),
+        None => vec![true; values.len()],
+    };
+    for (value, keep) in values.iter_mut().zip(&in_filter) {
+        if !keep {
+            *value = None;
+        }
+    }
+    // Labels on the map, each once (a municipality of several polygons counts once).
     let mut on_map = vec![false; values.len()];
     for &l in &resolved.unit_labels {
         if let Some(x) = on_map.get_mut(l as usize) {
-            *x = true;
+            *x = in_filter.get(l as usize).copied().unwrap_or(false);
         }
     }
     let ranks = ranks(&values, &on_map);
     let breaks = request.locked_breaks.clone().unwrap_or_else(|| {
-        let map_values: Vec<f64> = resolved
-            .unit_labels
+        let map_values: Vec<f64> = on_map
             .iter()
-            .filter_map(|&l| values.get(l as usize).copied().flatten())
+            .enumerate()
+            .filter(|(_, on)| **on)
+            .filter_map(|(l, _)| values.get(l).copied().flatten())
             .collect();
         breaks(request.classification, &map_values, request.classes)
     });
-    let points_unit = masks
-        .rows(&resolved.columns)
+    let rows = masks.rows(&resolved.columns);
+    let points_unit = rows
         .into_iter()
         .filter_map(|i| resolved.dataset.point_unit.get(i as usize).copied())
         .filter(|p| p[0].is_finite())
@@ -405,17 +425,32 @@ pub fn compute_view(resolved: &Resolved, request: ViewRequest) -> View {
     let details = request
         .selected
         .map(|label| details(appeals, &resolved.columns, &masks, label));
+    let pivot = pivot_table(
+        &aggregates,
+        &resolved.resolution,
+        appeals,
+        PIVOT_CATEGORIES,
+        masks.label.as_deref(),
+    );
+    let summary = summary_of(&aggregates, appeals, &resolved.resolution);
     View {
         request,
+        resolved: resolved.clone(),
         aggregates,
         values,
+        in_filter,
         ranks,
+        pivot,
+        summary,
         breaks,
         points_unit,
         details,
         elapsed: started.elapsed(),
     }
 }
+
+/// Number of category columns of the pivot table.
+pub const PIVOT_CATEGORIES: usize = 8;
 
 fn robust_bounds(points: &[(f64, f64)]) -> Option<GeoBounds> {
     if points.is_empty() {

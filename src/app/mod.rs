@@ -18,7 +18,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use walkers::{MapMemory, lon_lat};
 
-use crate::analysis::{Metric, PivotTable, class_of, pivot_table, summary_of};
+use crate::analysis::{Metric, PivotTable, class_of};
 use crate::data::DemoConfig;
 use crate::layers::{BoundaryLayer, LabelLayer, PointsLayer, PointsLegend, ScreenTransform};
 use crate::spatial::{Boundaries, BoundaryKind, GeoBounds};
@@ -26,9 +26,6 @@ use crate::ui::filter_panel::{FilterOptions, FilterSearch};
 use crate::ui::panels::{LegendInput, MapSettings};
 use crate::ui::pivot_panel::{PivotState, pivot_names};
 use crate::ui::{Command, Lang, details_panel, filter_panel, panels, pivot_panel, theme};
-
-/// Number of category columns of the pivot table.
-const PIVOT_CATEGORIES: usize = 8;
 
 /// What to open at start-up.
 #[derive(Clone, Debug, Default)]
@@ -67,7 +64,6 @@ pub struct App {
     selected: Option<u32>,
     options: FilterOptions,
     search: FilterSearch,
-    pivot: Option<PivotTable>,
     pivot_state: PivotState,
     map_memory: MapMemory,
     fit_pending: bool,
@@ -145,7 +141,6 @@ impl App {
             selected: None,
             options: FilterOptions::default(),
             search: FilterSearch::default(),
-            pivot: None,
             pivot_state: PivotState::default(),
             map_memory: MapMemory::default(),
             fit_pending: true,
@@ -368,22 +363,13 @@ impl App {
                 self.requested = None;
             }
             JobResult::View { generation, view } => {
-                if generation != self.jobs.view_generation {
-                    return;
+                if generation == self.jobs.view_generation {
+                    self.view = Some(*view);
                 }
-                if let Some(resolved) = &self.resolved {
-                    self.pivot = Some(pivot_table(
-                        &view.aggregates,
-                        &resolved.resolution,
-                        &resolved.dataset.appeals,
-                        PIVOT_CATEGORIES,
-                    ));
-                }
-                self.view = Some(*view);
             }
             JobResult::Picked(purpose, Some(path)) => match purpose {
                 FilePurpose::SavePivotCsv => {
-                    if let Some(pivot) = &self.pivot {
+                    if let Some(pivot) = self.view.as_ref().map(|v| &v.pivot) {
                         let bytes =
                             pivot.to_csv(self.pivot_state.per_capita, &pivot_names(self.lang));
                         self.jobs.save_file(path, bytes);
@@ -455,18 +441,13 @@ impl App {
                             );
                             ui.separator();
                         }
-                        match (&self.view, &self.resolved) {
-                            (Some(view), Some(resolved)) => {
-                                let summary = summary_of(
-                                    &view.aggregates,
-                                    &resolved.dataset.appeals,
-                                    &resolved.resolution,
-                                );
+                        match &self.view {
+                            Some(view) => {
                                 panels::side_panel_ui(
                                     ui,
                                     lang,
-                                    &summary,
-                                    &resolved.boundaries.boundaries,
+                                    &view.summary,
+                                    &view.resolved.boundaries.boundaries,
                                 );
                             }
                             _ => {
@@ -486,8 +467,8 @@ impl App {
                     });
             });
 
-        if let (Some(label), Some(view), Some(resolved)) =
-            (self.selected, &self.view, &self.resolved)
+        if let (Some(label), Some(view)) = (self.selected, &self.view)
+            && let resolved = &view.resolved
             && let Some(details) = view.details.as_ref().filter(|d| d.label == label)
         {
             egui::Panel::right("details_panel")
@@ -506,7 +487,7 @@ impl App {
         }
 
         if self.persisted.show_pivot
-            && let Some(pivot) = &self.pivot
+            && let Some(pivot) = self.view.as_ref().map(|v| &v.pivot)
         {
             egui::Panel::bottom("pivot_panel")
                 .resizable(true)
@@ -576,9 +557,10 @@ impl App {
         Vec<usize>,
         usize,
     ) {
-        let (Some(view), Some(resolved)) = (&self.view, &self.resolved) else {
+        let Some(view) = &self.view else {
             return (Vec::new(), Vec::new(), Vec::new(), 0);
         };
+        let resolved = &view.resolved;
         let colors = theme::class_colors(&view.breaks, view.request.metric.is_diverging());
         let mut counts = vec![0; colors.len()];
         let mut no_data = 0;
@@ -586,6 +568,9 @@ impl App {
             .unit_labels
             .iter()
             .map(|&label| {
+                if !view.in_filter.get(label as usize).copied().unwrap_or(true) {
+                    return Some(theme::OUTSIDE_FILTER_FILL);
+                }
                 let value = view.values.get(label as usize).copied().flatten();
                 match value.and_then(|v| class_of(v, &view.breaks)) {
                     Some(c) => {
@@ -606,13 +591,19 @@ impl App {
 
     fn map_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         let rect = ui.available_rect_before_wrap();
-        let Some(boundary_set) = self.boundaries.clone() else {
-            ui.centered_and_justified(|ui| ui.spinner());
-            return;
+        // Draw the boundaries the view was computed for, so fills and polygons match.
+        let boundary_set = match (&self.view, &self.boundaries) {
+            (Some(view), _) => view.resolved.boundaries.clone(),
+            (None, Some(b)) => b.clone(),
+            (None, None) => {
+                ui.centered_and_justified(|ui| ui.spinner());
+                return;
+            }
         };
+        let view_resolved = self.view.as_ref().map(|v| v.resolved.clone());
         if rect.width() > 50.0 {
             let target = if let Some(label) = self.zoom_to.take() {
-                unit_bounds(&boundary_set.boundaries, self.resolved.as_deref(), label)
+                unit_bounds(&boundary_set.boundaries, view_resolved.as_deref(), label)
             } else if self.fit_pending {
                 self.fit_pending = false;
                 fit_bounds(self.dataset.as_deref(), &boundary_set.boundaries)
@@ -627,7 +618,7 @@ impl App {
             }
         }
         let (fills, colors, class_counts, no_data) = self.choropleth();
-        let selected_units: Vec<usize> = match (self.selected, &self.resolved) {
+        let selected_units: Vec<usize> = match (self.selected, &view_resolved) {
             (Some(label), Some(r)) => r
                 .unit_labels
                 .iter()
@@ -667,7 +658,7 @@ impl App {
         let lang = self.lang;
         let t = lang.texts();
         let view = self.view.as_ref();
-        let resolved = self.resolved.as_deref();
+        let resolved = view_resolved.as_deref();
         map.show(ui, |_ui, response, projector, _memory| {
             if let Some(pos) = response.hover_pos() {
                 let transform = ScreenTransform::new(projector);
@@ -691,7 +682,7 @@ impl App {
         self.hovered_unit = hovered;
         self.legend = points.legend;
         if clicked {
-            let label = hovered.and_then(|i| self.resolved.as_ref()?.unit_labels.get(i).copied());
+            let label = hovered.and_then(|i| view_resolved.as_ref()?.unit_labels.get(i).copied());
             commands.push(Command::Select(if label == self.selected {
                 None
             } else {
@@ -805,7 +796,7 @@ impl App {
                 &["csv"],
             ),
             Command::CopyPivot => {
-                if let Some(pivot) = &self.pivot {
+                if let Some(pivot) = self.view.as_ref().map(|v| &v.pivot) {
                     ctx.copy_text(
                         pivot.to_tsv(self.pivot_state.per_capita, &pivot_names(self.lang)),
                     );
@@ -835,7 +826,7 @@ impl App {
 
     /// The pivot table of the current view.
     pub fn pivot(&self) -> Option<&PivotTable> {
-        self.pivot.as_ref()
+        self.view.as_ref().map(|v| &v.pivot)
     }
 }
 

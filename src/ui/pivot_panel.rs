@@ -9,11 +9,21 @@ use super::command::Command;
 use super::i18n::Lang;
 use crate::analysis::{PivotNames, PivotRow, PivotTable, pivot_value};
 
+/// What the table is sorted by: kept by meaning, so a filter change that reorders the
+/// category columns does not move the sort to another category.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Category(u32),
+    Other,
+    #[default]
+    Total,
+}
+
 /// Sorting and display state of the table (kept by the app).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotState {
-    /// Sort column: 0 = name, 1..=k categories, k+1 other, k+2 total; `None` = total.
-    pub sort_column: Option<usize>,
+    pub sort: SortKey,
     pub ascending: bool,
     pub per_capita: bool,
 }
@@ -27,16 +37,36 @@ pub fn pivot_names(lang: Lang) -> PivotNames<'static> {
         other: t.other,
         total: t.total,
         no_data: t.no_data_short,
+        decimal_comma: lang == Lang::Ru,
     }
 }
 
-fn sort_key(row: &PivotRow, column: usize, k: usize, per_capita: bool) -> f64 {
-    let count = match column {
-        c if c >= 1 && c <= k => row.cells.get(c - 1).copied().unwrap_or(0),
-        c if c == k + 1 => row.other,
-        _ => row.total,
+fn sort_value(row: &PivotRow, key: SortKey, table: &PivotTable, per_capita: bool) -> f64 {
+    let count = match key {
+        SortKey::Category(code) => table
+            .categories
+            .iter()
+            .position(|&c| c == code)
+            .and_then(|k| row.cells.get(k).copied())
+            .unwrap_or(0),
+        SortKey::Other => row.other,
+        SortKey::Name | SortKey::Total => row.total,
     };
     pivot_value(count, row.population, per_capita).unwrap_or(f64::NEG_INFINITY)
+}
+
+/// Sort key of header column `c` (0 = name, then the categories, other, total).
+fn key_of_column(table: &PivotTable, c: usize) -> SortKey {
+    let k = table.categories.len();
+    match c {
+        0 => SortKey::Name,
+        c if c <= k => table
+            .categories
+            .get(c - 1)
+            .map_or(SortKey::Total, |&code| SortKey::Category(code)),
+        c if c == k + 1 => SortKey::Other,
+        _ => SortKey::Total,
+    }
 }
 
 /// Draws the table.
@@ -61,18 +91,13 @@ pub fn pivot_panel_ui(
     });
     let k = table.categories.len();
     let mut order: Vec<usize> = (0..table.rows.len()).collect();
-    let column = state.sort_column.unwrap_or(k + 2);
     order.sort_by(|&a, &b| {
         let (ra, rb) = (&table.rows[a], &table.rows[b]);
-        let ord = if column == 0 {
+        let ord = if state.sort == SortKey::Name {
             ra.name.cmp(&rb.name)
         } else {
-            sort_key(ra, column, k, state.per_capita).total_cmp(&sort_key(
-                rb,
-                column,
-                k,
-                state.per_capita,
-            ))
+            let value = |r| sort_value(r, state.sort, table, state.per_capita);
+            value(ra).total_cmp(&value(rb))
         };
         if state.ascending { ord } else { ord.reverse() }
     });
@@ -100,7 +125,7 @@ pub fn pivot_panel_ui(
         .header(34.0, |mut header| {
             for (c, name) in header_names.iter().enumerate() {
                 header.col(|ui| {
-                    let arrow = if column == c {
+                    let arrow = if key_of_column(table, c) == state.sort {
                         if state.ascending { " ⏶" } else { " ⏷" }
                     } else {
                         ""
@@ -148,25 +173,32 @@ pub fn pivot_panel_ui(
                         }
                     }
                     None => {
-                        // Totals row: counts (per capita over the rows with a population).
-                        let texts = table.to_text_rows(state.per_capita, &pivot_names(lang));
-                        if let Some(totals) = texts.last() {
-                            for cell in totals {
-                                row.col(|ui| {
-                                    ui.label(RichText::new(cell).strong());
-                                });
-                            }
+                        // Totals row, formatted like the body.
+                        let strong = |ui: &mut Ui, text: String| {
+                            ui.add(
+                                egui::Label::new(RichText::new(text).strong()).selectable(false),
+                            );
+                        };
+                        row.col(|ui| strong(ui, t.total.to_owned()));
+                        for value in table.totals_values(state.per_capita) {
+                            let text = match value {
+                                Some(v) if state.per_capita => lang.decimal(v, 1),
+                                Some(v) => lang.number(v as u64),
+                                None => t.no_data_short.to_owned(),
+                            };
+                            row.col(|ui| strong(ui, text));
                         }
                     }
                 }
             });
         });
     if let Some(c) = clicked_sort {
-        if state.sort_column == Some(c) || (state.sort_column.is_none() && c == k + 2) {
+        let key = key_of_column(table, c);
+        if key == state.sort {
             state.ascending = !state.ascending;
         } else {
-            state.sort_column = Some(c);
-            state.ascending = c == 0;
+            state.sort = key;
+            state.ascending = key == SortKey::Name;
         }
     }
 }

@@ -83,7 +83,9 @@ pub const LINE_COLOR: Color32 = Color32::from_rgb(0xC0, 0x36, 0x2C);
 /// Stripes of "no data" municipalities.
 pub const HATCH_STRIPE: Color32 = Color32::from_rgb(0xA8, 0xA3, 0x98);
 /// Background of "no data" municipalities.
-pub const HATCH_BACKGROUND: Color32 = Color32::from_rgb(0xF4, 0xF2, 0xEC);
+pub const HATCH_BACKGROUND: Color32 = Color32::from_rgb(0xE9, 0xE6, 0xDE);
+/// Municipalities a municipality filter leaves out.
+pub const OUTSIDE_FILTER_FILL: Color32 = Color32::from_rgb(0xE4, 0xE2, 0xDD);
 /// Outline of the selected municipality.
 pub const SELECTED_STROKE: Stroke = Stroke {
     width: 3.0,
