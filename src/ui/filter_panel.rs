@@ -104,18 +104,55 @@ fn selected_leaves(filter: &Filter, options: &FilterOptions) -> BTreeSet<(String
         .collect()
 }
 
-fn toggle_set(set: &mut BTreeSet<String>, all: &[String], item: &str, on: bool) {
-    // An empty set means "all": make it explicit before removing one.
-    if set.is_empty() && !on {
-        set.extend(all.iter().cloned());
-    }
+/// The value set of a filter part that matches nothing (everything unticked): no real source,
+/// status or municipality name contains a NUL character.
+pub const NOTHING_VALUE: &str = "\u{0}";
+
+/// Whether `item` passes a value set (empty = all, [`NOTHING_VALUE`] = none).
+pub fn value_selected(set: &BTreeSet<String>, item: &str) -> bool {
+    set.is_empty() || set.contains(item)
+}
+
+/// Ticks or unticks `item` of a value set, keeping the convention: all ticked → empty set (no
+/// restriction), none ticked → [`NOTHING_VALUE`].
+pub fn toggle_set(set: &mut BTreeSet<String>, all: &[String], item: &str, on: bool) {
+    let mut selected: BTreeSet<String> = all
+        .iter()
+        .filter(|x| value_selected(set, x))
+        .cloned()
+        .collect();
     if on {
-        set.insert(item.to_owned());
+        selected.insert(item.to_owned());
     } else {
-        set.remove(item);
+        selected.remove(item);
     }
-    if all.iter().all(|x| set.contains(x)) {
-        set.clear();
+    set.clear();
+    if selected.is_empty() {
+        set.insert(NOTHING_VALUE.to_owned());
+    } else if !all.iter().all(|x| selected.contains(x)) {
+        *set = selected;
+    }
+}
+
+/// Describes a selection for a chip: the names, or "all except …" when that is shorter.
+fn describe(selected: &[String], all: &[String], t: &super::Texts) -> String {
+    if selected.is_empty() {
+        return t.nothing_selected.to_owned();
+    }
+    let excluded: Vec<&String> = all.iter().filter(|x| !selected.contains(x)).collect();
+    let list = |names: &[&String]| {
+        let shown: Vec<&str> = names.iter().take(3).map(|s| s.as_str()).collect();
+        let more = names.len().saturating_sub(3);
+        if more > 0 {
+            format!("{} +{more}", shown.join(", "))
+        } else {
+            shown.join(", ")
+        }
+    };
+    if !excluded.is_empty() && excluded.len() < selected.len() {
+        format!("{} {}", t.all_except, list(&excluded))
+    } else {
+        list(&selected.iter().collect::<Vec<_>>())
     }
 }
 
@@ -286,12 +323,24 @@ pub fn categories_ui(
 /// Checkboxes over a set of names (empty set = all).
 pub fn set_ui(
     ui: &mut Ui,
+    lang: Lang,
     set: &mut BTreeSet<String>,
     all: &[String],
+    visible: &[String],
     display: impl Fn(&str) -> String,
 ) {
-    for item in all {
-        let mut on = set.is_empty() || set.contains(item);
+    let t = lang.texts();
+    ui.horizontal(|ui| {
+        if ui.small_button(t.all).clicked() {
+            set.clear();
+        }
+        if ui.small_button(t.none).clicked() {
+            set.clear();
+            set.insert(NOTHING_VALUE.to_owned());
+        }
+    });
+    for item in visible {
+        let mut on = value_selected(set, item);
         if ui.checkbox(&mut on, display(item)).changed() {
             toggle_set(set, all, item, on);
         }
@@ -321,16 +370,26 @@ pub fn filter_panel_ui(
     egui::CollapsingHeader::new(t.sources)
         .default_open(false)
         .show(ui, |ui| {
-            set_ui(ui, &mut filter.sources, &options.sources, |s| {
-                t.source(s).to_owned()
-            });
+            set_ui(
+                ui,
+                lang,
+                &mut filter.sources,
+                &options.sources,
+                &options.sources,
+                |s| t.source(s).to_owned(),
+            );
         });
     egui::CollapsingHeader::new(t.statuses)
         .default_open(false)
         .show(ui, |ui| {
-            set_ui(ui, &mut filter.statuses, &options.statuses, |s| {
-                t.status(s).to_owned()
-            });
+            set_ui(
+                ui,
+                lang,
+                &mut filter.statuses,
+                &options.statuses,
+                &options.statuses,
+                |s| t.status(s).to_owned(),
+            );
         });
     egui::CollapsingHeader::new(t.municipalities)
         .default_open(false)
@@ -348,21 +407,20 @@ pub fn filter_panel_ui(
                 .filter(|m| matches_search(m, &search.municipalities))
                 .cloned()
                 .collect();
-            for item in &visible {
-                let mut on = filter.municipalities.contains(item);
-                let text = if item.is_empty() {
-                    t.unknown_municipality.to_owned()
-                } else {
-                    item.clone()
-                };
-                if ui.checkbox(&mut on, text).changed() {
-                    if on {
-                        filter.municipalities.insert(item.clone());
+            set_ui(
+                ui,
+                lang,
+                &mut filter.municipalities,
+                &options.municipalities,
+                &visible,
+                |m| {
+                    if m.is_empty() {
+                        t.unknown_municipality.to_owned()
                     } else {
-                        filter.municipalities.remove(item);
+                        m.to_owned()
                     }
-                }
-            }
+                },
+            );
         });
 }
 
@@ -382,6 +440,13 @@ fn chip(ui: &mut Ui, text: String, hint: &str) -> bool {
 pub fn chips_ui(ui: &mut Ui, lang: Lang, filter: &mut Filter, options: &FilterOptions) {
     let t = lang.texts();
     let chip_ = |ui: &mut Ui, text: String| chip(ui, text, t.remove);
+    let selected_of =
+        |set: &BTreeSet<String>, all: &[String], display: &dyn Fn(&str) -> String| -> Vec<String> {
+            all.iter()
+                .filter(|x| value_selected(set, x))
+                .map(|x| display(x))
+                .collect()
+        };
     ui.horizontal_wrapped(|ui| {
         if filter.from.is_some() || filter.to.is_some() {
             let text = format!(
@@ -395,52 +460,75 @@ pub fn chips_ui(ui: &mut Ui, lang: Lang, filter: &mut Filter, options: &FilterOp
                 filter.to = None;
             }
         }
-        if filter
-            .subcategories
-            .contains(&(NOTHING.0.to_owned(), NOTHING.1.to_owned()))
-        {
-            if chip_(ui, format!("{}: {}", t.categories, t.nothing_selected)) {
+        if !filter.categories.is_empty() || !filter.subcategories.is_empty() {
+            // Whole categories by name, partly selected ones as "category / subcategory".
+            let mut names: Vec<String> = Vec::new();
+            let all_names: Vec<String> = options.tree.iter().map(|(c, _)| c.clone()).collect();
+            for (category, subs) in &options.tree {
+                let on: Vec<&String> = subs
+                    .iter()
+                    .filter(|s| leaf_selected(filter, category, s))
+                    .collect();
+                if !subs.is_empty() && on.len() == subs.len() {
+                    names.push(category.clone());
+                } else {
+                    names.extend(on.iter().map(|s| {
+                        if s.is_empty() {
+                            format!("{category} / {}", t.no_subcategory)
+                        } else {
+                            format!("{category} / {s}")
+                        }
+                    }));
+                }
+            }
+            let text = format!("{}: {}", t.categories, describe(&names, &all_names, t));
+            if chip_(ui, text) {
+                filter.categories.clear();
                 filter.subcategories.clear();
             }
-        } else {
-            for category in filter.categories.clone() {
-                if chip_(ui, category.clone()) {
-                    let mut selected = selected_leaves(filter, options);
-                    selected.retain(|(c, _)| *c != category);
-                    set_leaves(filter, options, &selected);
-                }
-            }
-            for (category, subcategory) in filter.subcategories.clone() {
-                let text = if subcategory.is_empty() {
-                    format!("{category} / {}", t.no_subcategory)
-                } else {
-                    format!("{category} / {subcategory}")
-                };
-                if chip_(ui, text) {
-                    let mut selected = selected_leaves(filter, options);
-                    selected.remove(&(category.clone(), subcategory.clone()));
-                    set_leaves(filter, options, &selected);
-                }
-            }
         }
-        for source in filter.sources.clone() {
-            if chip_(ui, t.source(&source).to_owned()) {
-                filter.sources.remove(&source);
+        let parts: [(
+            &str,
+            &mut BTreeSet<String>,
+            &[String],
+            &dyn Fn(&str) -> String,
+        ); 3] = [
+            (
+                t.sources,
+                &mut filter.sources,
+                &options.sources,
+                &|s: &str| t.source(s).to_owned(),
+            ),
+            (
+                t.statuses,
+                &mut filter.statuses,
+                &options.statuses,
+                &|s: &str| t.status(s).to_owned(),
+            ),
+            (
+                t.municipalities,
+                &mut filter.municipalities,
+                &options.municipalities,
+                &|m: &str| {
+                    if m.is_empty() {
+                        t.unknown_municipality.to_owned()
+                    } else {
+                        m.to_owned()
+                    }
+                },
+            ),
+        ];
+        for (name, set, all, display) in parts {
+            if set.is_empty() {
+                continue;
             }
-        }
-        for status in filter.statuses.clone() {
-            if chip_(ui, t.status(&status).to_owned()) {
-                filter.statuses.remove(&status);
-            }
-        }
-        for m in filter.municipalities.clone() {
-            let text = if m.is_empty() {
-                t.unknown_municipality.to_owned()
-            } else {
-                m.clone()
-            };
-            if chip_(ui, text) {
-                filter.municipalities.remove(&m);
+            let selected = selected_of(set, all, display);
+            let all_shown: Vec<String> = all.iter().map(|x| display(x)).collect();
+            if chip_(
+                ui,
+                format!("{name}: {}", describe(&selected, &all_shown, t)),
+            ) {
+                set.clear();
             }
         }
         if !filter.is_empty() && ui.button(t.reset).clicked() {
@@ -497,5 +585,28 @@ mod tests {
         assert_eq!(set, BTreeSet::from(["pos".to_owned(), "other".to_owned()]));
         toggle_set(&mut set, &all, "social", true);
         assert!(set.is_empty(), "all ticked again is no restriction");
+        for item in &all {
+            toggle_set(&mut set, &all, item, false);
+        }
+        assert_eq!(
+            set,
+            BTreeSet::from([NOTHING_VALUE.to_owned()]),
+            "none ticked matches nothing"
+        );
+        assert!(!all.iter().any(|x| value_selected(&set, x)));
+        toggle_set(&mut set, &all, "pos", true);
+        assert_eq!(set, BTreeSet::from(["pos".to_owned()]));
+    }
+
+    #[test]
+    fn chips_describe_the_shorter_way() {
+        let t = Lang::En.texts();
+        let all: Vec<String> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(describe(&all[..1], &all, t), "a");
+        assert_eq!(describe(&all[..4], &all, t), "all except e");
+        assert_eq!(describe(&[], &all, t), "nothing selected");
     }
 }
