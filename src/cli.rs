@@ -180,6 +180,20 @@ pub enum Command {
         #[command(flatten)]
         boundaries: BoundaryArgs,
     },
+    /// Time the window's data path on a database (load, resolve, recompute per filter change)
+    /// and report the peak resident memory.
+    Bench(BenchArgs),
+}
+
+/// Measures the window's data path headless: load → resolve → views, with the peak memory.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    pub db: PathBuf,
+    #[command(flatten)]
+    pub boundaries: BoundaryArgs,
+    /// Filter changes to time.
+    #[arg(long, default_value_t = 20)]
+    pub rounds: usize,
 }
 
 /// A choropleth metric on the command line.
@@ -240,6 +254,7 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
             )?;
         }
         Command::Check { db, boundaries } => check(db, boundaries, out)?,
+        Command::Bench(args) => bench(args, out)?,
         Command::Stats {
             db,
             by,
@@ -320,6 +335,84 @@ fn metric_stats(
         writer.write_record([label, count.to_string(), value])?;
     }
     writer.flush()?;
+    Ok(())
+}
+
+/// Peak and current resident memory of this process, MB (Linux; `None` elsewhere).
+fn memory_mb() -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}
+
+fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    use crate::app::{BoundarySet, ViewRequest, compute_view, load_dataset, resolve};
+    use std::sync::Arc;
+    use std::time::Instant;
+    let started = Instant::now();
+    let dataset = Arc::new(load_dataset(args.db.clone(), false).map_err(anyhow::Error::msg)?);
+    let loaded = started.elapsed();
+    let boundaries = Arc::new(BoundarySet::new(args.boundaries.load()?));
+    let started = Instant::now();
+    let resolved = Arc::new(resolve(dataset.clone(), boundaries));
+    let resolved_in = started.elapsed();
+    writeln!(out, "appeals: {}", dataset.appeals.len())?;
+    writeln!(
+        out,
+        "load from SQLite: {:.0} ms",
+        loaded.as_secs_f64() * 1e3
+    )?;
+    writeln!(
+        out,
+        "resolve municipalities + columns: {:.0} ms",
+        resolved_in.as_secs_f64() * 1e3
+    )?;
+    let days = resolved.columns.day_range;
+    let mut times = Vec::with_capacity(args.rounds);
+    for round in 0..args.rounds.max(1) {
+        // Alternate between all time and sliding 30-day windows, like an operator would.
+        let filter = match (round % 2, days) {
+            (1, Some((first, last))) => {
+                let from = first + (round as i32 * 7) % (last - first + 1).max(1);
+                Filter {
+                    from: Some(crate::analysis::date_of_day(from)),
+                    to: Some(crate::analysis::date_of_day(from + 29)),
+                    ..Filter::default()
+                }
+            }
+            _ => Filter::default(),
+        };
+        let request = ViewRequest {
+            filter,
+            metric: Metric::Per10k,
+            classification: crate::analysis::Classification::NaturalBreaks,
+            classes: 5,
+            locked_breaks: None,
+            selected: Some(0),
+        };
+        let started = Instant::now();
+        let view = compute_view(resolved.clone(), request);
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        drop(view);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
+    let max = times.last().copied().unwrap_or(f64::NAN);
+    writeln!(
+        out,
+        "view per filter change (choropleth, pivot, details, points; {} rounds): median {median:.1} ms, max {max:.1} ms",
+        times.len()
+    )?;
+    if let Some((peak, now)) = memory_mb() {
+        writeln!(out, "resident memory: peak {peak:.0} MB, now {now:.0} MB")?;
+    }
     Ok(())
 }
 
@@ -406,8 +499,15 @@ fn check(
     writeln!(out, "  required value NULL: {}", q.required_null)?;
     writeln!(
         out,
-        "  no municipality text: {} (placed by coordinates: {}, outside boundaries / unknown: {})",
-        summary.no_municipality, summary.assigned_by_point, summary.unknown_municipality
+        "  no municipality text: {} (placed by coordinates{}: {}, outside boundaries / unknown: {})",
+        summary.no_municipality,
+        if boundaries.is_schematic() {
+            " into the schematic boundaries, approximate"
+        } else {
+            ""
+        },
+        summary.assigned_by_point,
+        summary.unknown_municipality
     )?;
     writeln!(
         out,

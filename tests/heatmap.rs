@@ -40,15 +40,19 @@ fn random_filter(rng: &mut rand_chacha::ChaCha8Rng, r: &Resolved) -> Filter {
             .collect()
     };
     let mut f = Filter::default();
+    let day0 = teplokarta::analysis::day_number(jiff::civil::date(2021, 1, 1));
     if rng.random_bool(0.6) {
         let start = rng.random_range(0..300);
         let len = rng.random_range(0..120);
-        f.from = Some(teplokarta::analysis::date_of_day(
-            teplokarta::analysis::day_number(jiff::civil::date(2021, 1, 1)) + start,
-        ));
-        f.to = Some(teplokarta::analysis::date_of_day(
-            teplokarta::analysis::day_number(jiff::civil::date(2021, 1, 1)) + start + len,
-        ));
+        // Both ends, or only one of them.
+        match rng.random_range(0..4) {
+            0 => f.from = Some(teplokarta::analysis::date_of_day(day0 + start)),
+            1 => f.to = Some(teplokarta::analysis::date_of_day(day0 + start)),
+            _ => {
+                f.from = Some(teplokarta::analysis::date_of_day(day0 + start));
+                f.to = Some(teplokarta::analysis::date_of_day(day0 + start + len));
+            }
+        }
     }
     f.categories = pick(rng, appeals.categories.names(), 0.3);
     if rng.random_bool(0.3) {
@@ -64,17 +68,31 @@ fn random_filter(rng: &mut rand_chacha::ChaCha8Rng, r: &Resolved) -> Filter {
     }
     f.sources = pick(rng, appeals.sources.names(), 0.5);
     f.statuses = pick(rng, appeals.statuses.names(), 0.5);
-    let names: Vec<String> = teplokarta::spatial::municipalities()
+    // The unknown bucket ("") is a municipality like the others.
+    let mut names: Vec<String> = teplokarta::spatial::municipalities()
         .iter()
         .map(|m| m.name.to_owned())
         .collect();
+    names.push(String::new());
     f.municipalities = pick(rng, &names, 0.3);
+    // Sometimes a part is unticked entirely (matches nothing).
+    if rng.random_bool(0.05) {
+        f.sources = [teplokarta::ui::filter_panel::NOTHING_VALUE.to_owned()].into();
+    }
     f
 }
 
 #[test]
 fn random_filters_reconcile_with_sql() {
     let (_dir, path) = common::demo_db(20_000, 31);
+    // Appeals with neither a municipality nor a point land in the unknown bucket, which SQL
+    // sees as the empty municipality.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "UPDATE appeals SET municipality = NULL, lat = NULL, lon = NULL WHERE id % 13 = 0;",
+    )
+    .unwrap();
+    drop(conn);
     let r = resolved(&path);
     let appeals = &r.dataset.appeals;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
@@ -82,6 +100,16 @@ fn random_filters_reconcile_with_sql() {
         let filter = random_filter(&mut rng, &r);
         let masks = Masks::new(&filter, appeals, &r.resolution, &r.columns);
         let a = aggregate(&r.columns, &masks);
+        // SQL's count for the same filter is the total.
+        let (where_count, count_params) = filter.to_sql_where();
+        let count_params: Vec<&str> = count_params.iter().map(String::as_str).collect();
+        let sql_total = common::sql_group_counts(
+            &path,
+            &format!("SELECT 'all', COUNT(*) FROM appeals {where_count}"),
+            &count_params,
+        )[0]
+        .1;
+        assert_eq!(a.total, sql_total, "round {round}: {filter:?}");
         // The sum over municipalities, the unknown bucket included, is the filtered total.
         assert_eq!(
             a.by_label.iter().sum::<u64>(),
@@ -277,4 +305,44 @@ fn locked_breaks_stay_when_the_period_changes() {
     assert_eq!(summer.breaks.len(), 6);
     assert_ne!(summer.breaks, autumn_free.breaks);
     assert_eq!(autumn_locked.breaks, summer.breaks);
+}
+
+#[test]
+fn a_text_contradicting_the_point_is_counted_and_the_text_wins() {
+    // Two square "municipalities" and three appeals: one agrees, one contradicts, one has only
+    // its point.
+    let dir = tempfile::tempdir().unwrap();
+    let geojson = dir.path().join("two.geojson");
+    std::fs::write(
+        &geojson,
+        r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"name":"Тюмень"},"geometry":{"type":"Polygon","coordinates":[[[65.0,57.0],[66.0,57.0],[66.0,58.0],[65.0,58.0],[65.0,57.0]]]}},
+            {"type":"Feature","properties":{"name":"Тобольск"},"geometry":{"type":"Polygon","coordinates":[[[68.0,58.0],[69.0,58.0],[69.0,59.0],[68.0,59.0],[68.0,58.0]]]}}]}"#,
+    )
+    .unwrap();
+    let (_db_dir, db) = common::contract_db(
+        "INSERT INTO appeals (received_at, source, category, status, municipality, lat, lon) VALUES
+            ('2021-01-01', 'pos', 'Дороги', 'new', 'Тюмень', 57.5, 65.5),
+            ('2021-01-02', 'pos', 'Дороги', 'new', 'Тюмень', 58.5, 68.5),
+            ('2021-01-03', 'pos', 'Дороги', 'new', NULL, 58.5, 68.5);",
+    );
+    let dataset = Arc::new(load_dataset(db.clone(), false).unwrap());
+    let boundaries = Boundaries::from_geojson_file(&geojson, None).unwrap();
+    let real = resolve(dataset.clone(), Arc::new(BoundarySet::new(boundaries)));
+    let unit = |name: &str| {
+        teplokarta::spatial::municipalities()
+            .iter()
+            .position(|m| m.name == name)
+            .unwrap() as u32
+    };
+    assert_eq!(real.resolution.disagreements, 1);
+    assert_eq!(
+        real.resolution.row_label,
+        vec![unit("Тюмень"), unit("Тюмень"), unit("Тобольск")],
+        "the text wins; no text → the point"
+    );
+    assert_eq!(real.resolution.assigned_by_point, 1);
+    // The schematic cells are a sketch: no disagreement is claimed against them.
+    let schematic = resolve(dataset, Arc::new(BoundarySet::new(Boundaries::schematic())));
+    assert_eq!(schematic.resolution.disagreements, 0);
 }

@@ -20,7 +20,9 @@ use walkers::{MapMemory, lon_lat};
 
 use crate::analysis::{Metric, PivotTable, class_of};
 use crate::data::DemoConfig;
-use crate::layers::{BoundaryLayer, LabelLayer, PointsLayer, PointsLegend, ScreenTransform};
+use crate::layers::{
+    BoundaryLayer, LabelLayer, PointsCache, PointsLayer, PointsLegend, ScreenTransform,
+};
 use crate::spatial::{Boundaries, BoundaryKind, GeoBounds};
 use crate::ui::filter_panel::{FilterOptions, FilterSearch};
 use crate::ui::panels::{LegendInput, MapSettings};
@@ -70,6 +72,7 @@ pub struct App {
     zoom_to: Option<u32>,
     hovered_unit: Option<usize>,
     legend: PointsLegend,
+    points_cache: PointsCache,
     errors: Vec<String>,
     notice: Option<String>,
     progress: Option<(u64, String)>,
@@ -147,6 +150,7 @@ impl App {
             zoom_to: None,
             hovered_unit: None,
             legend: PointsLegend::Nothing,
+            points_cache: PointsCache::default(),
             errors: Vec::new(),
             notice: None,
             progress: None,
@@ -224,14 +228,7 @@ impl App {
             metric: settings.metric,
             classification: settings.classification,
             classes: settings.classes.clamp(3, 9),
-            locked_breaks: if settings.lock_scale {
-                self.view
-                    .as_ref()
-                    .filter(|v| v.request.metric == settings.metric)
-                    .map(|v| v.breaks.clone())
-            } else {
-                None
-            },
+            locked_breaks: settings.locked_breaks(),
             selected: self.selected,
         }
     }
@@ -269,6 +266,19 @@ impl App {
                 }
             };
             self.apply(ctx, command);
+        }
+        // A preset stays only while the dates are still the preset's.
+        if let Some(preset) = self.persisted.date_preset {
+            let today = jiff::Zoned::now().date();
+            let range = preset.range(self.options.anchor(today));
+            if range
+                .map(|r| (Some(r.0), Some(r.1)))
+                .unwrap_or((None, None))
+                != (self.persisted.filter.from, self.persisted.filter.to)
+                && self.resolved.is_some()
+            {
+                self.persisted.date_preset = None;
+            }
         }
         // Recompute the view when the filter or settings changed.
         if let Some(resolved) = &self.resolved {
@@ -359,6 +369,26 @@ impl App {
                     return;
                 }
                 self.options = filter_options(&resolved);
+                // Keep the selection by name: label codes change with the boundaries.
+                let selected_name = self
+                    .selected
+                    .zip(self.resolved.as_ref())
+                    .map(|(l, r)| r.resolution.label(l).to_owned());
+                self.selected = selected_name.and_then(|name| {
+                    resolved
+                        .resolution
+                        .labels
+                        .iter()
+                        .position(|l| *l == name)
+                        .map(|i| i as u32)
+                });
+                // A remembered preset is re-anchored to today (or the data's last day).
+                if let Some(preset) = self.persisted.date_preset {
+                    let today = jiff::Zoned::now().date();
+                    let range = preset.range(self.options.anchor(today));
+                    self.persisted.filter.from = range.map(|r| r.0);
+                    self.persisted.filter.to = range.map(|r| r.1);
+                }
                 self.resolved = Some(resolved);
                 self.requested = None;
             }
@@ -435,6 +465,7 @@ impl App {
                                 ui,
                                 lang,
                                 &mut self.persisted.filter,
+                                &mut self.persisted.date_preset,
                                 &self.options,
                                 &mut self.search,
                                 today,
@@ -636,6 +667,7 @@ impl App {
                 Some(v) if show_points => &v.points_unit,
                 _ => &empty[..],
             },
+            cache: &mut self.points_cache,
             legend: PointsLegend::Nothing,
         };
         let geometry = &boundary_set.geometry;

@@ -27,6 +27,9 @@ pub struct Persisted {
     pub map: MapSettings,
     /// The last filter.
     pub filter: Filter,
+    /// The date preset the period was chosen with: "7 days" is seven days up to today again at
+    /// the next start, not the same dates.
+    pub date_preset: Option<crate::analysis::DatePreset>,
     /// Whether the municipality × category table is open.
     pub show_pivot: bool,
 }

@@ -7,7 +7,7 @@ mod boundaries;
 mod points;
 
 pub use boundaries::{BoundaryGeometry, BoundaryLayer, LabelLayer, UnitGeometry};
-pub use points::{PointsLayer, PointsLegend};
+pub use points::{PointsCache, PointsLayer, PointsLegend};
 
 use egui::Pos2;
 use walkers::Projector;

@@ -1,8 +1,10 @@
 //! The appeals layer of the foundation: at low zoom the placed appeals are counted in screen
 //! cells and drawn as a coloured grid (a quick aggregate; the kernel-density layer is its own
-//! issue), zoomed in they are individual points.
+//! issue), zoomed in they are individual points. The shapes are cached: a frame that only
+//! repaints (hover, a tooltip) with the same points and the same view of the map reuses them
+//! instead of going over every appeal again.
 
-use egui::{Rect, Response, Ui, pos2, vec2};
+use egui::{Rect, Response, Shape, Ui, pos2, vec2};
 use walkers::{MapMemory, Plugin, Projector};
 
 use super::ScreenTransform;
@@ -24,9 +26,27 @@ pub enum PointsLegend {
     Points { visible: u32 },
 }
 
+/// Shapes of the last frame, with what they were computed for.
+#[derive(Default)]
+pub struct PointsCache {
+    key: Option<CacheKey>,
+    shapes: Vec<Shape>,
+    legend: PointsLegend,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct CacheKey {
+    points: (usize, usize),
+    rect: Rect,
+    center_px: [u32; 2],
+    center_unit: [u64; 2],
+    px_per_unit: u64,
+}
+
 /// Draws appeals given as Web-Mercator unit coordinates.
 pub struct PointsLayer<'a> {
     pub points_unit: &'a [[f64; 2]],
+    pub cache: &'a mut PointsCache,
     /// Filled in by [`Plugin::run`].
     pub legend: PointsLegend,
 }
@@ -42,53 +62,77 @@ impl Plugin for &mut PointsLayer<'_> {
         let rect = projector.clip_rect();
         let painter = ui.painter().with_clip_rect(rect);
         let t = ScreenTransform::new(projector);
-        if projector.zoom() >= POINTS_FROM_ZOOM {
-            let mut visible = 0;
-            let radius_px = 3.0;
-            for &p in self.points_unit {
-                let pos = t.to_screen(p);
-                if rect.expand(radius_px).contains(pos) {
-                    painter.circle(pos, radius_px, theme::POINT_FILL, theme::POINT_STROKE);
-                    visible += 1;
-                }
-            }
-            self.legend = PointsLegend::Points { visible };
-            return;
+        let center_px = rect.center();
+        let center_unit = t.to_unit(center_px);
+        let key = CacheKey {
+            points: (self.points_unit.as_ptr() as usize, self.points_unit.len()),
+            rect,
+            center_px: [center_px.x.to_bits(), center_px.y.to_bits()],
+            center_unit: [center_unit[0].to_bits(), center_unit[1].to_bits()],
+            px_per_unit: t.px_per_unit().to_bits(),
+        };
+        if self.cache.key != Some(key) {
+            let (shapes, legend) = build(self.points_unit, rect, &t, projector.zoom());
+            self.cache.shapes = shapes;
+            self.cache.legend = legend;
+            self.cache.key = Some(key);
         }
-        let cols = (rect.width() / CELL_PX).ceil() as i64 + 1;
-        let rows = (rect.height() / CELL_PX).ceil() as i64 + 1;
-        let mut counts = vec![0_u32; (cols * rows).max(0) as usize];
-        for &p in self.points_unit {
-            let pos = t.to_screen(p);
-            let cx = ((pos.x - rect.min.x) / CELL_PX).floor() as i64;
-            let cy = ((pos.y - rect.min.y) / CELL_PX).floor() as i64;
-            if (0..cols).contains(&cx)
-                && (0..rows).contains(&cy)
-                && let Some(c) = counts.get_mut((cy * cols + cx) as usize)
-            {
-                *c += 1;
-            }
+        painter.extend(self.cache.shapes.iter().cloned());
+        self.legend = self.cache.legend;
+    }
+}
+
+fn build(
+    points_unit: &[[f64; 2]],
+    rect: Rect,
+    t: &ScreenTransform,
+    zoom: f64,
+) -> (Vec<Shape>, PointsLegend) {
+    if zoom >= POINTS_FROM_ZOOM {
+        let radius_px = 3.0;
+        let shapes: Vec<Shape> = points_unit
+            .iter()
+            .map(|&p| t.to_screen(p))
+            .filter(|pos| rect.expand(radius_px).contains(*pos))
+            .map(|pos| Shape::circle_filled(pos, radius_px, theme::POINT_FILL))
+            .collect();
+        let visible = shapes.len() as u32;
+        return (shapes, PointsLegend::Points { visible });
+    }
+    let cols = (rect.width() / CELL_PX).ceil() as i64 + 1;
+    let rows = (rect.height() / CELL_PX).ceil() as i64 + 1;
+    let mut counts = vec![0_u32; (cols * rows).max(0) as usize];
+    for &p in points_unit {
+        let pos = t.to_screen(p);
+        let cx = ((pos.x - rect.min.x) / CELL_PX).floor() as i64;
+        let cy = ((pos.y - rect.min.y) / CELL_PX).floor() as i64;
+        if (0..cols).contains(&cx)
+            && (0..rows).contains(&cy)
+            && let Some(c) = counts.get_mut((cy * cols + cx) as usize)
+        {
+            *c += 1;
         }
-        let max = counts.iter().copied().max().unwrap_or(0);
-        if max == 0 {
-            self.legend = PointsLegend::Nothing;
-            return;
-        }
-        let log_max = (max as f32).ln_1p();
-        for (k, &n) in counts.iter().enumerate() {
-            if n == 0 {
-                continue;
-            }
+    }
+    let max = counts.iter().copied().max().unwrap_or(0);
+    if max == 0 {
+        return (Vec::new(), PointsLegend::Nothing);
+    }
+    let log_max = (max as f32).ln_1p();
+    let shapes = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, &n)| {
             let cx = (k as i64 % cols) as f32;
             let cy = (k as i64 / cols) as f32;
             let min = pos2(rect.min.x + cx * CELL_PX, rect.min.y + cy * CELL_PX);
             let share = (n as f32).ln_1p() / log_max;
-            painter.rect_filled(
+            Shape::rect_filled(
                 Rect::from_min_size(min, vec2(CELL_PX, CELL_PX)),
                 0.0,
                 theme::ramp(&theme::POINTS_RAMP, share, 200),
-            );
-        }
-        self.legend = PointsLegend::Cells { max_per_cell: max };
-    }
+            )
+        })
+        .collect();
+    (shapes, PointsLegend::Cells { max_per_cell: max })
 }

@@ -166,17 +166,20 @@ pub fn dates_ui(
     ui: &mut Ui,
     lang: Lang,
     filter: &mut Filter,
+    preset: &mut Option<DatePreset>,
     options: &FilterOptions,
     today: Date,
 ) {
     let t = lang.texts();
     let anchor = options.anchor(today);
     ui.horizontal_wrapped(|ui| {
-        for preset in DatePreset::ALL {
-            let range = preset.range(anchor);
+        let chosen = &mut *preset;
+        for p in DatePreset::ALL {
+            let range = p.range(anchor);
             let active = range.map(|(a, b)| (Some(a), Some(b))) == Some((filter.from, filter.to))
-                || (preset == DatePreset::All && filter.from.is_none() && filter.to.is_none());
-            if ui.selectable_label(active, t.preset(preset)).clicked() {
+                || (p == DatePreset::All && filter.from.is_none() && filter.to.is_none());
+            if ui.selectable_label(active, t.preset(p)).clicked() {
+                *chosen = Some(p);
                 match range {
                     Some((from, to)) => {
                         filter.from = Some(from);
@@ -352,6 +355,7 @@ pub fn filter_panel_ui(
     ui: &mut Ui,
     lang: Lang,
     filter: &mut Filter,
+    preset: &mut Option<DatePreset>,
     options: &FilterOptions,
     search: &mut FilterSearch,
     today: Date,
@@ -360,7 +364,7 @@ pub fn filter_panel_ui(
     egui::CollapsingHeader::new(t.period)
         .default_open(true)
         .show(ui, |ui| {
-            dates_ui(ui, lang, filter, options, today);
+            dates_ui(ui, lang, filter, preset, options, today);
         });
     egui::CollapsingHeader::new(t.categories)
         .default_open(false)
@@ -423,6 +427,14 @@ pub fn filter_panel_ui(
             );
         });
 }
+
+/// A value set of the filter with its name, its choices and how to show them.
+type ValuePart<'a> = (
+    &'a str,
+    &'a mut BTreeSet<String>,
+    &'a [String],
+    &'a dyn Fn(&str) -> String,
+);
 
 /// One removable chip.
 fn chip(ui: &mut Ui, text: String, hint: &str) -> bool {
@@ -487,12 +499,7 @@ pub fn chips_ui(ui: &mut Ui, lang: Lang, filter: &mut Filter, options: &FilterOp
                 filter.subcategories.clear();
             }
         }
-        let parts: [(
-            &str,
-            &mut BTreeSet<String>,
-            &[String],
-            &dyn Fn(&str) -> String,
-        ); 3] = [
+        let parts: [ValuePart<'_>; 3] = [
             (
                 t.sources,
                 &mut filter.sources,

@@ -131,7 +131,7 @@ pub fn side_panel_ui(
         lang.percent(summary.placed, summary.total)
     ));
     ui.add_space(4.0);
-    quality_ui(ui, lang, summary);
+    quality_ui(ui, lang, summary, boundaries.is_schematic());
     boundaries_line_ui(ui, lang, boundaries);
     ui.separator();
     egui::ScrollArea::vertical()
@@ -201,7 +201,7 @@ pub fn side_panel_ui(
 }
 
 /// The data-quality line: what could not be placed or read, never silently dropped.
-pub fn quality_ui(ui: &mut Ui, lang: Lang, summary: &Summary) {
+pub fn quality_ui(ui: &mut Ui, lang: Lang, summary: &Summary, schematic: bool) {
     let t: &Texts = lang.texts();
     let q = &summary.quality;
     let unmatched: u64 = summary
@@ -229,6 +229,14 @@ pub fn quality_ui(ui: &mut Ui, lang: Lang, summary: &Summary) {
     push(q.required_null, t.required_null);
     push(unmatched, t.unmatched_municipalities);
     push(summary.no_municipality, t.no_municipality);
+    push(
+        summary.assigned_by_point,
+        if schematic {
+            t.placed_by_point_approx
+        } else {
+            t.placed_by_point
+        },
+    );
     push(summary.unknown_municipality, t.unknown_municipality);
     push(summary.municipality_disagreements, t.disagreements);
     let problems = q.bad_coordinates()
@@ -315,8 +323,9 @@ pub struct MapSettings {
     pub classification: Classification,
     /// Number of classes, 3–9.
     pub classes: usize,
-    /// Freeze the class bounds (compare two periods on one scale).
-    pub lock_scale: bool,
+    /// Class bounds frozen by "lock scale" (compare two periods on one scale), with the metric
+    /// they belong to; remembered between runs.
+    pub locked: Option<LockedScale>,
     /// Draw the individual appeals over the choropleth.
     pub show_points: bool,
 }
@@ -327,9 +336,26 @@ impl Default for MapSettings {
             metric: Metric::Count,
             classification: Classification::Quantiles,
             classes: 5,
-            lock_scale: false,
+            locked: None,
             show_points: true,
         }
+    }
+}
+
+/// Frozen class bounds of one metric.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LockedScale {
+    pub metric: Metric,
+    pub breaks: Vec<f64>,
+}
+
+impl MapSettings {
+    /// The frozen bounds, if they belong to the current metric.
+    pub fn locked_breaks(&self) -> Option<Vec<f64>> {
+        self.locked
+            .as_ref()
+            .filter(|l| l.metric == self.metric && l.breaks.len() >= 2)
+            .map(|l| l.breaks.clone())
     }
 }
 
@@ -357,6 +383,7 @@ pub fn map_legend_ui(ui: &mut Ui, lang: Lang, input: &LegendInput<'_>, settings:
         .inner_margin(8.0)
         .show(ui, |ui| {
             ui.set_max_width(330.0);
+            let metric_before = settings.metric;
             egui::ComboBox::new("legend_metric", t.metric_label)
                 .selected_text(RichText::new(t.metric(settings.metric)).strong())
                 .show_ui(ui, |ui| {
@@ -422,27 +449,47 @@ pub fn map_legend_ui(ui: &mut Ui, lang: Lang, input: &LegendInput<'_>, settings:
                     );
                 });
             }
-            ui.horizontal(|ui| {
-                egui::ComboBox::new("legend_classification", t.method_label)
-                    .selected_text(t.classification(settings.classification))
-                    .show_ui(ui, |ui| {
-                        for c in Classification::ALL {
-                            ui.selectable_value(
-                                &mut settings.classification,
-                                c,
-                                t.classification(c),
-                            );
-                        }
-                    });
-                let label = ui.label(t.classes);
-                ui.add(egui::DragValue::new(&mut settings.classes).range(3..=9))
-                    .labelled_by(label.id);
+            let locked = settings.locked.is_some();
+            ui.add_enabled_ui(!locked, |ui| {
+                ui.horizontal(|ui| {
+                    egui::ComboBox::new("legend_classification", t.method_label)
+                        .selected_text(t.classification(settings.classification))
+                        .show_ui(ui, |ui| {
+                            for c in Classification::ALL {
+                                ui.selectable_value(
+                                    &mut settings.classification,
+                                    c,
+                                    t.classification(c),
+                                );
+                            }
+                        });
+                    let label = ui.label(t.classes);
+                    ui.add(egui::DragValue::new(&mut settings.classes).range(3..=9))
+                        .labelled_by(label.id);
+                });
             });
             ui.horizontal(|ui| {
-                ui.checkbox(&mut settings.lock_scale, t.lock_scale)
+                // Locking needs bounds to freeze; the lock holds for the metric it was set on.
+                let mut lock = locked;
+                let can_lock = input.breaks.len() >= 2;
+                let response = ui
+                    .add_enabled(
+                        can_lock || locked,
+                        egui::Checkbox::new(&mut lock, t.lock_scale),
+                    )
                     .on_hover_text(t.lock_scale_hint);
+                if response.changed() {
+                    settings.locked = lock.then(|| LockedScale {
+                        metric: settings.metric,
+                        breaks: input.breaks.to_vec(),
+                    });
+                }
                 ui.checkbox(&mut settings.show_points, t.show_points);
             });
+            if settings.metric != metric_before {
+                // Another metric has another scale: a lock does not carry over.
+                settings.locked = None;
+            }
             match input.points {
                 PointsLegend::Cells { max_per_cell } if settings.show_points => {
                     ui.horizontal(|ui| {
