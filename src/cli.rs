@@ -306,6 +306,7 @@ fn metric_stats(
     }
     let appeals = load(db)?;
     let resolution = resolve(&appeals, boundary_args)?;
+    check_names(&filter, &appeals, &resolution, db)?;
     let columns = Columns::new(&appeals, &resolution);
     let masks = Masks::new(&filter, &appeals, &resolution, &columns);
     let aggregates = aggregate(&columns, &masks);
@@ -327,14 +328,165 @@ fn metric_stats(
         })
         .collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(if format == Format::Csv { b',' } else { b'\t' })
-        .from_writer(out);
-    writer.write_record(["municipality", "count", metric.cli_name()])?;
-    for (label, count, value) in rows {
-        writer.write_record([label, count.to_string(), value])?;
+    let header = [
+        "municipality".to_owned(),
+        "count".to_owned(),
+        metric.cli_name().to_owned(),
+    ];
+    let lines: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|(label, count, value)| vec![label, count.to_string(), value])
+        .collect();
+    print_rows(out, format, &header, &lines, None)
+}
+
+/// Prints rows as CSV (empty cells for NULL) or as an aligned table ("—" for NULL, numbers
+/// right-aligned, an optional total line).
+fn print_rows(
+    out: &mut dyn std::io::Write,
+    format: Format,
+    header: &[String],
+    lines: &[Vec<String>],
+    total: Option<&str>,
+) -> anyhow::Result<()> {
+    if format == Format::Csv {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(header)?;
+        for line in lines {
+            writer.write_record(line)?;
+        }
+        writer.flush()?;
+        return Ok(());
     }
-    writer.flush()?;
+    let numeric = |c: usize| {
+        lines.iter().all(|l| {
+            l.get(c)
+                .is_none_or(|s| s.parse::<f64>().is_ok() || s == "no data")
+        })
+    };
+    let mut table: Vec<Vec<String>> = vec![header.to_vec()];
+    table.extend(lines.iter().map(|l| {
+        l.iter()
+            .map(|k| {
+                if k.is_empty() {
+                    "—".to_owned()
+                } else {
+                    k.clone()
+                }
+            })
+            .collect()
+    }));
+    if let Some(total) = total {
+        let mut line = vec![String::new(); header.len()];
+        if let Some(first) = line.first_mut() {
+            *first = "total".into();
+        }
+        if let Some(last) = line.last_mut() {
+            *last = total.to_owned();
+        }
+        table.push(line);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            table
+                .iter()
+                .map(|l| l.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let rule = widths
+        .iter()
+        .map(|w| "─".repeat(*w))
+        .collect::<Vec<_>>()
+        .join("  ");
+    for (n, line) in table.iter().enumerate() {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (s, &w))| {
+                let pad = " ".repeat(w.saturating_sub(s.chars().count()));
+                if n > 0 && numeric(c) {
+                    format!("{pad}{s}")
+                } else {
+                    format!("{s}{pad}")
+                }
+            })
+            .collect();
+        writeln!(out, "{}", cells.join("  ").trim_end())?;
+        if n == 0 || (total.is_some() && n + 2 == table.len()) {
+            writeln!(out, "{rule}")?;
+        }
+    }
+    Ok(())
+}
+
+/// A filter value that names nothing in the database is a typo, not a question with the answer
+/// zero: refuse it and say what there is.
+fn check_names(
+    filter: &Filter,
+    appeals: &crate::data::Appeals,
+    resolution: &MunicipalityResolution,
+    db: &Path,
+) -> anyhow::Result<()> {
+    let unknown = |flag: &str,
+                   wanted: &std::collections::BTreeSet<String>,
+                   known: &dyn Fn(&str) -> bool,
+                   present: Vec<String>| {
+        match wanted.iter().find(|w| !known(w)) {
+            Some(w) => {
+                let mut present = present;
+                present.sort();
+                present.truncate(30);
+                Err(anyhow::anyhow!(
+                    "--{flag} {w:?} matches nothing in {} (present: {})",
+                    db.display(),
+                    present.join(", ")
+                ))
+            }
+            None => Ok(()),
+        }
+    };
+    unknown(
+        "category",
+        &filter.categories,
+        &|c| appeals.categories.code(c).is_some(),
+        appeals.categories.names().to_vec(),
+    )?;
+    unknown(
+        "source",
+        &filter.sources,
+        &|c| appeals.sources.code(c).is_some(),
+        appeals.sources.names().to_vec(),
+    )?;
+    unknown(
+        "status",
+        &filter.statuses,
+        &|c| appeals.statuses.code(c).is_some(),
+        appeals.statuses.names().to_vec(),
+    )?;
+    unknown(
+        "municipality",
+        &filter.municipalities,
+        &|m| m.is_empty() || resolution.label_code(m).is_some(),
+        resolution
+            .labels
+            .iter()
+            .filter(|l| !l.is_empty())
+            .cloned()
+            .collect(),
+    )?;
+    for (category, subcategory) in &filter.subcategories {
+        let known = appeals.categories.code(category).is_some()
+            && (subcategory.is_empty() || appeals.subcategories.code(subcategory).is_some());
+        if !known {
+            anyhow::bail!(
+                "--subcategory {category:?}/{subcategory:?} matches nothing in {}",
+                db.display()
+            );
+        }
+    }
     Ok(())
 }
 
@@ -585,85 +737,22 @@ fn stats(
     let filter = filter_args.to_filter()?;
     let appeals = load(db)?;
     let resolution = resolve(&appeals, boundary_args)?;
+    check_names(&filter, &appeals, &resolution, db)?;
     let rows = filter.apply(&appeals, &resolution);
     let groups = group_counts(&appeals, &resolution, &rows, by);
-    match format {
-        Format::Csv => {
-            let mut writer = csv::Writer::from_writer(out);
-            let mut header: Vec<&str> = by.iter().map(|d| d.name()).collect();
-            header.push("count");
-            writer.write_record(&header)?;
-            for g in &groups {
-                let count = g.count.to_string();
-                writer.write_record(g.keys.iter().map(String::as_str).chain([count.as_str()]))?;
-            }
-            writer.flush()?;
-        }
-        Format::Table => {
-            let mut header: Vec<String> = by.iter().map(|d| d.name().to_owned()).collect();
-            header.push("count".into());
-            let mut lines: Vec<Vec<String>> = groups
+    let mut header: Vec<String> = by.iter().map(|d| d.name().to_owned()).collect();
+    header.push("count".into());
+    let lines: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| {
+            g.keys
                 .iter()
-                .map(|g| {
-                    let mut line: Vec<String> = g
-                        .keys
-                        .iter()
-                        .map(|k| {
-                            if k.is_empty() {
-                                "—".to_owned()
-                            } else {
-                                k.clone()
-                            }
-                        })
-                        .collect();
-                    line.push(g.count.to_string());
-                    line
-                })
-                .collect();
-            let mut total_line = vec![String::new(); by.len()];
-            if let Some(first) = total_line.first_mut() {
-                *first = "total".into();
-            }
-            total_line.push(rows.len().to_string());
-            lines.insert(0, header);
-            lines.push(total_line);
-            let widths: Vec<usize> = (0..=by.len())
-                .map(|c| {
-                    lines
-                        .iter()
-                        .map(|l| l.get(c).map_or(0, |s| s.chars().count()))
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            for (n, line) in lines.iter().enumerate() {
-                let cells: Vec<String> = line
-                    .iter()
-                    .zip(&widths)
-                    .enumerate()
-                    .map(|(c, (s, &w))| {
-                        let pad = " ".repeat(w.saturating_sub(s.chars().count()));
-                        if c == by.len() {
-                            format!("{pad}{s}")
-                        } else {
-                            format!("{s}{pad}")
-                        }
-                    })
-                    .collect();
-                writeln!(out, "{}", cells.join("  ").trim_end())?;
-                if n == 0 || n + 2 == lines.len() {
-                    writeln!(
-                        out,
-                        "{}",
-                        widths
-                            .iter()
-                            .map(|w| "─".repeat(*w))
-                            .collect::<Vec<_>>()
-                            .join("  ")
-                    )?;
-                }
-            }
-        }
-    }
+                .cloned()
+                .chain([g.count.to_string()])
+                .collect()
+        })
+        .collect();
+    let total = rows.len().to_string();
+    print_rows(out, format, &header, &lines, Some(&total))?;
     Ok(())
 }

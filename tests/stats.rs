@@ -221,3 +221,35 @@ fn check_fails_clearly_on_a_bad_file() {
             .contains("file not found")
     );
 }
+
+#[test]
+fn a_mistyped_filter_value_is_refused_with_what_there_is() {
+    let (_dir, path) = demo_db(300, 9);
+    let cli = Cli::try_parse_from([
+        "teplokarta",
+        "stats",
+        path.to_str().unwrap(),
+        "--by",
+        "source",
+        "--category",
+        "ЖКК",
+    ])
+    .unwrap();
+    let err = run(cli.command.as_ref().unwrap(), &mut Vec::new()).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("--category \"ЖКК\" matches nothing") && msg.contains("ЖКХ"),
+        "{msg}"
+    );
+    let cli = Cli::try_parse_from([
+        "teplokarta",
+        "stats",
+        path.to_str().unwrap(),
+        "--by",
+        "source",
+        "--municipality",
+        "Тюменск",
+    ])
+    .unwrap();
+    assert!(run(cli.command.as_ref().unwrap(), &mut Vec::new()).is_err());
+}

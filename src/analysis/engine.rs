@@ -110,7 +110,10 @@ impl Columns {
             .iter()
             .zip(&appeals.resolved)
             .map(|(r, s)| match (r, s) {
-                (Some(r), Some(s)) => (s.duration_since(*r).as_secs_f64() / 86_400.0) as f32,
+                // An answer before the receipt is a data error: left out of the durations.
+                (Some(r), Some(s)) if s >= r => {
+                    (s.duration_since(*r).as_secs_f64() / 86_400.0) as f32
+                }
                 _ => f32::NAN,
             })
             .collect();

@@ -68,7 +68,7 @@ pub fn details_panel_ui(
 
             // Categories, as horizontal bars.
             ui.label(RichText::new(t.by_category).strong());
-            let shown: Vec<&(u32, u64)> = details.by_category.iter().take(10).collect();
+            let shown: Vec<&(u32, u64)> = details.by_category.iter().take(15).collect();
             let bars: Vec<Bar> = shown
                 .iter()
                 .enumerate()
