@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::{
     Columns, Dim, Filter, Masks, Metric, MunicipalityResolution, aggregate, group_counts,
-    metric_values, summarize,
+    metric_values, summary_of,
 };
 use crate::data::{AppealStore, DemoConfig, LoadOptions, generate_demo};
 use crate::spatial::{Boundaries, MunicipalityLocator};
@@ -594,8 +594,10 @@ fn check(
     let locator = MunicipalityLocator::new(&boundaries);
     let resolution =
         MunicipalityResolution::with_boundaries(&appeals, Some((&boundaries, &locator)));
-    let all: Vec<u32> = (0..appeals.len() as u32).collect();
-    let summary = summarize(&appeals, &resolution, &all);
+    let columns = Columns::new(&appeals, &resolution);
+    let masks = Masks::new(&Filter::default(), &appeals, &resolution, &columns);
+    let mut summary = summary_of(&aggregate(&columns, &masks), &appeals, &resolution);
+    summary.received_range = appeals.received_range();
     let q = &summary.quality;
     writeln!(out, "file: {}", db.display())?;
     writeln!(out, "rows: {}", summary.total)?;

@@ -176,48 +176,9 @@ pub struct Summary {
     pub municipality_disagreements: u64,
 }
 
-/// Summarises `rows` of `appeals`.
-pub fn summarize(
-    appeals: &Appeals,
-    municipalities: &MunicipalityResolution,
-    rows: &[u32],
-) -> Summary {
-    let one = |dim: Dim| -> Vec<(String, u64)> {
-        group_counts(appeals, municipalities, rows, &[dim])
-            .into_iter()
-            .map(|g| (g.keys.into_iter().next().unwrap_or_default(), g.count))
-            .collect()
-    };
-    let placed = rows
-        .iter()
-        .filter(|&&i| appeals.placement.get(i as usize) == Some(&crate::data::Placement::Placed))
-        .count() as u64;
-    let mut range: Option<(DateTime, DateTime)> = None;
-    for &i in rows {
-        if let Some(t) = appeals.received.get(i as usize).copied().flatten() {
-            range = Some(range.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
-        }
-    }
-    Summary {
-        total: rows.len() as u64,
-        placed,
-        received_range: range,
-        days: range.map(|(a, b)| (a.date(), b.date())),
-        by_category: one(Dim::Category),
-        by_municipality: one(Dim::Municipality),
-        by_source: one(Dim::Source),
-        by_status: one(Dim::Status),
-        quality: appeals.quality.clone(),
-        unmatched_municipalities: municipalities.unmatched.clone(),
-        no_municipality: municipalities.missing,
-        assigned_by_point: municipalities.assigned_by_point,
-        unknown_municipality: municipalities.unknown,
-        municipality_disagreements: municipalities.disagreements,
-    }
-}
-
-/// The side panel's [`Summary`] of one pass of the engine ([`Aggregates`]), for the current
-/// filter.
+/// The [`Summary`] of one pass of the engine ([`Aggregates`]) — the side panel for the current
+/// filter, `check` for the whole database. `received_range` is left to the caller
+/// ([`Appeals::received_range`]): the engine counts days, not times.
 pub fn summary_of(
     a: &Aggregates,
     appeals: &Appeals,

@@ -14,7 +14,7 @@ mod metrics;
 mod pivot;
 mod resolve;
 
-pub use aggregate::{Dim, GroupCount, Summary, group_counts, summarize, summary_of};
+pub use aggregate::{Dim, GroupCount, Summary, group_counts, summary_of};
 pub use classify::{Classification, breaks, class_of, quantile_sorted};
 pub use details::{Details, details, week_start};
 pub use engine::{Aggregates, Columns, Leaf, Masks, NO_DAY, aggregate, date_of_day, day_number};
