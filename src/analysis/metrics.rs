@@ -139,6 +139,39 @@ mod tests {
     }
 
     #[test]
+    fn per_capita_without_a_population_is_no_data_never_zero() {
+        // Label 0 is the first municipality (which has a population); label 1 is a polygon of
+        // another name (no unit, so no population); label 2 is the unknown bucket.
+        let resolution = MunicipalityResolution {
+            labels: vec![
+                municipalities()[0].name.to_owned(),
+                "Нигде".into(),
+                String::new(),
+            ],
+            unit_of_label: vec![Some(0), None, None],
+            ..MunicipalityResolution::default()
+        };
+        let a = Aggregates {
+            by_label: vec![10, 0, 3],
+            unresolved_by_label: vec![5, 0, 0],
+            ..Aggregates::default()
+        };
+        let per10k = metric_values(Metric::Per10k, &a, &resolution);
+        let population = f64::from(municipalities()[0].population.unwrap());
+        assert_eq!(per10k[0], Some(10.0 * 10_000.0 / population));
+        assert_eq!(per10k[1], None, "no population: no data, not 0");
+        assert_eq!(per10k[2], None);
+        let unresolved = metric_values(Metric::Unresolved, &a, &resolution);
+        assert_eq!(unresolved, vec![Some(50.0), None, Some(0.0)]);
+        let change = metric_values(Metric::Change, &a, &resolution);
+        assert_eq!(
+            change,
+            vec![None, None, None],
+            "no previous period: no data"
+        );
+    }
+
+    #[test]
     fn formats() {
         assert_eq!(Metric::Count.format(41.0), "41");
         assert_eq!(Metric::Count.format(40.5), "40.5");
