@@ -317,3 +317,16 @@ fn clicking_a_table_row_selects_the_municipality_and_shows_its_details() {
     ));
     harness.get_by_label("Appeals per week");
 }
+
+#[test]
+fn errors_are_shown_in_the_interface_language() {
+    let (_a, db) = common::demo_db(300, 44);
+    let mut harness = harness(&db, Lang::Ru);
+    wait_idle(&mut harness);
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("сломанная.sqlite");
+    std::fs::write(&bad, "это текст, а не база").unwrap();
+    drop_file(&mut harness, &bad);
+    harness.get_by_label_contains("это не база SQLite");
+    harness.get_by_label("Всего обращений");
+}

@@ -13,11 +13,13 @@ use crate::analysis::{
     PivotTable, Summary, aggregate, breaks, details, metric_values, pivot_table, ranks, summary_of,
 };
 use crate::data::{
-    AppealStore, Appeals, DemoConfig, LoadOptions, Placement, default_demo_path, generate_demo,
+    AppealStore, Appeals, DataError, DemoConfig, LoadOptions, Placement, default_demo_path,
+    generate_demo,
 };
 use crate::layers::BoundaryGeometry;
 use crate::spatial::{
-    Boundaries, GeoBounds, MunicipalityLocator, projection::mercator_unit_from_lon_lat,
+    Boundaries, GeoBounds, MunicipalityLocator, SpatialError,
+    projection::mercator_unit_from_lon_lat,
 };
 
 /// A loaded database.
@@ -100,6 +102,18 @@ pub struct View {
     pub elapsed: std::time::Duration,
 }
 
+/// Why a load job failed: the library's error, kept whole so the window can say it in the
+/// user's language.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Spatial(#[from] SpatialError),
+    #[error("no user data directory to keep the demo database in")]
+    NoDataDirectory,
+}
+
 /// What a job reports.
 pub enum JobResult {
     /// A long job of the given dataset generation has started a visible step.
@@ -111,11 +125,11 @@ pub enum JobResult {
     Failed(String),
     Dataset {
         generation: u64,
-        result: Result<Arc<Dataset>, String>,
+        result: Result<Arc<Dataset>, JobError>,
     },
     Boundaries {
         generation: u64,
-        result: Result<Arc<BoundarySet>, String>,
+        result: Result<Arc<BoundarySet>, JobError>,
     },
     Resolved {
         generation: u64,
@@ -198,7 +212,9 @@ impl Jobs {
         let generation = self.dataset_generation;
         self.spawn("load-database", move |_| JobResult::Dataset {
             generation,
-            result: load_dataset(path, false).map(Arc::new),
+            result: load_dataset(path, false)
+                .map(Arc::new)
+                .map_err(JobError::from),
         });
     }
 
@@ -209,9 +225,7 @@ impl Jobs {
         let ctx = self.ctx.clone();
         self.spawn("demo", move |sender| {
             let result = (|| {
-                let path = default_demo_path(&config).ok_or_else(|| {
-                    "no user data directory to keep the demo database in".to_owned()
-                })?;
+                let path = default_demo_path(&config).ok_or(JobError::NoDataDirectory)?;
                 if !path.is_file() {
                     sender
                         .send(JobResult::Progress {
@@ -220,9 +234,9 @@ impl Jobs {
                         })
                         .ok();
                     ctx.request_repaint();
-                    generate_demo(&config, &path).map_err(|e| format!("{e:#}"))?;
+                    generate_demo(&config, &path)?;
                 }
-                load_dataset(path, true)
+                Ok(load_dataset(path, true)?)
             })();
             JobResult::Dataset {
                 generation,
@@ -239,7 +253,7 @@ impl Jobs {
             let result = match path {
                 None => Ok(Boundaries::schematic()),
                 Some(path) => Boundaries::from_geojson_file(&path, name_property.as_deref())
-                    .map_err(|e| e.to_string()),
+                    .map_err(JobError::from),
             };
             JobResult::Boundaries {
                 generation,
@@ -316,10 +330,10 @@ impl Jobs {
 /// Opens and loads a database (runs on a job thread; also used by tests and benchmarks).
 ///
 /// # Errors
-/// The database's error, as text.
-pub fn load_dataset(path: PathBuf, is_demo: bool) -> Result<Dataset, String> {
-    let store = AppealStore::open(&path, &LoadOptions::default()).map_err(|e| e.to_string())?;
-    let appeals = store.load().map_err(|e| e.to_string())?;
+/// The database's error.
+pub fn load_dataset(path: PathBuf, is_demo: bool) -> Result<Dataset, DataError> {
+    let store = AppealStore::open(&path, &LoadOptions::default())?;
+    let appeals = store.load()?;
     let point_unit: Vec<[f64; 2]> = (0..appeals.len())
         .map(|i| {
             match (

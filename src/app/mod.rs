@@ -7,8 +7,8 @@ mod jobs;
 mod state;
 
 pub use jobs::{
-    BoundarySet, Dataset, FilePurpose, JobResult, Jobs, Resolved, View, ViewRequest, compute_view,
-    load_dataset, resolve,
+    BoundarySet, Dataset, FilePurpose, JobError, JobResult, Jobs, Resolved, View, ViewRequest,
+    compute_view, load_dataset, resolve,
 };
 pub use state::{Persisted, STORAGE_KEY};
 
@@ -325,7 +325,7 @@ impl App {
                             self.jobs.load_demo(self.demo_config.clone());
                             return;
                         }
-                        self.errors.push(err);
+                        self.errors.push(self.lang.texts().job_error(&err));
                     }
                 }
             }
@@ -353,7 +353,7 @@ impl App {
                         }
                     }
                     Err(err) => {
-                        self.errors.push(err);
+                        self.errors.push(self.lang.texts().job_error(&err));
                         if self.boundaries.is_none() {
                             // Remembered boundaries that no longer load: fall back to the schematic.
                             self.jobs.load_boundaries(None, None);

@@ -440,6 +440,100 @@ pub static EN: Texts = Texts {
 };
 
 impl Texts {
+    /// A failed load in the interface language (the file named last, as in the English text).
+    pub fn job_error(&self, error: &crate::app::JobError) -> String {
+        use crate::app::JobError;
+        use crate::data::DataError as D;
+        use crate::spatial::SpatialError as S;
+        if !std::ptr::eq(self, &RU) {
+            return error.to_string();
+        }
+        match error {
+            JobError::NoDataDirectory => {
+                "нет пользовательского каталога данных для демонстрационной базы".to_owned()
+            }
+            JobError::Data(e) => match e {
+                D::NotFound { path } => format!("файл не найден: {}", path.display()),
+                D::Open { path, source } => {
+                    format!("не удаётся открыть базу ({source}): {}", path.display())
+                }
+                D::NotSqlite { path } => format!("это не база SQLite: {}", path.display()),
+                D::Corrupt { path, detail } => format!(
+                    "база повреждена или обрезана ({detail}): {}",
+                    path.display()
+                ),
+                D::Locked { path, waited_ms } => format!(
+                    "база заблокирована другим процессом, который в неё пишет (ждали {waited_ms} мс); повторите, когда запись закончится: {}",
+                    path.display()
+                ),
+                D::MissingTable { path, present } => {
+                    format!(
+                        "в базе нет таблицы `appeals` (есть: {present}): {}",
+                        path.display()
+                    )
+                }
+                D::MissingColumn {
+                    path,
+                    column,
+                    present,
+                } => format!(
+                    "в таблице `appeals` нет обязательного столбца `{column}` (есть: {present}): {}",
+                    path.display()
+                ),
+                D::WrongType {
+                    path,
+                    row_id,
+                    column,
+                    expected,
+                    found,
+                } => format!(
+                    "таблица `appeals`, строка id {row_id}, столбец `{column}`: ожидалось {expected}, найдено {found}: {}",
+                    path.display()
+                ),
+                D::Sqlite { path, source } => {
+                    format!("ошибка SQLite ({source}): {}", path.display())
+                }
+                D::Write { what, path, source } => {
+                    format!("не удаётся записать {what} ({source}): {}", path.display())
+                }
+            },
+            JobError::Spatial(e) => match e {
+                S::Io { path, source } => format!(
+                    "не удаётся прочитать границы ({source}): {}",
+                    path.display()
+                ),
+                S::NotGeoJson { path, detail } => {
+                    format!("файл границ — не GeoJSON ({detail}): {}", path.display())
+                }
+                S::NoPolygons {
+                    path,
+                    features,
+                    types,
+                } => format!(
+                    "в файле границ нет полигонов ({features} объектов, типы геометрии: {types}): {}",
+                    path.display()
+                ),
+                S::NoNameProperty {
+                    path,
+                    wanted,
+                    present,
+                } => format!(
+                    "в файле границ нет свойства с названием {wanted}; есть: {present} (укажите --name-property): {}",
+                    path.display()
+                ),
+                S::NotWgs84 {
+                    path,
+                    feature,
+                    lon,
+                    lat,
+                } => format!(
+                    "объект {feature}: координаты вне градусов WGS84 ({lon}, {lat}) — файл в проекции, сохраните его в EPSG:4326: {}",
+                    path.display()
+                ),
+            },
+        }
+    }
+
     /// Name of a date preset.
     pub fn preset(&self, preset: DatePreset) -> &'static str {
         let ru = std::ptr::eq(self, &RU);
