@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::{
     Columns, Dim, Filter, Masks, Metric, MunicipalityResolution, aggregate, group_counts,
-    metric_values, summary_of,
+    summary_of,
 };
 use crate::data::{AppealStore, DemoConfig, LoadOptions, generate_demo};
 use crate::spatial::{Boundaries, MunicipalityLocator};
@@ -174,9 +174,16 @@ pub enum Command {
         filter: FilterArgs,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
-        /// With `--by municipality`: add a choropleth metric column (the values the map shows).
+        /// With `--by municipality`: every municipality with the choropleth's value, rank and
+        /// class (exactly what the legend and tooltips show).
         #[arg(long, value_enum)]
         metric: Option<MetricArg>,
+        /// Class breaks for `--metric` (as the legend's method).
+        #[arg(long, value_enum, default_value_t = ClassificationArg::Quantiles)]
+        classification: ClassificationArg,
+        /// Number of classes for `--metric` (3–9).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(3..=9))]
+        classes: u8,
         #[command(flatten)]
         boundaries: BoundaryArgs,
     },
@@ -194,6 +201,24 @@ pub struct BenchArgs {
     /// Filter changes to time.
     #[arg(long, default_value_t = 20)]
     pub rounds: usize,
+}
+
+/// A classification method on the command line.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ClassificationArg {
+    Quantiles,
+    Equal,
+    Jenks,
+}
+
+impl From<ClassificationArg> for crate::analysis::Classification {
+    fn from(c: ClassificationArg) -> Self {
+        match c {
+            ClassificationArg::Quantiles => Self::Quantiles,
+            ClassificationArg::Equal => Self::EqualIntervals,
+            ClassificationArg::Jenks => Self::NaturalBreaks,
+        }
+    }
 }
 
 /// A choropleth metric on the command line.
@@ -261,11 +286,23 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
             filter,
             format,
             metric,
+            classification,
+            classes,
             boundaries,
         } => match metric {
-            Some(metric) => {
-                metric_stats(db, by, filter, (*metric).into(), boundaries, *format, out)?
-            }
+            Some(metric) => metric_stats(
+                db,
+                by,
+                filter,
+                (
+                    (*metric).into(),
+                    (*classification).into(),
+                    usize::from(*classes),
+                ),
+                boundaries,
+                *format,
+                out,
+            )?,
             None => stats(db, by, filter, *format, boundaries, out)?,
         },
     }
@@ -292,11 +329,14 @@ fn metric_stats(
     db: &Path,
     by: &[Dim],
     filter_args: &FilterArgs,
-    metric: Metric,
+    settings: (Metric, crate::analysis::Classification, usize),
     boundary_args: &BoundaryArgs,
     format: Format,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<()> {
+    use crate::app::{BoundarySet, ViewRequest, compute_view, load_dataset, resolve};
+    use std::sync::Arc;
+    let (metric, classification, classes) = settings;
     if by != [Dim::Municipality] {
         bail!("--metric needs --by municipality (and nothing else)");
     }
@@ -304,38 +344,72 @@ fn metric_stats(
     if metric == Metric::Change && (filter.from.is_none() || filter.to.is_none()) {
         bail!("--metric change compares with the previous period: give --from and --to");
     }
-    let appeals = load(db)?;
-    let resolution = resolve(&appeals, boundary_args)?;
-    check_names(&filter, &appeals, &resolution, db)?;
-    let columns = Columns::new(&appeals, &resolution);
-    let masks = Masks::new(&filter, &appeals, &resolution, &columns);
-    let aggregates = aggregate(&columns, &masks);
-    let values = metric_values(metric, &aggregates, &resolution);
+    // The window's own view job: the same values, ranks and breaks as the legend and tooltips.
+    let dataset = Arc::new(
+        load_dataset(db.to_owned(), false).with_context(|| format!("reading {}", db.display()))?,
+    );
+    let boundaries = Arc::new(BoundarySet::new(boundary_args.load()?));
+    let resolved = Arc::new(resolve(dataset, boundaries));
+    check_names(&filter, &resolved.dataset.appeals, &resolved.resolution, db)?;
+    let view = compute_view(
+        resolved.clone(),
+        ViewRequest {
+            filter,
+            metric,
+            classification,
+            classes,
+            locked_breaks: None,
+            selected: None,
+        },
+    );
+    let resolution = &resolved.resolution;
     let units = crate::spatial::municipalities().len();
-    let mut rows: Vec<(String, u64, String)> = (0..resolution.labels.len())
-        .filter(|&l| l < units || aggregates.by_label.get(l).copied().unwrap_or(0) > 0)
-        .map(|l| {
-            let value = values
-                .get(l)
-                .copied()
-                .flatten()
-                .map_or_else(|| "no data".to_owned(), |v| metric.format(v));
-            (
-                resolution.label(l as u32).to_owned(),
-                aggregates.by_label.get(l).copied().unwrap_or(0),
-                value,
-            )
-        })
+    let mut labels: Vec<usize> = (0..resolution.labels.len())
+        .filter(|&l| view.in_filter.get(l).copied().unwrap_or(false))
+        .filter(|&l| l < units || view.aggregates.by_label.get(l).copied().unwrap_or(0) > 0)
         .collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let header = [
-        "municipality".to_owned(),
-        "count".to_owned(),
-        metric.cli_name().to_owned(),
-    ];
-    let lines: Vec<Vec<String>> = rows
+    let count = |l: usize| view.aggregates.by_label.get(l).copied().unwrap_or(0);
+    labels.sort_by(|&a, &b| {
+        count(b)
+            .cmp(&count(a))
+            .then_with(|| resolution.label(a as u32).cmp(resolution.label(b as u32)))
+    });
+    let header: Vec<String> = [
+        "municipality",
+        "count",
+        metric.cli_name(),
+        "rank",
+        "class",
+        "class_from",
+        "class_to",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let lines: Vec<Vec<String>> = labels
         .into_iter()
-        .map(|(label, count, value)| vec![label, count.to_string(), value])
+        .map(|l| {
+            let value = view.values.get(l).copied().flatten();
+            let class = value.and_then(|v| crate::analysis::class_of(v, &view.breaks));
+            let bound = |k: usize| {
+                view.breaks
+                    .get(k)
+                    .map_or(String::new(), |b| metric.format(*b))
+            };
+            vec![
+                resolution.label(l as u32).to_owned(),
+                count(l).to_string(),
+                value.map_or_else(|| "no data".to_owned(), |v| metric.format(v)),
+                view.ranks
+                    .get(l)
+                    .copied()
+                    .flatten()
+                    .map_or(String::new(), |r| r.to_string()),
+                class.map_or(String::new(), |c| (c + 1).to_string()),
+                class.map_or(String::new(), bound),
+                class.map_or(String::new(), |c| bound(c + 1)),
+            ]
+        })
         .collect();
     print_rows(out, format, &header, &lines, None)
 }
@@ -527,12 +601,14 @@ fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
         resolved_in.as_secs_f64() * 1e3
     )?;
     let days = resolved.columns.day_range;
-    let mut times = Vec::with_capacity(args.rounds);
-    for round in 0..args.rounds.max(1) {
+    let rounds = args.rounds.clamp(1, 10_000);
+    let mut times = Vec::with_capacity(rounds);
+    for round in 0..rounds {
         // Alternate between all time and sliding 30-day windows, like an operator would.
         let filter = match (round % 2, days) {
             (1, Some((first, last))) => {
-                let from = first + (round as i32 * 7) % (last - first + 1).max(1);
+                let span = i64::from(last) - i64::from(first) + 1;
+                let from = first + ((round as i64 * 7) % span.max(1)) as i32;
                 Filter {
                     from: Some(crate::analysis::date_of_day(from)),
                     to: Some(crate::analysis::date_of_day(from + 29)),

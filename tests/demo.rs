@@ -85,6 +85,17 @@ fn shares_follow_the_2021_figures() {
             "{source}/{category}: {got} vs {expected}"
         );
     }
+    // The allocation is exact (largest remainders): the lines without СНТ appeals are the
+    // model's counts to the appeal, so even a small category cannot drift unnoticed.
+    for (source, category, expected) in spec {
+        assert_eq!(
+            categories[&format!("{source}/{category}")],
+            *expected,
+            "{source}/{category}"
+        );
+    }
+    assert_eq!(categories["pos/Благоустройство"], 900);
+    assert_eq!(categories["social/Образование"], 1_200);
     // Order within each source as the 2021 report gives it.
     let pos_order: Vec<u64> = spec
         .iter()

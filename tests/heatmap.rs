@@ -215,17 +215,29 @@ fn appeals_without_municipality_are_placed_by_point_or_counted_as_unknown() {
     );
 }
 
-fn metric_csv(args: &[&str]) -> BTreeMap<String, String> {
+fn metric_rows(args: &[&str]) -> BTreeMap<String, Vec<String>> {
     let cli =
         Cli::try_parse_from(std::iter::once("teplokarta").chain(args.iter().copied())).unwrap();
     let mut out = Vec::new();
     run(cli.command.as_ref().unwrap(), &mut out).unwrap();
     let mut reader = csv::Reader::from_reader(out.as_slice());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>()[3..],
+        ["rank", "class", "class_from", "class_to"]
+    );
     reader
         .records()
         .map(|r| {
             let r = r.unwrap();
-            (r[0].to_owned(), r[2].to_owned())
+            (
+                r[0].to_owned(),
+                vec![
+                    r[1].to_owned(),
+                    r[2].to_owned(),
+                    r[3].to_owned(),
+                    r[4].to_owned(),
+                ],
+            )
         })
         .collect()
 }
@@ -236,45 +248,90 @@ fn stats_metric_prints_the_values_the_map_shows() {
     let r = resolved(&path);
     let db = path.to_str().unwrap();
     let date = |s| Filter::parse_date(s).ok();
-    for (metric, name) in [
-        (Metric::Count, "count"),
-        (Metric::Per10k, "per10k"),
-        (Metric::Unresolved, "unresolved"),
-        (Metric::Change, "change"),
-    ] {
-        let cli = metric_csv(&[
-            "stats",
-            db,
-            "--by",
-            "municipality",
-            "--metric",
-            name,
-            "--from",
-            "2021-10-01",
-            "--to",
-            "2021-12-31",
-            "--format",
-            "csv",
-        ]);
-        let view = compute_view(
-            r.clone(),
-            ViewRequest {
-                filter: Filter {
-                    from: date("2021-10-01"),
-                    to: date("2021-12-31"),
-                    ..Filter::default()
-                },
-                metric,
-                classification: Classification::Quantiles,
-                classes: 5,
-                locked_breaks: None,
-                selected: None,
+    let cases: [(&[&str], Filter); 2] = [
+        (&[], Filter::default()),
+        (
+            &[
+                "--municipality",
+                "Тюмень",
+                "--municipality",
+                "Ишимский МР",
+                "--municipality",
+                "г. Тобольск",
+            ],
+            Filter {
+                municipalities: [
+                    "Тюмень".to_owned(),
+                    "Ишимский МР".to_owned(),
+                    "г. Тобольск".to_owned(),
+                ]
+                .into(),
+                ..Filter::default()
             },
-        );
-        for (unit, m) in teplokarta::spatial::municipalities().iter().enumerate() {
-            let shown =
-                view.values[unit].map_or_else(|| "no data".to_owned(), |v| metric.format(v));
-            assert_eq!(cli.get(m.name), Some(&shown), "{name} of {}", m.name);
+        ),
+    ];
+    for (extra, base) in cases {
+        for (metric, name) in [
+            (Metric::Count, "count"),
+            (Metric::Per10k, "per10k"),
+            (Metric::Unresolved, "unresolved"),
+            (Metric::Change, "change"),
+        ] {
+            let mut args = vec![
+                "stats",
+                db,
+                "--by",
+                "municipality",
+                "--metric",
+                name,
+                "--from",
+                "2021-10-01",
+                "--to",
+                "2021-12-31",
+                "--classification",
+                "jenks",
+                "--format",
+                "csv",
+            ];
+            args.extend_from_slice(extra);
+            let cli = metric_rows(&args);
+            let filter = Filter {
+                from: date("2021-10-01"),
+                to: date("2021-12-31"),
+                ..base.clone()
+            };
+            let view = compute_view(
+                r.clone(),
+                ViewRequest {
+                    filter,
+                    metric,
+                    classification: Classification::NaturalBreaks,
+                    classes: 5,
+                    locked_breaks: None,
+                    selected: None,
+                },
+            );
+            let mut expected = BTreeMap::new();
+            for (unit, m) in teplokarta::spatial::municipalities().iter().enumerate() {
+                if !view.in_filter[unit] {
+                    continue;
+                }
+                let value = view.values[unit];
+                let class = value.and_then(|v| teplokarta::analysis::class_of(v, &view.breaks));
+                expected.insert(
+                    m.name.to_owned(),
+                    vec![
+                        view.aggregates.by_label[unit].to_string(),
+                        value.map_or_else(|| "no data".to_owned(), |v| metric.format(v)),
+                        view.ranks[unit].map_or(String::new(), |r| r.to_string()),
+                        class.map_or(String::new(), |c| (c + 1).to_string()),
+                    ],
+                );
+            }
+            assert_eq!(cli, expected, "{name} {extra:?}");
+            if !extra.is_empty() {
+                assert_eq!(cli.len(), 3, "only the filtered municipalities are listed");
+            }
         }
     }
 }

@@ -122,7 +122,10 @@ pub enum JobResult {
         what: String,
     },
     /// A job panicked (a bug): reported instead of leaving the app busy forever.
-    Failed(String),
+    Failed {
+        job: String,
+        message: String,
+    },
     Dataset {
         generation: u64,
         result: Result<Arc<Dataset>, JobError>,
@@ -194,8 +197,9 @@ impl Jobs {
             .spawn(move || {
                 let result =
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&sender)))
-                        .unwrap_or_else(|_| {
-                            JobResult::Failed(format!("internal error in the {job_name} job"))
+                        .unwrap_or_else(|_| JobResult::Failed {
+                            message: format!("internal error in the {job_name} job"),
+                            job: job_name,
                         });
                 sender.send(result).ok();
                 ctx.request_repaint();

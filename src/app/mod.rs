@@ -73,11 +73,14 @@ pub struct App {
     hovered_unit: Option<usize>,
     legend: PointsLegend,
     points_cache: PointsCache,
+    view_running: bool,
+    view_failed: bool,
     errors: Vec<String>,
     notice: Option<String>,
     progress: Option<(u64, String)>,
     dialog: Option<Dialog>,
     dialog_path: String,
+    dialog_name_property: String,
     show_about: bool,
     label_order: Vec<usize>,
     window_title: String,
@@ -151,11 +154,14 @@ impl App {
             hovered_unit: None,
             legend: PointsLegend::Nothing,
             points_cache: PointsCache::default(),
+            view_running: false,
+            view_failed: false,
             errors: Vec::new(),
             notice: None,
             progress: None,
             dialog: None,
             dialog_path: String::new(),
+            dialog_name_property: String::new(),
             show_about: false,
             label_order: Vec::new(),
             window_title: String::new(),
@@ -174,6 +180,7 @@ impl App {
 
     fn view_is_current(&self) -> bool {
         self.resolved.is_none()
+            || (self.view_failed && self.requested.as_ref() == Some(&self.request()))
             || self
                 .view
                 .as_ref()
@@ -255,7 +262,7 @@ impl App {
                 .to_lowercase();
             let command = match ext.as_str() {
                 "sqlite" | "sqlite3" | "db" | "db3" => Command::OpenDatabase(path),
-                "geojson" | "json" => Command::OpenBoundaries(path),
+                "geojson" | "json" => Command::OpenBoundaries(path, None),
                 _ => {
                     self.errors.push(format!(
                         "{}: {}",
@@ -283,9 +290,13 @@ impl App {
         // Recompute the view when the filter or settings changed.
         if let Some(resolved) = &self.resolved {
             let request = self.request();
-            if self.requested.as_ref() != Some(&request) {
+            // One view job at a time: while one runs, changes only update the request, and the
+            // latest one is computed when it reports (no pile of stale jobs while dragging).
+            if self.requested.as_ref() != Some(&request) && !self.view_running {
                 self.jobs.compute_view(resolved.clone(), request.clone());
                 self.requested = Some(request);
+                self.view_running = true;
+                self.view_failed = false;
             }
         }
     }
@@ -293,7 +304,13 @@ impl App {
     fn apply_result(&mut self, result: JobResult) {
         match result {
             JobResult::Progress { generation, what } => self.progress = Some((generation, what)),
-            JobResult::Failed(err) => self.errors.push(err),
+            JobResult::Failed { job, message } => {
+                if job == "view" {
+                    self.view_running = false;
+                    self.view_failed = true;
+                }
+                self.errors.push(message);
+            }
             JobResult::Dataset { generation, result } => {
                 if generation != self.jobs.dataset_generation {
                     return;
@@ -306,6 +323,8 @@ impl App {
                         }
                         self.dataset = Some(dataset.clone());
                         self.selected = None;
+                        // Category codes belong to a database: sort the new one by total.
+                        self.pivot_state.sort = crate::ui::pivot_panel::SortKey::Total;
                         self.fit_pending = true;
                         if let Some(b) = &self.boundaries {
                             self.jobs.resolve(dataset, b.clone());
@@ -325,7 +344,7 @@ impl App {
                             self.jobs.load_demo(self.demo_config.clone());
                             return;
                         }
-                        self.errors.push(self.lang.texts().job_error(&err));
+                        self.errors.push(job_error_text(self.lang, &err));
                     }
                 }
             }
@@ -353,7 +372,7 @@ impl App {
                         }
                     }
                     Err(err) => {
-                        self.errors.push(self.lang.texts().job_error(&err));
+                        self.errors.push(job_error_text(self.lang, &err));
                         if self.boundaries.is_none() {
                             // Remembered boundaries that no longer load: fall back to the schematic.
                             self.jobs.load_boundaries(None, None);
@@ -393,6 +412,7 @@ impl App {
                 self.requested = None;
             }
             JobResult::View { generation, view } => {
+                self.view_running = false;
                 if generation == self.jobs.view_generation {
                     self.view = Some(*view);
                 }
@@ -555,8 +575,9 @@ impl App {
                     lang,
                     t.open_database,
                     &mut self.dialog_path,
+                    None,
                     &mut commands,
-                    Command::OpenDatabase,
+                    |path, _| Command::OpenDatabase(path),
                 );
             }
             Some(Dialog::Boundaries) => {
@@ -565,6 +586,7 @@ impl App {
                     lang,
                     t.open_boundaries,
                     &mut self.dialog_path,
+                    Some(&mut self.dialog_name_property),
                     &mut commands,
                     Command::OpenBoundaries,
                 );
@@ -595,6 +617,8 @@ impl App {
         let colors = theme::class_colors(&view.breaks, view.request.metric.is_diverging());
         let mut counts = vec![0; colors.len()];
         let mut no_data = 0;
+        // The legend counts municipalities, not polygons: a unit of several features once.
+        let mut counted = std::collections::HashSet::new();
         let fills = resolved
             .unit_labels
             .iter()
@@ -602,16 +626,19 @@ impl App {
                 if !view.in_filter.get(label as usize).copied().unwrap_or(true) {
                     return Some(theme::OUTSIDE_FILTER_FILL);
                 }
+                let first = counted.insert(label);
                 let value = view.values.get(label as usize).copied().flatten();
                 match value.and_then(|v| class_of(v, &view.breaks)) {
                     Some(c) => {
-                        if let Some(n) = counts.get_mut(c) {
+                        if first && let Some(n) = counts.get_mut(c) {
                             *n += 1;
                         }
                         colors.get(c).copied()
                     }
                     None => {
-                        no_data += 1;
+                        if first {
+                            no_data += 1;
+                        }
                         None
                     }
                 }
@@ -748,6 +775,13 @@ impl App {
             boundary_note: &note,
             change_needs_range: self.persisted.map.metric == Metric::Change
                 && (self.persisted.filter.from.is_none() || self.persisted.filter.to.is_none()),
+            change_outside_data: self.persisted.map.metric == Metric::Change
+                && self.persisted.filter.from.is_some()
+                && self.persisted.filter.to.is_some()
+                && self
+                    .view
+                    .as_ref()
+                    .is_some_and(|v| !v.aggregates.previous_complete),
         };
         let mut settings: MapSettings = self.persisted.map.clone();
         egui::Area::new(egui::Id::unique("map_legend"))
@@ -808,9 +842,9 @@ impl App {
                 self.dialog = None;
                 self.jobs.load_database(path);
             }
-            Command::OpenBoundaries(path) => {
+            Command::OpenBoundaries(path, name_property) => {
                 self.dialog = None;
-                self.jobs.load_boundaries(Some(path), None);
+                self.jobs.load_boundaries(Some(path), name_property);
             }
             Command::UseSchematicBoundaries => self.jobs.load_boundaries(None, None),
             Command::OpenDemo => {
@@ -859,6 +893,16 @@ impl App {
     /// The pivot table of the current view.
     pub fn pivot(&self) -> Option<&PivotTable> {
         self.view.as_ref().map(|v| &v.pivot)
+    }
+}
+
+/// A failed load in the interface language.
+fn job_error_text(lang: Lang, error: &JobError) -> String {
+    let t = lang.texts();
+    match error {
+        JobError::Data(e) => t.data_error(e),
+        JobError::Spatial(e) => t.spatial_error(e),
+        JobError::NoDataDirectory => t.no_data_directory.to_owned(),
     }
 }
 

@@ -193,7 +193,7 @@ impl AppealStore {
                         .map_err(sql_err)
                 };
                 let before = version(&self.conn)?;
-                let mid = lo + (hi - lo) / 2;
+                let mid = lo / 2 + hi / 2 + (lo % 2 + hi % 2) / 2;
                 let second_sql = sql.replacen(" ORDER BY id", " WHERE id > ?1 ORDER BY id", 1);
                 let first_sql = sql.replacen(" ORDER BY id", " WHERE id <= ?1 ORDER BY id", 1);
                 let owned_path = self.path.clone();

@@ -146,7 +146,7 @@ impl Plugin for BoundaryLayer<'_> {
             };
             let mut color = fill.unwrap_or(theme::HATCH_BACKGROUND);
             if self.hovered == Some(i) {
-                color = color.gamma_multiply(0.85);
+                color = color.gamma_multiply(theme::HOVER_DARKEN);
             }
             let textured = fill.is_none() && self.hatch.is_some();
             let base = target.vertices.len() as u32;
@@ -159,7 +159,7 @@ impl Plugin for BoundaryLayer<'_> {
                     } else {
                         WHITE_UV
                     },
-                    color: if textured { Color32::WHITE } else { color },
+                    color: if textured { theme::TEXTURE_TINT } else { color },
                 }
             }));
             target.indices.extend(u.indices.iter().map(|&k| base + k));
@@ -179,7 +179,7 @@ impl Plugin for BoundaryLayer<'_> {
             painter.add(Shape::Path(PathShape {
                 points,
                 closed: true,
-                fill: Color32::TRANSPARENT,
+                fill: theme::NO_FILL,
                 stroke: PathStroke::new(stroke.width, stroke.color),
             }));
         };

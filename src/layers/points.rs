@@ -12,6 +12,8 @@ use crate::ui::theme;
 
 /// Zoom from which individual points are drawn.
 pub const POINTS_FROM_ZOOM: f64 = 12.0;
+/// At most this many individual points are drawn; beyond, cells.
+pub const MAX_POINTS: usize = 20_000;
 /// Side of an aggregation cell, in screen points.
 pub const CELL_PX: f32 = 10.0;
 
@@ -89,15 +91,29 @@ fn build(
     zoom: f64,
 ) -> (Vec<Shape>, PointsLegend) {
     if zoom >= POINTS_FROM_ZOOM {
-        let radius_px = 3.0;
-        let shapes: Vec<Shape> = points_unit
+        // Individual points as one mesh of small squares; too many to read one by one (a
+        // whole city at zoom 12) stay cells.
+        let half_px = 2.5;
+        let visible: Vec<egui::Pos2> = points_unit
             .iter()
             .map(|&p| t.to_screen(p))
-            .filter(|pos| rect.expand(radius_px).contains(*pos))
-            .map(|pos| Shape::circle_filled(pos, radius_px, theme::POINT_FILL))
+            .filter(|pos| rect.expand(half_px).contains(*pos))
+            .take(MAX_POINTS + 1)
             .collect();
-        let visible = shapes.len() as u32;
-        return (shapes, PointsLegend::Points { visible });
+        if visible.len() <= MAX_POINTS {
+            let mut mesh = egui::Mesh::default();
+            for pos in &visible {
+                mesh.add_colored_rect(
+                    Rect::from_center_size(*pos, vec2(2.0 * half_px, 2.0 * half_px)),
+                    theme::POINT_FILL,
+                );
+            }
+            let count = visible.len() as u32;
+            return (
+                vec![Shape::mesh(mesh)],
+                PointsLegend::Points { visible: count },
+            );
+        }
     }
     let cols = (rect.width() / CELL_PX).ceil() as i64 + 1;
     let rows = (rect.height() / CELL_PX).ceil() as i64 + 1;
@@ -118,21 +134,17 @@ fn build(
         return (Vec::new(), PointsLegend::Nothing);
     }
     let log_max = (max as f32).ln_1p();
-    let shapes = counts
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| **n > 0)
-        .map(|(k, &n)| {
-            let cx = (k as i64 % cols) as f32;
-            let cy = (k as i64 / cols) as f32;
-            let min = pos2(rect.min.x + cx * CELL_PX, rect.min.y + cy * CELL_PX);
-            let share = (n as f32).ln_1p() / log_max;
-            Shape::rect_filled(
-                Rect::from_min_size(min, vec2(CELL_PX, CELL_PX)),
-                0.0,
-                theme::ramp(&theme::POINTS_RAMP, share, 200),
-            )
-        })
-        .collect();
+    let mut mesh = egui::Mesh::default();
+    for (k, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+        let cx = (k as i64 % cols) as f32;
+        let cy = (k as i64 / cols) as f32;
+        let min = pos2(rect.min.x + cx * CELL_PX, rect.min.y + cy * CELL_PX);
+        let share = (n as f32).ln_1p() / log_max;
+        mesh.add_colored_rect(
+            Rect::from_min_size(min, vec2(CELL_PX, CELL_PX)),
+            theme::ramp(&theme::POINTS_RAMP, share, 200),
+        );
+    }
+    let shapes = vec![Shape::mesh(mesh)];
     (shapes, PointsLegend::Cells { max_per_cell: max })
 }

@@ -15,7 +15,8 @@ pub enum Command {
     /// Open the native file picker for the dialog that is showing.
     BrowseForFile,
     OpenDatabase(PathBuf),
-    OpenBoundaries(PathBuf),
+    /// Boundaries from a GeoJSON file, with the name property (`None`: detected).
+    OpenBoundaries(PathBuf, Option<String>),
     UseSchematicBoundaries,
     OpenDemo,
     FitToData,

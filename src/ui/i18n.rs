@@ -68,7 +68,7 @@ impl Lang {
     /// Formats a metric value exactly as `stats --metric` prints it, with the language's marks.
     pub fn metric_value(self, metric: Metric, value: f64) -> String {
         match metric {
-            Metric::Count => self.number(value.round().max(0.0) as u64),
+            Metric::Count if value.fract() == 0.0 => self.number(value.max(0.0) as u64),
             _ => {
                 let text = metric.format(value);
                 match self {
@@ -121,7 +121,6 @@ pub struct Texts {
     pub bad_coordinates: &'static str,
     pub zero_coordinates: &'static str,
     pub out_of_range: &'static str,
-    pub unparsable_dates: &'static str,
     pub unmatched_municipalities: &'static str,
     pub no_municipality: &'static str,
     pub quality_ok: &'static str,
@@ -201,6 +200,13 @@ pub struct Texts {
     pub saved: &'static str,
     pub unsupported_file: &'static str,
     pub search_label: &'static str,
+    pub name_property: &'static str,
+    pub name_property_hint: &'static str,
+    pub partial_coordinates: &'static str,
+    pub unparsable_received: &'static str,
+    pub unparsable_resolved: &'static str,
+    pub no_data_directory: &'static str,
+    pub change_outside_data: &'static str,
     pub placed_by_point: &'static str,
     pub placed_by_point_approx: &'static str,
     pub all_except: &'static str,
@@ -233,10 +239,9 @@ pub static RU: Texts = Texts {
     by_municipality: "По муниципалитетам",
     data_quality: "Качество данных",
     no_coordinates: "без координат",
-    bad_coordinates: "ошибочные координаты",
+    bad_coordinates: "координаты не числа",
     zero_coordinates: "координаты 0,0",
     out_of_range: "вне диапазона",
-    unparsable_dates: "нераспознанные даты",
     unmatched_municipalities: "нераспознанные МО",
     no_municipality: "без МО",
     quality_ok: "ошибок нет",
@@ -315,6 +320,13 @@ pub static RU: Texts = Texts {
     copied: "Таблица скопирована в буфер обмена",
     saved: "Сохранено",
     search_label: "Поиск:",
+    name_property: "Свойство с названием",
+    name_property_hint: "определить само",
+    partial_coordinates: "только одна координата",
+    unparsable_received: "нераспознанная дата поступления",
+    unparsable_resolved: "нераспознанная дата ответа",
+    no_data_directory: "нет пользовательского каталога данных для демонстрационной базы",
+    change_outside_data: "Предыдущий период той же длины начинается раньше данных — сравнивать не с чем.",
     placed_by_point: "МО по координатам",
     placed_by_point_approx: "МО по координатам (схематичные границы, приблизительно)",
     all_except: "все, кроме",
@@ -348,10 +360,9 @@ pub static EN: Texts = Texts {
     by_municipality: "By municipality",
     data_quality: "Data quality",
     no_coordinates: "no coordinates",
-    bad_coordinates: "bad coordinates",
+    bad_coordinates: "coordinates not numeric",
     zero_coordinates: "coordinates 0,0",
     out_of_range: "out of range",
-    unparsable_dates: "unparsable dates",
     unmatched_municipalities: "unknown municipalities",
     no_municipality: "no municipality",
     quality_ok: "no problems",
@@ -430,6 +441,13 @@ pub static EN: Texts = Texts {
     copied: "Table copied to the clipboard",
     saved: "Saved",
     search_label: "Search:",
+    name_property: "Name property",
+    name_property_hint: "detect",
+    partial_coordinates: "only one of lat/lon",
+    unparsable_received: "unparsable received date",
+    unparsable_resolved: "unparsable answer date",
+    no_data_directory: "no user data directory to keep the demo database in",
+    change_outside_data: "The previous period of the same length starts before the data: nothing to compare with.",
     placed_by_point: "municipality from the point",
     placed_by_point_approx: "municipality from the point (schematic boundaries, approximate)",
     all_except: "all except",
@@ -440,97 +458,98 @@ pub static EN: Texts = Texts {
 };
 
 impl Texts {
-    /// A failed load in the interface language (the file named last, as in the English text).
-    pub fn job_error(&self, error: &crate::app::JobError) -> String {
-        use crate::app::JobError;
+    /// A database error in the interface language (the file named last, as in the English text).
+    pub fn data_error(&self, e: &crate::data::DataError) -> String {
         use crate::data::DataError as D;
+        if !std::ptr::eq(self, &RU) {
+            return e.to_string();
+        }
+        match e {
+            D::NotFound { path } => format!("файл не найден: {}", path.display()),
+            D::Open { path, source } => {
+                format!("не удаётся открыть базу ({source}): {}", path.display())
+            }
+            D::NotSqlite { path } => format!("это не база SQLite: {}", path.display()),
+            D::Corrupt { path, detail } => format!(
+                "база повреждена или обрезана ({detail}): {}",
+                path.display()
+            ),
+            D::Locked { path, waited_ms } => format!(
+                "база заблокирована другим процессом, который в неё пишет (ждали {waited_ms} мс); повторите, когда запись закончится: {}",
+                path.display()
+            ),
+            D::MissingTable { path, present } => {
+                format!(
+                    "в базе нет таблицы `appeals` (есть: {present}): {}",
+                    path.display()
+                )
+            }
+            D::MissingColumn {
+                path,
+                column,
+                present,
+            } => format!(
+                "в таблице `appeals` нет обязательного столбца `{column}` (есть: {present}): {}",
+                path.display()
+            ),
+            D::WrongType {
+                path,
+                row_id,
+                column,
+                expected,
+                found,
+            } => format!(
+                "таблица `appeals`, строка id {row_id}, столбец `{column}`: ожидалось {expected}, найдено {found}: {}",
+                path.display()
+            ),
+            D::Sqlite { path, source } => {
+                format!("ошибка SQLite ({source}): {}", path.display())
+            }
+            D::Write { what, path, source } => {
+                format!("не удаётся записать {what} ({source}): {}", path.display())
+            }
+        }
+    }
+
+    /// A boundaries error in the interface language.
+    pub fn spatial_error(&self, e: &crate::spatial::SpatialError) -> String {
         use crate::spatial::SpatialError as S;
         if !std::ptr::eq(self, &RU) {
-            return error.to_string();
+            return e.to_string();
         }
-        match error {
-            JobError::NoDataDirectory => {
-                "нет пользовательского каталога данных для демонстрационной базы".to_owned()
+        match e {
+            S::Io { path, source } => format!(
+                "не удаётся прочитать границы ({source}): {}",
+                path.display()
+            ),
+            S::NotGeoJson { path, detail } => {
+                format!("файл границ — не GeoJSON ({detail}): {}", path.display())
             }
-            JobError::Data(e) => match e {
-                D::NotFound { path } => format!("файл не найден: {}", path.display()),
-                D::Open { path, source } => {
-                    format!("не удаётся открыть базу ({source}): {}", path.display())
-                }
-                D::NotSqlite { path } => format!("это не база SQLite: {}", path.display()),
-                D::Corrupt { path, detail } => format!(
-                    "база повреждена или обрезана ({detail}): {}",
-                    path.display()
-                ),
-                D::Locked { path, waited_ms } => format!(
-                    "база заблокирована другим процессом, который в неё пишет (ждали {waited_ms} мс); повторите, когда запись закончится: {}",
-                    path.display()
-                ),
-                D::MissingTable { path, present } => {
-                    format!(
-                        "в базе нет таблицы `appeals` (есть: {present}): {}",
-                        path.display()
-                    )
-                }
-                D::MissingColumn {
-                    path,
-                    column,
-                    present,
-                } => format!(
-                    "в таблице `appeals` нет обязательного столбца `{column}` (есть: {present}): {}",
-                    path.display()
-                ),
-                D::WrongType {
-                    path,
-                    row_id,
-                    column,
-                    expected,
-                    found,
-                } => format!(
-                    "таблица `appeals`, строка id {row_id}, столбец `{column}`: ожидалось {expected}, найдено {found}: {}",
-                    path.display()
-                ),
-                D::Sqlite { path, source } => {
-                    format!("ошибка SQLite ({source}): {}", path.display())
-                }
-                D::Write { what, path, source } => {
-                    format!("не удаётся записать {what} ({source}): {}", path.display())
-                }
-            },
-            JobError::Spatial(e) => match e {
-                S::Io { path, source } => format!(
-                    "не удаётся прочитать границы ({source}): {}",
-                    path.display()
-                ),
-                S::NotGeoJson { path, detail } => {
-                    format!("файл границ — не GeoJSON ({detail}): {}", path.display())
-                }
-                S::NoPolygons {
-                    path,
-                    features,
-                    types,
-                } => format!(
-                    "в файле границ нет полигонов ({features} объектов, типы геометрии: {types}): {}",
-                    path.display()
-                ),
-                S::NoNameProperty {
-                    path,
-                    wanted,
-                    present,
-                } => format!(
-                    "в файле границ нет свойства с названием {wanted}; есть: {present} (укажите --name-property): {}",
-                    path.display()
-                ),
-                S::NotWgs84 {
-                    path,
-                    feature,
-                    lon,
-                    lat,
-                } => format!(
-                    "объект {feature}: координаты вне градусов WGS84 ({lon}, {lat}) — файл в проекции, сохраните его в EPSG:4326: {}",
-                    path.display()
-                ),
-            },
+            S::NoPolygons {
+                path,
+                features,
+                types,
+            } => format!(
+                "в файле границ нет полигонов ({features} объектов, типы геометрии: {types}): {}",
+                path.display()
+            ),
+            S::NoNameProperty {
+                path,
+                wanted,
+                present,
+            } => format!(
+                "в файле границ нет свойства с названием {wanted}; есть: {present} (укажите --name-property): {}",
+                path.display()
+            ),
+            S::NotWgs84 {
+                path,
+                feature,
+                lon,
+                lat,
+            } => format!(
+                "объект {feature}: координаты вне градусов WGS84 ({lon}, {lat}) — файл в проекции, сохраните его в EPSG:4326: {}",
+                path.display()
+            ),
         }
     }
 

@@ -218,14 +218,10 @@ pub fn quality_ui(ui: &mut Ui, lang: Lang, summary: &Summary, schematic: bool) {
     push(q.no_coordinates, t.no_coordinates);
     push(q.coordinates_zero_zero, t.zero_coordinates);
     push(q.coordinates_out_of_range, t.out_of_range);
-    push(
-        q.partial_coordinates + q.coordinates_not_numeric,
-        t.bad_coordinates,
-    );
-    push(
-        q.received_unparsable + q.resolved_unparsable,
-        t.unparsable_dates,
-    );
+    push(q.partial_coordinates, t.partial_coordinates);
+    push(q.coordinates_not_numeric, t.bad_coordinates);
+    push(q.received_unparsable, t.unparsable_received);
+    push(q.resolved_unparsable, t.unparsable_resolved);
     push(q.required_null, t.required_null);
     push(unmatched, t.unmatched_municipalities);
     push(summary.no_municipality, t.no_municipality);
@@ -371,6 +367,8 @@ pub struct LegendInput<'a> {
     pub boundary_note: &'a str,
     /// The change metric needs a date range.
     pub change_needs_range: bool,
+    /// The previous period of the range starts before the data.
+    pub change_outside_data: bool,
 }
 
 /// The choropleth legend (metric, units, class bounds, municipalities per class, no data) with
@@ -398,6 +396,9 @@ pub fn map_legend_ui(ui: &mut Ui, lang: Lang, input: &LegendInput<'_>, settings:
             );
             if input.change_needs_range {
                 ui.label(RichText::new(t.change_needs_range).color(theme::WARNING_TEXT));
+            }
+            if input.change_outside_data {
+                ui.label(RichText::new(t.change_outside_data).color(theme::WARNING_TEXT));
             }
             for (i, w) in input.breaks.windows(2).enumerate() {
                 ui.horizontal(|ui| {
@@ -562,35 +563,50 @@ pub fn open_dialog_ui(
     lang: Lang,
     title: &str,
     path: &mut String,
+    name_property: Option<&mut String>,
     commands: &mut Vec<Command>,
-    open: impl Fn(std::path::PathBuf) -> Command,
+    open: impl Fn(std::path::PathBuf, Option<String>) -> Command,
 ) {
     let t = lang.texts();
     let modal = egui::Modal::new(egui::Id::unique("open_dialog")).show(ctx, |ui| {
         ui.set_width(520.0);
         ui.heading(title);
+        let mut entered = false;
         ui.horizontal(|ui| {
             let label = ui.label(t.path);
             let edit = ui
                 .add(egui::TextEdit::singleline(path).desired_width(360.0))
                 .labelled_by(label.id);
-            if edit.lost_focus()
+            entered = edit.lost_focus()
                 && ui.input(|i| i.key_pressed(egui::Key::Enter))
-                && !path.trim().is_empty()
-            {
-                commands.push(open(path.trim().into()));
-            }
+                && !path.trim().is_empty();
             if ui.button(t.browse).clicked() {
                 commands.push(Command::BrowseForFile);
             }
         });
+        let property = name_property.map(|p| {
+            ui.horizontal(|ui| {
+                let label = ui.label(t.name_property);
+                ui.add(
+                    egui::TextEdit::singleline(p)
+                        .hint_text(t.name_property_hint)
+                        .desired_width(200.0),
+                )
+                .labelled_by(label.id);
+            });
+            Some(p.trim().to_owned()).filter(|p| !p.is_empty())
+        });
+        let property = property.flatten();
+        if entered {
+            commands.push(open(path.trim().into(), property.clone()));
+        }
         ui.label(RichText::new(t.drop_hint).weak());
         ui.horizontal(|ui| {
             if ui
                 .add_enabled(!path.trim().is_empty(), egui::Button::new(t.open))
                 .clicked()
             {
-                commands.push(open(path.trim().into()));
+                commands.push(open(path.trim().into(), property.clone()));
             }
             if ui.button(t.cancel).clicked() {
                 commands.push(Command::CloseDialog);

@@ -1,5 +1,7 @@
 //! The theme: every colour, ramp and font size of the app lives here (rerun's design-token
-//! habit), so the map, legend and panels stay consistent and colour-blind-safe.
+//! habit), so the map, legend and panels stay consistent and colour-blind-safe. `clippy.toml`
+//! forbids making colours anywhere else.
+#![allow(clippy::disallowed_methods)]
 
 use egui::{Color32, Stroke};
 
@@ -7,8 +9,6 @@ use egui::{Color32, Stroke};
 pub const MAP_OUTSIDE: Color32 = Color32::from_rgb(0xDD, 0xDB, 0xD4);
 /// Municipality fill (light, so points stay readable).
 pub const MUNICIPALITY_FILL: Color32 = Color32::from_rgb(0xF8, 0xF6, 0xF0);
-/// Municipality fill under the pointer.
-pub const MUNICIPALITY_HOVER_FILL: Color32 = Color32::from_rgb(0xFF, 0xF4, 0xD6);
 /// Municipality outline.
 pub const MUNICIPALITY_STROKE: Stroke = Stroke {
     width: 1.2,
@@ -25,10 +25,6 @@ pub const LABEL_COLOR: Color32 = Color32::from_rgb(0x3A, 0x36, 0x30);
 pub const LABEL_HALO: Color32 = Color32::from_rgba_unmultiplied_const(0xF8, 0xF6, 0xF0, 0xC0);
 /// Individual appeal points.
 pub const POINT_FILL: Color32 = Color32::from_rgb(0x08, 0x45, 0x94);
-pub const POINT_STROKE: Stroke = Stroke {
-    width: 0.6,
-    color: Color32::from_rgb(0xFF, 0xFF, 0xFF),
-};
 /// Error banner.
 pub const ERROR_FILL: Color32 = Color32::from_rgb(0xFD, 0xEC, 0xEA);
 pub const ERROR_TEXT: Color32 = Color32::from_rgb(0x9B, 0x1C, 0x1C);
@@ -84,6 +80,12 @@ pub const LINE_COLOR: Color32 = Color32::from_rgb(0xC0, 0x36, 0x2C);
 pub const HATCH_STRIPE: Color32 = Color32::from_rgb(0xA8, 0xA3, 0x98);
 /// Background of "no data" municipalities.
 pub const HATCH_BACKGROUND: Color32 = Color32::from_rgb(0xE9, 0xE6, 0xDE);
+/// Tint of a textured fill (white keeps the texture's own colours).
+pub const TEXTURE_TINT: Color32 = Color32::WHITE;
+/// No fill (outlines only).
+pub const NO_FILL: Color32 = Color32::TRANSPARENT;
+/// How much darker the municipality under the pointer is drawn.
+pub const HOVER_DARKEN: f32 = 0.85;
 /// Municipalities a municipality filter leaves out.
 pub const OUTSIDE_FILTER_FILL: Color32 = Color32::from_rgb(0xE4, 0xE2, 0xDD);
 /// Outline of the selected municipality.
