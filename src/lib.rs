@@ -13,7 +13,7 @@
 //! | [`layers`] | walkers plugins that draw what `analysis` produced | egui, walkers, `ui::theme` |
 //! | [`ui`] | panels, widgets, theme (colours, ramps, fonts) and translations; never runs SQL | egui |
 //! | [`app`] | the eframe application: background jobs, commands, persisted state | everything above |
-//! | [`cli`] | the headless command line (`check`, `stats`, `demo`) over the same library code | `spatial`, `data`, `analysis` |
+//! | [`cli`] | the headless command line (`check`, `stats`, `demo`, `bench`) over the same library code | `spatial`, `data`, `analysis`, `app`'s view computation |
 //!
 //! `spatial`, `data` and `analysis` never import egui, eframe or walkers, so every number can be
 //! checked headless.
