@@ -11,6 +11,14 @@ use clap::Parser as _;
 use common::{contract_db, demo_db, sql_group_counts};
 use teplokarta::cli::{Cli, run};
 
+/// Runs a command line (without the program name) and returns its output or error.
+fn run_cli(args: &[&str]) -> anyhow::Result<String> {
+    let cli = Cli::try_parse_from(std::iter::once("teplokarta").chain(args.iter().copied()))?;
+    let mut out = Vec::new();
+    run(cli.command.as_ref().expect("a subcommand"), &mut out)?;
+    Ok(String::from_utf8(out)?)
+}
+
 fn stats_csv(args: &[&str]) -> Vec<(Vec<String>, u64)> {
     let cli =
         Cli::try_parse_from(std::iter::once("teplokarta").chain(args.iter().copied())).unwrap();
@@ -141,17 +149,7 @@ fn municipality_variants_are_counted_together_and_filters_accept_any_variant() {
 #[test]
 fn table_output_has_a_total() {
     let (_dir, path) = demo_db(1_000, 3);
-    let cli = Cli::try_parse_from([
-        "teplokarta",
-        "stats",
-        path.to_str().unwrap(),
-        "--by",
-        "source",
-    ])
-    .unwrap();
-    let mut out = Vec::new();
-    run(cli.command.as_ref().unwrap(), &mut out).unwrap();
-    let text = String::from_utf8(out).unwrap();
+    let text = run_cli(&["stats", path.to_str().unwrap(), "--by", "source"]).unwrap();
     let total_line = text.lines().last().unwrap();
     assert!(
         total_line.starts_with("total") && total_line.ends_with("1000"),
@@ -162,10 +160,10 @@ fn table_output_has_a_total() {
 #[test]
 fn a_reversed_date_range_is_refused() {
     let (_dir, path) = demo_db(100, 3);
-    let cli = Cli::try_parse_from([
-        "teplokarta",
+    let db = path.to_str().unwrap();
+    let err = run_cli(&[
         "stats",
-        path.to_str().unwrap(),
+        db,
         "--by",
         "source",
         "--from",
@@ -173,8 +171,7 @@ fn a_reversed_date_range_is_refused() {
         "--to",
         "2021-04-01",
     ])
-    .unwrap();
-    let err = run(cli.command.as_ref().unwrap(), &mut Vec::new()).unwrap_err();
+    .unwrap_err();
     assert!(format!("{err:#}").contains("after"), "{err:#}");
 }
 
@@ -225,31 +222,12 @@ fn check_fails_clearly_on_a_bad_file() {
 #[test]
 fn a_mistyped_filter_value_is_refused_with_what_there_is() {
     let (_dir, path) = demo_db(300, 9);
-    let cli = Cli::try_parse_from([
-        "teplokarta",
-        "stats",
-        path.to_str().unwrap(),
-        "--by",
-        "source",
-        "--category",
-        "ЖКК",
-    ])
-    .unwrap();
-    let err = run(cli.command.as_ref().unwrap(), &mut Vec::new()).unwrap_err();
+    let db = path.to_str().unwrap();
+    let err = run_cli(&["stats", db, "--by", "source", "--category", "ЖКК"]).unwrap_err();
     let msg = format!("{err:#}");
     assert!(
         msg.contains("--category \"ЖКК\" matches nothing") && msg.contains("ЖКХ"),
         "{msg}"
     );
-    let cli = Cli::try_parse_from([
-        "teplokarta",
-        "stats",
-        path.to_str().unwrap(),
-        "--by",
-        "source",
-        "--municipality",
-        "Тюменск",
-    ])
-    .unwrap();
-    assert!(run(cli.command.as_ref().unwrap(), &mut Vec::new()).is_err());
+    assert!(run_cli(&["stats", db, "--by", "source", "--municipality", "Тюменск"]).is_err());
 }
