@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use teplokarta::analysis::{Filter, Masks, Metric, aggregate, breaks, metric_values, pivot_table};
+use teplokarta::analysis::{
+    Filter, Grid, Kernel, Masks, Metric, Mode, aggregate, breaks, density, metric_values,
+    pivot_table,
+};
 use teplokarta::app::{BoundarySet, ViewRequest, compute_view, load_dataset, resolve};
 use teplokarta::data::{DemoConfig, generate_demo};
 use teplokarta::spatial::Boundaries;
@@ -113,6 +116,25 @@ fn engine(c: &mut Criterion) {
                 view.points_unit.len()
             })
         });
+        // The density surface of the whole oblast: 1024 × 1024 cells, a 5 km quartic kernel.
+        let points: Vec<(f64, f64)> = (0..resolved.dataset.appeals.len())
+            .filter(|&i| {
+                resolved.dataset.appeals.placement[i] == teplokarta::data::Placement::Placed
+            })
+            .map(|i| {
+                (
+                    resolved.dataset.appeals.lon[i],
+                    resolved.dataset.appeals.lat[i],
+                )
+            })
+            .collect();
+        let grid = Grid::over_lon_lat(64.8, 55.1, 75.2, 60.0, 1024, 1024);
+        group.sample_size(10);
+        for mode in [Mode::Fast, Mode::Exact] {
+            group.bench_function(format!("density 1024² 5 km quartic, {mode:?}"), |b| {
+                b.iter(|| density(&points, None, &grid, Kernel::Quartic, 5_000.0, mode).peak())
+            });
+        }
         group.finish();
     }
 }

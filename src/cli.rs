@@ -190,6 +190,9 @@ pub enum Command {
     /// Time the window's data path on a database (load, resolve, recompute per filter change)
     /// and report the peak resident memory.
     Bench(BenchArgs),
+    /// Write the kernel-density surface of the filtered appeals as a georeferenced raster:
+    /// Float32 GeoTIFF (EPSG:3857) for `.tif`, coloured PNG with `.pgw` and `.prj` for `.png`.
+    Heat(HeatArgs),
 }
 
 /// Measures the window's data path headless: load → resolve → views, with the peak memory.
@@ -201,6 +204,72 @@ pub struct BenchArgs {
     /// Filter changes to time.
     #[arg(long, default_value_t = 20)]
     pub rounds: usize,
+}
+
+/// Arguments of `heat`.
+#[derive(Debug, Args)]
+pub struct HeatArgs {
+    pub db: PathBuf,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Area to cover: LON_MIN,LAT_MIN,LON_MAX,LAT_MAX (default: the bulk of the appeals).
+    #[arg(long, value_name = "LON_MIN,LAT_MIN,LON_MAX,LAT_MAX")]
+    pub bbox: Option<String>,
+    /// Raster size in pixels, WIDTHxHEIGHT (cells are square; the box grows to fit).
+    #[arg(long, default_value = "1024x1024")]
+    pub size: String,
+    /// Kernel radius on the ground, metres.
+    #[arg(long, default_value_t = 2_000.0)]
+    pub radius_m: f64,
+    #[arg(long, value_enum, default_value_t = KernelArg::Quartic)]
+    pub kernel: KernelArg,
+    /// exact: every appeal at its position; fast: binned 4× finer first.
+    #[arg(long, value_enum, default_value_t = ModeArg::Exact)]
+    pub mode: ModeArg,
+    /// What each appeal weighs.
+    #[arg(long, value_enum, default_value_t = WeightArg::One)]
+    pub weight: WeightArg,
+    /// PNG only: the density at the top of the colour ramp (default: the 99th percentile of
+    /// the non-zero cells).
+    #[arg(long)]
+    pub max: Option<f64>,
+    /// PNG only: densities at or below this are transparent.
+    #[arg(long, default_value_t = 0.0)]
+    pub min: f64,
+    /// Output file: `.tif`/`.tiff` or `.png`.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub boundaries: BoundaryArgs,
+}
+
+/// Kernel shapes on the command line.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum KernelArg {
+    Quartic,
+    Triangular,
+    Uniform,
+    Triweight,
+    Epanechnikov,
+    Gaussian,
+}
+
+/// Density modes on the command line.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ModeArg {
+    Exact,
+    Fast,
+}
+
+/// Weights on the command line.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum WeightArg {
+    /// Every appeal counts 1.
+    One,
+    /// Only appeals not yet answered count (1), the others 0.
+    Unresolved,
+    /// Each appeal counts its days open (to its answer, or to the last day of the data).
+    DaysOpen,
 }
 
 /// A classification method on the command line.
@@ -280,6 +349,7 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
         }
         Command::Check { db, boundaries } => check(db, boundaries, out)?,
         Command::Bench(args) => bench(args, out)?,
+        Command::Heat(args) => heat(args, out)?,
         Command::Stats {
             db,
             by,
@@ -561,6 +631,168 @@ fn check_names(
             );
         }
     }
+    Ok(())
+}
+
+fn heat(args: &HeatArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    use crate::analysis::{Grid, Kernel, Mode, density};
+    let started = std::time::Instant::now();
+    let filter = args.filter.to_filter()?;
+    let (width, height) = args
+        .size
+        .split_once(['x', 'X', '×'])
+        .and_then(|(w, h)| {
+            Some((
+                w.trim().parse::<usize>().ok()?,
+                h.trim().parse::<usize>().ok()?,
+            ))
+        })
+        .filter(|&(w, h)| (1..=16_384).contains(&w) && (1..=16_384).contains(&h))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--size {:?}: expected WIDTHxHEIGHT, 1 to 16384 each",
+                args.size
+            )
+        })?;
+    if !(args.radius_m > 0.0 && args.radius_m.is_finite()) {
+        bail!("--radius-m must be a positive number of metres");
+    }
+    let ext = args
+        .out
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_lowercase();
+    if !matches!(ext.as_str(), "tif" | "tiff" | "png") {
+        bail!(
+            "--out {}: the format is taken from the extension: .tif, .tiff or .png",
+            args.out.display()
+        );
+    }
+    let appeals = load(&args.db)?;
+    // Municipalities by point-in-polygon are only needed to filter by them.
+    let resolution = if filter.municipalities.is_empty() {
+        MunicipalityResolution::new(&appeals)
+    } else {
+        resolve(&appeals, &args.boundaries)?
+    };
+    check_names(&filter, &appeals, &resolution, &args.db)?;
+    let columns = Columns::new(&appeals, &resolution);
+    let masks = Masks::new(&filter, &appeals, &resolution, &columns);
+    let rows = masks.rows(&columns);
+    let last_day = columns.day_range.map(|(_, last)| last);
+    let mut points = Vec::with_capacity(rows.len());
+    let mut weights = Vec::with_capacity(rows.len());
+    for &i in &rows {
+        let i = i as usize;
+        if appeals.placement.get(i) != Some(&crate::data::Placement::Placed) {
+            continue;
+        }
+        let (Some(&lon), Some(&lat)) = (appeals.lon.get(i), appeals.lat.get(i)) else {
+            continue;
+        };
+        let unresolved = columns
+            .status
+            .get(i)
+            .and_then(|&s| columns.status_unresolved.get(s as usize))
+            .copied()
+            .unwrap_or(false);
+        let weight = match args.weight {
+            WeightArg::One => 1.0,
+            WeightArg::Unresolved => f64::from(u8::from(unresolved)),
+            WeightArg::DaysOpen => {
+                let answered = columns
+                    .resolution_days
+                    .get(i)
+                    .copied()
+                    .filter(|d| d.is_finite());
+                match (answered, columns.day.get(i), last_day) {
+                    (Some(days), _, _) => f64::from(days),
+                    (None, Some(&day), Some(last)) if day != crate::analysis::NO_DAY => {
+                        f64::from(last - day)
+                    }
+                    _ => 0.0,
+                }
+            }
+        };
+        points.push((lon, lat));
+        weights.push(weight);
+    }
+    let (lon_min, lat_min, lon_max, lat_max) = match &args.bbox {
+        Some(text) => {
+            let v: Vec<f64> = text
+                .split(',')
+                .filter_map(|x| x.trim().parse().ok())
+                .collect();
+            match v.as_slice() {
+                [a, b, c, d]
+                    if a < c
+                        && b < d
+                        && crate::spatial::projection::is_valid_lon_lat(*a, *b)
+                        && crate::spatial::projection::is_valid_lon_lat(*c, *d) =>
+                {
+                    (*a, *b, *c, *d)
+                }
+                _ => bail!("--bbox {text:?}: expected LON_MIN,LAT_MIN,LON_MAX,LAT_MAX in degrees"),
+            }
+        }
+        None => {
+            let b = crate::spatial::GeoBounds::from_points(points.iter().copied()).ok_or_else(
+                || anyhow::anyhow!("no appeal with coordinates in the filter: give --bbox"),
+            )?;
+            (b.lon_min, b.lat_min, b.lon_max, b.lat_max)
+        }
+    };
+    let grid = Grid::over_lon_lat(lon_min, lat_min, lon_max, lat_max, width, height);
+    let kernel = match args.kernel {
+        KernelArg::Quartic => Kernel::Quartic,
+        KernelArg::Triangular => Kernel::Triangular,
+        KernelArg::Uniform => Kernel::Uniform,
+        KernelArg::Triweight => Kernel::Triweight,
+        KernelArg::Epanechnikov => Kernel::Epanechnikov,
+        KernelArg::Gaussian => Kernel::Gaussian,
+    };
+    let mode = match args.mode {
+        ModeArg::Exact => Mode::Exact,
+        ModeArg::Fast => Mode::Fast,
+    };
+    let weights = (args.weight != WeightArg::One).then_some(weights.as_slice());
+    let surface = density(&points, weights, &grid, kernel, args.radius_m, mode);
+    if ext == "png" {
+        let max = args
+            .max
+            .or_else(|| surface.nonzero_quantile(0.99).map(f64::from))
+            .unwrap_or(1.0)
+            .max(1e-12);
+        let mut rgba = Vec::with_capacity(surface.values.len() * 4);
+        for &v in &surface.values {
+            let v = f64::from(v);
+            if v <= args.min || v <= 0.0 {
+                rgba.extend_from_slice(&[0, 0, 0, 0]);
+            } else {
+                let c = crate::ui::theme::ramp_lerp(
+                    &crate::ui::theme::YL_OR_RD,
+                    (v / max).min(1.0) as f32,
+                );
+                rgba.extend_from_slice(&[c.r(), c.g(), c.b(), 230]);
+            }
+        }
+        crate::raster::write_png(&surface, &rgba, &args.out)?;
+    } else {
+        crate::raster::write_geotiff(&surface, &args.out)?;
+    }
+    writeln!(
+        out,
+        "wrote {} ({width}×{height}, cells of {:.0} m, {:?} {:?} kernel of {:.0} m, {} appeals, peak {:.2} appeals/km²) in {:.2} s",
+        args.out.display(),
+        grid.cell_m,
+        mode,
+        kernel,
+        args.radius_m,
+        points.len(),
+        surface.peak(),
+        started.elapsed().as_secs_f64()
+    )?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@
 //! | [`layers`] | walkers plugins that draw what `analysis` produced | egui, walkers, `ui::theme` |
 //! | [`ui`] | panels, widgets, theme (colours, ramps, fonts) and translations; never runs SQL | egui |
 //! | [`app`] | the eframe application: background jobs, commands, persisted state | everything above |
+//! | [`raster`] | GeoTIFF and PNG + world-file export of density surfaces | [`analysis`] |
 //! | [`cli`] | the headless command line (`check`, `stats`, `demo`, `bench`) over the same library code | `spatial`, `data`, `analysis`, `app`'s view computation |
 //!
 //! `spatial`, `data` and `analysis` never import egui, eframe or walkers, so every number can be
@@ -34,6 +35,7 @@ pub mod app;
 pub mod cli;
 pub mod data;
 pub mod layers;
+pub mod raster;
 pub mod spatial;
 pub mod ui;
 
