@@ -187,3 +187,80 @@ fn the_png_has_a_world_file_and_a_projection() {
     let prj = std::fs::read_to_string(path.with_extension("prj")).unwrap();
     assert!(prj.contains("Mercator_Auxiliary_Sphere"));
 }
+
+#[test]
+fn the_heat_command_writes_both_formats_and_refuses_bad_arguments() {
+    use clap::Parser as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    teplokarta::data::generate_demo(
+        &teplokarta::data::DemoConfig {
+            rows: 2_000,
+            ..Default::default()
+        },
+        &db,
+    )
+    .unwrap();
+    let run = |args: &[&str]| -> anyhow::Result<String> {
+        let cli = teplokarta::cli::Cli::try_parse_from(
+            std::iter::once("teplokarta").chain(args.iter().copied()),
+        )?;
+        let mut out = Vec::new();
+        teplokarta::cli::run(cli.command.as_ref().unwrap(), &mut out)?;
+        Ok(String::from_utf8(out)?)
+    };
+    let db = db.to_str().unwrap();
+    let tif = dir.path().join("h.tif");
+    let png = dir.path().join("h.png");
+    let text = run(&[
+        "heat",
+        db,
+        "--size",
+        "64x48",
+        "--radius-m",
+        "5000",
+        "--out",
+        tif.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(text.contains("64×48") && tif.is_file(), "{text}");
+    run(&[
+        "heat",
+        db,
+        "--category",
+        "Электроэнергетика",
+        "--size",
+        "64x48",
+        "--kernel",
+        "gaussian",
+        "--mode",
+        "fast",
+        "--out",
+        png.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        png.is_file() && png.with_extension("pgw").is_file() && png.with_extension("prj").is_file()
+    );
+    assert!(run(&["heat", db, "--size", "64", "--out", tif.to_str().unwrap()]).is_err());
+    assert!(
+        run(&[
+            "heat",
+            db,
+            "--bbox",
+            "70,60,65,55",
+            "--out",
+            tif.to_str().unwrap()
+        ])
+        .is_err()
+    );
+    assert!(
+        run(&[
+            "heat",
+            db,
+            "--out",
+            dir.path().join("h.jpg").to_str().unwrap()
+        ])
+        .is_err()
+    );
+}
