@@ -330,3 +330,40 @@ fn errors_are_shown_in_the_interface_language() {
     harness.get_by_label_contains("это не база SQLite");
     harness.get_by_label("Всего обращений");
 }
+
+#[test]
+fn the_density_layer_follows_its_radius() {
+    let (_dir, path) = common::demo_db(3_000, 45);
+    let mut harness = harness(&path, Lang::En);
+    wait_idle(&mut harness);
+    harness.get_by_label("Appeal density").click();
+    harness.step();
+    wait_idle(&mut harness);
+    let first = harness
+        .state()
+        .as_ref()
+        .unwrap()
+        .density()
+        .expect("a surface")
+        .auto_max;
+    assert!(first > 0.0);
+    // The legend states the scale in appeals per km².
+    harness.get_by_label_contains(&format!(
+        "{} appeals/km²",
+        Lang::En.decimal(f64::from(first), 1)
+    ));
+    // A ten times larger radius spreads the same appeals: a lower top of the scale.
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::SpinButton, "radius")
+        .set_value_accesskit(20_000.0);
+    harness.step();
+    wait_idle(&mut harness);
+    let app = harness.state().as_ref().unwrap();
+    let d = app.density().expect("a surface");
+    assert_eq!(d.request.radius_m, 20_000.0);
+    assert!(d.auto_max < first, "{} vs {first}", d.auto_max);
+    harness.get_by_label_contains(&format!(
+        "{} appeals/km²",
+        Lang::En.decimal(f64::from(d.auto_max), 1)
+    ));
+}

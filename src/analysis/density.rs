@@ -206,6 +206,19 @@ impl Surface {
             .sum()
     }
 
+    /// Value at a Mercator position (the cell it falls in), `None` outside the grid.
+    pub fn value_at_m(&self, x_m: f64, y_m: f64) -> Option<f32> {
+        let g = &self.grid;
+        let col = ((x_m - g.x_min_m) / g.cell_m).floor();
+        let row = ((g.y_max_m - y_m) / g.cell_m).floor();
+        if col < 0.0 || row < 0.0 || col >= g.width as f64 || row >= g.height as f64 {
+            return None;
+        }
+        self.values
+            .get(row as usize * g.width + col as usize)
+            .copied()
+    }
+
     /// Largest value.
     pub fn peak(&self) -> f32 {
         self.values.iter().copied().fold(0.0, f32::max)
@@ -297,7 +310,45 @@ pub fn density(
     radius_ground_m: f64,
     mode: Mode,
 ) -> Surface {
-    let points = prepare(points_lon_lat);
+    density_mercator(
+        &prepare(points_lon_lat),
+        weights,
+        grid,
+        kernel,
+        radius_ground_m,
+        mode,
+    )
+}
+
+/// Points given as Web-Mercator unit coordinates (0..1, y down, as the map layers keep them)
+/// in the form [`density_mercator`] takes: Mercator metres and the ground scale cos(lat).
+pub fn mercator_points_from_unit(points_unit: &[[f64; 2]]) -> Vec<(f64, f64, f64)> {
+    let world_m = 2.0 * std::f64::consts::PI * crate::spatial::projection::EARTH_RADIUS_M;
+    points_unit
+        .iter()
+        .filter(|p| p[0].is_finite() && p[1].is_finite())
+        .map(|p| {
+            let x = (p[0] - 0.5) * world_m;
+            let y = (0.5 - p[1]) * world_m;
+            // cos(lat) = 1 / cosh(y / R) on the Mercator sphere.
+            (
+                x,
+                y,
+                1.0 / (y / crate::spatial::projection::EARTH_RADIUS_M).cosh(),
+            )
+        })
+        .collect()
+}
+
+/// [`density`] of points already in Mercator metres with their ground scale.
+pub fn density_mercator(
+    points: &[(f64, f64, f64)],
+    weights: Option<&[f64]>,
+    grid: &Grid,
+    kernel: Kernel,
+    radius_ground_m: f64,
+    mode: Mode,
+) -> Surface {
     let weight_of = |i: usize| weights.and_then(|w| w.get(i)).copied().unwrap_or(1.0);
     // Work items: (point, weight).
     let items: Vec<((f64, f64, f64), f64)> = match mode {

@@ -96,9 +96,29 @@ pub struct View {
     pub summary: Summary,
     pub breaks: Vec<f64>,
     /// Placed appeals of the filter, Web-Mercator unit coordinates.
-    pub points_unit: Vec<[f64; 2]>,
+    pub points_unit: Arc<Vec<[f64; 2]>>,
     pub details: Option<Details>,
     /// How long the computation took.
+    pub elapsed: std::time::Duration,
+}
+
+/// What a density surface is computed for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DensityRequest {
+    pub grid: crate::analysis::Grid,
+    pub radius_m: f64,
+    pub kernel: crate::analysis::Kernel,
+    pub mode: crate::analysis::Mode,
+}
+
+/// A computed density surface.
+pub struct DensityResult {
+    pub request: DensityRequest,
+    pub surface: crate::analysis::Surface,
+    /// 99th percentile of the non-zero cells: the automatic top of the colour scale.
+    pub auto_max: f32,
+    /// The filtered appeals it was computed from (identifies the view).
+    pub points: Arc<Vec<[f64; 2]>>,
     pub elapsed: std::time::Duration,
 }
 
@@ -143,6 +163,10 @@ pub enum JobResult {
         view: Box<View>,
     },
     Picked(FilePurpose, Option<PathBuf>),
+    Density {
+        generation: u64,
+        result: Box<DensityResult>,
+    },
     Saved(Result<PathBuf, String>),
 }
 
@@ -163,6 +187,7 @@ pub struct Jobs {
     pub boundaries_generation: u64,
     pub resolved_generation: u64,
     pub view_generation: u64,
+    pub density_generation: u64,
     /// Jobs started and not yet reported.
     pub pending: usize,
 }
@@ -179,6 +204,7 @@ impl Jobs {
             boundaries_generation: 0,
             resolved_generation: 0,
             view_generation: 0,
+            density_generation: 0,
             pending: 0,
         }
     }
@@ -283,6 +309,35 @@ impl Jobs {
         self.spawn("view", move |_| JobResult::View {
             generation,
             view: Box::new(compute_view(resolved, request)),
+        });
+    }
+
+    /// Computes a density surface of `points` (the view's filtered appeals) for `request`.
+    pub fn compute_density(&mut self, points: Arc<Vec<[f64; 2]>>, request: DensityRequest) {
+        self.density_generation += 1;
+        let generation = self.density_generation;
+        self.spawn("density", move |_| {
+            let started = std::time::Instant::now();
+            let mercator = crate::analysis::mercator_points_from_unit(&points);
+            let surface = crate::analysis::density_mercator(
+                &mercator,
+                None,
+                &request.grid,
+                request.kernel,
+                request.radius_m,
+                request.mode,
+            );
+            let auto_max = surface.nonzero_quantile(0.99).unwrap_or(0.0);
+            JobResult::Density {
+                generation,
+                result: Box::new(DensityResult {
+                    request,
+                    surface,
+                    auto_max,
+                    points,
+                    elapsed: started.elapsed(),
+                }),
+            }
         });
     }
 
@@ -435,11 +490,12 @@ pub fn compute_view(resolved: Arc<Resolved>, request: ViewRequest) -> View {
         breaks(request.classification, &map_values, request.classes)
     });
     let rows = masks.rows(&resolved.columns);
-    let points_unit = rows
-        .into_iter()
-        .filter_map(|i| resolved.dataset.point_unit.get(i as usize).copied())
-        .filter(|p| p[0].is_finite())
-        .collect();
+    let points_unit = Arc::new(
+        rows.into_iter()
+            .filter_map(|i| resolved.dataset.point_unit.get(i as usize).copied())
+            .filter(|p| p[0].is_finite())
+            .collect(),
+    );
     let details = request
         .selected
         .map(|label| details(appeals, &resolved.columns, &masks, label));

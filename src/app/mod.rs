@@ -7,8 +7,8 @@ mod jobs;
 mod state;
 
 pub use jobs::{
-    BoundarySet, Dataset, FilePurpose, JobError, JobResult, Jobs, Resolved, View, ViewRequest,
-    compute_view, load_dataset, resolve,
+    BoundarySet, Dataset, DensityRequest, DensityResult, FilePurpose, JobError, JobResult, Jobs,
+    Resolved, View, ViewRequest, compute_view, load_dataset, resolve,
 };
 pub use state::{Persisted, STORAGE_KEY};
 
@@ -21,11 +21,12 @@ use walkers::{MapMemory, lon_lat};
 use crate::analysis::{Metric, PivotTable, class_of};
 use crate::data::DemoConfig;
 use crate::layers::{
-    BoundaryLayer, LabelLayer, PointsCache, PointsLayer, PointsLegend, ScreenTransform,
+    BoundaryLayer, DensityLayer, LabelLayer, PointsCache, PointsLayer, PointsLegend,
+    ScreenTransform,
 };
 use crate::spatial::{Boundaries, BoundaryKind, GeoBounds};
 use crate::ui::filter_panel::{FilterOptions, FilterSearch};
-use crate::ui::panels::{LegendInput, MapSettings};
+use crate::ui::panels::{DensityLegend, LegendInput, MapSettings};
 use crate::ui::pivot_panel::{PivotState, pivot_names};
 use crate::ui::{Command, Lang, details_panel, filter_panel, panels, pivot_panel, theme};
 
@@ -75,6 +76,13 @@ pub struct App {
     points_cache: PointsCache,
     view_running: bool,
     view_failed: bool,
+    /// The last density surface and its texture (with what the texture was drawn for).
+    density: Option<DensityResult>,
+    density_texture: Option<(egui::TextureHandle, [u32; 4], u64)>,
+    /// The surface the map wants, since when (seconds): started once it stays wanted a moment.
+    density_wanted: Option<(DensityRequest, f64)>,
+    density_running: bool,
+    density_generation_drawn: u64,
     errors: Vec<String>,
     notice: Option<String>,
     progress: Option<(u64, String)>,
@@ -156,6 +164,11 @@ impl App {
             points_cache: PointsCache::default(),
             view_running: false,
             view_failed: false,
+            density: None,
+            density_texture: None,
+            density_wanted: None,
+            density_running: false,
+            density_generation_drawn: 0,
             errors: Vec::new(),
             notice: None,
             progress: None,
@@ -174,6 +187,7 @@ impl App {
     /// True when no background job is running and the view is up to date.
     pub fn is_idle(&self) -> bool {
         self.jobs.pending == 0
+            && self.density_wanted.is_none()
             && self.resolved.is_some() == self.dataset.is_some()
             && self.view_is_current()
     }
@@ -285,6 +299,22 @@ impl App {
                 && self.resolved.is_some()
             {
                 self.persisted.date_preset = None;
+            }
+        }
+        // Start the density surface the map has wanted for a moment (debounced: dragging and
+        // zooming keep changing it, so it is computed once the map stands still).
+        if let Some((request, since)) = self.density_wanted.clone() {
+            let now = ctx.input(|i| i.time);
+            if self.density_running {
+                // Wait for the running one; a newer request follows.
+            } else if now - since >= DENSITY_DEBOUNCE_S {
+                if let Some(view) = &self.view {
+                    self.jobs.compute_density(view.points_unit.clone(), request);
+                    self.density_running = true;
+                }
+                self.density_wanted = None;
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(DENSITY_DEBOUNCE_S));
             }
         }
         // Recompute the view when the filter or settings changed.
@@ -410,6 +440,13 @@ impl App {
                 }
                 self.resolved = Some(resolved);
                 self.requested = None;
+            }
+            JobResult::Density { generation, result } => {
+                self.density_running = false;
+                if generation == self.jobs.density_generation {
+                    self.density = Some(*result);
+                    self.density_generation_drawn = generation;
+                }
             }
             JobResult::View { generation, view } => {
                 self.view_running = false;
@@ -709,18 +746,33 @@ impl App {
                 hovered: self.hovered_unit,
                 selected: &selected_units,
             })
-            .with_plugin(&mut points)
-            .with_plugin(LabelLayer {
-                geometry,
-                label_order: &self.label_order,
-            });
+            .with_plugin(&mut points);
+        let density_settings = self.persisted.map.density.clone();
+        let map = match (&self.density, &self.density_texture) {
+            (Some(d), Some((texture, _, _))) if density_settings.enabled => {
+                map.with_plugin(DensityLayer {
+                    texture,
+                    grid: d.request.grid,
+                })
+            }
+            _ => map,
+        };
+        let map = map.with_plugin(LabelLayer {
+            geometry,
+            label_order: &self.label_order,
+        });
         let lang = self.lang;
         let t = lang.texts();
         let view = self.view.as_ref();
         let resolved = view_resolved.as_deref();
+        let density = self.density.as_ref();
+        let mut wanted_grid = None;
         map.show(ui, |_ui, response, projector, _memory| {
+            let transform = ScreenTransform::new(projector);
+            if density_settings.enabled {
+                wanted_grid = Some(density_grid(&transform, projector.clip_rect()));
+            }
             if let Some(pos) = response.hover_pos() {
-                let transform = ScreenTransform::new(projector);
                 hovered = geometry.unit_at(transform.to_unit(pos));
                 if let Some(unit) = hovered.and_then(|i| geometry.units.get(i)) {
                     let text = match (
@@ -733,6 +785,21 @@ impl App {
                         }
                         _ => unit.name.clone(),
                     };
+                    let text = match (density_settings.enabled, density, view) {
+                        (true, Some(d), Some(v)) => {
+                            format!(
+                                "{text}\n{}",
+                                density_hover_text(
+                                    lang,
+                                    d,
+                                    &v.points_unit,
+                                    transform.to_unit(pos),
+                                    density_settings.radius_m
+                                )
+                            )
+                        }
+                        _ => text,
+                    };
                     response.clone().on_hover_text_at_pointer(text);
                 }
             }
@@ -740,6 +807,10 @@ impl App {
         });
         self.hovered_unit = hovered;
         self.legend = points.legend;
+        if let Some(grid) = wanted_grid {
+            self.want_density(grid, ui.ctx().input(|i| i.time));
+        }
+        self.update_density_texture(ui.ctx());
         if clicked {
             let label = hovered.and_then(|i| view_resolved.as_ref()?.unit_labels.get(i).copied());
             commands.push(Command::Select(if label == self.selected {
@@ -775,6 +846,10 @@ impl App {
             boundary_note: &note,
             change_needs_range: self.persisted.map.metric == Metric::Change
                 && (self.persisted.filter.from.is_none() || self.persisted.filter.to.is_none()),
+            density: self.persisted.map.density.enabled.then(|| DensityLegend {
+                max: self.density_max(),
+                busy: self.density_running || self.density_wanted.is_some(),
+            }),
             change_outside_data: self.persisted.map.metric == Metric::Change
                 && self.persisted.filter.from.is_some()
                 && self.persisted.filter.to.is_some()
@@ -885,6 +960,103 @@ impl App {
         }
     }
 
+    /// The top of the density colour scale: locked, or the surface's 99th percentile.
+    fn density_max(&self) -> f32 {
+        self.persisted
+            .map
+            .density
+            .locked_max
+            .or_else(|| self.density.as_ref().map(|d| d.auto_max))
+            .unwrap_or(0.0)
+    }
+
+    /// The density surface computed last (for tests and exports).
+    pub fn density(&self) -> Option<&DensityResult> {
+        self.density.as_ref()
+    }
+
+    /// Notes the surface the map needs for `grid`, unless the current one serves (same points
+    /// and settings, a similar resolution, and covering the view).
+    fn want_density(&mut self, grid: crate::analysis::Grid, now: f64) {
+        let Some(view) = &self.view else { return };
+        let s = &self.persisted.map.density;
+        let request = DensityRequest {
+            grid,
+            radius_m: s.radius_m,
+            kernel: s.kernel,
+            mode: if s.exact {
+                crate::analysis::Mode::Exact
+            } else {
+                crate::analysis::Mode::Fast
+            },
+        };
+        let serves = |d: &DensityResult| {
+            let (have, want) = (&d.request.grid, &request.grid);
+            let (have_right, have_bottom) = (
+                have.x_min_m + have.cell_m * have.width as f64,
+                have.y_max_m - have.cell_m * have.height as f64,
+            );
+            // The visible part of the wanted grid (its middle two thirds) must be covered.
+            let (view_left, view_right) = (
+                want.x_min_m + want.cell_m * want.width as f64 / 6.0,
+                want.x_min_m + want.cell_m * want.width as f64 * 5.0 / 6.0,
+            );
+            let (view_top, view_bottom) = (
+                want.y_max_m - want.cell_m * want.height as f64 / 6.0,
+                want.y_max_m - want.cell_m * want.height as f64 * 5.0 / 6.0,
+            );
+            Arc::ptr_eq(&d.points, &view.points_unit)
+                && d.request.radius_m == request.radius_m
+                && d.request.kernel == request.kernel
+                && d.request.mode == request.mode
+                && (0.75..=1.34).contains(&(want.cell_m / have.cell_m))
+                && view_left >= have.x_min_m
+                && view_right <= have_right
+                && view_top <= have.y_max_m
+                && view_bottom >= have_bottom
+        };
+        if self.density.as_ref().is_some_and(serves) {
+            self.density_wanted = None;
+            return;
+        }
+        match &self.density_wanted {
+            Some((pending, _)) if *pending == request => {}
+            _ => self.density_wanted = Some((request, now)),
+        }
+    }
+
+    /// Redraws the density texture when the surface or its colouring changed.
+    fn update_density_texture(&mut self, ctx: &egui::Context) {
+        let Some(d) = &self.density else { return };
+        let s = &self.persisted.map.density;
+        let max = self.density_max();
+        let key = [
+            max.to_bits(),
+            s.threshold.to_bits(),
+            s.opacity.to_bits(),
+            s.ramp as u32,
+        ];
+        if self
+            .density_texture
+            .as_ref()
+            .is_some_and(|(_, k, g)| *k == key && *g == self.density_generation_drawn)
+        {
+            return;
+        }
+        let g = &d.request.grid;
+        let image = theme::density_image(
+            &d.surface.values,
+            g.width,
+            g.height,
+            max,
+            s.threshold,
+            s.opacity,
+            s.ramp,
+        );
+        let texture = ctx.load_texture("density", image, egui::TextureOptions::LINEAR);
+        self.density_texture = Some((texture, key, self.density_generation_drawn));
+    }
+
     /// State to remember between runs.
     pub fn persisted(&self) -> &Persisted {
         &self.persisted
@@ -894,6 +1066,65 @@ impl App {
     pub fn pivot(&self) -> Option<&PivotTable> {
         self.view.as_ref().map(|v| &v.pivot)
     }
+}
+
+/// Seconds the map must stand still before a new density surface is computed.
+const DENSITY_DEBOUNCE_S: f64 = 0.15;
+/// Side of a density cell, screen points.
+const DENSITY_CELL_PX: f64 = 3.0;
+
+/// The density grid for the visible map plus a quarter of it on every side, with cells of
+/// about [`DENSITY_CELL_PX`].
+fn density_grid(t: &ScreenTransform, rect: egui::Rect) -> crate::analysis::Grid {
+    let world_m = 2.0 * std::f64::consts::PI * crate::spatial::projection::EARTH_RADIUS_M;
+    let (x0, y0) = crate::layers::mercator_m_of_unit(t.to_unit(rect.left_top()));
+    let (x1, y1) = crate::layers::mercator_m_of_unit(t.to_unit(rect.right_bottom()));
+    let cell_m = DENSITY_CELL_PX / t.px_per_unit() * world_m;
+    let (w_m, h_m) = ((x1 - x0).abs() * 1.5, (y0 - y1).abs() * 1.5);
+    let width = ((w_m / cell_m).ceil() as usize).clamp(1, 1_024);
+    let height = ((h_m / cell_m).ceil() as usize).clamp(1, 1_024);
+    let cell_m = (w_m / width as f64).max(h_m / height as f64);
+    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    crate::analysis::Grid {
+        x_min_m: cx - cell_m * width as f64 / 2.0,
+        y_max_m: cy + cell_m * height as f64 / 2.0,
+        cell_m,
+        width,
+        height,
+    }
+}
+
+/// The density under the pointer and the appeals within the radius of it.
+fn density_hover_text(
+    lang: Lang,
+    d: &DensityResult,
+    points_unit: &[[f64; 2]],
+    at_unit: [f64; 2],
+    radius_m: f64,
+) -> String {
+    let t = lang.texts();
+    let (x, y) = crate::layers::mercator_m_of_unit(at_unit);
+    let value = d.surface.value_at_m(x, y).unwrap_or(0.0);
+    // Ground distance: unit-square distance × the world's length × cos(lat) at the pointer.
+    let world_m = 2.0 * std::f64::consts::PI * crate::spatial::projection::EARTH_RADIUS_M;
+    let cos_lat = 1.0 / (y / crate::spatial::projection::EARTH_RADIUS_M).cosh();
+    let r_unit = radius_m / (world_m * cos_lat);
+    let r2 = r_unit * r_unit;
+    let within = points_unit
+        .iter()
+        .filter(|p| {
+            let (dx, dy) = (p[0] - at_unit[0], p[1] - at_unit[1]);
+            dx * dx + dy * dy <= r2
+        })
+        .count();
+    format!(
+        "{}: {} {} · {} {}",
+        t.density_at_cursor,
+        lang.decimal(f64::from(value), 2),
+        t.per_km2,
+        lang.number(within as u64),
+        t.within_radius
+    )
 }
 
 /// A failed load in the interface language.

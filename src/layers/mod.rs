@@ -4,9 +4,11 @@
 //! geometry is prepared once, in Web-Mercator unit coordinates, and only scaled per frame.
 
 mod boundaries;
+mod density;
 mod points;
 
 pub use boundaries::{BoundaryGeometry, BoundaryLayer, LabelLayer, UnitGeometry};
+pub use density::{DensityLayer, mercator_m_of_unit, unit_of_mercator_m};
 pub use points::{PointsCache, PointsLayer, PointsLegend};
 
 use egui::Pos2;

@@ -324,6 +324,50 @@ pub struct MapSettings {
     pub locked: Option<LockedScale>,
     /// Draw the individual appeals over the choropleth.
     pub show_points: bool,
+    /// The kernel-density layer.
+    pub density: DensitySettings,
+}
+
+/// How the density layer is computed and drawn (remembered between runs).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct DensitySettings {
+    pub enabled: bool,
+    /// Kernel radius on the ground, metres.
+    pub radius_m: f64,
+    pub kernel: crate::analysis::Kernel,
+    /// Exact mode (every appeal at its position) instead of the fast binned one.
+    pub exact: bool,
+    /// Top of the colour scale fixed by the user (appeals/km²); `None` = the 99th percentile.
+    pub locked_max: Option<f32>,
+    /// Below this fraction of the top the surface is transparent.
+    pub threshold: f32,
+    pub opacity: f32,
+    pub ramp: theme::DensityRamp,
+}
+
+impl Default for DensitySettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            radius_m: 2_000.0,
+            kernel: crate::analysis::Kernel::Quartic,
+            exact: false,
+            locked_max: None,
+            threshold: 0.02,
+            opacity: 0.75,
+            ramp: theme::DensityRamp::Heat,
+        }
+    }
+}
+
+/// What the density part of the legend shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DensityLegend {
+    /// The top of the colour scale in use, appeals/km².
+    pub max: f32,
+    /// Being recomputed.
+    pub busy: bool,
 }
 
 impl Default for MapSettings {
@@ -334,6 +378,7 @@ impl Default for MapSettings {
             classes: 5,
             locked: None,
             show_points: true,
+            density: DensitySettings::default(),
         }
     }
 }
@@ -369,6 +414,7 @@ pub struct LegendInput<'a> {
     pub change_needs_range: bool,
     /// The previous period of the range starts before the data.
     pub change_outside_data: bool,
+    pub density: Option<DensityLegend>,
 }
 
 /// The choropleth legend (metric, units, class bounds, municipalities per class, no data) with
@@ -528,12 +574,103 @@ pub fn map_legend_ui(ui: &mut Ui, lang: Lang, input: &LegendInput<'_>, settings:
                 }
                 _ => {}
             }
+            ui.separator();
+            density_legend_ui(ui, lang, input.density, &mut settings.density);
             ui.label(
                 RichText::new(input.boundary_note)
                     .small()
                     .color(theme::OVERLAY_TEXT),
             );
         });
+}
+
+/// The density part of the legend: on/off, unit and scale, radius, kernel, mode, ramp, top of
+/// the scale (automatic or locked), threshold and opacity.
+fn density_legend_ui(
+    ui: &mut Ui,
+    lang: Lang,
+    legend: Option<DensityLegend>,
+    s: &mut DensitySettings,
+) {
+    let t = lang.texts();
+    ui.checkbox(&mut s.enabled, t.density_layer);
+    if !s.enabled {
+        return;
+    }
+    if let Some(l) = legend {
+        ui.horizontal(|ui| {
+            for i in 0..8 {
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(12.0, 10.0), egui::Sense::hover());
+                ui.painter().rect_filled(
+                    rect,
+                    0.0,
+                    theme::ramp_lerp(s.ramp.stops(), (i as f32 + 0.5) / 8.0),
+                );
+            }
+            ui.label(
+                RichText::new(format!(
+                    "0 … {} {}",
+                    lang.decimal(f64::from(l.max), 1),
+                    t.per_km2
+                ))
+                .color(theme::OVERLAY_TEXT),
+            );
+            if l.busy {
+                ui.spinner();
+            }
+        });
+        let mode = if s.exact {
+            t.density_exact
+        } else {
+            t.density_fast
+        };
+        ui.label(RichText::new(mode).small().color(theme::OVERLAY_TEXT));
+        let mut locked = s.locked_max.is_some();
+        if ui
+            .checkbox(&mut locked, t.lock_max)
+            .on_hover_text(t.lock_max_hint)
+            .changed()
+        {
+            s.locked_max = locked.then_some(l.max);
+        }
+    }
+    if let Some(max) = s.locked_max.as_mut() {
+        ui.horizontal(|ui| {
+            let label = ui.label(t.max_label);
+            ui.add(egui::DragValue::new(max).range(0.001..=1.0e7).speed(0.1))
+                .labelled_by(label.id);
+        });
+    }
+    ui.horizontal(|ui| {
+        let label = ui.label(t.radius_m);
+        ui.add(
+            egui::DragValue::new(&mut s.radius_m)
+                .range(100.0..=50_000.0)
+                .speed(50.0)
+                .suffix(" m"),
+        )
+        .labelled_by(label.id);
+        egui::ComboBox::new("density_kernel", t.kernel_label)
+            .selected_text(format!("{:?}", s.kernel))
+            .show_ui(ui, |ui| {
+                for k in crate::analysis::Kernel::ALL {
+                    ui.selectable_value(&mut s.kernel, k, format!("{k:?}"));
+                }
+            });
+    });
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut s.exact, t.exact_label);
+        egui::ComboBox::new("density_ramp", t.ramp_label)
+            .selected_text(format!("{:?}", s.ramp))
+            .show_ui(ui, |ui| {
+                for r in theme::DensityRamp::ALL {
+                    ui.selectable_value(&mut s.ramp, r, format!("{r:?}"));
+                }
+            });
+    });
+    ui.add(egui::Slider::new(&mut s.opacity, 0.1..=1.0).text(t.opacity));
+    ui.add(egui::Slider::new(&mut s.threshold, 0.0..=0.5).text(t.threshold));
 }
 
 /// Errors over the top of the map, each dismissable.

@@ -52,6 +52,66 @@ pub const YL_OR_RD: [Color32; 7] = [
     Color32::from_rgb(0xB1, 0x00, 0x26),
 ];
 
+/// Viridis (perceptually uniform, colour-blind safe), 7 stops, dark to light.
+pub const VIRIDIS: [Color32; 7] = [
+    Color32::from_rgb(0x44, 0x01, 0x54),
+    Color32::from_rgb(0x44, 0x3A, 0x83),
+    Color32::from_rgb(0x31, 0x68, 0x8E),
+    Color32::from_rgb(0x21, 0x90, 0x8C),
+    Color32::from_rgb(0x35, 0xB7, 0x79),
+    Color32::from_rgb(0x90, 0xD7, 0x43),
+    Color32::from_rgb(0xFD, 0xE7, 0x25),
+];
+
+/// Colour ramps of the density layer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DensityRamp {
+    /// YlOrRd: the heat ramp.
+    #[default]
+    Heat,
+    Viridis,
+}
+
+impl DensityRamp {
+    /// Every ramp, in menu order.
+    pub const ALL: [DensityRamp; 2] = [DensityRamp::Heat, DensityRamp::Viridis];
+
+    /// The stops of the ramp, low to high.
+    pub fn stops(self) -> &'static [Color32] {
+        match self {
+            DensityRamp::Heat => &YL_OR_RD,
+            DensityRamp::Viridis => &VIRIDIS,
+        }
+    }
+}
+
+/// Pixels of a density surface: transparent at or below `threshold × max`, otherwise the ramp
+/// from 0 to `max` with `opacity`.
+pub fn density_image(
+    values: &[f32],
+    width: usize,
+    height: usize,
+    max: f32,
+    threshold: f32,
+    opacity: f32,
+    ramp: DensityRamp,
+) -> egui::ColorImage {
+    let max = max.max(f32::MIN_POSITIVE);
+    let alpha = (opacity.clamp(0.0, 1.0) * 255.0) as u8;
+    let pixels = values
+        .iter()
+        .map(|&v| {
+            if v <= 0.0 || v <= threshold * max {
+                Color32::TRANSPARENT
+            } else {
+                let c = ramp_lerp(ramp.stops(), v / max);
+                Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), alpha)
+            }
+        })
+        .collect();
+    egui::ColorImage::new([width.max(1), height.max(1)], pixels)
+}
+
 /// The appeals' cells over the choropleth: ColorBrewer Blues (light to dark), which stays
 /// distinct from the YlOrRd fills underneath.
 pub const POINTS_RAMP: [Color32; 5] = [
