@@ -353,6 +353,8 @@ fn the_density_layer_follows_its_radius() {
         Lang::En.decimal(f64::from(first), 1)
     ));
     // A ten times larger radius spreads the same appeals: a lower top of the scale.
+    harness.get_by_label("Density settings").click();
+    harness.run();
     harness
         .get_by_role_and_label(egui::accesskit::Role::SpinButton, "radius")
         .set_value_accesskit(20_000.0);

@@ -745,6 +745,11 @@ impl App {
                 hatch: self.hatch.as_ref().map(egui::TextureHandle::id),
                 hovered: self.hovered_unit,
                 selected: &selected_units,
+                fill_opacity: if self.persisted.map.density.enabled {
+                    theme::FILL_UNDER_DENSITY
+                } else {
+                    1.0
+                },
             })
             .with_plugin(&mut points);
         let density_settings = self.persisted.map.density.clone();

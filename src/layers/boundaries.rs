@@ -117,6 +117,8 @@ pub struct BoundaryLayer<'a> {
     pub hovered: Option<usize>,
     /// Units outlined as selected.
     pub selected: &'a [usize],
+    /// Strength of the fills, 0..=1 (lower when the density layer is drawn on top).
+    pub fill_opacity: f32,
 }
 
 impl Plugin for BoundaryLayer<'_> {
@@ -148,6 +150,9 @@ impl Plugin for BoundaryLayer<'_> {
             if self.hovered == Some(i) {
                 color = color.gamma_multiply(theme::HOVER_DARKEN);
             }
+            // Faded towards the plain land colour (not made transparent: the background around
+            // the region is darker).
+            let color = theme::MUNICIPALITY_FILL.lerp_to_gamma(color, self.fill_opacity);
             let textured = fill.is_none() && self.hatch.is_some();
             let base = target.vertices.len() as u32;
             target.vertices.extend(u.vertices.iter().map(|&v| {

@@ -496,43 +496,48 @@ pub fn map_legend_ui(ui: &mut Ui, lang: Lang, input: &LegendInput<'_>, settings:
                     );
                 });
             }
-            let locked = settings.locked.is_some();
-            ui.add_enabled_ui(!locked, |ui| {
-                ui.horizontal(|ui| {
-                    egui::ComboBox::new("legend_classification", t.method_label)
-                        .selected_text(t.classification(settings.classification))
-                        .show_ui(ui, |ui| {
-                            for c in Classification::ALL {
-                                ui.selectable_value(
-                                    &mut settings.classification,
-                                    c,
-                                    t.classification(c),
-                                );
-                            }
+            egui::CollapsingHeader::new(t.class_settings)
+                .id_salt("legend_class_settings")
+                .default_open(false)
+                .show(ui, |ui| {
+                    let locked = settings.locked.is_some();
+                    ui.add_enabled_ui(!locked, |ui| {
+                        ui.horizontal(|ui| {
+                            egui::ComboBox::new("legend_classification", t.method_label)
+                                .selected_text(t.classification(settings.classification))
+                                .show_ui(ui, |ui| {
+                                    for c in Classification::ALL {
+                                        ui.selectable_value(
+                                            &mut settings.classification,
+                                            c,
+                                            t.classification(c),
+                                        );
+                                    }
+                                });
+                            let label = ui.label(t.classes);
+                            ui.add(egui::DragValue::new(&mut settings.classes).range(3..=9))
+                                .labelled_by(label.id);
                         });
-                    let label = ui.label(t.classes);
-                    ui.add(egui::DragValue::new(&mut settings.classes).range(3..=9))
-                        .labelled_by(label.id);
-                });
-            });
-            ui.horizontal(|ui| {
-                // Locking needs bounds to freeze; the lock holds for the metric it was set on.
-                let mut lock = locked;
-                let can_lock = input.breaks.len() >= 2;
-                let response = ui
-                    .add_enabled(
-                        can_lock || locked,
-                        egui::Checkbox::new(&mut lock, t.lock_scale),
-                    )
-                    .on_hover_text(t.lock_scale_hint);
-                if response.changed() {
-                    settings.locked = lock.then(|| LockedScale {
-                        metric: settings.metric,
-                        breaks: input.breaks.to_vec(),
                     });
-                }
-                ui.checkbox(&mut settings.show_points, t.show_points);
-            });
+                    ui.horizontal(|ui| {
+                        // Locking needs bounds to freeze; the lock holds for the metric it was set on.
+                        let mut lock = locked;
+                        let can_lock = input.breaks.len() >= 2;
+                        let response = ui
+                            .add_enabled(
+                                can_lock || locked,
+                                egui::Checkbox::new(&mut lock, t.lock_scale),
+                            )
+                            .on_hover_text(t.lock_scale_hint);
+                        if response.changed() {
+                            settings.locked = lock.then(|| LockedScale {
+                                metric: settings.metric,
+                                breaks: input.breaks.to_vec(),
+                            });
+                        }
+                        ui.checkbox(&mut settings.show_points, t.show_points);
+                    });
+                });
             if settings.metric != metric_before {
                 // Another metric has another scale: a lock does not carry over.
                 settings.locked = None;
@@ -635,42 +640,47 @@ fn density_legend_ui(
             s.locked_max = locked.then_some(l.max);
         }
     }
-    if let Some(max) = s.locked_max.as_mut() {
-        ui.horizontal(|ui| {
-            let label = ui.label(t.max_label);
-            ui.add(egui::DragValue::new(max).range(0.001..=1.0e7).speed(0.1))
+    egui::CollapsingHeader::new(t.density_settings)
+        .id_salt("legend_density_settings")
+        .default_open(false)
+        .show(ui, |ui| {
+            if let Some(max) = s.locked_max.as_mut() {
+                ui.horizontal(|ui| {
+                    let label = ui.label(t.max_label);
+                    ui.add(egui::DragValue::new(max).range(0.001..=1.0e7).speed(0.1))
+                        .labelled_by(label.id);
+                });
+            }
+            ui.horizontal(|ui| {
+                let label = ui.label(t.radius_m);
+                ui.add(
+                    egui::DragValue::new(&mut s.radius_m)
+                        .range(100.0..=50_000.0)
+                        .speed(50.0)
+                        .suffix(" m"),
+                )
                 .labelled_by(label.id);
+                egui::ComboBox::new("density_kernel", t.kernel_label)
+                    .selected_text(format!("{:?}", s.kernel))
+                    .show_ui(ui, |ui| {
+                        for k in crate::analysis::Kernel::ALL {
+                            ui.selectable_value(&mut s.kernel, k, format!("{k:?}"));
+                        }
+                    });
+            });
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut s.exact, t.exact_label);
+                egui::ComboBox::new("density_ramp", t.ramp_label)
+                    .selected_text(format!("{:?}", s.ramp))
+                    .show_ui(ui, |ui| {
+                        for r in theme::DensityRamp::ALL {
+                            ui.selectable_value(&mut s.ramp, r, format!("{r:?}"));
+                        }
+                    });
+            });
+            ui.add(egui::Slider::new(&mut s.opacity, 0.1..=1.0).text(t.opacity));
+            ui.add(egui::Slider::new(&mut s.threshold, 0.0..=0.5).text(t.threshold));
         });
-    }
-    ui.horizontal(|ui| {
-        let label = ui.label(t.radius_m);
-        ui.add(
-            egui::DragValue::new(&mut s.radius_m)
-                .range(100.0..=50_000.0)
-                .speed(50.0)
-                .suffix(" m"),
-        )
-        .labelled_by(label.id);
-        egui::ComboBox::new("density_kernel", t.kernel_label)
-            .selected_text(format!("{:?}", s.kernel))
-            .show_ui(ui, |ui| {
-                for k in crate::analysis::Kernel::ALL {
-                    ui.selectable_value(&mut s.kernel, k, format!("{k:?}"));
-                }
-            });
-    });
-    ui.horizontal(|ui| {
-        ui.checkbox(&mut s.exact, t.exact_label);
-        egui::ComboBox::new("density_ramp", t.ramp_label)
-            .selected_text(format!("{:?}", s.ramp))
-            .show_ui(ui, |ui| {
-                for r in theme::DensityRamp::ALL {
-                    ui.selectable_value(&mut s.ramp, r, format!("{r:?}"));
-                }
-            });
-    });
-    ui.add(egui::Slider::new(&mut s.opacity, 0.1..=1.0).text(t.opacity));
-    ui.add(egui::Slider::new(&mut s.threshold, 0.0..=0.5).text(t.threshold));
 }
 
 /// Errors over the top of the map, each dismissable.

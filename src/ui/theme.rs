@@ -144,6 +144,8 @@ pub const HATCH_BACKGROUND: Color32 = Color32::from_rgb(0xE9, 0xE6, 0xDE);
 pub const TEXTURE_TINT: Color32 = Color32::WHITE;
 /// No fill (outlines only).
 pub const NO_FILL: Color32 = Color32::TRANSPARENT;
+/// Opacity of the choropleth under the density layer, so the two ramps do not mix.
+pub const FILL_UNDER_DENSITY: f32 = 0.3;
 /// How much darker the municipality under the pointer is drawn.
 pub const HOVER_DARKEN: f32 = 0.85;
 /// Municipalities a municipality filter leaves out.
