@@ -870,6 +870,52 @@ fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
         "view per filter change (choropleth, pivot, details, points; {} rounds): median {median:.1} ms, max {max:.1} ms",
         times.len()
     )?;
+    // The density surface of all the appeals' box: 1024 × 1024, a 5 km quartic kernel.
+    let all = compute_view(
+        resolved.clone(),
+        ViewRequest {
+            filter: Filter::default(),
+            metric: Metric::Count,
+            classification: crate::analysis::Classification::Quantiles,
+            classes: 5,
+            locked_breaks: None,
+            selected: None,
+        },
+    );
+    let points = crate::analysis::mercator_points_from_unit(&all.points_unit);
+    if let Some(bounds) = dataset.bounds {
+        let grid = crate::analysis::Grid::over_lon_lat(
+            bounds.lon_min,
+            bounds.lat_min,
+            bounds.lon_max,
+            bounds.lat_max,
+            1024,
+            1024,
+        );
+        for mode in [crate::analysis::Mode::Fast, crate::analysis::Mode::Exact] {
+            let mut times = Vec::new();
+            for _ in 0..5 {
+                let started = Instant::now();
+                let surface = crate::analysis::density_mercator(
+                    &points,
+                    None,
+                    &grid,
+                    crate::analysis::Kernel::Quartic,
+                    5_000.0,
+                    mode,
+                );
+                times.push(started.elapsed().as_secs_f64() * 1e3);
+                drop(surface);
+            }
+            times.sort_by(f64::total_cmp);
+            writeln!(
+                out,
+                "density 1024×1024, 5 km quartic, {mode:?}, {} appeals: median {:.1} ms",
+                points.len(),
+                times.get(2).copied().unwrap_or(f64::NAN)
+            )?;
+        }
+    }
     if let Some((peak, now)) = memory_mb() {
         writeln!(out, "resident memory: peak {peak:.0} MB, now {now:.0} MB")?;
     }
