@@ -176,6 +176,7 @@ pub enum FilePurpose {
     OpenDatabase,
     OpenBoundaries,
     SavePivotCsv,
+    SaveHeat,
 }
 
 /// The job runner: a channel and the generation counters.
@@ -357,9 +358,58 @@ impl Jobs {
                 FilePurpose::SavePivotCsv => {
                     dialog.set_file_name("teplokarta-pivot.csv").save_file()
                 }
+                FilePurpose::SaveHeat => dialog.set_file_name("teplokarta-heat.tif").save_file(),
                 _ => dialog.pick_file(),
             };
             JobResult::Picked(purpose, picked)
+        });
+    }
+
+    /// Computes the density of `points` for `request` in exact mode and writes it to `path`:
+    /// a Float32 GeoTIFF, or with a `.png` name a coloured PNG (with `.pgw` and `.prj`)
+    /// coloured as `colour` says (top of the scale, threshold, opacity, ramp).
+    pub fn export_heat(
+        &mut self,
+        points: Arc<Vec<[f64; 2]>>,
+        request: DensityRequest,
+        colour: (f32, f32, f32, crate::ui::theme::DensityRamp),
+        path: PathBuf,
+    ) {
+        self.spawn("export-heat", move |_| {
+            let mercator = crate::analysis::mercator_points_from_unit(&points);
+            let surface = crate::analysis::density_mercator(
+                &mercator,
+                None,
+                &request.grid,
+                request.kernel,
+                request.radius_m,
+                crate::analysis::Mode::Exact,
+            );
+            let png = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+            let result = if png {
+                let (max, threshold, opacity, ramp) = colour;
+                let g = &request.grid;
+                let image = crate::ui::theme::density_image(
+                    &surface.values,
+                    g.width,
+                    g.height,
+                    max,
+                    threshold,
+                    opacity,
+                    ramp,
+                );
+                let rgba: Vec<u8> = image
+                    .pixels
+                    .iter()
+                    .flat_map(|c| c.to_srgba_unmultiplied())
+                    .collect();
+                crate::raster::write_png(&surface, &rgba, &path)
+            } else {
+                crate::raster::write_geotiff(&surface, &path)
+            };
+            JobResult::Saved(result.map(|()| path.clone()).map_err(|e| e.to_string()))
         });
     }
 

@@ -462,6 +462,18 @@ impl App {
                         self.jobs.save_file(path, bytes);
                     }
                 }
+                FilePurpose::SaveHeat => {
+                    if let (Some(d), Some(view)) = (&self.density, &self.view) {
+                        let s = &self.persisted.map.density;
+                        let colour = (self.density_max(), s.threshold, s.opacity, s.ramp);
+                        self.jobs.export_heat(
+                            view.points_unit.clone(),
+                            d.request.clone(),
+                            colour,
+                            path,
+                        );
+                    }
+                }
                 _ => self.dialog_path = path.display().to_string(),
             },
             JobResult::Picked(_, None) => {}
@@ -775,7 +787,17 @@ impl App {
         map.show(ui, |_ui, response, projector, _memory| {
             let transform = ScreenTransform::new(projector);
             if density_settings.enabled {
-                wanted_grid = Some(density_grid(&transform, projector.clip_rect()));
+                // Ground metres per screen point at the centre, for a radius in pixels.
+                let center = projector.clip_rect().center();
+                let (_, y) = crate::layers::mercator_m_of_unit(transform.to_unit(center));
+                let cos_lat = 1.0 / (y / crate::spatial::projection::EARTH_RADIUS_M).cosh();
+                let world_m =
+                    2.0 * std::f64::consts::PI * crate::spatial::projection::EARTH_RADIUS_M;
+                let ground_m_per_px = world_m * cos_lat / transform.px_per_unit();
+                wanted_grid = Some((
+                    density_grid(&transform, projector.clip_rect()),
+                    ground_m_per_px,
+                ));
             }
             if let Some(pos) = response.hover_pos() {
                 hovered = geometry.unit_at(transform.to_unit(pos));
@@ -799,7 +821,7 @@ impl App {
                                     d,
                                     &v.points_unit,
                                     transform.to_unit(pos),
-                                    density_settings.radius_m
+                                    d.request.radius_m
                                 )
                             )
                         }
@@ -812,8 +834,8 @@ impl App {
         });
         self.hovered_unit = hovered;
         self.legend = points.legend;
-        if let Some(grid) = wanted_grid {
-            self.want_density(grid, ui.ctx().input(|i| i.time));
+        if let Some((grid, ground_m_per_px)) = wanted_grid {
+            self.want_density(grid, ground_m_per_px, ui.ctx().input(|i| i.time));
         }
         self.update_density_texture(ui.ctx());
         if clicked {
@@ -935,6 +957,18 @@ impl App {
             Command::Select(label) => self.selected = label,
             Command::ZoomTo(label) => self.zoom_to = Some(label),
             Command::ShowPivot(show) => self.persisted.show_pivot = show,
+            Command::ExportHeat => {
+                if self.density.is_some() {
+                    self.jobs.pick_file(
+                        FilePurpose::SaveHeat,
+                        t.export_heat.to_owned(),
+                        "GeoTIFF / PNG",
+                        &["tif", "tiff", "png"],
+                    );
+                } else {
+                    self.notice = Some(t.export_heat_needs_layer.to_owned());
+                }
+            }
             Command::ExportPivotCsv => self.jobs.pick_file(
                 FilePurpose::SavePivotCsv,
                 t.export_csv.to_owned(),
@@ -982,12 +1016,19 @@ impl App {
 
     /// Notes the surface the map needs for `grid`, unless the current one serves (same points
     /// and settings, a similar resolution, and covering the view).
-    fn want_density(&mut self, grid: crate::analysis::Grid, now: f64) {
+    fn want_density(&mut self, grid: crate::analysis::Grid, ground_m_per_px: f64, now: f64) {
         let Some(view) = &self.view else { return };
         let s = &self.persisted.map.density;
+        // A radius in pixels is turned into ground metres at the current zoom (rounded, so
+        // that sub-pixel jitter does not recompute).
+        let radius_m = if s.radius_in_pixels {
+            (s.radius_px * ground_m_per_px).round().max(1.0)
+        } else {
+            s.radius_m
+        };
         let request = DensityRequest {
             grid,
-            radius_m: s.radius_m,
+            radius_m,
             kernel: s.kernel,
             mode: if s.exact {
                 crate::analysis::Mode::Exact

@@ -27,6 +27,8 @@ pub enum Command {
     /// Show or hide the municipality × category table.
     ShowPivot(bool),
     ExportPivotCsv,
+    /// Export the density surface on screen (exact mode) as GeoTIFF or PNG.
+    ExportHeat,
     CopyPivot,
     SetLang(Lang),
     ShowAbout(bool),

@@ -35,6 +35,10 @@ pub fn top_bar_ui(
                 commands.push(Command::OpenDemo);
             }
             ui.separator();
+            if ui.button(t.export_heat).clicked() {
+                commands.push(Command::ExportHeat);
+            }
+            ui.separator();
             if ui.button(t.quit).clicked() {
                 commands.push(Command::Quit);
             }
@@ -335,6 +339,9 @@ pub struct DensitySettings {
     pub enabled: bool,
     /// Kernel radius on the ground, metres.
     pub radius_m: f64,
+    /// Take the radius in screen pixels instead (it then follows the zoom).
+    pub radius_in_pixels: bool,
+    pub radius_px: f64,
     pub kernel: crate::analysis::Kernel,
     /// Exact mode (every appeal at its position) instead of the fast binned one.
     pub exact: bool,
@@ -351,6 +358,8 @@ impl Default for DensitySettings {
         Self {
             enabled: false,
             radius_m: 2_000.0,
+            radius_in_pixels: false,
+            radius_px: 30.0,
             kernel: crate::analysis::Kernel::Quartic,
             exact: false,
             locked_max: None,
@@ -653,13 +662,24 @@ fn density_legend_ui(
             }
             ui.horizontal(|ui| {
                 let label = ui.label(t.radius_m);
-                ui.add(
-                    egui::DragValue::new(&mut s.radius_m)
-                        .range(100.0..=50_000.0)
-                        .speed(50.0)
-                        .suffix(" m"),
-                )
-                .labelled_by(label.id);
+                if s.radius_in_pixels {
+                    ui.add(
+                        egui::DragValue::new(&mut s.radius_px)
+                            .range(2.0..=300.0)
+                            .speed(1.0)
+                            .suffix(" px"),
+                    )
+                    .labelled_by(label.id);
+                } else {
+                    ui.add(
+                        egui::DragValue::new(&mut s.radius_m)
+                            .range(100.0..=50_000.0)
+                            .speed(50.0)
+                            .suffix(" m"),
+                    )
+                    .labelled_by(label.id);
+                }
+                ui.checkbox(&mut s.radius_in_pixels, t.in_pixels);
                 egui::ComboBox::new("density_kernel", t.kernel_label)
                     .selected_text(format!("{:?}", s.kernel))
                     .show_ui(ui, |ui| {
