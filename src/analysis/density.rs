@@ -253,6 +253,160 @@ fn prepare(points_lon_lat: &[(f64, f64)]) -> Vec<(f64, f64, f64)> {
         .collect()
 }
 
+/// Output rows sharing one set of stencils (the ground scale cos(lat) is taken at the band's
+/// middle; over 8 rows of a regional grid it changes by well under 0.1 %).
+const STENCIL_BAND_ROWS: usize = 8;
+
+/// Fast mode with precomputed kernels: appeals are summed into 4 × 4 sub-cells of each output
+/// cell, and every non-empty sub-cell adds a stencil — the kernel at the fixed offsets from that
+/// sub-cell's centre to the surrounding cell centres, computed once per sub-position and band of
+/// rows. `None` when the kernel spans too many cells for stencils to pay off.
+fn fast_with_stencils(
+    points: &[(f64, f64, f64)],
+    weights: Option<&[f64]>,
+    grid: &Grid,
+    kernel: Kernel,
+    radius_ground_m: f64,
+) -> Option<Surface> {
+    let sub = FAST_SUBDIVISION;
+    let (w, h) = (grid.width, grid.height);
+    let f = grid.cell_m / sub as f64;
+    // The widest the kernel gets in Mercator metres: at the grid's edge farthest from the
+    // equator (with a row of slack for points just outside).
+    let lat_of_y = |y: f64| lon_lat_from_mercator_m(0.0, y).1;
+    let y_bottom = grid.y_max_m - grid.cell_m * h as f64;
+    let lat_extreme = lat_of_y(grid.y_max_m)
+        .abs()
+        .max(lat_of_y(y_bottom).abs())
+        .min(85.0);
+    let reach = (radius_ground_m / lat_extreme.to_radians().cos() / grid.cell_m).ceil() as i64 + 1;
+    let side = (2 * reach + 1) as usize;
+    if side > 121 {
+        return None;
+    }
+    // Sub-cell sums per occupied output cell (cells outside the grid within reach included):
+    // a dense index over the grid and its margin points into the list of occupied cells.
+    let (mw, mh) = (w + 2 * reach as usize, h + 2 * reach as usize);
+    let mut index = vec![u32::MAX; mw * mh];
+    let mut occupied: Vec<((i64, i64), [f32; 16])> = Vec::new();
+    for (i, &(x, y, _)) in points.iter().enumerate() {
+        let fc = ((x - grid.x_min_m) / f).floor();
+        let fr = ((grid.y_max_m - y) / f).floor();
+        let (col, row) = (
+            (fc / sub as f64).floor() as i64,
+            (fr / sub as f64).floor() as i64,
+        );
+        if col < -reach || row < -reach || col >= w as i64 + reach || row >= h as i64 + reach {
+            continue;
+        }
+        let a = (fc as i64 - col * sub as i64) as usize;
+        let b = (fr as i64 - row * sub as i64) as usize;
+        let weight = weights.and_then(|ws| ws.get(i)).copied().unwrap_or(1.0) as f32;
+        let cell = (row + reach) as usize * mw + (col + reach) as usize;
+        let Some(slot) = index.get_mut(cell) else {
+            continue;
+        };
+        if *slot == u32::MAX {
+            *slot = occupied.len() as u32;
+            occupied.push(((col, row), [0.0; 16]));
+        }
+        if let Some(v) = occupied
+            .get_mut(*slot as usize)
+            .and_then(|(_, sums)| sums.get_mut(b * sub + a))
+        {
+            *v += weight;
+        }
+    }
+    drop(index);
+    // Stencils per band: [band][sub-position][di][dj], kernel per m² of ground.
+    let prepared = PreparedKernel::new(kernel, radius_ground_m);
+    let bands =
+        h.div_ceil(STENCIL_BAND_ROWS) + 2 * (reach as usize).div_ceil(STENCIL_BAND_ROWS) + 2;
+    let band_of_row = |row: i64| -> usize {
+        let shifted = row + reach + STENCIL_BAND_ROWS as i64;
+        (shifted.max(0) as usize / STENCIL_BAND_ROWS).min(bands - 1)
+    };
+    let stencils: Vec<Vec<f32>> = (0..bands)
+        .map(|band| {
+            let row_mid = (band * STENCIL_BAND_ROWS) as f64
+                - (reach + STENCIL_BAND_ROWS as i64) as f64
+                + STENCIL_BAND_ROWS as f64 / 2.0;
+            let cos_lat = lat_of_y(grid.y_max_m - row_mid * grid.cell_m)
+                .to_radians()
+                .cos();
+            let mut st = vec![0.0_f32; 16 * side * side];
+            for b in 0..sub {
+                for a in 0..sub {
+                    for di in 0..side {
+                        for dj in 0..side {
+                            // Offsets from the sub-cell's centre to the neighbour cell's centre.
+                            let dx =
+                                ((4 * dj as i64 - 4 * reach) as f64 + 1.5 - a as f64) * f * cos_lat;
+                            let dy =
+                                ((4 * di as i64 - 4 * reach) as f64 + 1.5 - b as f64) * f * cos_lat;
+                            if let Some(v) = st.get_mut(((b * sub + a) * side + di) * side + dj) {
+                                *v = prepared.at_d2(dx * dx + dy * dy) as f32;
+                            }
+                        }
+                    }
+                }
+            }
+            st
+        })
+        .collect();
+    // Apply, on two threads, each owning half of the occupied cells.
+    let entries = occupied;
+    let run = |chunk: &[((i64, i64), [f32; 16])]| {
+        let mut acc = vec![0.0_f32; w * h];
+        for &((col, row), counts) in chunk {
+            let Some(stencil) = stencils.get(band_of_row(row)) else {
+                continue;
+            };
+            let j0 = (col - reach).max(0);
+            let j1 = (col + reach).min(w as i64 - 1);
+            if j0 > j1 {
+                continue;
+            }
+            for (k, &c) in counts.iter().enumerate().filter(|(_, c)| **c != 0.0) {
+                let base = k * side * side;
+                for di in 0..side {
+                    let r = row - reach + di as i64;
+                    if r < 0 || r >= h as i64 {
+                        continue;
+                    }
+                    let out_start = r as usize * w + j0 as usize;
+                    let st_start = base + di * side + (j0 - (col - reach)) as usize;
+                    let len = (j1 - j0 + 1) as usize;
+                    let (Some(out), Some(st)) = (
+                        acc.get_mut(out_start..out_start + len),
+                        stencil.get(st_start..st_start + len),
+                    ) else {
+                        continue;
+                    };
+                    for (o, &s) in out.iter_mut().zip(st) {
+                        *o += c * s;
+                    }
+                }
+            }
+        }
+        acc
+    };
+    let (first_half, second_half) = entries.split_at(entries.len() / 2);
+    let acc = std::thread::scope(|scope| {
+        let second = scope.spawn(|| run(second_half));
+        let mut first = run(first_half);
+        let second = second.join().unwrap_or_else(|_| run(second_half));
+        for (x, y) in first.iter_mut().zip(second) {
+            *x += y;
+        }
+        first
+    });
+    Some(Surface {
+        grid: *grid,
+        values: acc.into_iter().map(|v| v * 1e6).collect(),
+    })
+}
+
 /// Adds `weight` × kernel of a point at Mercator (x, y) (ground scale `cos_lat`) to `acc`
 /// (per m² of ground). `dx2` is scratch space.
 fn splat(
@@ -349,6 +503,11 @@ pub fn density_mercator(
     radius_ground_m: f64,
     mode: Mode,
 ) -> Surface {
+    if mode == Mode::Fast
+        && let Some(surface) = fast_with_stencils(points, weights, grid, kernel, radius_ground_m)
+    {
+        return surface;
+    }
     let weight_of = |i: usize| weights.and_then(|w| w.get(i)).copied().unwrap_or(1.0);
     // Work items: (point, weight).
     let items: Vec<((f64, f64, f64), f64)> = match mode {
