@@ -477,19 +477,13 @@ pub fn density(
 /// Points given as Web-Mercator unit coordinates (0..1, y down, as the map layers keep them)
 /// in the form [`density_mercator`] takes: Mercator metres and the ground scale cos(lat).
 pub fn mercator_points_from_unit(points_unit: &[[f64; 2]]) -> Vec<(f64, f64, f64)> {
-    let world_m = 2.0 * std::f64::consts::PI * crate::spatial::projection::EARTH_RADIUS_M;
+    use crate::spatial::projection::{ground_scale_at_mercator_y_m, mercator_m_from_unit};
     points_unit
         .iter()
         .filter(|p| p[0].is_finite() && p[1].is_finite())
-        .map(|p| {
-            let x = (p[0] - 0.5) * world_m;
-            let y = (0.5 - p[1]) * world_m;
-            // cos(lat) = 1 / cosh(y / R) on the Mercator sphere.
-            (
-                x,
-                y,
-                1.0 / (y / crate::spatial::projection::EARTH_RADIUS_M).cosh(),
-            )
+        .map(|&p| {
+            let (x, y) = mercator_m_from_unit(p);
+            (x, y, ground_scale_at_mercator_y_m(y))
         })
         .collect()
 }

@@ -10,7 +10,8 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::analysis::{
     Aggregates, Classification, Columns, Details, Filter, Masks, Metric, MunicipalityResolution,
-    PivotTable, Summary, aggregate, breaks, details, metric_values, pivot_table, ranks, summary_of,
+    PivotTable, Summary, Surface, aggregate, breaks, details, metric_values, pivot_table, ranks,
+    summary_of,
 };
 use crate::data::{
     AppealStore, Appeals, DataError, DemoConfig, LoadOptions, Placement, default_demo_path,
@@ -111,10 +112,25 @@ pub struct DensityRequest {
     pub mode: crate::analysis::Mode,
 }
 
+impl DensityRequest {
+    /// The density of `points_unit` (unit-square positions) on this request's grid, in `mode`.
+    fn surface_of(&self, points_unit: &[[f64; 2]], mode: crate::analysis::Mode) -> Surface {
+        let mercator = crate::analysis::mercator_points_from_unit(points_unit);
+        crate::analysis::density_mercator(
+            &mercator,
+            None,
+            &self.grid,
+            self.kernel,
+            self.radius_m,
+            mode,
+        )
+    }
+}
+
 /// A computed density surface.
 pub struct DensityResult {
     pub request: DensityRequest,
-    pub surface: crate::analysis::Surface,
+    pub surface: Surface,
     /// 99th percentile of the non-zero cells: the automatic top of the colour scale.
     pub auto_max: f32,
     /// The filtered appeals it was computed from (identifies the view).
@@ -319,15 +335,7 @@ impl Jobs {
         let generation = self.density_generation;
         self.spawn("density", move |_| {
             let started = std::time::Instant::now();
-            let mercator = crate::analysis::mercator_points_from_unit(&points);
-            let surface = crate::analysis::density_mercator(
-                &mercator,
-                None,
-                &request.grid,
-                request.kernel,
-                request.radius_m,
-                request.mode,
-            );
+            let surface = request.surface_of(&points, request.mode);
             let auto_max = surface.nonzero_quantile(0.99).unwrap_or(0.0);
             JobResult::Density {
                 generation,
@@ -376,15 +384,7 @@ impl Jobs {
         path: PathBuf,
     ) {
         self.spawn("export-heat", move |_| {
-            let mercator = crate::analysis::mercator_points_from_unit(&points);
-            let surface = crate::analysis::density_mercator(
-                &mercator,
-                None,
-                &request.grid,
-                request.kernel,
-                request.radius_m,
-                crate::analysis::Mode::Exact,
-            );
+            let surface = request.surface_of(&points, crate::analysis::Mode::Exact);
             let png = path
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("png"));

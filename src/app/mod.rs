@@ -24,7 +24,7 @@ use crate::layers::{
     BoundaryLayer, DensityLayer, LabelLayer, PointsCache, PointsLayer, PointsLegend,
     ScreenTransform,
 };
-use crate::spatial::{Boundaries, BoundaryKind, GeoBounds};
+use crate::spatial::{Boundaries, BoundaryKind, GeoBounds, projection};
 use crate::ui::filter_panel::{FilterOptions, FilterSearch};
 use crate::ui::panels::{DensityLegend, LegendInput, MapSettings};
 use crate::ui::pivot_panel::{PivotState, pivot_names};
@@ -789,11 +789,10 @@ impl App {
             if density_settings.enabled {
                 // Ground metres per screen point at the centre, for a radius in pixels.
                 let center = projector.clip_rect().center();
-                let (_, y) = crate::layers::mercator_m_of_unit(transform.to_unit(center));
-                let cos_lat = 1.0 / (y / crate::spatial::projection::EARTH_RADIUS_M).cosh();
-                let world_m =
-                    2.0 * std::f64::consts::PI * crate::spatial::projection::EARTH_RADIUS_M;
-                let ground_m_per_px = world_m * cos_lat / transform.px_per_unit();
+                let (_, y) = projection::mercator_m_from_unit(transform.to_unit(center));
+                let ground_m_per_px = projection::WORLD_M
+                    * projection::ground_scale_at_mercator_y_m(y)
+                    / transform.px_per_unit();
                 wanted_grid = Some((
                     density_grid(&transform, projector.clip_rect()),
                     ground_m_per_px,
@@ -1122,10 +1121,9 @@ const DENSITY_CELL_PX: f64 = 3.0;
 /// The density grid for the visible map plus a quarter of it on every side, with cells of
 /// about [`DENSITY_CELL_PX`].
 fn density_grid(t: &ScreenTransform, rect: egui::Rect) -> crate::analysis::Grid {
-    let world_m = 2.0 * std::f64::consts::PI * crate::spatial::projection::EARTH_RADIUS_M;
-    let (x0, y0) = crate::layers::mercator_m_of_unit(t.to_unit(rect.left_top()));
-    let (x1, y1) = crate::layers::mercator_m_of_unit(t.to_unit(rect.right_bottom()));
-    let cell_m = DENSITY_CELL_PX / t.px_per_unit() * world_m;
+    let (x0, y0) = projection::mercator_m_from_unit(t.to_unit(rect.left_top()));
+    let (x1, y1) = projection::mercator_m_from_unit(t.to_unit(rect.right_bottom()));
+    let cell_m = DENSITY_CELL_PX / t.px_per_unit() * projection::WORLD_M;
     let (w_m, h_m) = ((x1 - x0).abs() * 1.5, (y0 - y1).abs() * 1.5);
     let width = ((w_m / cell_m).ceil() as usize).clamp(1, 1_024);
     let height = ((h_m / cell_m).ceil() as usize).clamp(1, 1_024);
@@ -1149,12 +1147,10 @@ fn density_hover_text(
     radius_m: f64,
 ) -> String {
     let t = lang.texts();
-    let (x, y) = crate::layers::mercator_m_of_unit(at_unit);
+    let (x, y) = projection::mercator_m_from_unit(at_unit);
     let value = d.surface.value_at_m(x, y).unwrap_or(0.0);
     // Ground distance: unit-square distance × the world's length × cos(lat) at the pointer.
-    let world_m = 2.0 * std::f64::consts::PI * crate::spatial::projection::EARTH_RADIUS_M;
-    let cos_lat = 1.0 / (y / crate::spatial::projection::EARTH_RADIUS_M).cosh();
-    let r_unit = radius_m / (world_m * cos_lat);
+    let r_unit = radius_m / (projection::WORLD_M * projection::ground_scale_at_mercator_y_m(y));
     let r2 = r_unit * r_unit;
     let within = points_unit
         .iter()

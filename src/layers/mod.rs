@@ -8,7 +8,7 @@ mod density;
 mod points;
 
 pub use boundaries::{BoundaryGeometry, BoundaryLayer, LabelLayer, UnitGeometry};
-pub use density::{DensityLayer, mercator_m_of_unit, unit_of_mercator_m};
+pub use density::DensityLayer;
 pub use points::{PointsCache, PointsLayer, PointsLegend};
 
 use egui::Pos2;

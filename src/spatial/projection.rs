@@ -7,6 +7,8 @@ use std::f64::consts::PI;
 pub const EARTH_RADIUS_M: f64 = 6_378_137.0;
 /// Latitude limit of Web-Mercator.
 pub const MAX_LAT: f64 = 85.051_128_779_806_59;
+/// Side of the whole-world Mercator square, metres (the equator's length).
+pub const WORLD_M: f64 = 2.0 * PI * EARTH_RADIUS_M;
 
 /// Web-Mercator metres of a WGS84 point.
 pub fn mercator_m_from_lon_lat(lon: f64, lat: f64) -> (f64, f64) {
@@ -39,6 +41,21 @@ pub fn lon_lat_from_mercator_unit(x: f64, y: f64) -> (f64, f64) {
     (lon, lat)
 }
 
+/// Web-Mercator metres of a unit-square position (0..1, y down).
+pub fn mercator_m_from_unit(unit: [f64; 2]) -> (f64, f64) {
+    ((unit[0] - 0.5) * WORLD_M, (0.5 - unit[1]) * WORLD_M)
+}
+
+/// Unit-square position (0..1, y down) of Web-Mercator metres.
+pub fn unit_from_mercator_m(x_m: f64, y_m: f64) -> [f64; 2] {
+    [x_m / WORLD_M + 0.5, 0.5 - y_m / WORLD_M]
+}
+
+/// Ground metres per Mercator metre at Mercator northing `y_m`: cos(lat) = 1 / cosh(y / R).
+pub fn ground_scale_at_mercator_y_m(y_m: f64) -> f64 {
+    1.0 / (y_m / EARTH_RADIUS_M).cosh()
+}
+
 /// Whether a WGS84 coordinate pair can be placed on the map at all.
 pub fn is_valid_lon_lat(lon: f64, lat: f64) -> bool {
     lon.is_finite()
@@ -64,6 +81,26 @@ mod tests {
         let (lon3, lat3) = lon_lat_from_mercator_unit(ux, uy);
         assert!((lon - lon3).abs() < 1e-9 && (lat - lat3).abs() < 1e-9);
         assert!(uy < 0.5, "north of the equator is the upper half");
+    }
+
+    #[test]
+    fn unit_square_and_metres_agree_and_scale_is_cos_lat() {
+        let (lon, lat) = (65.5343, 57.1522);
+        let (ux, uy) = mercator_unit_from_lon_lat(lon, lat);
+        let (x, y) = mercator_m_from_unit([ux, uy]);
+        let (x2, y2) = mercator_m_from_lon_lat(lon, lat);
+        assert!(
+            (x - x2).abs() < 1e-3 && (y - y2).abs() < 1e-3,
+            "{x},{y} vs {x2},{y2}"
+        );
+        let back = unit_from_mercator_m(x, y);
+        assert!((back[0] - ux).abs() < 1e-12 && (back[1] - uy).abs() < 1e-12);
+        let scale = ground_scale_at_mercator_y_m(y);
+        assert!(
+            (scale - lat.to_radians().cos()).abs() < 1e-12,
+            "scale = {scale}"
+        );
+        assert_eq!(ground_scale_at_mercator_y_m(0.0), 1.0);
     }
 
     #[test]
