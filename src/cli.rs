@@ -14,6 +14,8 @@ use crate::analysis::{
 use crate::data::{AppealStore, DemoConfig, LoadOptions, generate_demo};
 use crate::spatial::{Boundaries, MunicipalityLocator};
 
+mod problems;
+
 /// The largest demo `teplokarta demo` writes (about 5 GB of SQLite).
 pub const MAX_DEMO_ROWS: usize = 50_000_000;
 
@@ -193,6 +195,9 @@ pub enum Command {
     /// Write the kernel-density surface of the filtered appeals as a georeferenced raster:
     /// Float32 GeoTIFF (EPSG:3857) for `.tif`, coloured PNG with `.pgw` and `.prj` for `.png`.
     Heat(HeatArgs),
+    /// The problem map: zones where the appeals of a problem profile recur (Gi* hot spots,
+    /// trend, intervention, service level), as GeoJSON/CSV or a ranked table.
+    Problems(problems::ProblemArgs),
 }
 
 /// Measures the window's data path headless: load → resolve → views, with the peak memory.
@@ -350,6 +355,7 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
         Command::Check { db, boundaries } => check(db, boundaries, out)?,
         Command::Bench(args) => bench(args, out)?,
         Command::Heat(args) => heat(args, out)?,
+        Command::Problems(args) => problems::problems(args, out)?,
         Command::Stats {
             db,
             by,

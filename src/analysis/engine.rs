@@ -268,6 +268,12 @@ impl Masks {
             && Self::allowed(&self.label, label)
     }
 
+    /// Whether row `i` passes the filter, dates included.
+    #[inline]
+    pub fn passes(&self, c: &Columns, i: usize) -> bool {
+        self.passes_codes(c, i) && in_range(self.days, c.day.get(i).copied().unwrap_or(NO_DAY))
+    }
+
     /// Indices of the rows in the period that pass the filter.
     pub fn rows(&self, c: &Columns) -> Vec<u32> {
         (0..c.len())

@@ -11,8 +11,12 @@ mod density;
 mod details;
 mod engine;
 mod filter;
+pub mod hotspot;
 mod metrics;
 mod pivot;
+pub mod problem_export;
+pub mod problems;
+pub mod profiles;
 mod resolve;
 
 pub use aggregate::{Dim, GroupCount, Summary, group_counts, summary_of};

@@ -184,6 +184,10 @@ pub enum JobResult {
         result: Box<DensityResult>,
     },
     Saved(Result<PathBuf, String>),
+    Problems {
+        generation: u64,
+        result: Box<super::problems::ProblemResult>,
+    },
 }
 
 /// What a file dialog is for.
@@ -193,6 +197,7 @@ pub enum FilePurpose {
     OpenBoundaries,
     SavePivotCsv,
     SaveHeat,
+    SaveProblems,
 }
 
 /// The job runner: a channel and the generation counters.
@@ -205,6 +210,7 @@ pub struct Jobs {
     pub resolved_generation: u64,
     pub view_generation: u64,
     pub density_generation: u64,
+    pub problems_generation: u64,
     /// Jobs started and not yet reported.
     pub pending: usize,
 }
@@ -222,6 +228,7 @@ impl Jobs {
             resolved_generation: 0,
             view_generation: 0,
             density_generation: 0,
+            problems_generation: 0,
             pending: 0,
         }
     }
@@ -350,6 +357,52 @@ impl Jobs {
         });
     }
 
+    /// Computes the problem map for `request` (reusing `base` when it serves the request).
+    pub fn compute_problems(
+        &mut self,
+        resolved: Arc<Resolved>,
+        request: super::problems::ProblemRequest,
+        base: Option<Arc<super::problems::ProblemBase>>,
+    ) {
+        self.problems_generation += 1;
+        let generation = self.problems_generation;
+        self.spawn("problems", move |_| JobResult::Problems {
+            generation,
+            result: Box::new(super::problems::compute_problems(resolved, request, base)),
+        });
+    }
+
+    /// Writes the problem zones of `result` to `path`: GeoJSON, or CSV with a `.csv` name.
+    pub fn export_problems(
+        &mut self,
+        result: Arc<super::problems::ProblemResult>,
+        near: &'static str,
+        path: PathBuf,
+    ) {
+        self.spawn("export-problems", move |_| {
+            let csv = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+            let bytes = if csv {
+                crate::analysis::problem_export::problems_csv(&result.map, &result.base.zones, near)
+                    .map_err(|e| e.to_string())
+            } else {
+                Ok(crate::analysis::problem_export::problems_geojson(
+                    &result.map,
+                    &result.base.zones,
+                    &result.base.resolved.boundaries.boundaries,
+                    near,
+                )
+                .into_bytes())
+            };
+            JobResult::Saved(bytes.and_then(|b| {
+                std::fs::write(&path, b)
+                    .map(|()| path.clone())
+                    .map_err(|e| format!("{e}: {}", path.display()))
+            }))
+        });
+    }
+
     /// Opens the native file picker.
     pub fn pick_file(
         &mut self,
@@ -367,6 +420,9 @@ impl Jobs {
                     dialog.set_file_name("teplokarta-pivot.csv").save_file()
                 }
                 FilePurpose::SaveHeat => dialog.set_file_name("teplokarta-heat.tif").save_file(),
+                FilePurpose::SaveProblems => dialog
+                    .set_file_name("teplokarta-problems.geojson")
+                    .save_file(),
                 _ => dialog.pick_file(),
             };
             JobResult::Picked(purpose, picked)

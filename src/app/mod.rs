@@ -4,6 +4,7 @@
 //! and the map and collects [`Command`]s, applied at the end of the frame.
 
 mod jobs;
+pub mod problems;
 mod state;
 
 pub use jobs::{
@@ -18,17 +19,28 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use walkers::{MapMemory, lon_lat};
 
+use crate::analysis::problems::{ProblemSettings, ZoneKind, ZoneShape};
+use crate::analysis::profiles::{
+    Profile, merged_profiles, profiles_from_toml, profiles_path, profiles_to_toml,
+};
 use crate::analysis::{Metric, PivotTable, class_of};
 use crate::data::DemoConfig;
 use crate::layers::{
     BoundaryLayer, DensityLayer, LabelLayer, PointsCache, PointsLayer, PointsLegend,
     ScreenTransform,
 };
+use crate::layers::{ProblemLayer, ZoneDraw};
 use crate::spatial::{Boundaries, BoundaryKind, GeoBounds, projection};
 use crate::ui::filter_panel::{FilterOptions, FilterSearch};
 use crate::ui::panels::{DensityLegend, LegendInput, MapSettings};
 use crate::ui::pivot_panel::{PivotState, pivot_names};
-use crate::ui::{Command, Lang, details_panel, filter_panel, panels, pivot_panel, theme};
+use crate::ui::problem_panel::{
+    ProblemPanelInput, ProblemPanelState, problem_panel_ui, zone_tooltip,
+};
+use crate::ui::{
+    Command, Lang, details_panel, filter_panel, panels, pivot_panel, problem_panel, theme,
+};
+use problems::{ProblemRequest, ProblemResult};
 
 /// What to open at start-up.
 #[derive(Clone, Debug, Default)]
@@ -95,6 +107,17 @@ pub struct App {
     hatch: Option<egui::TextureHandle>,
     demo_config: DemoConfig,
     demo_retried: bool,
+    /// The problem map on screen, its request, and whether a newer one is computing.
+    problems: Option<Arc<ProblemResult>>,
+    problems_requested: Option<ProblemRequest>,
+    problems_running: bool,
+    problem_panel: ProblemPanelState,
+    /// Built-in and user profiles, and the user's own (as in the profiles file).
+    profiles: Vec<Profile>,
+    user_profiles: Vec<Profile>,
+    selected_zone: Option<u32>,
+    zoom_to_zone: Option<u32>,
+    hovered_zone: Option<u32>,
 }
 
 impl App {
@@ -135,6 +158,22 @@ impl App {
             Some(path) => jobs.load_database(path),
             None => jobs.load_demo(startup.demo.clone()),
         }
+        // The user's problem profiles: a small TOML file read once at start.
+        let mut errors = Vec::new();
+        let user_profiles = match profiles_path().filter(|p| p.is_file()) {
+            Some(path) => match std::fs::read_to_string(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| profiles_from_toml(&text).map_err(|e| e.to_string()))
+            {
+                Ok(profiles) => profiles,
+                Err(err) => {
+                    errors.push(format!("{}: {err}", path.display()));
+                    Vec::new()
+                }
+            },
+            None => Vec::new(),
+        };
+        let profiles = merged_profiles(&user_profiles);
         let hatch = Some(ctx.load_texture(
             "no-data-hatch",
             theme::hatch_image(),
@@ -169,7 +208,7 @@ impl App {
             density_wanted: None,
             density_running: false,
             density_generation_drawn: 0,
-            errors: Vec::new(),
+            errors,
             notice: None,
             progress: None,
             dialog: None,
@@ -181,6 +220,15 @@ impl App {
             hatch,
             demo_config: startup.demo,
             demo_retried: false,
+            problems: None,
+            problems_requested: None,
+            problems_running: false,
+            problem_panel: ProblemPanelState::default(),
+            profiles,
+            user_profiles,
+            selected_zone: None,
+            zoom_to_zone: None,
+            hovered_zone: None,
         }
     }
 
@@ -190,6 +238,66 @@ impl App {
             && self.density_wanted.is_none()
             && self.resolved.is_some() == self.dataset.is_some()
             && self.view_is_current()
+            && self.problems_are_current()
+    }
+
+    fn problems_are_current(&self) -> bool {
+        match self.problem_request() {
+            None => true,
+            Some(request) => {
+                !self.problems_running && self.problems_requested.as_ref() == Some(&request)
+            }
+        }
+    }
+
+    /// The problem-map request the current settings describe (`None` in heat-map mode or
+    /// before a database is resolved).
+    fn problem_request(&self) -> Option<ProblemRequest> {
+        let prefs = &self.persisted.problems;
+        if !prefs.active || self.resolved.is_none() {
+            return None;
+        }
+        let profile = self
+            .profiles
+            .iter()
+            .find(|p| p.id == prefs.profile_id)
+            .or_else(|| self.profiles.first())?
+            .clone();
+        let profile = if prefs.snt {
+            profile.in_garden_communities()
+        } else {
+            profile
+        };
+        Some(ProblemRequest {
+            filter: self.persisted.filter.clone(),
+            settings: ProblemSettings {
+                profile,
+                weights: prefs.weights,
+                fdr: prefs.fdr,
+                slice: prefs.slice,
+                incident_window_h: prefs.incident_window_h,
+                deadline_days: prefs.deadline_days,
+                intervention: prefs.intervention,
+                ..ProblemSettings::default()
+            },
+            zones: prefs.zones,
+            cell_km: prefs.cell_km,
+        })
+    }
+
+    /// The problem map on screen, if computed.
+    pub fn problems(&self) -> Option<&ProblemResult> {
+        self.problems.as_deref()
+    }
+
+    /// The selected problem zone.
+    pub fn selected_zone(&self) -> Option<u32> {
+        self.selected_zone
+    }
+
+    /// The problem profiles offered (built-in and the user's).
+    pub fn profiles(&self) -> &[Profile] {
+        &self.profiles
     }
 
     fn view_is_current(&self) -> bool {
@@ -317,6 +425,18 @@ impl App {
                 ctx.request_repaint_after(std::time::Duration::from_secs_f64(DENSITY_DEBOUNCE_S));
             }
         }
+        // Recompute the problem map when its settings or the filter changed (one job at a
+        // time; the latest request follows when it reports).
+        if let (Some(resolved), Some(request)) = (&self.resolved, self.problem_request())
+            && self.problems_requested.as_ref() != Some(&request)
+            && !self.problems_running
+        {
+            let base = self.problems.as_ref().map(|p| p.base.clone());
+            self.jobs
+                .compute_problems(resolved.clone(), request.clone(), base);
+            self.problems_requested = Some(request);
+            self.problems_running = true;
+        }
         // Recompute the view when the filter or settings changed.
         if let Some(resolved) = &self.resolved {
             let request = self.request();
@@ -338,6 +458,9 @@ impl App {
                 if job == "view" {
                     self.view_running = false;
                     self.view_failed = true;
+                }
+                if job == "problems" {
+                    self.problems_running = false;
                 }
                 self.errors.push(message);
             }
@@ -454,7 +577,30 @@ impl App {
                     self.view = Some(*view);
                 }
             }
+            JobResult::Problems { generation, result } => {
+                self.problems_running = false;
+                if generation == self.jobs.problems_generation {
+                    // Zone numbers belong to a zoning: a new zoning clears the selection.
+                    let same_zoning = self
+                        .problems
+                        .as_ref()
+                        .is_some_and(|p| Arc::ptr_eq(&p.base, &result.base));
+                    if !same_zoning {
+                        self.selected_zone = None;
+                    }
+                    self.problems = Some(Arc::new(*result));
+                }
+            }
             JobResult::Picked(purpose, Some(path)) => match purpose {
+                FilePurpose::SaveProblems => {
+                    if let Some(result) = &self.problems {
+                        self.jobs.export_problems(
+                            result.clone(),
+                            self.lang.problem_texts().near,
+                            path,
+                        );
+                    }
+                }
                 FilePurpose::SavePivotCsv => {
                     if let Some(pivot) = self.view.as_ref().map(|v| &v.pivot) {
                         let bytes =
@@ -516,6 +662,7 @@ impl App {
                 &status,
                 busy,
                 self.persisted.show_pivot,
+                self.persisted.problems.active,
                 &mut commands,
             );
         });
@@ -567,7 +714,35 @@ impl App {
                     });
             });
 
-        if let (Some(label), Some(view)) = (self.selected, &self.view)
+        if self.persisted.problems.active {
+            let user_ids: std::collections::BTreeSet<String> =
+                self.user_profiles.iter().map(|p| p.id.clone()).collect();
+            let result = self.problems.clone();
+            let input = ProblemPanelInput {
+                profiles: &self.profiles,
+                user_ids: &user_ids,
+                map: result
+                    .as_deref()
+                    .map(|r| (&r.map, &r.base.zones, r.zone_rows.as_slice())),
+                appeals: result.as_deref().map(|r| &r.base.resolved.dataset.appeals),
+                busy: self.problems_running,
+                tree: &self.options.tree,
+                selected_zone: self.selected_zone,
+            };
+            egui::Panel::right("problem_panel")
+                .resizable(true)
+                .default_size(560.0)
+                .show(ui, |ui| {
+                    problem_panel_ui(
+                        ui,
+                        lang,
+                        &mut self.persisted.problems,
+                        &mut self.problem_panel,
+                        &input,
+                        &mut commands,
+                    );
+                });
+        } else if let (Some(label), Some(view)) = (self.selected, &self.view)
             && let resolved = &view.resolved
             && let Some(details) = view.details.as_ref().filter(|d| d.label == label)
         {
@@ -709,7 +884,9 @@ impl App {
         };
         let view_resolved = self.view.as_ref().map(|v| v.resolved.clone());
         if rect.width() > 50.0 {
-            let target = if let Some(label) = self.zoom_to.take() {
+            let target = if let Some(zone) = self.zoom_to_zone.take() {
+                self.problems.as_deref().and_then(|p| zone_bounds(p, zone))
+            } else if let Some(label) = self.zoom_to.take() {
                 unit_bounds(&boundary_set.boundaries, view_resolved.as_deref(), label)
             } else if self.fit_pending {
                 self.fit_pending = false;
@@ -724,7 +901,17 @@ impl App {
                 self.map_memory.set_zoom(zoom).ok();
             }
         }
+        let problem_mode = self.persisted.problems.active;
         let (fills, colors, class_counts, no_data) = self.choropleth();
+        let fills = if problem_mode {
+            problem_fills(
+                self.problems.as_deref(),
+                view_resolved.as_deref(),
+                fills.len(),
+            )
+        } else {
+            fills
+        };
         let selected_units: Vec<usize> = match (self.selected, &view_resolved) {
             (Some(label), Some(r)) => r
                 .unit_labels
@@ -737,7 +924,7 @@ impl App {
         };
         let center = self.map_memory.detached().unwrap_or(lon_lat(68.5, 57.5));
         let empty: [[f64; 2]; 0] = [];
-        let show_points = self.persisted.map.show_points;
+        let show_points = self.persisted.map.show_points && !problem_mode;
         let mut points = PointsLayer {
             points_unit: match &self.view {
                 Some(v) if show_points => &v.points_unit,
@@ -749,6 +936,7 @@ impl App {
         let geometry = &boundary_set.geometry;
         let mut hovered = None;
         let mut clicked = false;
+        let density_settings_enabled = self.persisted.map.density.enabled && !problem_mode;
         let map = walkers::Map::new(None, &mut self.map_memory, center)
             .zoom_with_ctrl(false)
             .with_plugin(BoundaryLayer {
@@ -757,14 +945,15 @@ impl App {
                 hatch: self.hatch.as_ref().map(egui::TextureHandle::id),
                 hovered: self.hovered_unit,
                 selected: &selected_units,
-                fill_opacity: if self.persisted.map.density.enabled {
+                fill_opacity: if density_settings_enabled {
                     theme::FILL_UNDER_DENSITY
                 } else {
                     1.0
                 },
             })
             .with_plugin(&mut points);
-        let density_settings = self.persisted.map.density.clone();
+        let mut density_settings = self.persisted.map.density.clone();
+        density_settings.enabled &= !problem_mode;
         let map = match (&self.density, &self.density_texture) {
             (Some(d), Some((texture, _, _))) if density_settings.enabled => {
                 map.with_plugin(DensityLayer {
@@ -774,17 +963,30 @@ impl App {
             }
             _ => map,
         };
+        let problems = self.problems.clone();
+        let no_draws: [ZoneDraw; 0] = [];
+        let mut problem_layer = ProblemLayer {
+            zones: match &problems {
+                Some(p) if problem_mode => &p.draws,
+                _ => &no_draws[..],
+            },
+            selected: self.selected_zone,
+            hovered: None,
+        };
         let map = map.with_plugin(LabelLayer {
             geometry,
             label_order: &self.label_order,
         });
+        let map = map.with_plugin(&mut problem_layer);
         let lang = self.lang;
         let t = lang.texts();
         let view = self.view.as_ref();
         let resolved = view_resolved.as_deref();
         let density = self.density.as_ref();
         let mut wanted_grid = None;
+        let mut map_response = None;
         map.show(ui, |_ui, response, projector, _memory| {
+            map_response = Some(response.clone());
             let transform = ScreenTransform::new(projector);
             if density_settings.enabled {
                 // Ground metres per screen point at the centre, for a radius in pixels.
@@ -800,7 +1002,10 @@ impl App {
             }
             if let Some(pos) = response.hover_pos() {
                 hovered = geometry.unit_at(transform.to_unit(pos));
-                if let Some(unit) = hovered.and_then(|i| geometry.units.get(i)) {
+                if let Some(unit) = hovered
+                    .filter(|_| !problem_mode)
+                    .and_then(|i| geometry.units.get(i))
+                {
                     let text = match (
                         view,
                         resolved,
@@ -833,6 +1038,33 @@ impl App {
         });
         self.hovered_unit = hovered;
         self.legend = points.legend;
+        if problem_mode {
+            // The zone under the pointer: the layer's, or the municipality's own zone.
+            let zone = match &problems {
+                Some(p) if p.request.zones == ZoneKind::Municipalities => {
+                    hovered.and_then(|i| view_resolved.as_ref()?.unit_labels.get(i).copied())
+                }
+                Some(_) => problem_layer.hovered,
+                None => None,
+            };
+            self.hovered_zone = zone;
+            if let (Some(zone), Some(p), Some(response)) = (zone, &problems, &map_response) {
+                response.clone().on_hover_text_at_pointer(zone_tooltip(
+                    lang,
+                    &p.map,
+                    &p.base.zones,
+                    zone,
+                ));
+            }
+            if clicked {
+                commands.push(Command::SelectZone(if zone == self.selected_zone {
+                    None
+                } else {
+                    zone
+                }));
+            }
+            clicked = false;
+        }
         if let Some((grid, ground_m_per_px)) = wanted_grid {
             self.want_density(grid, ground_m_per_px, ui.ctx().input(|i| i.time));
         }
@@ -889,8 +1121,18 @@ impl App {
             .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(8.0, -8.0))
             .order(egui::Order::Foreground)
             .constrain_to(rect)
-            .show(ui.ctx(), |ui| {
-                panels::map_legend_ui(ui, lang, &input, &mut settings)
+            .show(ui.ctx(), |ui| match &problems {
+                Some(p) if problem_mode => {
+                    egui::Frame::new()
+                        .fill(theme::OVERLAY_FILL)
+                        .inner_margin(8.0)
+                        .corner_radius(4.0)
+                        .show(ui, |ui| {
+                            problem_panel::problem_legend_ui(ui, lang, &p.map);
+                            ui.label(egui::RichText::new(&note).small().weak());
+                        });
+                }
+                _ => panels::map_legend_ui(ui, lang, &input, &mut settings),
             });
         self.persisted.map = settings;
         if !self.errors.is_empty() || self.notice.is_some() {
@@ -909,6 +1151,29 @@ impl App {
                         });
                     }
                 });
+        }
+    }
+
+    /// Writes the user's profiles (off the UI thread) and refreshes the merged list.
+    fn save_profiles(&mut self) {
+        self.profiles = merged_profiles(&self.user_profiles);
+        if !self
+            .profiles
+            .iter()
+            .any(|p| p.id == self.persisted.problems.profile_id)
+            && let Some(first) = self.profiles.first()
+        {
+            self.persisted.problems.profile_id = first.id.clone();
+        }
+        match (profiles_path(), profiles_to_toml(&self.user_profiles)) {
+            (Some(path), Ok(text)) => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).ok();
+                }
+                self.jobs.save_file(path, text.into_bytes());
+            }
+            (None, _) => self.errors.push(self.lang.texts().not_given.to_owned()),
+            (_, Err(err)) => self.errors.push(err.to_string()),
         }
     }
 
@@ -995,6 +1260,44 @@ impl App {
             Command::DismissNotice => self.notice = None,
             Command::CloseDialog => self.dialog = None,
             Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            Command::SetProblemMode(on) => {
+                self.persisted.problems.active = on;
+                if on {
+                    self.selected = None;
+                }
+            }
+            Command::SelectZone(zone) => self.selected_zone = zone,
+            Command::ZoomToZone(zone) => self.zoom_to_zone = Some(zone),
+            Command::ExportProblems => {
+                if self.problems.is_some() {
+                    self.jobs.pick_file(
+                        FilePurpose::SaveProblems,
+                        self.lang.problem_texts().export_problems.to_owned(),
+                        "GeoJSON / CSV",
+                        &["geojson", "json", "csv"],
+                    );
+                } else {
+                    self.notice = Some(self.lang.problem_texts().nothing.to_owned());
+                }
+            }
+            Command::SaveProfile(profile, as_new) => {
+                let mut profile = profile;
+                if as_new || profile.id.trim().is_empty() {
+                    profile.id = new_profile_id(&profile, &self.profiles);
+                }
+                match self.user_profiles.iter_mut().find(|p| p.id == profile.id) {
+                    Some(p) => *p = profile.clone(),
+                    None => self.user_profiles.push(profile.clone()),
+                }
+                self.persisted.problems.profile_id = profile.id.clone();
+                self.problem_panel.draft = Some(profile);
+                self.save_profiles();
+            }
+            Command::DeleteProfile(id) => {
+                self.user_profiles.retain(|p| p.id != id);
+                self.problem_panel.draft = None;
+                self.save_profiles();
+            }
         }
     }
 
@@ -1370,4 +1673,95 @@ pub fn run_gui(startup: Startup) -> anyhow::Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("{e}"))
     .context("opening the window")
+}
+
+/// An id for a new profile: its name in Latin letters and digits, made unique.
+fn new_profile_id(profile: &Profile, existing: &[Profile]) -> String {
+    let base: String = profile
+        .name_en
+        .chars()
+        .chain(std::iter::once('-'))
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == ' ')
+        .map(|c| {
+            if c == ' ' {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_owned();
+    let base = if base.is_empty() {
+        "profile".to_owned()
+    } else {
+        base
+    };
+    (1..)
+        .map(|n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            }
+        })
+        .find(|id| !existing.iter().any(|p| &p.id == id))
+        .unwrap_or(base)
+}
+
+/// Fills of the boundary units in problem mode: the Gi* class of each municipality when the
+/// zones are municipalities, else the plain land colour.
+fn problem_fills(
+    problems: Option<&ProblemResult>,
+    resolved: Option<&Resolved>,
+    units: usize,
+) -> Vec<Option<egui::Color32>> {
+    match (problems, resolved) {
+        (Some(p), Some(r)) if p.request.zones == ZoneKind::Municipalities => r
+            .unit_labels
+            .iter()
+            .map(|&label| {
+                Some(match p.map.zones.get(label as usize) {
+                    Some(z) if z.appeals > 0 || z.class.gi_bin() != 0 => {
+                        theme::hot_spot_color(z.class.gi_bin(), theme::ZONE_FILL_ALPHA)
+                    }
+                    _ => theme::MUNICIPALITY_FILL,
+                })
+            })
+            .collect(),
+        _ => vec![Some(theme::MUNICIPALITY_FILL); units],
+    }
+}
+
+/// Bounds of a problem zone: the hexagon, the municipality, or a few km around a settlement.
+fn zone_bounds(p: &ProblemResult, zone: u32) -> Option<GeoBounds> {
+    let z = p.base.zones.zones.get(zone as usize)?;
+    let around = |lon: f64, lat: f64, km: f64| {
+        let dlat = km / 111.0;
+        let dlon = km / (111.0 * lat.to_radians().cos().max(0.05));
+        GeoBounds {
+            lon_min: lon - dlon,
+            lat_min: lat - dlat,
+            lon_max: lon + dlon,
+            lat_max: lat + dlat,
+        }
+    };
+    match &z.shape {
+        ZoneShape::Unit(u) => p
+            .base
+            .resolved
+            .boundaries
+            .boundaries
+            .units
+            .get(*u)
+            .map(|u| u.bounds()),
+        ZoneShape::Hexagon { .. } => {
+            let (lon, lat) = z.lon_lat?;
+            Some(around(lon, lat, 3.0 * p.base.zones.cell_km.unwrap_or(1.0)))
+        }
+        ZoneShape::Point => {
+            let (lon, lat) = z.lon_lat?;
+            Some(around(lon, lat, 4.0))
+        }
+    }
 }

@@ -32,4 +32,6 @@ pub struct Persisted {
     pub date_preset: Option<crate::analysis::DatePreset>,
     /// Whether the municipality × category table is open.
     pub show_pivot: bool,
+    /// The problem map's mode and settings.
+    pub problems: crate::ui::problem_panel::ProblemPrefs,
 }

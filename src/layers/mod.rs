@@ -6,10 +6,12 @@
 mod boundaries;
 mod density;
 mod points;
+mod problems;
 
 pub use boundaries::{BoundaryGeometry, BoundaryLayer, LabelLayer, UnitGeometry};
 pub use density::DensityLayer;
 pub use points::{PointsCache, PointsLayer, PointsLegend};
+pub use problems::{ProblemLayer, ZoneDraw};
 
 use egui::Pos2;
 use walkers::Projector;

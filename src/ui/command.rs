@@ -30,6 +30,18 @@ pub enum Command {
     /// Export the density surface on screen (exact mode) as GeoTIFF or PNG.
     ExportHeat,
     CopyPivot,
+    /// Switch the map between the heat map (`false`) and the problem map (`true`).
+    SetProblemMode(bool),
+    /// Select a problem zone (or clear the selection).
+    SelectZone(Option<u32>),
+    /// Zoom the map to a problem zone.
+    ZoomToZone(u32),
+    /// Save a problem profile to the user's profiles file (`true`: as a new profile).
+    SaveProfile(crate::analysis::profiles::Profile, bool),
+    /// Delete one of the user's profiles (a built-in one returns to its default).
+    DeleteProfile(String),
+    /// Export the problem zones as GeoJSON or CSV.
+    ExportProblems,
     SetLang(Lang),
     ShowAbout(bool),
     DismissError(usize),

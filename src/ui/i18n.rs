@@ -31,6 +31,14 @@ impl Lang {
         }
     }
 
+    /// The problem map's texts of this language.
+    pub fn problem_texts(self) -> &'static super::problem_texts::ProblemTexts {
+        match self {
+            Self::Ru => &super::problem_texts::RU,
+            Self::En => &super::problem_texts::EN,
+        }
+    }
+
     /// Formats a whole number with the language's thousands separator (`132 000` / `132,000`).
     pub fn number(self, n: u64) -> String {
         let digits = n.to_string();

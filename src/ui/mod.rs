@@ -8,6 +8,8 @@ pub mod filter_panel;
 pub mod i18n;
 pub mod panels;
 pub mod pivot_panel;
+pub mod problem_panel;
+pub mod problem_texts;
 pub mod theme;
 
 pub use command::Command;

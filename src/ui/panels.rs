@@ -17,9 +17,11 @@ pub fn top_bar_ui(
     status: &str,
     busy: bool,
     show_pivot: bool,
+    problem_mode: bool,
     commands: &mut Vec<Command>,
 ) {
     let t = lang.texts();
+    let pt = lang.problem_texts();
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button(t.menu_file, |ui| {
             if ui.button(t.open_database).clicked() {
@@ -37,6 +39,9 @@ pub fn top_bar_ui(
             ui.separator();
             if ui.button(t.export_heat).clicked() {
                 commands.push(Command::ExportHeat);
+            }
+            if ui.button(pt.export_problems).clicked() {
+                commands.push(Command::ExportProblems);
             }
             ui.separator();
             if ui.button(t.quit).clicked() {
@@ -64,6 +69,13 @@ pub fn top_bar_ui(
                 commands.push(Command::ShowAbout(true));
             }
         });
+        ui.separator();
+        if ui.selectable_label(!problem_mode, pt.heat_map).clicked() && problem_mode {
+            commands.push(Command::SetProblemMode(false));
+        }
+        if ui.selectable_label(problem_mode, pt.problem_map).clicked() && !problem_mode {
+            commands.push(Command::SetProblemMode(true));
+        }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             if busy {
                 ui.spinner();

@@ -232,3 +232,60 @@ pub fn ramp(ramp: &[Color32], t: f32, alpha: u8) -> Color32 {
 pub fn visuals() -> egui::Visuals {
     egui::Visuals::light()
 }
+
+/// Gi* confidence classes as ArcGIS draws them (hot red, cold blue; RdBu of ColorBrewer,
+/// diverging, colour-blind safe), indexed by `gi_bin + 3`: cold 99 %, 95 %, 90 %, not
+/// significant, hot 90 %, 95 %, 99 %.
+pub const HOT_SPOT_CLASSES: [Color32; 7] = [
+    Color32::from_rgb(0x21, 0x66, 0xAC),
+    Color32::from_rgb(0x67, 0xA9, 0xCF),
+    Color32::from_rgb(0xD1, 0xE5, 0xF0),
+    Color32::from_rgb(0xF2, 0xF0, 0xEA),
+    Color32::from_rgb(0xFD, 0xDB, 0xC7),
+    Color32::from_rgb(0xEF, 0x8A, 0x62),
+    Color32::from_rgb(0xB2, 0x18, 0x2B),
+];
+/// Outline of problem zones and of their markers.
+pub const ZONE_STROKE: Stroke = Stroke {
+    width: 0.8,
+    color: Color32::from_rgb(0x5A, 0x56, 0x4E),
+};
+/// Outline of the selected problem zone.
+pub const ZONE_SELECTED_STROKE: Stroke = Stroke {
+    width: 3.0,
+    color: Color32::from_rgb(0x11, 0x11, 0x11),
+};
+/// Opacity of hexagon and municipality zone fills over the map.
+pub const ZONE_FILL_ALPHA: u8 = 0xC8;
+/// Radius of a settlement zone's marker: this many points for one appeal, growing with the
+/// square root of the appeals (area ∝ appeals), capped.
+pub const ZONE_MARKER_MIN_PX: f32 = 3.0;
+pub const ZONE_MARKER_MAX_PX: f32 = 22.0;
+/// Sparkline in the problem list.
+pub const SPARKLINE: Color32 = Color32::from_rgb(0x44, 0x44, 0x44);
+/// Slices in which the zone was a hot spot, on the sparkline.
+pub const SPARKLINE_HOT: Color32 = Color32::from_rgb(0xB2, 0x18, 0x2B);
+/// Size of a sparkline, points.
+pub const SPARKLINE_SIZE: egui::Vec2 = egui::vec2(90.0, 18.0);
+
+/// Fill of a Gi* class with the given alpha.
+pub fn hot_spot_color(gi_bin: i8, alpha: u8) -> Color32 {
+    let c = HOT_SPOT_CLASSES
+        .get((i32::from(gi_bin) + 3).clamp(0, 6) as usize)
+        .copied()
+        .unwrap_or(Color32::GRAY);
+    Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), alpha)
+}
+
+/// Text colour of an emerging-hot-spot category in the problem list: red for the worsening
+/// ones (new, intensifying), dark for persistent, green for the improving ones, grey for no
+/// pattern.
+pub fn trend_color(worse: bool, better: bool) -> Color32 {
+    if worse {
+        Color32::from_rgb(0xB2, 0x18, 0x2B)
+    } else if better {
+        Color32::from_rgb(0x1B, 0x78, 0x37)
+    } else {
+        Color32::from_rgb(0x44, 0x44, 0x44)
+    }
+}
