@@ -1,5 +1,7 @@
-//! Benchmarks of the heat-map engine at 132,000 and 1,000,000 appeals from `teplokarta demo`:
-//! loading a database into memory, and a filter change → choropleth values + pivot table.
+//! Benchmarks of the engine at 132,000 and 1,000,000 appeals from `teplokarta demo`: loading a
+//! database into memory, a filter change → choropleth values + pivot table, the density
+//! surface, and the problem map (a profile or filter change with the zones reused, and a
+//! change of zoning).
 //! Run with `cargo bench --bench engine`; the demo databases are generated once into
 //! `target/bench-data/`. Resident memory after loading is printed before the timings.
 
@@ -7,10 +9,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use teplokarta::analysis::problems::{ProblemSettings, ZoneKind};
 use teplokarta::analysis::{
     Filter, Grid, Kernel, Masks, Metric, Mode, aggregate, breaks, density, metric_values,
     pivot_table,
 };
+use teplokarta::app::problems::{ProblemRequest, compute_problems};
 use teplokarta::app::{BoundarySet, ViewRequest, compute_view, load_dataset, resolve};
 use teplokarta::data::{DemoConfig, generate_demo};
 use teplokarta::spatial::Boundaries;
@@ -133,6 +137,92 @@ fn engine(c: &mut Criterion) {
         for mode in [Mode::Fast, Mode::Exact] {
             group.bench_function(format!("density 1024² 5 km quartic, {mode:?}"), |b| {
                 b.iter(|| density(&points, None, &grid, Kernel::Quartic, 5_000.0, mode).peak())
+            });
+        }
+        // The problem map: a profile or filter change (zones reused), and a zoning change.
+        let profiles = teplokarta::analysis::profiles::builtin_profiles();
+        let requests: Vec<ProblemRequest> = [
+            ("power-outages", false, 0),
+            ("roads", false, 1),
+            ("power-outages", true, 0),
+            ("heating", false, 2),
+            ("waste", false, 0),
+        ]
+        .iter()
+        .map(|(id, snt, f)| {
+            let profile = profiles
+                .iter()
+                .find(|p| p.id == *id)
+                .cloned()
+                .unwrap_or_default();
+            ProblemRequest {
+                filter: filters[*f].clone(),
+                settings: ProblemSettings {
+                    profile: if *snt {
+                        profile.in_garden_communities()
+                    } else {
+                        profile
+                    },
+                    ..ProblemSettings::default()
+                },
+                zones: ZoneKind::Hexagons,
+                cell_km: None,
+            }
+        })
+        .collect();
+        for zones in [ZoneKind::Hexagons, ZoneKind::Settlements] {
+            let first = ProblemRequest {
+                zones,
+                ..requests[0].clone()
+            };
+            let base = compute_problems(resolved.clone(), first.clone(), None).base;
+            println!("{rows} appeals, {zones:?}: {} zones", base.zones.len());
+            group.sample_size(20);
+            group.bench_function(
+                format!("problem map, profile or filter change ({zones:?})"),
+                |b| {
+                    b.iter(|| {
+                        k = (k + 1) % requests.len();
+                        let request = ProblemRequest {
+                            zones,
+                            ..requests[k].clone()
+                        };
+                        compute_problems(resolved.clone(), request, Some(base.clone()))
+                            .map
+                            .appeals
+                    })
+                },
+            );
+            // The worst case: a profile holding most appeals (COVID-19, 72 % of the demo).
+            let wide = ProblemRequest {
+                zones,
+                settings: ProblemSettings {
+                    profile: teplokarta::analysis::profiles::Profile {
+                        id: "covid".into(),
+                        categories: ["Коронавирус (COVID-19)".to_owned()].into(),
+                        ..Default::default()
+                    },
+                    ..ProblemSettings::default()
+                },
+                ..requests[0].clone()
+            };
+            group.bench_function(
+                format!("problem map, a profile of 72 % of the appeals ({zones:?})"),
+                |b| {
+                    b.iter(|| {
+                        compute_problems(resolved.clone(), wide.clone(), Some(base.clone()))
+                            .map
+                            .appeals
+                    })
+                },
+            );
+            group.sample_size(10);
+            group.bench_function(format!("problem map, zoning change ({zones:?})"), |b| {
+                b.iter(|| {
+                    compute_problems(resolved.clone(), first.clone(), None)
+                        .map
+                        .appeals
+                })
             });
         }
         group.finish();

@@ -369,3 +369,63 @@ fn the_density_layer_follows_its_radius() {
         Lang::En.decimal(f64::from(d.auto_max), 1)
     ));
 }
+
+#[test]
+fn choosing_a_problem_and_clicking_the_first_row_of_the_list_selects_that_zone() {
+    use teplokarta::analysis::problems::{RankBy, ranked};
+    let (_dir, path) = common::demo_db(20_000, 46);
+    let mut harness = harness(&path, Lang::En);
+    wait_idle(&mut harness);
+    harness.get_by_label("Problem map").click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert_eq!(
+        harness
+            .state()
+            .as_ref()
+            .unwrap()
+            .problems()
+            .unwrap()
+            .request
+            .settings
+            .profile
+            .id,
+        "power-outages"
+    );
+    // The profile menu shows the current profile; choose another one.
+    harness
+        .get(
+            egui_kittest::kittest::By::new()
+                .role(egui::accesskit::Role::ComboBox)
+                .value("Power outages"),
+        )
+        .click();
+    harness.run();
+    harness.get_by_label("Roads").click();
+    harness.step();
+    wait_idle(&mut harness);
+    let (first, name) = {
+        let app = harness.state().as_ref().unwrap();
+        let p = app.problems().expect("a problem map");
+        assert_eq!(p.request.settings.profile.id, "roads");
+        let roads = count_where(&path, "category = 'Дороги'");
+        assert_eq!(p.map.appeals, roads, "the list counts what SQL counts");
+        let first = *ranked(&p.map, RankBy::ZScore).first().expect("zones");
+        (first, p.base.zones.zones[first].display_name("near"))
+    };
+    assert_eq!(harness.state().as_ref().unwrap().selected_zone(), None);
+    // The first row of the list is the topmost label with the zone's name.
+    let row = harness
+        .get_all_by_label(&name)
+        .min_by(|a, b| a.rect().center().y.total_cmp(&b.rect().center().y))
+        .unwrap();
+    row.click();
+    harness.step();
+    wait_idle(&mut harness);
+    let app = harness.state().as_ref().unwrap();
+    assert_eq!(app.selected_zone(), Some(first as u32));
+    // The zone's card lists its appeals.
+    let n = app.problems().unwrap().map.zones[first].appeals;
+    harness.get_by_label(&format!("Appeals of the zone ({})", Lang::En.number(n)));
+    harness.get_by_label("Zoom to zone");
+}

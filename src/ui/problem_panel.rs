@@ -137,7 +137,7 @@ fn settings_ui(
         .num_columns(2)
         .spacing([8.0, 4.0])
         .show(ui, |ui| {
-            ui.label(pt.profile);
+            let label = ui.label(pt.profile);
             egui::ComboBox::from_id_salt("problem_profile")
                 .selected_text(current)
                 .width(220.0)
@@ -149,12 +149,14 @@ fn settings_ui(
                             p.display_name(english),
                         );
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             ui.end_row();
             ui.label("");
             ui.checkbox(&mut prefs.snt, pt.in_garden_communities);
             ui.end_row();
-            ui.label(pt.zones);
+            let label = ui.label(pt.zones);
             ui.horizontal(|ui| {
                 egui::ComboBox::from_id_salt("problem_zones")
                     .selected_text(pt.zone_kind(prefs.zones))
@@ -162,7 +164,9 @@ fn settings_ui(
                         for k in ZoneKind::ALL {
                             ui.selectable_value(&mut prefs.zones, k, pt.zone_kind(k));
                         }
-                    });
+                    })
+                    .response
+                    .labelled_by(label.id);
                 if prefs.zones == ZoneKind::Hexagons {
                     let mut auto = prefs.cell_km.is_none();
                     if ui.checkbox(&mut auto, pt.auto).changed() {
@@ -485,14 +489,16 @@ pub fn problem_panel_ui(
         return;
     }
     ui.horizontal(|ui| {
-        ui.label(pt.rank_by);
+        let label = ui.label(pt.rank_by);
         egui::ComboBox::from_id_salt("problem_rank")
             .selected_text(pt.rank(prefs.rank))
             .show_ui(ui, |ui| {
                 for r in RankBy::ALL {
                     ui.selectable_value(&mut prefs.rank, r, pt.rank(r));
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
     });
     if let Some(zone) = input.selected_zone {
         zone_card_ui(
