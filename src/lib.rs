@@ -9,12 +9,12 @@
 //! |---|---|---|
 //! | [`spatial`] | the bundled region facts, municipality names and their matching, boundaries (schematic or GeoJSON), Web-Mercator maths | geo, geojson |
 //! | [`data`] | the appeals database contract: read-only SQLite loading, validation, data-quality figures, the demo generator | rusqlite, [`spatial`] |
-//! | [`analysis`] | the shared filter, municipality resolution, the one-pass engine, metrics, class breaks, pivot and details (the numbers every view and command shows) | [`data`], [`spatial`] |
+//! | [`analysis`] | the shared filter, municipality resolution, the one-pass engine, metrics, class breaks, pivot and details, the density surface, the problem map (profiles, zones, Gi* hot spots, trends) — the numbers every view and command shows | [`data`], [`spatial`] |
 //! | [`layers`] | walkers plugins that draw what `analysis` produced | egui, walkers, `ui::theme` |
 //! | [`ui`] | panels, widgets, theme (colours, ramps, fonts) and translations; never runs SQL | egui |
 //! | [`app`] | the eframe application: background jobs, commands, persisted state | everything above |
 //! | [`raster`] | GeoTIFF and PNG + world-file export of density surfaces | [`analysis`] |
-//! | [`cli`] | the headless command line (`check`, `stats`, `demo`, `bench`) over the same library code | `spatial`, `data`, `analysis`, `app`'s view computation |
+//! | [`cli`] | the headless command line (`check`, `stats`, `demo`, `bench`, `heat`, `problems`) over the same library code | `spatial`, `data`, `analysis`, `app`'s view computation |
 //!
 //! `spatial`, `data` and `analysis` never import egui, eframe or walkers, so every number can be
 //! checked headless.
