@@ -727,6 +727,7 @@ impl App {
                 appeals: result.as_deref().map(|r| &r.base.resolved.dataset.appeals),
                 busy: self.problems_running,
                 tree: &self.options.tree,
+                municipalities: &self.options.municipalities,
                 selected_zone: self.selected_zone,
             };
             egui::Panel::right("problem_panel")

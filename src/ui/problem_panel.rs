@@ -63,7 +63,6 @@ impl Default for ProblemPrefs {
 #[derive(Clone, Debug, Default)]
 pub struct ProblemPanelState {
     pub draft: Option<Profile>,
-    pub intervention_text: String,
 }
 
 /// What the panel shows.
@@ -77,6 +76,8 @@ pub struct ProblemPanelInput<'a> {
     pub busy: bool,
     /// Categories with their subcategories, for the profile editor.
     pub tree: &'a [(String, Vec<String>)],
+    /// Municipality labels, for the profile editor's place filter.
+    pub municipalities: &'a [String],
     pub selected_zone: Option<u32>,
 }
 
@@ -216,26 +217,34 @@ fn settings_ui(
                 }
             });
             ui.end_row();
-            ui.label(pt.intervention);
+            let label = ui.label(pt.intervention);
             ui.horizontal(|ui| {
-                if state.intervention_text.is_empty()
-                    && let Some(d) = prefs.intervention
+                let mut on = prefs.intervention.is_some();
+                if ui
+                    .checkbox(&mut on, "")
+                    .on_hover_text(pt.intervention_hint)
+                    .labelled_by(label.id)
+                    .changed()
                 {
-                    state.intervention_text = d.to_string();
+                    // Start in the middle of the period on screen.
+                    let middle = input
+                        .map
+                        .and_then(|(m, _, _)| m.period)
+                        .map(|(a, b)| {
+                            let days = a.until(b).map_or(0, |s| s.get_days()) / 2;
+                            a.checked_add(jiff::Span::new().days(days)).unwrap_or(a)
+                        })
+                        .unwrap_or_else(|| jiff::Zoned::now().date());
+                    prefs.intervention = on.then_some(middle);
                 }
-                let edit = ui.add(
-                    egui::TextEdit::singleline(&mut state.intervention_text)
-                        .desired_width(96.0)
-                        .hint_text("2021-07-01"),
-                );
-                edit.clone().on_hover_text(pt.intervention_hint);
-                if edit.changed() {
-                    prefs.intervention =
-                        crate::analysis::Filter::parse_date(state.intervention_text.trim()).ok();
-                }
-                if prefs.intervention.is_some() && ui.small_button(pt.clear).clicked() {
-                    prefs.intervention = None;
-                    state.intervention_text.clear();
+                if let Some(date) = prefs.intervention.as_mut() {
+                    ui.add(
+                        egui_extras::DatePickerButton::new(date)
+                            .id_salt("problem_intervention")
+                            .calendar_week(true)
+                            .show_icon(false),
+                    )
+                    .labelled_by(label.id);
                 }
             });
             ui.end_row();
@@ -341,6 +350,33 @@ fn profile_editor_ui(
                     }
                 }
             });
+        egui::CollapsingHeader::new(format!(
+            "{} ({})",
+            pt.profile_places,
+            if draft.municipalities.is_empty() {
+                pt.everywhere.to_owned()
+            } else {
+                draft.municipalities.len().to_string()
+            }
+        ))
+        .id_salt("profile_places")
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("profile_places_scroll")
+                .max_height(140.0)
+                .show(ui, |ui| {
+                    for m in input.municipalities.iter().filter(|m| !m.is_empty()) {
+                        let mut on = draft.municipalities.contains(m);
+                        if ui.checkbox(&mut on, m).changed() {
+                            if on {
+                                draft.municipalities.insert(m.clone());
+                            } else {
+                                draft.municipalities.remove(m);
+                            }
+                        }
+                    }
+                });
+        });
         ui.horizontal(|ui| {
             if ui.button(pt.save_profile).clicked() {
                 commands.push(Command::SaveProfile(draft.clone(), false));
