@@ -609,11 +609,13 @@ impl App {
                     }
                 }
                 FilePurpose::SaveHeat => {
-                    if let (Some(d), Some(view)) = (&self.density, &self.view) {
+                    // The appeals the surface on screen was computed from (the view may
+                    // already be newer while its surface is still computing).
+                    if let Some(d) = &self.density {
                         let s = &self.persisted.map.density;
                         let colour = (self.density_max(), s.threshold, s.opacity, s.ramp);
                         self.jobs.export_heat(
-                            view.points_unit.clone(),
+                            d.points.clone(),
                             d.request.clone(),
                             colour,
                             path,
