@@ -168,6 +168,10 @@ fn property(field: &str, text: String) -> serde_json::Value {
         "rate_ratio_high",
     ];
     if NUMERIC.contains(&field) {
+        // Whole numbers stay integers (GIS tools then read counts as integer fields).
+        if let Ok(n) = text.parse::<i64>() {
+            return serde_json::Value::Number(n.into());
+        }
         match text.parse::<f64>() {
             Ok(x) if x.is_finite() => serde_json::Number::from_f64(x)
                 .map_or(serde_json::Value::Null, serde_json::Value::Number),

@@ -164,18 +164,22 @@ impl ProblemRows {
     }
 }
 
-/// A "nice" grid spacing (1, 2 or 5 × 10ⁿ km) giving about 100 cells across the larger side of
-/// the extent of the placed appeals; `None` without placed appeals.
+/// Mean appeals per populated cell the default grid asks for: sparser grids, with almost every
+/// cell holding one appeal, leave Gi*'s normal approximation far off (on uniform random points a
+/// cell with three appeals among ones reads as a 99 % hot spot).
+pub const MIN_APPEALS_PER_CELL: f64 = 10.0;
+
+/// The default grid spacing: a "nice" size (1, 2 or 5 × 10ⁿ km) giving about 100 cells across
+/// the larger side of the extent of the placed appeals, made coarser step by step until the
+/// populated cells hold at least [`MIN_APPEALS_PER_CELL`] appeals on average; `None` without
+/// placed appeals.
 pub fn default_cell_km(appeals: &Appeals) -> Option<f64> {
+    let points: Vec<(f64, f64)> = (0..appeals.len())
+        .filter_map(|i| placed_lon_lat(appeals, i))
+        .map(|(lon, lat)| mercator_m_from_lon_lat(lon, lat))
+        .collect();
     let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for i in 0..appeals.len() {
-        if appeals.placement.get(i) != Some(&Placement::Placed) {
-            continue;
-        }
-        let (Some(&lon), Some(&lat)) = (appeals.lon.get(i), appeals.lat.get(i)) else {
-            continue;
-        };
-        let (x, y) = mercator_m_from_lon_lat(lon, lat);
+    for &(x, y) in &points {
         x0 = x0.min(x);
         y0 = y0.min(y);
         x1 = x1.max(x);
@@ -184,9 +188,22 @@ pub fn default_cell_km(appeals: &Appeals) -> Option<f64> {
     if x0 > x1 {
         return None;
     }
-    let scale = ground_scale_at_mercator_y_m((y0 + y1) / 2.0);
+    let centre_y = points.iter().map(|p| p.1).sum::<f64>() / points.len() as f64;
+    let scale = ground_scale_at_mercator_y_m(centre_y);
     let side_km = (x1 - x0).max(y1 - y0) * scale / 1000.0;
-    Some(nice_floor((side_km / 100.0).clamp(0.1, 50.0)))
+    let mut cell_km = nice_floor((side_km / 100.0).clamp(0.1, 50.0));
+    while cell_km < 50.0 {
+        let spacing_m = cell_km * 1000.0 / scale;
+        let occupied: std::collections::HashSet<(i32, i32)> = points
+            .iter()
+            .map(|&(x, y)| hex_of(x, y, spacing_m))
+            .collect();
+        if points.len() as f64 >= MIN_APPEALS_PER_CELL * occupied.len() as f64 {
+            break;
+        }
+        cell_km = nice_floor(cell_km * 2.6);
+    }
+    Some(cell_km)
 }
 
 fn nice_floor(x: f64) -> f64 {
@@ -354,6 +371,16 @@ fn hexagon_zones(
             .map(|(k, (_, x, y))| rstar::primitives::GeomWithData::new([*x, *y], k))
             .collect(),
     );
+    // The label of each boundary unit, once (matching names is not free).
+    let unit_names: Vec<String> = boundaries
+        .units
+        .iter()
+        .map(|u| {
+            resolution
+                .label_code(&u.name)
+                .map_or(u.name.clone(), |c| resolution.label(c).to_owned())
+        })
+        .collect();
     let zones = cells
         .iter()
         .map(|&(q, r)| {
@@ -361,12 +388,8 @@ fn hexagon_zones(
             let (lon, lat) = lon_lat_from_mercator_m(centre_m[0], centre_m[1]);
             let municipality = locator
                 .locate(lon, lat)
-                .and_then(|u| boundaries.units.get(u))
-                .map(|u| {
-                    resolution
-                        .label_code(&u.name)
-                        .map_or(u.name.clone(), |c| resolution.label(c).to_owned())
-                })
+                .and_then(|u| unit_names.get(u))
+                .cloned()
                 .unwrap_or_default();
             let nearest_settlement = nearest_tree
                 .nearest_neighbor(&centre_m)
@@ -421,15 +444,17 @@ fn municipality_zones(
             s.2 += 1;
         }
     }
+    let unit_labels: Vec<Option<u32>> = boundaries
+        .units
+        .iter()
+        .map(|u| resolution.label_code(&u.name))
+        .collect();
     let zones = resolution
         .labels
         .iter()
         .enumerate()
         .map(|(code, label)| {
-            let unit = boundaries
-                .units
-                .iter()
-                .position(|u| resolution.label_code(&u.name) == Some(code as u32));
+            let unit = unit_labels.iter().position(|l| *l == Some(code as u32));
             let mean = sums
                 .get(code)
                 .filter(|s| s.2 > 0)
@@ -1272,6 +1297,11 @@ mod tests {
 
     #[test]
     fn nice_cell_sizes() {
+        // The steps the default grid coarsens by: 1 → 2 → 5 → 10.
+        assert_eq!(nice_floor(1.0 * 2.6), 2.0);
+        assert_eq!(nice_floor(2.0 * 2.6), 5.0);
+        assert_eq!(nice_floor(5.0 * 2.6), 10.0);
+        assert_eq!(nice_floor(0.5 * 2.6), 1.0);
         assert_eq!(nice_floor(6.3), 5.0);
         assert_eq!(nice_floor(0.23), 0.2);
         assert_eq!(nice_floor(3.0), 2.0);

@@ -614,12 +614,8 @@ impl App {
                     if let Some(d) = &self.density {
                         let s = &self.persisted.map.density;
                         let colour = (self.density_max(), s.threshold, s.opacity, s.ramp);
-                        self.jobs.export_heat(
-                            d.points.clone(),
-                            d.request.clone(),
-                            colour,
-                            path,
-                        );
+                        self.jobs
+                            .export_heat(d.points.clone(), d.request.clone(), colour, path);
                     }
                 }
                 _ => self.dialog_path = path.display().to_string(),
