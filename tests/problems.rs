@@ -1178,3 +1178,67 @@ fn weights_are_reported_back() {
     let summary = printed.lines().next().unwrap();
     assert!(summary.ends_with("neighbours within 7.50 km"), "{summary}");
 }
+
+// -------------------------------------------------------------------------------------------
+// 9. The window's export (File → Export problem zones…): the job writes what is on screen
+// -------------------------------------------------------------------------------------------
+
+#[test]
+fn the_window_export_job_writes_the_zones_on_screen() {
+    use std::sync::Arc;
+    use teplokarta::app::problems::{ProblemRequest, compute_problems};
+    use teplokarta::app::{BoundarySet, JobResult, Jobs, load_dataset, resolve};
+
+    let (dir, path) = common::demo_db(6_000, 5);
+    let dataset = Arc::new(load_dataset(path.clone(), false).unwrap());
+    let resolved = Arc::new(resolve(
+        dataset,
+        Arc::new(BoundarySet::new(Boundaries::schematic())),
+    ));
+    let request = ProblemRequest {
+        filter: Filter::default(),
+        settings: power_settings(),
+        zones: ZoneKind::Settlements,
+        cell_km: None,
+    };
+    let result = Arc::new(compute_problems(resolved, request, None));
+    let expected = teplokarta::analysis::problem_export::exported_zones(&result.map);
+    assert!(!expected.is_empty());
+    let mut jobs = Jobs::new(egui::Context::default());
+    for name in ["zones.csv", "zones.geojson"] {
+        let out = dir.path().join(name);
+        jobs.export_problems(result.clone(), "near", out.clone());
+        let saved = (0..1_000)
+            .find_map(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                jobs.drain().into_iter().find_map(|r| match r {
+                    JobResult::Saved(saved) => Some(saved),
+                    _ => None,
+                })
+            })
+            .expect("the export job reports");
+        assert_eq!(saved.unwrap(), out);
+        if name.ends_with(".csv") {
+            let mut reader = csv::Reader::from_path(&out).unwrap();
+            let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+            assert_eq!(rows.len(), expected.len());
+            let total: u64 = rows.iter().map(|r| r[7].parse::<u64>().unwrap()).sum();
+            assert_eq!(total, result.map.appeals - result.map.unzoned);
+            assert_eq!(
+                total,
+                sql_count(
+                    &path,
+                    "SELECT COUNT(*) FROM appeals WHERE category = ?1",
+                    &[POWER]
+                )
+            );
+        } else {
+            let v = read_geojson(&out);
+            assert_eq!(features(&v).len(), expected.len());
+            for f in features(&v) {
+                assert_eq!(f["geometry"]["type"], "Point");
+                assert!(f["properties"]["appeals"].is_u64(), "counts are integers");
+            }
+        }
+    }
+}
