@@ -268,6 +268,7 @@ fn fast_with_stencils(
     kernel: Kernel,
     radius_ground_m: f64,
 ) -> Option<Surface> {
+    let t0 = std::time::Instant::now();
     let sub = FAST_SUBDIVISION;
     let (w, h) = (grid.width, grid.height);
     let f = grid.cell_m / sub as f64;
@@ -318,6 +319,8 @@ fn fast_with_stencils(
         }
     }
     drop(index);
+    let t_bin = t0.elapsed();
+    let nnz: usize = occupied.iter().map(|(_, c)| c.iter().filter(|v| **v != 0.0).count()).sum();
     // Stencils per band: [band][sub-position][di][dj], kernel per m² of ground.
     let prepared = PreparedKernel::new(kernel, radius_ground_m);
     let bands =
@@ -354,6 +357,7 @@ fn fast_with_stencils(
             st
         })
         .collect();
+    let t_st = t0.elapsed();
     // Apply, on two threads, each owning half of the occupied cells.
     let entries = occupied;
     let run = |chunk: &[((i64, i64), [f32; 16])]| {
@@ -392,19 +396,27 @@ fn fast_with_stencils(
         acc
     };
     let (first_half, second_half) = entries.split_at(entries.len() / 2);
+    let mut t_apply = t0.elapsed();
     let acc = std::thread::scope(|scope| {
         let second = scope.spawn(|| run(second_half));
         let mut first = run(first_half);
         let second = second.join().unwrap_or_else(|_| run(second_half));
+        t_apply = t0.elapsed();
         for (x, y) in first.iter_mut().zip(second) {
             *x += y;
         }
         first
     });
-    Some(Surface {
+    let t_merge = t0.elapsed();
+    let out = Some(Surface {
         grid: *grid,
         values: acc.into_iter().map(|v| v * 1e6).collect(),
-    })
+    });
+    if std::env::var_os("TK_PROF").is_some() {
+        eprintln!("pts {} cells {} nnz {} reach {reach} | bin {:?} stencils {:?} apply {:?} merge {:?} total {:?}",
+            points.len(), entries.len(), nnz, t_bin, t_st - t_bin, t_apply - t_st, t_merge - t_apply, t0.elapsed());
+    }
+    out
 }
 
 /// Adds `weight` × kernel of a point at Mercator (x, y) (ground scale `cos_lat`) to `acc`
@@ -464,8 +476,11 @@ pub fn density(
     radius_ground_m: f64,
     mode: Mode,
 ) -> Surface {
+    let t0 = std::time::Instant::now();
+    let p = prepare(points_lon_lat);
+    if std::env::var_os("TK_PROF").is_some() { eprintln!("prepare {:?}", t0.elapsed()); }
     density_mercator(
-        &prepare(points_lon_lat),
+        &p,
         weights,
         grid,
         kernel,

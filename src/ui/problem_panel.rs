@@ -711,7 +711,7 @@ fn zone_card_ui(
                 let status = appeals
                     .status
                     .get(i)
-                    .map(|&s| appeals.statuses.name(s).to_owned())
+                    .map(|&s| t.status(appeals.statuses.name(s)).to_owned())
                     .unwrap_or_default();
                 let place = appeals
                     .address
@@ -731,7 +731,7 @@ fn zone_card_ui(
                 let source = appeals
                     .source
                     .get(i)
-                    .map(|&s| appeals.sources.name(s).to_owned())
+                    .map(|&s| t.source(appeals.sources.name(s)).to_owned())
                     .unwrap_or_default();
                 ui.add(
                     egui::Label::new(
