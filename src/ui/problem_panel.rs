@@ -597,7 +597,9 @@ pub fn problem_panel_ui(
                     let name = zone_name(zones, s.zone, pt.near);
                     let r = ui
                         .add(egui::Button::selectable(selected, name).truncate())
-                        .on_hover_text(zone_tooltip(lang, map, zones, s.zone));
+                        .on_hover_ui(|ui| {
+                            ui.label(zone_tooltip(lang, map, zones, s.zone));
+                        });
                     if r.clicked() {
                         if selected {
                             commands.push(Command::SelectZone(None));
