@@ -264,3 +264,83 @@ fn the_heat_command_writes_both_formats_and_refuses_bad_arguments() {
         .is_err()
     );
 }
+
+/// File → Export heat layer… in the window: the export job writes, in exact mode, the surface of
+/// the appeals the layer on screen was computed from — a GeoTIFF equal to the library's, and a
+/// PNG with its world file and projection.
+#[test]
+fn the_window_export_job_writes_the_exact_surface_of_the_layer() {
+    use std::sync::Arc;
+    use teplokarta::app::{DensityRequest, JobResult, Jobs};
+    use teplokarta::spatial::projection::mercator_unit_from_lon_lat;
+    use tiff::decoder::{Decoder, DecodingResult};
+
+    let points = clustered(4_000, 9);
+    let points_unit: Vec<[f64; 2]> = points
+        .iter()
+        .map(|&(lon, lat)| {
+            let (x, y) = mercator_unit_from_lon_lat(lon, lat);
+            [x, y]
+        })
+        .collect();
+    let grid = Grid::over_lon_lat(65.2, 56.9, 65.9, 57.4, 140, 100);
+    let request = DensityRequest {
+        grid: grid.clone(),
+        radius_m: 3_000.0,
+        kernel: Kernel::Quartic,
+        // The layer may be in fast mode: the export is exact all the same.
+        mode: Mode::Fast,
+    };
+    let expected = density(&points, None, &grid, Kernel::Quartic, 3_000.0, Mode::Exact);
+    let dir = tempfile::tempdir().unwrap();
+    let mut jobs = Jobs::new(egui::Context::default());
+    let colour = (
+        expected.peak(),
+        0.0,
+        0.8,
+        teplokarta::ui::theme::DensityRamp::Heat,
+    );
+    for name in ["layer.tif", "layer.png"] {
+        let out = dir.path().join(name);
+        jobs.export_heat(
+            Arc::new(points_unit.clone()),
+            request.clone(),
+            colour,
+            out.clone(),
+        );
+        let saved = (0..2_000)
+            .find_map(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                jobs.drain().into_iter().find_map(|r| match r {
+                    JobResult::Saved(saved) => Some(saved),
+                    _ => None,
+                })
+            })
+            .expect("the export job reports");
+        assert_eq!(saved.unwrap(), out);
+        if name.ends_with(".tif") {
+            let mut decoder =
+                Decoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap())).unwrap();
+            assert_eq!(decoder.dimensions().unwrap(), (140, 100));
+            let DecodingResult::F32(values) = decoder.read_image().unwrap() else {
+                panic!("not Float32");
+            };
+            let worst = values
+                .iter()
+                .zip(&expected.values)
+                .map(|(a, b)| (a - b).abs() / expected.peak())
+                .fold(0.0f32, f32::max);
+            assert!(
+                worst < 1e-4,
+                "export differs from the exact surface by {worst}"
+            );
+        } else {
+            let decoder =
+                png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap()));
+            let reader = decoder.read_info().unwrap();
+            assert_eq!((reader.info().width, reader.info().height), (140, 100));
+            assert!(out.with_extension("pgw").is_file());
+            assert!(out.with_extension("prj").is_file());
+        }
+    }
+}
