@@ -14,6 +14,7 @@ use crate::analysis::{
 use crate::data::{AppealStore, DemoConfig, LoadOptions, generate_demo};
 use crate::spatial::{Boundaries, MunicipalityLocator};
 
+mod import;
 mod problems;
 
 /// The largest demo `teplokarta demo` writes (about 5 GB of SQLite).
@@ -198,6 +199,9 @@ pub enum Command {
     /// The problem map: zones where the appeals of a problem profile recur (Gi* hot spots,
     /// trend, intervention, service level), as GeoJSON/CSV or a ranked table.
     Problems(problems::ProblemArgs),
+    /// Import appeals exports (CSV in UTF-8/Windows-1251/KOI8-R, Excel, GeoJSON) into a
+    /// database that follows the contract, in one transaction, without duplicates.
+    Import(import::ImportArgs),
 }
 
 /// Measures the window's data path headless: load → resolve → views, with the peak memory.
@@ -356,6 +360,7 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
         Command::Bench(args) => bench(args, out)?,
         Command::Heat(args) => heat(args, out)?,
         Command::Problems(args) => problems::problems(args, out)?,
+        Command::Import(args) => import::import(args, out)?,
         Command::Stats {
             db,
             by,

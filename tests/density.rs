@@ -285,7 +285,7 @@ fn the_window_export_job_writes_the_exact_surface_of_the_layer() {
         .collect();
     let grid = Grid::over_lon_lat(65.2, 56.9, 65.9, 57.4, 140, 100);
     let request = DensityRequest {
-        grid: grid.clone(),
+        grid,
         radius_m: 3_000.0,
         kernel: Kernel::Quartic,
         // The layer may be in fast mode: the export is exact all the same.

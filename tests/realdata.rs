@@ -209,3 +209,76 @@ fn demo_garden_communities_lie_in_their_osm_municipality() {
         );
     }
 }
+
+/// The acceptance test for imports: the 121,145 real Boston 311 cases import with the
+/// automatic mapping, nothing rejected, and with the BRA neighbourhood polygons the count per
+/// neighbourhood equals a brute-force point-in-polygon count over the CSV's own coordinates
+/// (read here with the csv crate, not the importer).
+#[test]
+#[ignore = "needs ../shared/realdata"]
+fn boston_311_imports_and_its_neighbourhood_counts_equal_point_in_polygon() {
+    use std::collections::BTreeMap;
+    use teplokarta::analysis::{Columns, Filter, Masks, MunicipalityResolution, aggregate};
+    use teplokarta::data::import::write::{ImportOptions, import_files};
+    use teplokarta::data::{AppealStore, LoadOptions};
+    use teplokarta::spatial::MunicipalityLocator;
+
+    let csv_path = realdata("boston311_2015/boston311_2015_cases.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("boston.sqlite");
+    let summary = import_files(
+        std::slice::from_ref(&csv_path),
+        &db,
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let file = &summary.files[0];
+    assert_eq!(file.rows, 121_145);
+    assert_eq!(file.imported, 121_145);
+    assert_eq!(file.rejected, 0, "{:?}", file.rejected_by_reason);
+
+    let appeals = AppealStore::open(&db, &LoadOptions::default())
+        .unwrap()
+        .load()
+        .unwrap();
+    assert_eq!(appeals.len(), 121_145);
+    let boundaries = Boundaries::from_geojson_file(
+        &realdata("boston311_2015/boston_neighborhoods_bra.geojson"),
+        None,
+    )
+    .unwrap();
+    let locator = MunicipalityLocator::new(&boundaries);
+    let resolution =
+        MunicipalityResolution::with_boundaries(&appeals, Some((&boundaries, &locator)));
+    let columns = Columns::new(&appeals, &resolution);
+    let a = aggregate(
+        &columns,
+        &Masks::new(&Filter::default(), &appeals, &resolution, &columns),
+    );
+    let ours: BTreeMap<String, u64> = a
+        .by_label
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(label, n)| (resolution.label(label as u32).to_owned(), *n))
+        .collect();
+
+    let mut reference: BTreeMap<String, u64> = BTreeMap::new();
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let lat_i = headers.iter().position(|h| h == "LATITUDE").unwrap();
+    let lon_i = headers.iter().position(|h| h == "LONGITUDE").unwrap();
+    for record in reader.records() {
+        let record = record.unwrap();
+        let lat: f64 = record[lat_i].parse().unwrap();
+        let lon: f64 = record[lon_i].parse().unwrap();
+        let name = brute_force(&boundaries, lon, lat)
+            .1
+            .map(|u| boundaries.units[u].name.clone())
+            .unwrap_or_default();
+        *reference.entry(name).or_insert(0) += 1;
+    }
+    assert_eq!(ours, reference);
+    assert!(reference.len() > 20, "{} neighbourhoods", reference.len());
+}

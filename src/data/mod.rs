@@ -4,6 +4,7 @@
 
 mod demo;
 mod error;
+pub mod import;
 mod model;
 mod schema;
 mod store;

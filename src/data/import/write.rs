@@ -1,0 +1,645 @@
+//! Writing imported rows into the target database: the contract's schema created when absent,
+//! every input of one import in **one transaction** (it commits fully or leaves the target as it
+//! was; a target the import created is removed again), re-imports without duplicates (keyed by
+//! `external_id` when present — a changed row is updated — else by a hash of the row's content),
+//! and every rejected row in a report (`NAME.rejected.csv` next to the target: file, line,
+//! column, reason, the raw row).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use super::parse::{
+    Field, Mapping, MappingError, normalize_status, parse_degrees, parse_lat_lon,
+    parse_timestamp_text,
+};
+use super::read::{ReadError, ReadOptions, SourceKind, SourceRow, Table};
+use crate::data::CREATE_APPEALS_SQL;
+
+/// How to import.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    pub read: ReadOptions,
+    /// A saved mapping (applied before the overrides); `None`: the automatic mapping.
+    pub mapping: Option<Mapping>,
+    /// `field=COLUMN` overrides.
+    pub overrides: Vec<String>,
+    /// `source` of rows whose source column is empty or unmapped (default `import`).
+    pub default_source: Option<String>,
+}
+
+/// What one input gave.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FileSummary {
+    pub path: PathBuf,
+    pub kind: Option<SourceKind>,
+    pub headers: Vec<String>,
+    /// The mapping used (field → column).
+    pub mapping: Mapping,
+    pub rows: u64,
+    /// New appeals written.
+    pub imported: u64,
+    /// Appeals already there (same `external_id`) whose content changed: rewritten.
+    pub updated: u64,
+    /// Appeals already there unchanged (a re-import), or repeated within the input.
+    pub unchanged: u64,
+    pub rejected: u64,
+    /// Rejected rows per reason.
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Imported without a usable position (no coordinates, unreadable, out of range, 0,0).
+    pub without_coordinates: u64,
+    /// Imported with an unreadable `resolved_at` (left empty).
+    pub resolved_unparsable: u64,
+    /// Where the rejected rows were written, when there were any.
+    pub report: Option<PathBuf>,
+}
+
+/// Everything an import did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImportSummary {
+    pub target: PathBuf,
+    /// The target did not exist and was created.
+    pub created: bool,
+    pub files: Vec<FileSummary>,
+    pub elapsed: Duration,
+}
+
+/// Where an import is, for a progress bar.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Progress {
+    /// 0-based index of the input being read, and how many there are.
+    pub file: usize,
+    pub files: usize,
+    /// Rows read so far in all inputs.
+    pub rows: u64,
+    /// Of the current input: units done and in all (bytes for CSV, rows otherwise).
+    pub done: u64,
+    pub total: u64,
+    pub elapsed: Duration,
+}
+
+impl Progress {
+    /// Rows per second so far.
+    pub fn rows_per_s(&self) -> f64 {
+        self.rows as f64 / self.elapsed.as_secs_f64().max(1e-3)
+    }
+
+    /// Seconds left for the current input, from its share done so far.
+    pub fn eta_s(&self) -> Option<f64> {
+        (self.done > 0 && self.total >= self.done).then(|| {
+            let share = self.done as f64 / self.total as f64;
+            self.elapsed.as_secs_f64() * (1.0 - share) / share
+        })
+    }
+}
+
+/// Why an import stopped (and was rolled back).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("{path}: {source}")]
+    Mapping {
+        path: PathBuf,
+        #[source]
+        source: MappingError,
+    },
+    #[error(
+        "{path}: no column for {field} (map one with --map {field}=COLUMN; columns: {headers})"
+    )]
+    Unmapped {
+        path: PathBuf,
+        field: &'static str,
+        headers: String,
+    },
+    #[error("target database {path}: {source}")]
+    Target {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "target database {path}: table `appeals` lacks the contract's column `{column}`; import into a new file or a database made by teplokarta"
+    )]
+    NotContract { path: PathBuf, column: String },
+    #[error("writing the report {path}: {source}")]
+    Report {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no input files")]
+    NoInputs,
+}
+
+/// One rejected row of an input.
+struct Rejected {
+    line: u64,
+    column: String,
+    reason: String,
+    raw: String,
+}
+
+/// A row ready for the table.
+#[derive(Clone, Debug, PartialEq)]
+struct Appeal {
+    external_id: Option<String>,
+    received_at: String,
+    source: String,
+    category: String,
+    subcategory: Option<String>,
+    municipality: Option<String>,
+    settlement: Option<String>,
+    address: Option<String>,
+    lon_lat: Option<(f64, f64)>,
+    status: String,
+    resolved_at: Option<String>,
+    text: Option<String>,
+}
+
+impl Appeal {
+    /// A stable hash of the content (every field), hex.
+    fn hash(&self) -> String {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+        for part in [
+            opt(&self.external_id),
+            self.received_at.clone(),
+            self.source.clone(),
+            self.category.clone(),
+            opt(&self.subcategory),
+            opt(&self.municipality),
+            opt(&self.settlement),
+            opt(&self.address),
+            self.lon_lat
+                .map(|(lon, lat)| format!("{lon:.7},{lat:.7}"))
+                .unwrap_or_default(),
+            self.status.clone(),
+            opt(&self.resolved_at),
+            opt(&self.text),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0x1f]);
+        }
+        h.finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+fn text_of(row: &SourceRow, columns: &BTreeMap<Field, usize>, field: Field) -> Option<String> {
+    let i = *columns.get(&field)?;
+    let t = row.fields.get(i)?.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// Counts that do not reject a row.
+#[derive(Default)]
+struct Soft {
+    without_coordinates: bool,
+    resolved_unparsable: bool,
+}
+
+/// The appeal of one input row, or why it is rejected (column, reason).
+fn appeal_of(
+    row: &SourceRow,
+    columns: &BTreeMap<Field, usize>,
+    mapping: &Mapping,
+    default_source: &str,
+) -> Result<(Appeal, Soft), (String, String)> {
+    let column_name = |f: Field| {
+        mapping
+            .columns
+            .get(&f)
+            .cloned()
+            .unwrap_or_else(|| f.key().to_owned())
+    };
+    let mut soft = Soft::default();
+    let received_at = match text_of(row, columns, Field::ReceivedAt) {
+        None => return Err((column_name(Field::ReceivedAt), "empty date".to_owned())),
+        Some(t) => parse_timestamp_text(&t)
+            .map_err(|e| (column_name(Field::ReceivedAt), format!("{e}: {t:?}")))?,
+    };
+    let Some(category) = text_of(row, columns, Field::Category) else {
+        return Err((column_name(Field::Category), "empty category".to_owned()));
+    };
+    let resolved_at = text_of(row, columns, Field::ResolvedAt).and_then(|t| {
+        let parsed = parse_timestamp_text(&t).ok();
+        soft.resolved_unparsable = parsed.is_none();
+        parsed
+    });
+    let lon_lat = match (
+        text_of(row, columns, Field::Lon),
+        text_of(row, columns, Field::Lat),
+        text_of(row, columns, Field::LatLon),
+    ) {
+        (Some(lon), Some(lat), _) => parse_degrees(&lon)
+            .ok()
+            .zip(parse_degrees(&lat).ok())
+            .filter(|(lon, lat)| lon.abs() <= 180.0 && lat.abs() <= 90.0),
+        (_, _, Some(both)) => parse_lat_lon(&both).ok(),
+        _ => None,
+    }
+    .filter(|&(lon, lat)| !(lon == 0.0 && lat == 0.0));
+    soft.without_coordinates = lon_lat.is_none();
+    let appeal = Appeal {
+        external_id: text_of(row, columns, Field::ExternalId),
+        received_at,
+        source: text_of(row, columns, Field::Source).unwrap_or_else(|| default_source.to_owned()),
+        category,
+        subcategory: text_of(row, columns, Field::Subcategory),
+        municipality: text_of(row, columns, Field::Municipality),
+        settlement: text_of(row, columns, Field::Settlement),
+        address: text_of(row, columns, Field::Address),
+        lon_lat,
+        status: text_of(row, columns, Field::Status)
+            .map_or_else(|| "unknown".to_owned(), |s| normalize_status(&s)),
+        resolved_at,
+        text: text_of(row, columns, Field::Text),
+    };
+    Ok((appeal, soft))
+}
+
+/// Creates the contract's table if absent and the columns and indexes re-imports need; refuses
+/// a table that lacks contract columns.
+fn prepare_target(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<(), ImportError> {
+    let sql_err = |source| ImportError::Target {
+        path: path.to_owned(),
+        source,
+    };
+    let exists: bool = tx
+        .query_row(
+            "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'appeals'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql_err)?;
+    if !exists {
+        tx.execute_batch(CREATE_APPEALS_SQL).map_err(sql_err)?;
+    }
+    let mut present: Vec<String> = Vec::new();
+    {
+        let mut stmt = tx
+            .prepare("SELECT name FROM pragma_table_info('appeals')")
+            .map_err(sql_err)?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(sql_err)?;
+        for name in rows {
+            present.push(name.map_err(sql_err)?.to_lowercase());
+        }
+    }
+    for column in [
+        "id",
+        "external_id",
+        "received_at",
+        "source",
+        "category",
+        "subcategory",
+        "municipality",
+        "settlement",
+        "address",
+        "lat",
+        "lon",
+        "status",
+        "resolved_at",
+        "text",
+    ] {
+        if !present.iter().any(|p| p == column) {
+            return Err(ImportError::NotContract {
+                path: path.to_owned(),
+                column: column.to_owned(),
+            });
+        }
+    }
+    if !present.iter().any(|p| p == "import_hash") {
+        tx.execute_batch("ALTER TABLE appeals ADD COLUMN import_hash TEXT")
+            .map_err(sql_err)?;
+    }
+    tx.execute_batch(
+        "CREATE INDEX IF NOT EXISTS appeals_external_id ON appeals(external_id);
+         CREATE INDEX IF NOT EXISTS appeals_import_hash ON appeals(import_hash);",
+    )
+    .map_err(sql_err)?;
+    Ok(())
+}
+
+/// What happened to one appeal.
+enum Outcome {
+    Imported,
+    Updated,
+    Unchanged,
+}
+
+/// The statements an import runs per row, prepared once.
+struct Statements<'t> {
+    by_external_id: rusqlite::Statement<'t>,
+    by_hash: rusqlite::Statement<'t>,
+    insert: rusqlite::Statement<'t>,
+    update: rusqlite::Statement<'t>,
+}
+
+impl<'t> Statements<'t> {
+    fn new(tx: &'t rusqlite::Transaction<'_>) -> Result<Self, rusqlite::Error> {
+        Ok(Self {
+            by_external_id: tx
+                .prepare("SELECT id, import_hash FROM appeals WHERE external_id = ?1 LIMIT 1")?,
+            by_hash: tx
+                .prepare("SELECT id, import_hash FROM appeals WHERE import_hash = ?1 LIMIT 1")?,
+            insert: tx.prepare(
+                "INSERT INTO appeals (external_id, received_at, source, category, subcategory,
+                     municipality, settlement, address, lat, lon, status, resolved_at, text,
+                     import_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?,
+            update: tx.prepare(
+                "UPDATE appeals SET external_id = ?1, received_at = ?2, source = ?3,
+                     category = ?4, subcategory = ?5, municipality = ?6, settlement = ?7,
+                     address = ?8, lat = ?9, lon = ?10, status = ?11, resolved_at = ?12,
+                     text = ?13, import_hash = ?14
+                 WHERE id = ?15",
+            )?,
+        })
+    }
+
+    fn store(&mut self, a: &Appeal, hash: &str) -> Result<Outcome, rusqlite::Error> {
+        let (lon, lat) = a
+            .lon_lat
+            .map_or((None, None), |(lon, lat)| (Some(lon), Some(lat)));
+        let existing: Option<(i64, Option<String>)> = match &a.external_id {
+            Some(ext) => self
+                .by_external_id
+                .query_row([ext], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?,
+            None => self
+                .by_hash
+                .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?,
+        };
+        match existing {
+            None => {
+                self.insert.execute(params![
+                    a.external_id,
+                    a.received_at,
+                    a.source,
+                    a.category,
+                    a.subcategory,
+                    a.municipality,
+                    a.settlement,
+                    a.address,
+                    lat,
+                    lon,
+                    a.status,
+                    a.resolved_at,
+                    a.text,
+                    hash,
+                ])?;
+                Ok(Outcome::Imported)
+            }
+            Some((_, Some(h))) if h == hash => Ok(Outcome::Unchanged),
+            Some((id, _)) => {
+                self.update.execute(params![
+                    a.external_id,
+                    a.received_at,
+                    a.source,
+                    a.category,
+                    a.subcategory,
+                    a.municipality,
+                    a.settlement,
+                    a.address,
+                    lat,
+                    lon,
+                    a.status,
+                    a.resolved_at,
+                    a.text,
+                    hash,
+                    id
+                ])?;
+                Ok(Outcome::Updated)
+            }
+        }
+    }
+}
+
+/// The mapping an input gets: the saved one or the automatic one (with the first rows as
+/// samples), then the overrides.
+pub fn mapping_for(
+    path: &Path,
+    headers: &[String],
+    samples: &[Vec<String>],
+    options: &ImportOptions,
+) -> Result<Mapping, ImportError> {
+    let base = options
+        .mapping
+        .clone()
+        .unwrap_or_else(|| Mapping::auto_with_samples(headers, samples));
+    base.with_overrides(&options.overrides, headers)
+        .map_err(|source| ImportError::Mapping {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+/// The report file of an input: `NAME.rejected.csv` in the target's directory.
+pub fn report_path(target: &Path, input: &Path) -> PathBuf {
+    let name = input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "input".to_owned());
+    target
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(format!("{name}.rejected.csv"))
+}
+
+/// Imports `inputs` into `target` in one transaction (see the module docs). `progress` is
+/// called every few thousand rows.
+pub fn import_files(
+    inputs: &[PathBuf],
+    target: &Path,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<ImportSummary, ImportError> {
+    if inputs.is_empty() {
+        return Err(ImportError::NoInputs);
+    }
+    let started = Instant::now();
+    let created = !target.exists();
+    let result = import_inner(inputs, target, options, progress, started);
+    if result.is_err() && created {
+        // Leave no half-made database behind.
+        for suffix in ["", "-journal", "-wal", "-shm"] {
+            let mut p = target.as_os_str().to_owned();
+            p.push(suffix);
+            std::fs::remove_file(PathBuf::from(p)).ok();
+        }
+    }
+    result.map(|mut summary| {
+        summary.created = created;
+        summary.elapsed = started.elapsed();
+        summary
+    })
+}
+
+fn import_inner(
+    inputs: &[PathBuf],
+    target: &Path,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(&Progress),
+    started: Instant,
+) -> Result<ImportSummary, ImportError> {
+    let sql_err = |source| ImportError::Target {
+        path: target.to_owned(),
+        source,
+    };
+    let mut conn = Connection::open(target).map_err(sql_err)?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(sql_err)?;
+    let tx = conn.transaction().map_err(sql_err)?;
+    prepare_target(&tx, target)?;
+    let default_source = options.default_source.as_deref().unwrap_or("import");
+    let mut summary = ImportSummary {
+        target: target.to_owned(),
+        ..ImportSummary::default()
+    };
+    let mut reports: Vec<(PathBuf, PathBuf, Vec<Rejected>)> = Vec::new();
+    let mut statements = Statements::new(&tx).map_err(sql_err)?;
+    let mut rows_total = 0u64;
+    for (file, path) in inputs.iter().enumerate() {
+        let mut table = Table::open(path, &options.read)?;
+        let headers = table.headers().to_vec();
+        // The first rows serve as samples for the automatic mapping, then are imported.
+        let mut buffered: Vec<SourceRow> = Vec::new();
+        while buffered.len() < 20 {
+            match table.next_row() {
+                Some(row) => buffered.push(row?),
+                None => break,
+            }
+        }
+        let samples: Vec<Vec<String>> = buffered.iter().map(|r| r.fields.clone()).collect();
+        let mapping = mapping_for(path, &headers, &samples, options)?;
+        let columns = mapping
+            .resolve(&headers)
+            .map_err(|source| ImportError::Mapping {
+                path: path.clone(),
+                source,
+            })?;
+        for (field, name) in [
+            (Field::ReceivedAt, "received_at"),
+            (Field::Category, "category"),
+        ] {
+            if !columns.contains_key(&field) {
+                return Err(ImportError::Unmapped {
+                    path: path.clone(),
+                    field: name,
+                    headers: headers.join(", "),
+                });
+            }
+        }
+        let mut fs = FileSummary {
+            path: path.clone(),
+            kind: Some(table.kind().clone()),
+            headers: headers.clone(),
+            mapping: mapping.clone(),
+            ..FileSummary::default()
+        };
+        let mut rejected: Vec<Rejected> = Vec::new();
+        let mut pending = buffered.into_iter();
+        loop {
+            let row = match pending.next() {
+                Some(row) => row,
+                None => match table.next_row() {
+                    Some(row) => row?,
+                    None => break,
+                },
+            };
+            fs.rows += 1;
+            rows_total += 1;
+            match appeal_of(&row, &columns, &mapping, default_source) {
+                Ok((appeal, soft)) => {
+                    let hash = appeal.hash();
+                    match statements.store(&appeal, &hash).map_err(sql_err)? {
+                        Outcome::Imported => fs.imported += 1,
+                        Outcome::Updated => fs.updated += 1,
+                        Outcome::Unchanged => fs.unchanged += 1,
+                    }
+                    fs.without_coordinates += u64::from(soft.without_coordinates);
+                    fs.resolved_unparsable += u64::from(soft.resolved_unparsable);
+                }
+                Err((column, reason)) => {
+                    fs.rejected += 1;
+                    let key = reason
+                        .split(':')
+                        .next()
+                        .unwrap_or(&reason)
+                        .trim()
+                        .to_owned();
+                    *fs.rejected_by_reason
+                        .entry(format!("{column}: {key}"))
+                        .or_insert(0) += 1;
+                    rejected.push(Rejected {
+                        line: row.line,
+                        column,
+                        reason,
+                        raw: row.raw.clone(),
+                    });
+                }
+            }
+            if rows_total.is_multiple_of(5_000) {
+                let (done, total) = table.progress();
+                progress(&Progress {
+                    file,
+                    files: inputs.len(),
+                    rows: rows_total,
+                    done,
+                    total,
+                    elapsed: started.elapsed(),
+                });
+            }
+        }
+        let (done, total) = table.progress();
+        progress(&Progress {
+            file,
+            files: inputs.len(),
+            rows: rows_total,
+            done,
+            total,
+            elapsed: started.elapsed(),
+        });
+        if !rejected.is_empty() {
+            let report = report_path(target, path);
+            fs.report = Some(report.clone());
+            reports.push((report, path.clone(), rejected));
+        }
+        summary.files.push(fs);
+    }
+    drop(statements);
+    tx.commit().map_err(sql_err)?;
+    for (report, input, rejected) in &reports {
+        write_report(report, input, rejected).map_err(|source| ImportError::Report {
+            path: report.clone(),
+            source,
+        })?;
+    }
+    Ok(summary)
+}
+
+fn write_report(report: &Path, input: &Path, rejected: &[Rejected]) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_path(report)?;
+    w.write_record(["file", "line", "column", "reason", "raw"])?;
+    let file = input.display().to_string();
+    for r in rejected {
+        w.write_record([
+            file.as_str(),
+            &r.line.to_string(),
+            &r.column,
+            &r.reason,
+            &r.raw,
+        ])?;
+    }
+    w.flush()
+}
