@@ -134,6 +134,14 @@ pub enum ImportError {
     NoInputs,
 }
 
+/// Why a row is rejected: the column, the kind of problem (the key of the summary's counts),
+/// and the full reason with the offending value (for the report).
+struct Rejection {
+    column: String,
+    kind: String,
+    reason: String,
+}
+
 /// One rejected row of an input.
 struct Rejected {
     line: u64,
@@ -211,7 +219,7 @@ fn appeal_of(
     columns: &BTreeMap<Field, usize>,
     mapping: &Mapping,
     default_source: &str,
-) -> Result<(Appeal, Soft), (String, String)> {
+) -> Result<(Appeal, Soft), Rejection> {
     let column_name = |f: Field| {
         mapping
             .columns
@@ -221,12 +229,32 @@ fn appeal_of(
     };
     let mut soft = Soft::default();
     let received_at = match text_of(row, columns, Field::ReceivedAt) {
-        None => return Err((column_name(Field::ReceivedAt), "empty date".to_owned())),
-        Some(t) => parse_timestamp_text(&t)
-            .map_err(|e| (column_name(Field::ReceivedAt), format!("{e}: {t:?}")))?,
+        None => {
+            return Err(Rejection {
+                column: column_name(Field::ReceivedAt),
+                kind: "empty date".to_owned(),
+                reason: "empty date".to_owned(),
+            });
+        }
+        Some(t) => parse_timestamp_text(&t).map_err(|e| Rejection {
+            column: column_name(Field::ReceivedAt),
+            // The kind without the particulars: "no such date (2021-02-30)" → "no such date".
+            kind: e
+                .reason
+                .split(" (")
+                .next()
+                .unwrap_or(&e.reason)
+                .trim()
+                .to_owned(),
+            reason: e.to_string(),
+        })?,
     };
     let Some(category) = text_of(row, columns, Field::Category) else {
-        return Err((column_name(Field::Category), "empty category".to_owned()));
+        return Err(Rejection {
+            column: column_name(Field::Category),
+            kind: "empty category".to_owned(),
+            reason: "empty category".to_owned(),
+        });
     };
     let resolved_at = text_of(row, columns, Field::ResolvedAt).and_then(|t| {
         let parsed = parse_timestamp_text(&t).ok();
@@ -570,21 +598,15 @@ fn import_inner(
                     fs.without_coordinates += u64::from(soft.without_coordinates);
                     fs.resolved_unparsable += u64::from(soft.resolved_unparsable);
                 }
-                Err((column, reason)) => {
+                Err(r) => {
                     fs.rejected += 1;
-                    let key = reason
-                        .split(':')
-                        .next()
-                        .unwrap_or(&reason)
-                        .trim()
-                        .to_owned();
                     *fs.rejected_by_reason
-                        .entry(format!("{column}: {key}"))
+                        .entry(format!("{}: {}", r.column, r.kind))
                         .or_insert(0) += 1;
                     rejected.push(Rejected {
                         line: row.line,
-                        column,
-                        reason,
+                        column: r.column,
+                        reason: r.reason,
                         raw: row.raw.clone(),
                     });
                 }
@@ -610,20 +632,58 @@ fn import_inner(
             total,
             elapsed: started.elapsed(),
         });
-        if !rejected.is_empty() {
-            let report = report_path(target, path);
-            fs.report = Some(report.clone());
-            reports.push((report, path.clone(), rejected));
+        // Two inputs of the same name get reports of their own.
+        let mut report = report_path(target, path);
+        let mut n = 2;
+        while reports.iter().any(|(r, _, _)| *r == report) {
+            report = report.with_file_name(format!(
+                "{}.{n}.rejected.csv",
+                path.file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ));
+            n += 1;
         }
+        if !rejected.is_empty() {
+            fs.report = Some(report.clone());
+        }
+        reports.push((report, path.clone(), rejected));
         summary.files.push(fs);
     }
     drop(statements);
-    tx.commit().map_err(sql_err)?;
+    // The reports are written before the commit: a report that cannot be written fails the
+    // import (rolled back), so every rejected row is always on disk when the rows are in. A
+    // report left by an earlier import of an input that now has no rejections is removed.
+    let written: Vec<&PathBuf> = reports
+        .iter()
+        .filter(|(_, _, rejected)| !rejected.is_empty())
+        .map(|(report, _, _)| report)
+        .collect();
+    let remove_written = || {
+        for report in &written {
+            std::fs::remove_file(report).ok();
+        }
+    };
     for (report, input, rejected) in &reports {
-        write_report(report, input, rejected).map_err(|source| ImportError::Report {
-            path: report.clone(),
-            source,
-        })?;
+        if rejected.is_empty() {
+            continue;
+        }
+        if let Err(source) = write_report(report, input, rejected) {
+            remove_written();
+            return Err(ImportError::Report {
+                path: report.clone(),
+                source,
+            });
+        }
+    }
+    if let Err(source) = tx.commit() {
+        remove_written();
+        return Err(sql_err(source));
+    }
+    for (report, _, rejected) in &reports {
+        if rejected.is_empty() && report.is_file() {
+            std::fs::remove_file(report).ok();
+        }
     }
     Ok(summary)
 }
