@@ -429,3 +429,93 @@ fn choosing_a_problem_and_clicking_the_first_row_of_the_list_selects_that_zone()
     harness.get_by_label(&format!("Appeals of the zone ({})", Lang::En.number(n)));
     harness.get_by_label("Zoom to zone");
 }
+
+/// Another process writes 1,000 appeals over 5 s into the open database (WAL mode) while the
+/// window follows it: at the end the window's totals equal SQL's, the writer never got
+/// `SQLITE_BUSY` from the viewer, and the top bar says how many are new.
+#[test]
+fn the_window_follows_a_database_another_process_writes_to() {
+    let (_dir, path) = common::demo_db(2_000, 50);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+    let mut harness = harness(&path, Lang::En);
+    wait_idle(&mut harness);
+    let before = total_of(&path);
+    assert_eq!(
+        harness
+            .state()
+            .as_ref()
+            .unwrap()
+            .view()
+            .unwrap()
+            .summary
+            .total,
+        before
+    );
+
+    let writer_path = path.clone();
+    let writer = std::thread::spawn(move || {
+        let mut conn = rusqlite::Connection::open(&writer_path).unwrap();
+        // No waiting: any lock the viewer held would surface as SQLITE_BUSY at once.
+        conn.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let mut busy = 0;
+        let mut written = 0;
+        for batch in 0..100 {
+            let result = (|| -> rusqlite::Result<()> {
+                let tx = conn.transaction()?;
+                for k in 0..10 {
+                    tx.execute(
+                        "INSERT INTO appeals (received_at, source, category, municipality, lat, lon, status)
+                         VALUES (?1, 'pos', 'Электроэнергетика', 'Тюменский район', 57.2, 65.7, 'new')",
+                        [format!("2021-12-31T12:{:02}:{:02}", batch % 60, k)],
+                    )?;
+                }
+                tx.commit()
+            })();
+            match result {
+                Ok(()) => written += 10,
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy =>
+                {
+                    busy += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        (written, busy)
+    });
+    let started = std::time::Instant::now();
+    while !writer.is_finished() {
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let (written, busy) = writer.join().unwrap();
+    assert_eq!(busy, 0, "the writer saw SQLITE_BUSY");
+    assert_eq!(written, 1_000);
+    let after = total_of(&path);
+    assert_eq!(after, before + 1_000);
+    // The window catches up within a few seconds of the last commit.
+    let caught_up = std::time::Instant::now();
+    loop {
+        harness.step();
+        let app = harness.state().as_ref().unwrap();
+        if app.is_idle() && app.view().is_some_and(|v| v.summary.total == after) {
+            break;
+        }
+        assert!(
+            caught_up.elapsed() < std::time::Duration::from_secs(10),
+            "the window did not follow the writer ({:?} since it started)",
+            started.elapsed()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    harness.run_steps(2);
+    harness.get_by_label(&Lang::En.number(after));
+    harness.get_by_label_contains(&format!("+{} new", Lang::En.number(1_000)));
+}

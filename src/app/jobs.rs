@@ -27,6 +27,8 @@ use crate::spatial::{
 pub struct Dataset {
     pub path: PathBuf,
     pub is_demo: bool,
+    /// Loaded again because another process changed the file (keep the map and selection).
+    pub live_reload: bool,
     pub appeals: Appeals,
     /// Web-Mercator unit coordinates of every row (NaN where not placed).
     pub point_unit: Vec<[f64; 2]>,
@@ -188,6 +190,11 @@ pub enum JobResult {
         generation: u64,
         result: Box<super::problems::ProblemResult>,
     },
+    /// The watched database was changed by another process.
+    DatabaseChanged {
+        watch: u64,
+        path: PathBuf,
+    },
 }
 
 /// What a file dialog is for.
@@ -200,6 +207,10 @@ pub enum FilePurpose {
     SaveProblems,
 }
 
+/// How often a watched database is polled for changes by other processes (a change is noticed
+/// within this, and loaded right after).
+pub const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The job runner: a channel and the generation counters.
 pub struct Jobs {
     sender: Sender<JobResult>,
@@ -211,6 +222,8 @@ pub struct Jobs {
     pub view_generation: u64,
     pub density_generation: u64,
     pub problems_generation: u64,
+    /// The database being watched for changes by other processes; a new watch ends the old.
+    pub watch_generation: Arc<std::sync::atomic::AtomicU64>,
     /// Jobs started and not yet reported.
     pub pending: usize,
 }
@@ -229,6 +242,7 @@ impl Jobs {
             view_generation: 0,
             density_generation: 0,
             problems_generation: 0,
+            watch_generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             pending: 0,
         }
     }
@@ -270,6 +284,77 @@ impl Jobs {
                 .map(Arc::new)
                 .map_err(JobError::from),
         });
+    }
+
+    /// Loads the database again after another process changed it (the result is marked
+    /// `live_reload`).
+    pub fn reload_database(&mut self, path: PathBuf) {
+        self.dataset_generation += 1;
+        let generation = self.dataset_generation;
+        self.spawn("reload-database", move |_| JobResult::Dataset {
+            generation,
+            result: load_dataset(path, false)
+                .map(|mut d| {
+                    d.live_reload = true;
+                    Arc::new(d)
+                })
+                .map_err(JobError::from),
+        });
+    }
+
+    /// Watches `path` for commits by other processes: `PRAGMA data_version` on a read-only
+    /// connection of its own, polled every [`WATCH_INTERVAL`] off the UI thread (an idle
+    /// reader never blocks a writer). Reports [`JobResult::DatabaseChanged`]; ends when another
+    /// watch starts. Not counted as a pending job: it runs for the whole session.
+    pub fn watch_database(&mut self, path: PathBuf) {
+        use std::sync::atomic::Ordering;
+        let watch = self.watch_generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let current = self.watch_generation.clone();
+        let sender = self.sender.clone();
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("watch-database".to_owned())
+            .spawn(move || {
+                let mut conn: Option<rusqlite::Connection> = None;
+                let mut last: Option<i64> = None;
+                while current.load(Ordering::SeqCst) == watch {
+                    if conn.is_none() {
+                        conn = rusqlite::Connection::open_with_flags(
+                            &path,
+                            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                        )
+                        .ok();
+                    }
+                    let version = conn.as_ref().and_then(|c| {
+                        c.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+                            .ok()
+                    });
+                    match (last, version) {
+                        (Some(a), Some(b)) if a != b => {
+                            if sender
+                                .send(JobResult::DatabaseChanged {
+                                    watch,
+                                    path: path.clone(),
+                                })
+                                .is_err()
+                            {
+                                return;
+                            }
+                            ctx.request_repaint();
+                        }
+                        (_, None) => conn = None,
+                        _ => {}
+                    }
+                    if version.is_some() {
+                        last = version;
+                    }
+                    std::thread::sleep(WATCH_INTERVAL);
+                }
+            });
+        if let Err(err) = spawned {
+            log::error!("cannot start the database watcher: {err}");
+        }
     }
 
     /// Generates the demo database if it is not there yet, then loads it.
@@ -485,7 +570,12 @@ impl Jobs {
         let results: Vec<JobResult> = self.receiver.try_iter().collect();
         let finished = results
             .iter()
-            .filter(|r| !matches!(r, JobResult::Progress { .. }))
+            .filter(|r| {
+                !matches!(
+                    r,
+                    JobResult::Progress { .. } | JobResult::DatabaseChanged { .. }
+                )
+            })
             .count();
         self.pending = self.pending.saturating_sub(finished);
         results
@@ -522,6 +612,7 @@ pub fn load_dataset(path: PathBuf, is_demo: bool) -> Result<Dataset, DataError> 
     Ok(Dataset {
         path,
         is_demo,
+        live_reload: false,
         appeals,
         point_unit,
         bounds,

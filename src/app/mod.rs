@@ -118,6 +118,21 @@ pub struct App {
     selected_zone: Option<u32>,
     zoom_to_zone: Option<u32>,
     hovered_zone: Option<u32>,
+    /// Following the open database: rows when it was opened, the last reload (local time),
+    /// and whether a change arrived while a reload was running.
+    live: LiveState,
+}
+
+/// What the window shows of a database another process is writing to.
+#[derive(Clone, Debug, Default)]
+pub struct LiveState {
+    /// The file and its row count when the session opened it.
+    pub opened: Option<(PathBuf, usize)>,
+    /// When the data on screen was last reloaded after a change.
+    pub updated_at: Option<jiff::civil::Time>,
+    /// A reload is running; another change waits for it.
+    reloading: bool,
+    changed_meanwhile: bool,
 }
 
 impl App {
@@ -229,6 +244,7 @@ impl App {
             selected_zone: None,
             zoom_to_zone: None,
             hovered_zone: None,
+            live: LiveState::default(),
         }
     }
 
@@ -283,6 +299,11 @@ impl App {
             zones: prefs.zones,
             cell_km: prefs.cell_km,
         })
+    }
+
+    /// What the window knows of changes to the open database by other processes.
+    pub fn live(&self) -> &LiveState {
+        &self.live
     }
 
     /// The problem map on screen, if computed.
@@ -469,11 +490,32 @@ impl App {
                     return;
                 }
                 self.progress = None;
+                self.live.reloading = false;
                 match result {
+                    Ok(dataset) if dataset.live_reload => {
+                        // The same database with what another process wrote: keep the map,
+                        // the selection and the table's order.
+                        self.live.updated_at = Some(jiff::Zoned::now().time());
+                        self.dataset = Some(dataset.clone());
+                        if let Some(b) = &self.boundaries {
+                            self.jobs.resolve(dataset, b.clone());
+                        }
+                        if std::mem::take(&mut self.live.changed_meanwhile)
+                            && let Some(d) = &self.dataset
+                        {
+                            self.live.reloading = true;
+                            self.jobs.reload_database(d.path.clone());
+                        }
+                    }
                     Ok(dataset) => {
                         if !dataset.is_demo {
                             self.persisted.last_database = Some(dataset.path.clone());
                         }
+                        self.live = LiveState {
+                            opened: Some((dataset.path.clone(), dataset.appeals.len())),
+                            ..LiveState::default()
+                        };
+                        self.jobs.watch_database(dataset.path.clone());
                         self.dataset = Some(dataset.clone());
                         self.selected = None;
                         // Category codes belong to a database: sort the new one by total.
@@ -577,6 +619,21 @@ impl App {
                     self.view = Some(*view);
                 }
             }
+            JobResult::DatabaseChanged { watch, path } => {
+                let current = self
+                    .jobs
+                    .watch_generation
+                    .load(std::sync::atomic::Ordering::SeqCst);
+                let same = self.dataset.as_ref().is_some_and(|d| d.path == path);
+                if watch == current && same {
+                    if self.live.reloading {
+                        self.live.changed_meanwhile = true;
+                    } else {
+                        self.live.reloading = true;
+                        self.jobs.reload_database(path);
+                    }
+                }
+            }
             JobResult::Problems { generation, result } => {
                 self.problems_running = false;
                 if generation == self.jobs.problems_generation {
@@ -645,10 +702,20 @@ impl App {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
+                let live = match (&self.live.opened, self.live.updated_at) {
+                    (Some((path, rows)), Some(at)) if *path == d.path => format!(
+                        " · {} {} · +{} {}",
+                        t.live_updated,
+                        at.strftime("%H:%M:%S"),
+                        lang.number(d.appeals.len().saturating_sub(*rows) as u64),
+                        t.live_new
+                    ),
+                    _ => String::new(),
+                };
                 if d.is_demo {
-                    format!("{} · {name}", t.demo_badge)
+                    format!("{} · {name}{live}", t.demo_badge)
                 } else {
-                    name
+                    format!("{name}{live}")
                 }
             }
             (_, None) => t.no_data.to_owned(),

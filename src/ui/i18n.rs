@@ -105,6 +105,10 @@ impl Lang {
 #[derive(Debug)]
 pub struct Texts {
     pub app_title: &'static str,
+    /// "updated" (the open database was reloaded after another process changed it).
+    pub live_updated: &'static str,
+    /// "new" (appeals added since the session opened the database).
+    pub live_new: &'static str,
     pub menu_file: &'static str,
     pub open_database: &'static str,
     pub open_boundaries: &'static str,
@@ -246,6 +250,8 @@ pub struct Texts {
 /// Russian.
 pub static RU: Texts = Texts {
     app_title: "Теплокарта",
+    live_updated: "обновлено",
+    live_new: "новых",
     menu_file: "Файл",
     open_database: "Открыть базу…",
     open_boundaries: "Открыть границы…",
@@ -387,6 +393,8 @@ pub static RU: Texts = Texts {
 /// English.
 pub static EN: Texts = Texts {
     app_title: "Teplokarta",
+    live_updated: "updated",
+    live_new: "new",
     menu_file: "File",
     open_database: "Open database…",
     open_boundaries: "Open boundaries…",
