@@ -190,6 +190,12 @@ pub enum JobResult {
         generation: u64,
         result: Box<super::problems::ProblemResult>,
     },
+    /// The first rows of an input file and its automatic mapping, for the import dialog.
+    ImportPreview(Result<Box<crate::data::import::Preview>, String>),
+    /// An import running: where it is.
+    ImportProgress(crate::data::import::write::Progress),
+    /// An import finished (committed), or failed (rolled back).
+    Imported(Result<Box<crate::data::import::write::ImportSummary>, String>),
     /// The watched database was changed by another process.
     DatabaseChanged {
         watch: u64,
@@ -205,6 +211,8 @@ pub enum FilePurpose {
     SavePivotCsv,
     SaveHeat,
     SaveProblems,
+    ImportInputs,
+    ImportTarget,
 }
 
 /// How often a watched database is polled for changes by other processes (a change is noticed
@@ -508,9 +516,54 @@ impl Jobs {
                 FilePurpose::SaveProblems => dialog
                     .set_file_name("teplokarta-problems.geojson")
                     .save_file(),
+                FilePurpose::ImportTarget => dialog.set_file_name("appeals.sqlite").save_file(),
                 _ => dialog.pick_file(),
             };
             JobResult::Picked(purpose, picked)
+        });
+    }
+
+    /// Reads the first rows of `path` and proposes a mapping (the import dialog's preview).
+    pub fn preview_import(&mut self, path: PathBuf, read: crate::data::import::read::ReadOptions) {
+        self.spawn("import-preview", move |_| {
+            JobResult::ImportPreview(
+                crate::data::import::preview(&path, &read)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string()),
+            )
+        });
+    }
+
+    /// Imports `inputs` into `target` (one transaction), reporting progress on the way.
+    pub fn import(
+        &mut self,
+        inputs: Vec<PathBuf>,
+        target: PathBuf,
+        options: crate::data::import::write::ImportOptions,
+    ) {
+        let ctx = self.ctx.clone();
+        self.spawn("import", move |sender| {
+            let mut last = std::time::Instant::now();
+            let mut report = |p: &crate::data::import::write::Progress| {
+                if last.elapsed() >= std::time::Duration::from_millis(100) {
+                    last = std::time::Instant::now();
+                    sender.send(JobResult::ImportProgress(*p)).ok();
+                    ctx.request_repaint();
+                }
+            };
+            let result =
+                crate::data::import::write::import_files(&inputs, &target, &options, &mut report)
+                    .map(Box::new)
+                    .map_err(|e| {
+                        let mut text = e.to_string();
+                        let mut source = std::error::Error::source(&e);
+                        while let Some(s) = source {
+                            text.push_str(&format!(": {s}"));
+                            source = s.source();
+                        }
+                        text
+                    });
+            JobResult::Imported(result)
         });
     }
 
@@ -573,7 +626,9 @@ impl Jobs {
             .filter(|r| {
                 !matches!(
                     r,
-                    JobResult::Progress { .. } | JobResult::DatabaseChanged { .. }
+                    JobResult::Progress { .. }
+                        | JobResult::DatabaseChanged { .. }
+                        | JobResult::ImportProgress(_)
                 )
             })
             .count();

@@ -32,6 +32,7 @@ use crate::layers::{
 use crate::layers::{ProblemLayer, ZoneDraw};
 use crate::spatial::{Boundaries, BoundaryKind, GeoBounds, projection};
 use crate::ui::filter_panel::{FilterOptions, FilterSearch};
+use crate::ui::import_dialog::{ImportDialog, import_dialog_ui};
 use crate::ui::panels::{DensityLegend, LegendInput, MapSettings};
 use crate::ui::pivot_panel::{PivotState, pivot_names};
 use crate::ui::problem_panel::{
@@ -118,6 +119,8 @@ pub struct App {
     selected_zone: Option<u32>,
     zoom_to_zone: Option<u32>,
     hovered_zone: Option<u32>,
+    /// File → Import…, while open.
+    import_dialog: Option<ImportDialog>,
     /// Following the open database: rows when it was opened, the last reload (local time),
     /// and whether a change arrived while a reload was running.
     live: LiveState,
@@ -245,6 +248,7 @@ impl App {
             zoom_to_zone: None,
             hovered_zone: None,
             live: LiveState::default(),
+            import_dialog: None,
         }
     }
 
@@ -299,6 +303,11 @@ impl App {
             zones: prefs.zones,
             cell_km: prefs.cell_km,
         })
+    }
+
+    /// The import dialog, while open.
+    pub fn import_dialog(&self) -> Option<&ImportDialog> {
+        self.import_dialog.as_ref()
     }
 
     /// What the window knows of changes to the open database by other processes.
@@ -619,6 +628,32 @@ impl App {
                     self.view = Some(*view);
                 }
             }
+            JobResult::ImportPreview(result) => {
+                if let Some(d) = &mut self.import_dialog {
+                    match result {
+                        Ok(preview) => {
+                            d.mapping = preview.mapping.clone();
+                            d.preview = Some(*preview);
+                            d.preview_error = None;
+                        }
+                        Err(err) => {
+                            d.preview = None;
+                            d.preview_error = Some(err);
+                        }
+                    }
+                }
+            }
+            JobResult::ImportProgress(p) => {
+                if let Some(d) = &mut self.import_dialog {
+                    d.progress = Some(p);
+                }
+            }
+            JobResult::Imported(result) => {
+                if let Some(d) = &mut self.import_dialog {
+                    d.running = false;
+                    d.result = Some(result.map(|s| *s));
+                }
+            }
             JobResult::DatabaseChanged { watch, path } => {
                 let current = self
                     .jobs
@@ -649,6 +684,19 @@ impl App {
                 }
             }
             JobResult::Picked(purpose, Some(path)) => match purpose {
+                FilePurpose::ImportInputs => {
+                    if let Some(d) = &mut self.import_dialog {
+                        if !d.inputs.trim().is_empty() {
+                            d.inputs.push('\n');
+                        }
+                        d.inputs.push_str(&path.display().to_string());
+                    }
+                }
+                FilePurpose::ImportTarget => {
+                    if let Some(d) = &mut self.import_dialog {
+                        d.target = path.display().to_string();
+                    }
+                }
                 FilePurpose::SaveProblems => {
                     if let Some(result) = &self.problems {
                         self.jobs.export_problems(
@@ -885,6 +933,9 @@ impl App {
         }
         if self.show_about {
             panels::about_ui(&ctx, lang, &mut commands);
+        }
+        if let Some(dialog) = &mut self.import_dialog {
+            import_dialog_ui(&ctx, lang, dialog, &mut commands);
         }
         for command in commands {
             self.apply(&ctx, command);
@@ -1333,6 +1384,60 @@ impl App {
                 }
             }
             Command::SelectZone(zone) => self.selected_zone = zone,
+            Command::ShowImport => {
+                if self.import_dialog.is_none() {
+                    self.import_dialog = Some(ImportDialog::default());
+                }
+            }
+            Command::CloseImport => {
+                if !self.import_dialog.as_ref().is_some_and(|d| d.running) {
+                    self.import_dialog = None;
+                }
+            }
+            Command::ImportBrowse(target) => {
+                if target {
+                    self.jobs.pick_file(
+                        FilePurpose::ImportTarget,
+                        t.import_target.to_owned(),
+                        "SQLite",
+                        &["sqlite", "sqlite3", "db", "db3"],
+                    );
+                } else {
+                    self.jobs.pick_file(
+                        FilePurpose::ImportInputs,
+                        t.import_files.to_owned(),
+                        "CSV / Excel / GeoJSON",
+                        &[
+                            "csv", "txt", "tsv", "xlsx", "xlsm", "xls", "ods", "geojson", "json",
+                        ],
+                    );
+                }
+            }
+            Command::ImportPreview => {
+                if let Some(d) = &mut self.import_dialog
+                    && let Some(first) = d.input_paths().into_iter().next()
+                {
+                    d.preview_error = None;
+                    d.result = None;
+                    self.jobs.preview_import(first, import_read_options(d));
+                }
+            }
+            Command::StartImport => {
+                if let Some(d) = &mut self.import_dialog
+                    && !d.running
+                {
+                    d.running = true;
+                    d.result = None;
+                    d.progress = None;
+                    let options = crate::data::import::write::ImportOptions {
+                        read: import_read_options(d),
+                        mapping: Some(d.mapping.clone()),
+                        ..Default::default()
+                    };
+                    self.jobs
+                        .import(d.input_paths(), PathBuf::from(d.target.trim()), options);
+                }
+            }
             Command::ZoomToZone(zone) => self.zoom_to_zone = Some(zone),
             Command::ExportProblems => {
                 if self.problems.is_some() {
@@ -1739,6 +1844,15 @@ pub fn run_gui(startup: Startup) -> anyhow::Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("{e}"))
     .context("opening the window")
+}
+
+/// The reading options the import dialog sets.
+fn import_read_options(d: &ImportDialog) -> crate::data::import::read::ReadOptions {
+    crate::data::import::read::ReadOptions {
+        encoding: Some(d.encoding.trim().to_owned()).filter(|e| !e.is_empty()),
+        delimiter: None,
+        sheet: Some(d.sheet.trim().to_owned()).filter(|s| !s.is_empty()),
+    }
 }
 
 /// An id for a new profile: its name in Latin letters and digits, made unique.

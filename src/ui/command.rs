@@ -42,6 +42,16 @@ pub enum Command {
     DeleteProfile(String),
     /// Export the problem zones as GeoJSON or CSV.
     ExportProblems,
+    /// Open the import dialog.
+    ShowImport,
+    /// Close it.
+    CloseImport,
+    /// Pick the import's input (`false`) or target (`true`) with the system file picker.
+    ImportBrowse(bool),
+    /// Read the first rows of the first input and propose a mapping.
+    ImportPreview,
+    /// Import with the dialog's settings.
+    StartImport,
     SetLang(Lang),
     ShowAbout(bool),
     DismissError(usize),

@@ -6,6 +6,7 @@ mod command;
 pub mod details_panel;
 pub mod filter_panel;
 pub mod i18n;
+pub mod import_dialog;
 pub mod panels;
 pub mod pivot_panel;
 pub mod problem_panel;

@@ -36,6 +36,9 @@ pub fn top_bar_ui(
             if ui.button(t.open_demo).clicked() {
                 commands.push(Command::OpenDemo);
             }
+            if ui.button(t.import_menu).clicked() {
+                commands.push(Command::ShowImport);
+            }
             ui.separator();
             if ui.button(t.export_heat).clicked() {
                 commands.push(Command::ExportHeat);

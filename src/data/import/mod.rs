@@ -7,3 +7,41 @@
 pub mod parse;
 pub mod read;
 pub mod write;
+
+use std::path::{Path, PathBuf};
+
+/// Rows a preview holds.
+pub const PREVIEW_ROWS: usize = 10;
+
+/// The first rows of an input and the automatic mapping for it: what the import dialog shows
+/// before importing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Preview {
+    pub path: PathBuf,
+    pub kind: read::SourceKind,
+    pub headers: Vec<String>,
+    /// At most [`PREVIEW_ROWS`] rows.
+    pub rows: Vec<Vec<String>>,
+    pub mapping: parse::Mapping,
+}
+
+/// Reads the first rows of `path` and proposes a mapping.
+pub fn preview(path: &Path, options: &read::ReadOptions) -> Result<Preview, read::ReadError> {
+    let mut table = read::Table::open(path, options)?;
+    let headers = table.headers().to_vec();
+    let mut rows = Vec::new();
+    while rows.len() < PREVIEW_ROWS {
+        match table.next_row() {
+            Some(row) => rows.push(row?.fields),
+            None => break,
+        }
+    }
+    let mapping = parse::Mapping::auto_with_samples(&headers, &rows);
+    Ok(Preview {
+        path: path.to_owned(),
+        kind: table.kind().clone(),
+        headers,
+        rows,
+        mapping,
+    })
+}
