@@ -1,7 +1,8 @@
 //! Benchmarks of the engine at 132,000 and 1,000,000 appeals from `teplokarta demo`: loading a
 //! database into memory, a filter change → choropleth values + pivot table, the density
-//! surface, and the problem map (a profile or filter change with the zones reused, and a
-//! change of zoning).
+//! surface (also of the points after a filter change), and the problem map (a profile or filter
+//! change with the zones reused, and a change of zoning); and the fast density surface at
+//! 5,000,000 appeals.
 //! Run with `cargo bench --bench engine`; the demo databases are generated once into
 //! `target/bench-data/`. Resident memory after loading is printed before the timings.
 
@@ -11,8 +12,8 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use teplokarta::analysis::problems::{ProblemSettings, ZoneKind};
 use teplokarta::analysis::{
-    Filter, Grid, Kernel, Masks, Metric, Mode, aggregate, breaks, density, metric_values,
-    pivot_table,
+    Filter, Grid, Kernel, Masks, Metric, Mode, aggregate, breaks, density, density_mercator,
+    mercator_points_from_unit, metric_values, pivot_table,
 };
 use teplokarta::app::problems::{ProblemRequest, compute_problems};
 use teplokarta::app::{BoundarySet, ViewRequest, compute_view, load_dataset, resolve};
@@ -121,22 +122,49 @@ fn engine(c: &mut Criterion) {
             })
         });
         // The density surface of the whole oblast: 1024 × 1024 cells, a 5 km quartic kernel.
-        let points: Vec<(f64, f64)> = (0..resolved.dataset.appeals.len())
-            .filter(|&i| {
-                resolved.dataset.appeals.placement[i] == teplokarta::data::Placement::Placed
-            })
-            .map(|i| {
-                (
-                    resolved.dataset.appeals.lon[i],
-                    resolved.dataset.appeals.lat[i],
-                )
-            })
-            .collect();
-        let grid = Grid::over_lon_lat(64.8, 55.1, 75.2, 60.0, 1024, 1024);
+        let points = placed_lon_lat(&resolved.dataset.appeals);
+        let grid = oblast_grid();
         group.sample_size(10);
         for mode in [Mode::Fast, Mode::Exact] {
             group.bench_function(format!("density 1024² 5 km quartic, {mode:?}"), |b| {
                 b.iter(|| density(&points, None, &grid, Kernel::Quartic, 5_000.0, mode).peak())
+            });
+        }
+        // After a filter change the window recomputes the layer from the view's filtered points
+        // (unit-square positions) as `DensityRequest::surface_of` does: to Mercator metres, then
+        // the fast surface on the same grid with the same kernel. Two filters: the social
+        // ЖКХ + Дороги one above (6 % of the appeals) and one category holding most of them
+        // (COVID-19, 72 %).
+        let covid = Filter {
+            categories: ["Коронавирус (COVID-19)".to_owned()].into(),
+            ..Filter::default()
+        };
+        for (name, filter) in [
+            ("ЖКХ+Дороги, social", filters[2].clone()),
+            ("COVID-19", covid),
+        ] {
+            let view = compute_view(
+                resolved.clone(),
+                ViewRequest {
+                    filter,
+                    metric: Metric::Count,
+                    classification: teplokarta::analysis::Classification::Quantiles,
+                    classes: 5,
+                    locked_breaks: None,
+                    selected: None,
+                },
+            );
+            let points_unit = view.points_unit.clone();
+            println!(
+                "{rows} appeals, filter {name}: {} points",
+                points_unit.len()
+            );
+            group.bench_function(format!("density, Fast, filter change ({name})"), |b| {
+                b.iter(|| {
+                    let points = mercator_points_from_unit(&points_unit);
+                    density_mercator(&points, None, &grid, Kernel::Quartic, 5_000.0, Mode::Fast)
+                        .peak()
+                })
             });
         }
         // The problem map: a profile or filter change (zones reused), and a zoning change.
@@ -227,6 +255,32 @@ fn engine(c: &mut Criterion) {
         }
         group.finish();
     }
+    // 5,000,000 appeals: the fast density surface only (the demo database is about 2.6 GB; it
+    // is generated once, in under a minute).
+    let rows = 5_000_000;
+    let dataset = load_dataset(demo(rows), false).unwrap_or_else(|e| panic!("{e}"));
+    let points = placed_lon_lat(&dataset.appeals);
+    drop(dataset);
+    let grid = oblast_grid();
+    let mut group = c.benchmark_group(format!("{rows}"));
+    group.sample_size(10);
+    group.bench_function("density 1024² 5 km quartic, Fast", |b| {
+        b.iter(|| density(&points, None, &grid, Kernel::Quartic, 5_000.0, Mode::Fast).peak())
+    });
+    group.finish();
+}
+
+/// The whole oblast in 1024 × 1024 cells.
+fn oblast_grid() -> Grid {
+    Grid::over_lon_lat(64.8, 55.1, 75.2, 60.0, 1024, 1024)
+}
+
+/// Longitude and latitude of the appeals placed on the map.
+fn placed_lon_lat(appeals: &teplokarta::data::Appeals) -> Vec<(f64, f64)> {
+    (0..appeals.len())
+        .filter(|&i| appeals.placement[i] == teplokarta::data::Placement::Placed)
+        .map(|i| (appeals.lon[i], appeals.lat[i]))
+        .collect()
 }
 
 criterion_group!(benches, engine);
