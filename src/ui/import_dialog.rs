@@ -57,50 +57,51 @@ pub fn import_dialog_ui(
         .open(&mut open)
         .default_width(720.0)
         .show(ctx, |ui| {
-            egui::Grid::new("import_files")
-                .num_columns(3)
-                .show(ui, |ui| {
-                    let label = ui.label(t.import_files);
-                    ui.add(
-                        egui::TextEdit::multiline(&mut dialog.inputs)
-                            .desired_rows(2)
-                            .desired_width(460.0)
-                            .hint_text(t.import_files_hint),
-                    )
+            // Label column of a fixed width, so the fields line up and keep their width.
+            let label_width = 110.0;
+            let field_width = 440.0;
+            ui.horizontal(|ui| {
+                let label = ui.add_sized([label_width, 18.0], egui::Label::new(t.import_files));
+                ui.add(
+                    egui::TextEdit::multiline(&mut dialog.inputs)
+                        .desired_rows(2)
+                        .desired_width(field_width)
+                        .hint_text(t.import_files_hint),
+                )
+                .labelled_by(label.id);
+                if ui.button(t.browse).clicked() {
+                    commands.push(Command::ImportBrowse(false));
+                }
+            });
+            ui.horizontal(|ui| {
+                let label = ui.add_sized([label_width, 18.0], egui::Label::new(t.import_target));
+                ui.add(egui::TextEdit::singleline(&mut dialog.target).desired_width(field_width))
                     .labelled_by(label.id);
-                    if ui.button(t.browse).clicked() {
-                        commands.push(Command::ImportBrowse(false));
-                    }
-                    ui.end_row();
-                    let label = ui.label(t.import_target);
-                    ui.add(egui::TextEdit::singleline(&mut dialog.target).desired_width(460.0))
-                        .labelled_by(label.id);
-                    if ui.button(t.browse).clicked() {
-                        commands.push(Command::ImportBrowse(true));
-                    }
-                    ui.end_row();
-                    let label = ui.label(t.import_encoding);
-                    let shown = if dialog.encoding.is_empty() {
-                        t.import_auto.to_owned()
-                    } else {
-                        dialog.encoding.clone()
-                    };
-                    egui::ComboBox::from_id_salt("import_encoding")
-                        .selected_text(shown)
-                        .show_ui(ui, |ui| {
-                            ui.selectable_value(&mut dialog.encoding, String::new(), t.import_auto);
-                            for e in ["UTF-8", "windows-1251", "KOI8-R"] {
-                                ui.selectable_value(&mut dialog.encoding, e.to_owned(), e);
-                            }
-                        })
-                        .response
-                        .labelled_by(label.id);
-                    ui.end_row();
-                    let label = ui.label(t.import_sheet);
-                    ui.add(egui::TextEdit::singleline(&mut dialog.sheet).desired_width(160.0))
-                        .labelled_by(label.id);
-                    ui.end_row();
-                });
+                if ui.button(t.browse).clicked() {
+                    commands.push(Command::ImportBrowse(true));
+                }
+            });
+            ui.horizontal(|ui| {
+                let label = ui.add_sized([label_width, 18.0], egui::Label::new(t.import_encoding));
+                let shown = if dialog.encoding.is_empty() {
+                    t.import_auto.to_owned()
+                } else {
+                    dialog.encoding.clone()
+                };
+                egui::ComboBox::from_id_salt("import_encoding")
+                    .selected_text(shown)
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut dialog.encoding, String::new(), t.import_auto);
+                        for e in ["UTF-8", "windows-1251", "KOI8-R"] {
+                            ui.selectable_value(&mut dialog.encoding, e.to_owned(), e);
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                let label = ui.label(t.import_sheet);
+                ui.add(egui::TextEdit::singleline(&mut dialog.sheet).desired_width(140.0))
+                    .labelled_by(label.id);
+            });
             let has_input = !dialog.input_paths().is_empty();
             if ui
                 .add_enabled(
