@@ -629,3 +629,71 @@ fn the_import_dialog_previews_maps_imports_and_opens_the_result() {
         .unwrap();
     assert_eq!(sub, "Отопление");
 }
+
+/// The problem profile editor: a copy of a built-in profile, renamed and narrowed to garden
+/// communities, is saved as a new profile into the profiles file, becomes the current profile,
+/// and its problem map counts only the garden communities' appeals.
+#[test]
+fn a_problem_profile_edited_in_the_window_is_saved_and_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("problem-profiles.toml");
+    let (_db_dir, db) = common::demo_db(6_000, 52);
+    let startup = Startup {
+        database: Some(db.clone()),
+        lang: Some(Lang::En),
+        fresh: true,
+        profiles_file: Some(file.clone()),
+        ..Startup::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_ui_state(
+            move |ui, state: &mut State| {
+                let app = state.get_or_insert_with(|| App::new(ui.ctx(), None, startup.clone()));
+                app.logic_step(&ui.ctx().clone());
+                app.ui_root(ui);
+            },
+            None,
+        );
+    wait_idle(&mut harness);
+    harness.get_by_label("Problem map").click();
+    harness.step();
+    wait_idle(&mut harness);
+    harness.get_by_label("Edit problem…").click();
+    harness.run();
+    let name = harness.get_by_role_and_label(egui::accesskit::Role::TextInput, "Name (English)");
+    name.focus();
+    harness.run();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Name (English)")
+        .type_text(" in SNT");
+    harness.run();
+    // The editor's own checkbox (the panel has one with the same text above it).
+    let boxes: Vec<_> = harness
+        .get_all_by_label("garden communities only (СНТ, ДНТ, СОТ)")
+        .collect();
+    assert_eq!(boxes.len(), 2);
+    boxes
+        .into_iter()
+        .max_by(|a, b| a.rect().center().y.total_cmp(&b.rect().center().y))
+        .unwrap()
+        .click();
+    harness.run();
+    harness.get_by_label("Save as new").click();
+    harness.step();
+    wait_idle(&mut harness);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let saved = teplokarta::analysis::profiles::profiles_from_toml(&text).unwrap();
+    assert_eq!(saved.len(), 1, "{text}");
+    assert_eq!(saved[0].name_en, "Power outages in SNT");
+    assert!(saved[0].snt);
+    let app = harness.state().as_ref().unwrap();
+    let p = app.problems().unwrap();
+    assert_eq!(p.request.settings.profile.id, saved[0].id);
+    let snt = count_where(
+        &db,
+        "category = 'Электроэнергетика' AND (settlement LIKE '%СНТ%' OR settlement LIKE '%ДНТ%' \
+         OR settlement LIKE '%СОТ%')",
+    );
+    assert_eq!(p.map.appeals, snt);
+}

@@ -123,8 +123,12 @@ pub enum ProfileError {
 }
 
 /// Where the user's profiles live: `problem-profiles.toml` in Teplokarta's data directory (next
-/// to the window's saved settings). `None` when the platform has no home directory.
+/// to the window's saved settings), or the file `TEPLOKARTA_PROFILES` names (a shared file on a
+/// network drive; tests). `None` when the platform has no home directory.
 pub fn profiles_path() -> Option<std::path::PathBuf> {
+    if let Some(path) = std::env::var_os("TEPLOKARTA_PROFILES").filter(|p| !p.is_empty()) {
+        return Some(path.into());
+    }
     let dirs = directories::ProjectDirs::from("", "", "teplokarta")?;
     Some(dirs.data_dir().join("problem-profiles.toml"))
 }

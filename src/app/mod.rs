@@ -57,6 +57,8 @@ pub struct Startup {
     pub demo: DemoConfig,
     /// Ignore what was remembered (tests, screenshots).
     pub fresh: bool,
+    /// The problem-profiles file (default: [`profiles_path`]).
+    pub profiles_file: Option<PathBuf>,
 }
 
 /// Which file dialog is open.
@@ -121,6 +123,8 @@ pub struct App {
     hovered_zone: Option<u32>,
     /// File → Import…, while open.
     import_dialog: Option<ImportDialog>,
+    /// Where the user's problem profiles are kept.
+    profiles_file: Option<PathBuf>,
     /// Following the open database: rows when it was opened, the last reload (local time),
     /// and whether a change arrived while a reload was running.
     live: LiveState,
@@ -178,7 +182,8 @@ impl App {
         }
         // The user's problem profiles: a small TOML file read once at start.
         let mut errors = Vec::new();
-        let user_profiles = match profiles_path().filter(|p| p.is_file()) {
+        let profiles_file = startup.profiles_file.clone().or_else(profiles_path);
+        let user_profiles = match profiles_file.clone().filter(|p| p.is_file()) {
             Some(path) => match std::fs::read_to_string(&path)
                 .map_err(|e| e.to_string())
                 .and_then(|text| profiles_from_toml(&text).map_err(|e| e.to_string()))
@@ -249,6 +254,7 @@ impl App {
             hovered_zone: None,
             live: LiveState::default(),
             import_dialog: None,
+            profiles_file,
         }
     }
 
@@ -1282,7 +1288,10 @@ impl App {
         {
             self.persisted.problems.profile_id = first.id.clone();
         }
-        match (profiles_path(), profiles_to_toml(&self.user_profiles)) {
+        match (
+            self.profiles_file.clone(),
+            profiles_to_toml(&self.user_profiles),
+        ) {
             (Some(path), Ok(text)) => {
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir).ok();

@@ -308,11 +308,13 @@ fn profile_editor_ui(
                 ui.label("id");
                 ui.label(RichText::new(&draft.id).monospace());
                 ui.end_row();
-                ui.label(pt.profile_name);
-                ui.text_edit_singleline(&mut draft.name);
+                let label = ui.label(pt.profile_name);
+                ui.text_edit_singleline(&mut draft.name)
+                    .labelled_by(label.id);
                 ui.end_row();
-                ui.label(pt.profile_name_en);
-                ui.text_edit_singleline(&mut draft.name_en);
+                let label = ui.label(pt.profile_name_en);
+                ui.text_edit_singleline(&mut draft.name_en)
+                    .labelled_by(label.id);
                 ui.end_row();
             });
         ui.checkbox(&mut draft.snt, pt.in_garden_communities);
