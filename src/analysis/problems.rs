@@ -105,20 +105,29 @@ impl Zone {
         }
     }
 
-    /// Corners of a hexagonal zone (lon, lat), closed ring; `None` for other shapes.
-    pub fn hexagon_lon_lat(&self) -> Option<Vec<(f64, f64)>> {
+    /// The six corners of a hexagonal zone in Web-Mercator metres (pointy-top, counter-clockwise
+    /// from 30°); `None` for other shapes.
+    pub fn hexagon_corners_m(&self) -> Option<[[f64; 2]; 6]> {
         let ZoneShape::Hexagon { centre_m, corner_m } = self.shape else {
             return None;
         };
+        Some(std::array::from_fn(|k| {
+            let angle = (60.0 * k as f64 + 30.0).to_radians();
+            [
+                centre_m[0] + corner_m * angle.cos(),
+                centre_m[1] + corner_m * angle.sin(),
+            ]
+        }))
+    }
+
+    /// Corners of a hexagonal zone (lon, lat), closed ring; `None` for other shapes.
+    pub fn hexagon_lon_lat(&self) -> Option<Vec<(f64, f64)>> {
+        let corners = self.hexagon_corners_m()?;
         Some(
-            (0..=6)
-                .map(|k| {
-                    let angle = std::f64::consts::PI / 180.0 * (60.0 * f64::from(k % 6) + 30.0);
-                    lon_lat_from_mercator_m(
-                        centre_m[0] + corner_m * angle.cos(),
-                        centre_m[1] + corner_m * angle.sin(),
-                    )
-                })
+            corners
+                .iter()
+                .chain(corners.first())
+                .map(|c| lon_lat_from_mercator_m(c[0], c[1]))
                 .collect(),
         )
     }
@@ -174,12 +183,25 @@ pub const MIN_APPEALS_PER_CELL: f64 = 10.0;
 /// populated cells hold at least [`MIN_APPEALS_PER_CELL`] appeals on average; `None` without
 /// placed appeals.
 pub fn default_cell_km(appeals: &Appeals) -> Option<f64> {
-    let points: Vec<(f64, f64)> = (0..appeals.len())
-        .filter_map(|i| placed_lon_lat(appeals, i))
-        .map(|(lon, lat)| mercator_m_from_lon_lat(lon, lat))
-        .collect();
+    default_cell_km_of(&placed_points_m(appeals))
+}
+
+/// The placed appeals as (row, Mercator x, Mercator y), projected once for both the default
+/// cell size and the grid.
+fn placed_points_m(appeals: &Appeals) -> Vec<(usize, f64, f64)> {
+    (0..appeals.len())
+        .filter_map(|i| {
+            let (lon, lat) = placed_lon_lat(appeals, i)?;
+            let (x, y) = mercator_m_from_lon_lat(lon, lat);
+            Some((i, x, y))
+        })
+        .collect()
+}
+
+/// [`default_cell_km`] of already projected points.
+fn default_cell_km_of(points: &[(usize, f64, f64)]) -> Option<f64> {
     let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for &(x, y) in &points {
+    for &(_, x, y) in points {
         x0 = x0.min(x);
         y0 = y0.min(y);
         x1 = x1.max(x);
@@ -188,7 +210,7 @@ pub fn default_cell_km(appeals: &Appeals) -> Option<f64> {
     if x0 > x1 {
         return None;
     }
-    let centre_y = points.iter().map(|p| p.1).sum::<f64>() / points.len() as f64;
+    let centre_y = points.iter().map(|p| p.2).sum::<f64>() / points.len() as f64;
     let scale = ground_scale_at_mercator_y_m(centre_y);
     let side_km = (x1 - x0).max(y1 - y0) * scale / 1000.0;
     let mut cell_km = nice_floor((side_km / 100.0).clamp(0.1, 50.0));
@@ -196,7 +218,7 @@ pub fn default_cell_km(appeals: &Appeals) -> Option<f64> {
         let spacing_m = cell_km * 1000.0 / scale;
         let occupied: std::collections::HashSet<(i32, i32)> = points
             .iter()
-            .map(|&(x, y)| hex_of(x, y, spacing_m))
+            .map(|&(_, x, y)| hex_of(x, y, spacing_m))
             .collect();
         if points.len() as f64 >= MIN_APPEALS_PER_CELL * occupied.len() as f64 {
             break;
@@ -308,24 +330,19 @@ fn hexagon_zones(
     boundaries: &Boundaries,
     locator: &MunicipalityLocator,
     resolution: &MunicipalityResolution,
+    points: &[(usize, f64, f64)],
     cell_km: f64,
 ) -> Zones {
-    let mut points = Vec::new();
-    let (mut y_sum, mut n) = (0.0, 0.0);
-    for i in 0..appeals.len() {
-        if let Some((lon, lat)) = placed_lon_lat(appeals, i) {
-            let (x, y) = mercator_m_from_lon_lat(lon, lat);
-            points.push((i, x, y));
-            y_sum += y;
-            n += 1.0;
-        }
-    }
-    let centre_y = if n > 0.0 { y_sum / n } else { 0.0 };
+    let centre_y = if points.is_empty() {
+        0.0
+    } else {
+        points.iter().map(|p| p.2).sum::<f64>() / points.len() as f64
+    };
     let spacing_m = cell_km.max(0.01) * 1000.0 / ground_scale_at_mercator_y_m(centre_y);
     let mut index: HashMap<(i32, i32), u32> = HashMap::new();
     let mut cells: Vec<(i32, i32)> = Vec::new();
     let mut zone_of_row = vec![NO_ZONE; appeals.len()];
-    for &(i, x, y) in &points {
+    for &(i, x, y) in points {
         let cell = hex_of(x, y, spacing_m);
         let z = *index.entry(cell).or_insert_with(|| {
             cells.push(cell);
@@ -498,11 +515,12 @@ impl Zones {
         match kind {
             ZoneKind::Settlements => settlement_zones(appeals, resolution),
             ZoneKind::Hexagons => {
+                let points = placed_points_m(appeals);
                 let cell_km = cell_km
                     .filter(|c| c.is_finite() && *c > 0.0)
-                    .or_else(|| default_cell_km(appeals))
+                    .or_else(|| default_cell_km_of(&points))
                     .unwrap_or(5.0);
-                hexagon_zones(appeals, boundaries, locator, resolution, cell_km)
+                hexagon_zones(appeals, boundaries, locator, resolution, &points, cell_km)
             }
             ZoneKind::Municipalities => municipality_zones(appeals, boundaries, resolution),
         }

@@ -133,15 +133,13 @@ pub fn compute_problems(
                     },
                 ));
             }
-            ZoneShape::Hexagon { centre_m, corner_m } => {
-                let corners_unit = (0..6)
-                    .map(|k| {
-                        let angle = (60.0 * f64::from(k) + 30.0).to_radians();
-                        unit_from_mercator_m(
-                            centre_m[0] + corner_m * angle.cos(),
-                            centre_m[1] + corner_m * angle.sin(),
-                        )
-                    })
+            ZoneShape::Hexagon { .. } => {
+                let Some(corners_m) = zone.hexagon_corners_m() else {
+                    continue;
+                };
+                let corners_unit = corners_m
+                    .iter()
+                    .map(|c| unit_from_mercator_m(c[0], c[1]))
                     .collect();
                 // Polygons under markers: sort key above every marker's.
                 draws.push((

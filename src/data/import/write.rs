@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OptionalExtension as _, params};
+use rusqlite::{Connection, OptionalExtension as _};
 
 use super::parse::{
     Field, Mapping, MappingError, normalize_status, parse_degrees, parse_lat_lon,
@@ -409,45 +409,33 @@ impl<'t> Statements<'t> {
                 .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?,
         };
+        // The 14 column values, in the order both statements number them (?1..?14).
+        let values: [&dyn rusqlite::ToSql; 14] = [
+            &a.external_id,
+            &a.received_at,
+            &a.source,
+            &a.category,
+            &a.subcategory,
+            &a.municipality,
+            &a.settlement,
+            &a.address,
+            &lat,
+            &lon,
+            &a.status,
+            &a.resolved_at,
+            &a.text,
+            &hash,
+        ];
         match existing {
             None => {
-                self.insert.execute(params![
-                    a.external_id,
-                    a.received_at,
-                    a.source,
-                    a.category,
-                    a.subcategory,
-                    a.municipality,
-                    a.settlement,
-                    a.address,
-                    lat,
-                    lon,
-                    a.status,
-                    a.resolved_at,
-                    a.text,
-                    hash,
-                ])?;
+                self.insert.execute(&values[..])?;
                 Ok(Outcome::Imported)
             }
             Some((_, Some(h))) if h == hash => Ok(Outcome::Unchanged),
             Some((id, _)) => {
-                self.update.execute(params![
-                    a.external_id,
-                    a.received_at,
-                    a.source,
-                    a.category,
-                    a.subcategory,
-                    a.municipality,
-                    a.settlement,
-                    a.address,
-                    lat,
-                    lon,
-                    a.status,
-                    a.resolved_at,
-                    a.text,
-                    hash,
-                    id
-                ])?;
+                let mut with_id = values.to_vec();
+                with_id.push(&id);
+                self.update.execute(&with_id[..])?;
                 Ok(Outcome::Updated)
             }
         }
