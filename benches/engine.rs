@@ -6,7 +6,10 @@
 //! Run with `cargo bench --bench engine`; the demo databases are generated once into
 //! `target/bench-data/`. Resident memory after loading is printed before the timings.
 
-use std::path::PathBuf;
+mod common;
+
+use common::demo;
+
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -17,26 +20,7 @@ use teplokarta::analysis::{
 };
 use teplokarta::app::problems::{ProblemRequest, compute_problems};
 use teplokarta::app::{BoundarySet, ViewRequest, compute_view, load_dataset, resolve};
-use teplokarta::data::{DemoConfig, generate_demo};
 use teplokarta::spatial::Boundaries;
-
-fn demo(rows: usize) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
-    let path = dir.join(format!("demo-{rows}.sqlite"));
-    if !path.is_file() {
-        let config = DemoConfig {
-            rows,
-            ..DemoConfig::default()
-        };
-        if let Err(err) = generate_demo(&config, &path) {
-            panic!(
-                "cannot write the benchmark database {}: {err}",
-                path.display()
-            );
-        }
-    }
-    path
-}
 
 fn resident_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -4,31 +4,18 @@
 //! (`-- 132000` for the smaller demo); it prints the median, 95th percentile and worst frame.
 //! A frame under 16.7 ms leaves room for 60 frames per second.
 
-use std::path::PathBuf;
+mod common;
+
+use common::demo;
+
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use teplokarta::app::{App, Startup};
-use teplokarta::data::{DemoConfig, generate_demo};
 use teplokarta::ui::Lang;
 
 type State = Option<App>;
-
-fn demo(rows: usize) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
-    let path = dir.join(format!("demo-{rows}.sqlite"));
-    if !path.is_file() {
-        let config = DemoConfig {
-            rows,
-            ..DemoConfig::default()
-        };
-        if let Err(err) = generate_demo(&config, &path) {
-            panic!("cannot write {}: {err}", path.display());
-        }
-    }
-    path
-}
 
 fn wait_idle(harness: &mut Harness<'static, State>) {
     for _ in 0..6_000 {

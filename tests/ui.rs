@@ -17,12 +17,16 @@ use teplokarta::ui::Lang;
 type State = Option<App>;
 
 fn harness(database: &Path, lang: Lang) -> Harness<'static, State> {
-    let startup = Startup {
+    harness_with(Startup {
         database: Some(database.to_owned()),
         lang: Some(lang),
         fresh: true,
         ..Startup::default()
-    };
+    })
+}
+
+/// The app started with `startup`.
+fn harness_with(startup: Startup) -> Harness<'static, State> {
     Harness::builder()
         .with_size([1280.0, 800.0])
         .build_ui_state(
@@ -638,23 +642,13 @@ fn a_problem_profile_edited_in_the_window_is_saved_and_used() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("problem-profiles.toml");
     let (_db_dir, db) = common::demo_db(6_000, 52);
-    let startup = Startup {
+    let mut harness = harness_with(Startup {
         database: Some(db.clone()),
         lang: Some(Lang::En),
         fresh: true,
         profiles_file: Some(file.clone()),
         ..Startup::default()
-    };
-    let mut harness = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_ui_state(
-            move |ui, state: &mut State| {
-                let app = state.get_or_insert_with(|| App::new(ui.ctx(), None, startup.clone()));
-                app.logic_step(&ui.ctx().clone());
-                app.ui_root(ui);
-            },
-            None,
-        );
+    });
     wait_idle(&mut harness);
     harness.get_by_label("Problem map").click();
     harness.step();
