@@ -1066,7 +1066,8 @@ fn make_date(year: i16, month: i16, day: i16) -> Result<Date, String> {
     let (Ok(m), Ok(d)) = (i8::try_from(month), i8::try_from(day)) else {
         return Err("no such date".to_string());
     };
-    Date::new(year, m, d).map_err(|_| format!("no such date ({year:04}-{month:02}-{day:02})"))
+    // The reason names the kind of problem only; the error carries the value itself.
+    Date::new(year, m, d).map_err(|_| "no such date".to_string())
 }
 
 /// A date of three numbers with one kind of separator: `Y-M-D`, `Y/M/D`, `Y.M.D` (a four-digit
@@ -1190,8 +1191,7 @@ fn parse_time_part(text: &str) -> Result<(Time, String), String> {
     ) else {
         return Err(bad());
     };
-    let time = Time::new(h, m, s, 0)
-        .map_err(|_| format!("no such time ({hour:02}:{minute:02}:{second:02})"))?;
+    let time = Time::new(h, m, s, 0).map_err(|_| "no such time".to_string())?;
     Ok((time, offset))
 }
 

@@ -238,14 +238,7 @@ fn appeal_of(
         }
         Some(t) => parse_timestamp_text(&t).map_err(|e| Rejection {
             column: column_name(Field::ReceivedAt),
-            // The kind without the particulars: "no such date (2021-02-30)" → "no such date".
-            kind: e
-                .reason
-                .split(" (")
-                .next()
-                .unwrap_or(&e.reason)
-                .trim()
-                .to_owned(),
+            kind: e.reason.clone(),
             reason: e.to_string(),
         })?,
     };
