@@ -37,6 +37,7 @@ pub mod data;
 pub mod layers;
 pub mod raster;
 pub mod spatial;
+pub mod tiles;
 pub mod ui;
 
 /// Version and build stamp shown in the About box and by `teplokarta --version`.
