@@ -7,11 +7,19 @@ mod boundaries;
 mod density;
 mod points;
 mod problems;
+mod reference;
+mod tiles;
 
 pub use boundaries::{BoundaryGeometry, BoundaryLayer, LabelLayer, UnitGeometry};
 pub use density::DensityLayer;
 pub use points::{PointsCache, PointsLayer, PointsLegend};
 pub use problems::{ProblemLayer, ZoneDraw};
+pub use reference::{
+    PlacedSettlement, ScaleBar, ScaleUnits, SettlementLayer, dot_radius_px, ground_m_per_px,
+    label_font_size, min_zoom_for_population, place_settlements, scale_bar_label,
+    scale_bar_length_m,
+};
+pub use tiles::{CACHE_TILES, MAX_QUEUED, MAX_WORKERS, SourceTiles, SourceTilesStats, ancestor_uv};
 
 use egui::Pos2;
 use walkers::Projector;

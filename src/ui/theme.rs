@@ -289,3 +289,35 @@ pub fn trend_color(worse: bool, better: bool) -> Color32 {
         Color32::from_rgb(0x44, 0x44, 0x44)
     }
 }
+
+// Basemap (built-in reference layer, tiles)
+/// Settlement dots on the built-in map.
+pub const SETTLEMENT_DOT: Color32 = Color32::from_rgb(0x3A, 0x36, 0x30);
+/// Outline of a settlement dot, so it stays visible on any fill.
+pub const SETTLEMENT_DOT_STROKE: Stroke = Stroke {
+    width: 1.0,
+    color: Color32::from_rgb(0xF8, 0xF6, 0xF0),
+};
+/// Settlement names.
+pub const SETTLEMENT_LABEL: Color32 = Color32::from_rgb(0x2B, 0x28, 0x24);
+/// Font size of the smallest and of the largest settlement's name.
+pub const SETTLEMENT_LABEL_MIN_SIZE: f32 = 10.0;
+pub const SETTLEMENT_LABEL_MAX_SIZE: f32 = 16.0;
+/// Dot radius of the smallest and of the largest settlement, points.
+pub const SETTLEMENT_DOT_MIN_PX: f32 = 2.0;
+pub const SETTLEMENT_DOT_MAX_PX: f32 = 4.5;
+/// Populations drawn at the smallest and at the largest size (log scale in between).
+pub const SETTLEMENT_SMALL_POPULATION: f64 = 1_000.0;
+pub const SETTLEMENT_LARGE_POPULATION: f64 = 500_000.0;
+/// Gap between a dot and its name, and padding around the name's halo, points.
+pub const SETTLEMENT_LABEL_GAP_PX: f32 = 3.0;
+pub const SETTLEMENT_LABEL_PAD_PX: f32 = 2.0;
+/// Length the scale bar aims at (it is at most 1.5× this), points.
+pub const SCALE_BAR_TARGET_PX: f32 = 100.0;
+/// Scale bar: distance from the map's corner, inner padding, end-tick height, line width and
+/// font size.
+pub const SCALE_BAR_MARGIN_PX: f32 = 8.0;
+pub const SCALE_BAR_PAD_PX: f32 = 4.0;
+pub const SCALE_BAR_TICK_PX: f32 = 5.0;
+pub const SCALE_BAR_STROKE_PX: f32 = 2.0;
+pub const SCALE_BAR_FONT_SIZE: f32 = 11.0;
