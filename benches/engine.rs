@@ -2,7 +2,8 @@
 //! database into memory, a filter change → choropleth values + pivot table, the density
 //! surface (also of the points after a filter change), and the problem map (a profile or filter
 //! change with the zones reused, and a change of zoning); and the fast density surface at
-//! 5,000,000 appeals.
+//! 5,000,000 appeals; and following a database being written to (the check for changes, the
+//! reload of what changed, the municipalities resolved again).
 //! Run with `cargo bench --bench engine`; the demo databases are generated once into
 //! `target/bench-data/`. Resident memory after loading is printed before the timings.
 
@@ -19,7 +20,10 @@ use teplokarta::analysis::{
     mercator_points_from_unit, metric_values, pivot_table,
 };
 use teplokarta::app::problems::{ProblemRequest, compute_problems};
-use teplokarta::app::{BoundarySet, ViewRequest, compute_view, load_dataset, resolve};
+use teplokarta::app::{
+    BoundarySet, ViewRequest, compute_view, load_dataset, reload_dataset, resolve,
+};
+use teplokarta::data::{AppealStore, ChangeSet, LoadOptions};
 use teplokarta::spatial::Boundaries;
 
 fn resident_mb() -> f64 {
@@ -30,6 +34,44 @@ fn resident_mb() -> f64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Following a database being written to: on a copy of the demo database, the check that finds
+/// nothing changed (the block sums computed again in SQL), and the reload after a commit of 10
+/// new appeals and one status change, alone and with the municipalities resolved again.
+fn live_reload(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    path: &std::path::Path,
+    boundaries: &Arc<BoundarySet>,
+) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let copy = dir.path().join("live.sqlite");
+    std::fs::copy(path, &copy).unwrap_or_else(|e| panic!("{e}"));
+    let before = load_dataset(copy.clone(), false).unwrap_or_else(|e| panic!("{e}"));
+    let store = AppealStore::open(&copy, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let fingerprint = before.fingerprint.clone().unwrap_or_default();
+    group.bench_function("live: check a commit that changed no appeal", |b| {
+        b.iter(|| store.load_changes(&fingerprint).map(|c| matches!(c, ChangeSet::Unchanged)))
+    });
+    let writer = rusqlite::Connection::open(&copy).unwrap_or_else(|e| panic!("{e}"));
+    writer
+        .execute_batch(
+            "INSERT INTO appeals (received_at, source, category, municipality, lat, lon, status)
+               SELECT received_at, source, category, municipality, lat, lon, 'new'
+               FROM appeals ORDER BY id LIMIT 10;
+             UPDATE appeals SET status = 'resolved' WHERE id = (SELECT max(id) / 2 FROM appeals);",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    group.bench_function("live: reload after 10 new appeals + 1 update", |b| {
+        b.iter(|| reload_dataset(&before).map(|d| d.map(|d| d.appeals.len())))
+    });
+    let Ok(Some(after)) = reload_dataset(&before) else {
+        panic!("the commit was not seen")
+    };
+    let after = Arc::new(after);
+    group.bench_function("live: resolve the municipalities again", |b| {
+        b.iter(|| resolve(after.clone(), boundaries.clone()).columns.len())
+    });
 }
 
 fn filters() -> Vec<Filter> {
@@ -66,6 +108,7 @@ fn engine(c: &mut Criterion) {
         group.bench_function("load from SQLite into memory", |b| {
             b.iter(|| load_dataset(path.clone(), false).map(|d| d.appeals.len()))
         });
+        live_reload(&mut group, &path, &boundaries);
         let filters = filters();
         let mut k = 0;
         group.sample_size(30);

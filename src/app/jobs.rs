@@ -14,7 +14,7 @@ use crate::analysis::{
     summary_of,
 };
 use crate::data::{
-    AppealStore, Appeals, DataError, DemoConfig, LoadOptions, Placement, default_demo_path,
+    AppealStore, ChangeSet, Fingerprint, Appeals, DataError, DemoConfig, LoadOptions, Placement, default_demo_path,
     generate_demo,
 };
 use crate::layers::BoundaryGeometry;
@@ -30,6 +30,8 @@ pub struct Dataset {
     /// Loaded again because another process changed the file (keep the map and selection).
     pub live_reload: bool,
     pub appeals: Appeals,
+    /// The table's block sums when these rows were read, for loading only what changes later.
+    pub fingerprint: Option<Fingerprint>,
     /// Web-Mercator unit coordinates of every row (NaN where not placed).
     pub point_unit: Vec<[f64; 2]>,
     /// Bounds of the bulk of the placed appeals (0.5–99.5 percentiles, so a stray point far
@@ -294,17 +296,20 @@ impl Jobs {
         });
     }
 
-    /// Loads the database again after another process changed it (the result is marked
-    /// `live_reload`).
-    pub fn reload_database(&mut self, path: PathBuf) {
+    /// Reads what another process changed in `previous`'s database (see [`reload_dataset`]);
+    /// the result is marked `live_reload`. Unchanged data is answered with `previous` itself.
+    pub fn reload_database(&mut self, previous: Arc<Dataset>) {
         self.dataset_generation += 1;
         let generation = self.dataset_generation;
         self.spawn("reload-database", move |_| JobResult::Dataset {
             generation,
-            result: load_dataset(path, false)
-                .map(|mut d| {
-                    d.live_reload = true;
-                    Arc::new(d)
+            result: reload_dataset(&previous)
+                .map(|d| match d {
+                    Some(mut d) => {
+                        d.live_reload = true;
+                        Arc::new(d)
+                    }
+                    None => previous,
                 })
                 .map_err(JobError::from),
         });
@@ -643,8 +648,62 @@ impl Jobs {
 /// The database's error.
 pub fn load_dataset(path: PathBuf, is_demo: bool) -> Result<Dataset, DataError> {
     let store = AppealStore::open(&path, &LoadOptions::default())?;
-    let appeals = store.load()?;
-    let point_unit: Vec<[f64; 2]> = (0..appeals.len())
+    let (appeals, fingerprint) = store.load_with_fingerprint()?;
+    let point_unit = points_unit(&appeals);
+    let placed: Vec<(f64, f64)> = (0..appeals.len())
+        .filter(|&i| appeals.placement.get(i) == Some(&Placement::Placed))
+        .filter_map(|i| Some((*appeals.lon.get(i)?, *appeals.lat.get(i)?)))
+        .collect();
+    let bounds = robust_bounds(&placed);
+    Ok(Dataset {
+        path,
+        is_demo,
+        live_reload: false,
+        appeals,
+        fingerprint: Some(fingerprint),
+        point_unit,
+        bounds,
+    })
+}
+
+/// `previous`'s database as it is now, reading only the blocks of rows another process
+/// inserted, updated or deleted since (see [`AppealStore::load_changes`]); `None` when nothing
+/// changed. The map's bounds are kept (the view does not jump while following).
+///
+/// # Errors
+/// [`DataError`] of the database, as for [`load_dataset`].
+pub fn reload_dataset(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
+    let store = AppealStore::open(&previous.path, &LoadOptions::default())?;
+    let change = match &previous.fingerprint {
+        Some(fingerprint) => store.load_changes(fingerprint)?,
+        None => ChangeSet::NeedsFullLoad,
+    };
+    let (appeals, fingerprint) = match change {
+        ChangeSet::Unchanged => return Ok(None),
+        ChangeSet::Changes {
+            ranges,
+            rows,
+            fingerprint,
+        } => (
+            previous.appeals.with_ranges_replaced(&ranges, *rows),
+            fingerprint,
+        ),
+        ChangeSet::NeedsFullLoad => store.load_with_fingerprint()?,
+    };
+    Ok(Some(Dataset {
+        path: previous.path.clone(),
+        is_demo: previous.is_demo,
+        live_reload: true,
+        point_unit: points_unit(&appeals),
+        appeals,
+        fingerprint: Some(fingerprint),
+        bounds: previous.bounds,
+    }))
+}
+
+/// Web-Mercator unit coordinates of every row (NaN where not placed).
+fn points_unit(appeals: &Appeals) -> Vec<[f64; 2]> {
+    (0..appeals.len())
         .map(|i| {
             match (
                 appeals.placement.get(i),
@@ -658,20 +717,7 @@ pub fn load_dataset(path: PathBuf, is_demo: bool) -> Result<Dataset, DataError> 
                 _ => [f64::NAN, f64::NAN],
             }
         })
-        .collect();
-    let placed: Vec<(f64, f64)> = (0..appeals.len())
-        .filter(|&i| appeals.placement.get(i) == Some(&Placement::Placed))
-        .filter_map(|i| Some((*appeals.lon.get(i)?, *appeals.lat.get(i)?)))
-        .collect();
-    let bounds = robust_bounds(&placed);
-    Ok(Dataset {
-        path,
-        is_demo,
-        live_reload: false,
-        appeals,
-        point_unit,
-        bounds,
-    })
+        .collect()
 }
 
 /// Resolves municipalities and builds the columns (job thread; also used by tests).

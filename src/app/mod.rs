@@ -9,7 +9,7 @@ mod state;
 
 pub use jobs::{
     BoundarySet, Dataset, DensityRequest, DensityResult, FilePurpose, JobError, JobResult, Jobs,
-    Resolved, View, ViewRequest, compute_view, load_dataset, resolve,
+    Resolved, View, ViewRequest, compute_view, load_dataset, reload_dataset, resolve,
 };
 pub use state::{Persisted, STORAGE_KEY};
 
@@ -507,19 +507,32 @@ impl App {
                 self.progress = None;
                 self.live.reloading = false;
                 match result {
-                    Ok(dataset) if dataset.live_reload => {
+                    Ok(dataset)
+                        if dataset.live_reload
+                            || self
+                                .dataset
+                                .as_ref()
+                                .is_some_and(|d| Arc::ptr_eq(d, &dataset)) =>
+                    {
                         // The same database with what another process wrote: keep the map,
-                        // the selection and the table's order.
+                        // the selection and the table's order. (The very same `Arc`: the
+                        // commit changed nothing the viewer reads.)
                         self.live.updated_at = Some(jiff::Zoned::now().time());
+                        let unchanged = self
+                            .dataset
+                            .as_ref()
+                            .is_some_and(|d| Arc::ptr_eq(d, &dataset));
                         self.dataset = Some(dataset.clone());
-                        if let Some(b) = &self.boundaries {
+                        if let Some(b) = &self.boundaries
+                            && !unchanged
+                        {
                             self.jobs.resolve(dataset, b.clone());
                         }
                         if std::mem::take(&mut self.live.changed_meanwhile)
                             && let Some(d) = &self.dataset
                         {
                             self.live.reloading = true;
-                            self.jobs.reload_database(d.path.clone());
+                            self.jobs.reload_database(d.clone());
                         }
                     }
                     Ok(dataset) => {
@@ -665,13 +678,15 @@ impl App {
                     .jobs
                     .watch_generation
                     .load(std::sync::atomic::Ordering::SeqCst);
-                let same = self.dataset.as_ref().is_some_and(|d| d.path == path);
-                if watch == current && same {
+                let open = self.dataset.clone().filter(|d| d.path == path);
+                if watch == current
+                    && let Some(open) = open
+                {
                     if self.live.reloading {
                         self.live.changed_meanwhile = true;
                     } else {
                         self.live.reloading = true;
-                        self.jobs.reload_database(path);
+                        self.jobs.reload_database(open);
                     }
                 }
             }

@@ -14,5 +14,5 @@ pub use demo::{DemoConfig, DemoSummary, SNT, Snt, SntTrend, default_demo_path, g
 pub use error::DataError;
 pub use model::{Appeals, Dict, Placement, Quality, QualitySample, StatusKind};
 pub use schema::{CREATE_APPEALS_SQL, OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
-pub use store::{AppealStore, LoadOptions};
+pub use store::{AppealStore, BLOCK_SHIFT, BlockSum, ChangeSet, Fingerprint, LoadOptions};
 pub use time::{parse_local_date, parse_timestamp};

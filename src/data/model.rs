@@ -152,6 +152,25 @@ impl Quality {
         }
     }
 
+    /// The counts (not the samples) of `appeals`, from their placements and row flags.
+    pub fn recount(appeals: &Appeals) -> Self {
+        let mut quality = Quality {
+            rows: appeals.len() as u64,
+            ..Quality::default()
+        };
+        for &placement in &appeals.placement {
+            quality.count_placement(placement);
+        }
+        for &flags in &appeals.row_flags {
+            quality.required_null += u64::from(flags & Appeals::FLAG_REQUIRED_NULL != 0);
+            quality.received_unparsable +=
+                u64::from(flags & Appeals::FLAG_RECEIVED_UNPARSABLE != 0);
+            quality.resolved_unparsable +=
+                u64::from(flags & Appeals::FLAG_RESOLVED_UNPARSABLE != 0);
+        }
+        quality
+    }
+
     pub(crate) fn sample(&mut self, reason: &'static str, row_id: i64, value: impl Into<String>) {
         if self.samples.iter().filter(|s| s.reason == reason).count() < 3 {
             self.samples.push(QualitySample {
@@ -184,6 +203,9 @@ pub struct Appeals {
     /// WGS84 latitude, NaN unless `placement` is [`Placement::Placed`].
     pub lat: Vec<f64>,
     pub placement: Vec<Placement>,
+    /// Data-quality flags of each row ([`Appeals::FLAG_REQUIRED_NULL`] and the others), so that
+    /// [`Quality`] can be recounted when rows are replaced.
+    pub row_flags: Vec<u8>,
     pub sources: Dict,
     pub categories: Dict,
     pub subcategories: Dict,
@@ -195,6 +217,13 @@ pub struct Appeals {
 }
 
 impl Appeals {
+    /// A required column (`received_at`, `source`, `category`, `status`) is NULL.
+    pub const FLAG_REQUIRED_NULL: u8 = 1;
+    /// `received_at` is present but not a timestamp.
+    pub const FLAG_RECEIVED_UNPARSABLE: u8 = 2;
+    /// `resolved_at` is present but not a timestamp.
+    pub const FLAG_RESOLVED_UNPARSABLE: u8 = 4;
+
     /// Number of appeals.
     pub fn len(&self) -> usize {
         self.id.len()
@@ -250,6 +279,7 @@ impl Appeals {
         self.lon.extend(other.lon);
         self.lat.extend(other.lat);
         self.placement.extend(other.placement);
+        self.row_flags.extend(other.row_flags);
         let (q, o) = (&mut self.quality, other.quality);
         q.rows += o.rows;
         q.placed += o.placed;
@@ -264,6 +294,127 @@ impl Appeals {
         for sample in o.samples {
             q.sample(sample.reason, sample.row_id, sample.value);
         }
+    }
+
+    /// These appeals with the rows whose `id` lies in one of `ranges` (half-open `[lo, hi)`,
+    /// sorted, not overlapping) replaced by `rows` (sorted by `id`, all inside the ranges): what a
+    /// live reload builds from the rows it read again. Dictionary codes of `self` stay valid; the
+    /// quality counts are recounted from the row flags, and the samples of replaced rows dropped.
+    pub fn with_ranges_replaced(&self, ranges: &[(i64, i64)], rows: Appeals) -> Appeals {
+        let in_ranges = |id: i64| {
+            let at = ranges.partition_point(|&(_, hi)| hi <= id);
+            ranges.get(at).is_some_and(|&(lo, _)| lo <= id)
+        };
+        let mut out = Appeals {
+            sources: self.sources.clone(),
+            categories: self.categories.clone(),
+            subcategories: self.subcategories.clone(),
+            municipalities: self.municipalities.clone(),
+            settlements: self.settlements.clone(),
+            addresses: self.addresses.clone(),
+            statuses: self.statuses.clone(),
+            ..Appeals::default()
+        };
+        let capacity = self.len() + rows.len();
+        out.reserve(capacity);
+        let mut samples: Vec<QualitySample> = self
+            .quality
+            .samples
+            .iter()
+            .filter(|s| !in_ranges(s.row_id))
+            .cloned()
+            .collect();
+        samples.extend(rows.quality.samples.iter().cloned());
+        // The new rows' codes, in `out`'s dictionaries.
+        let mut new_rows = Appeals {
+            sources: out.sources.clone(),
+            categories: out.categories.clone(),
+            subcategories: out.subcategories.clone(),
+            municipalities: out.municipalities.clone(),
+            settlements: out.settlements.clone(),
+            addresses: out.addresses.clone(),
+            statuses: out.statuses.clone(),
+            ..Appeals::default()
+        };
+        new_rows.append(rows);
+        out.sources = std::mem::take(&mut new_rows.sources);
+        out.categories = std::mem::take(&mut new_rows.categories);
+        out.subcategories = std::mem::take(&mut new_rows.subcategories);
+        out.municipalities = std::mem::take(&mut new_rows.municipalities);
+        out.settlements = std::mem::take(&mut new_rows.settlements);
+        out.addresses = std::mem::take(&mut new_rows.addresses);
+        out.statuses = std::mem::take(&mut new_rows.statuses);
+        // Merge by id: old rows outside the ranges, new rows in their place.
+        let (mut i, mut j) = (0, 0);
+        while i < self.len() || j < new_rows.len() {
+            let old_id = self.id.get(i).copied();
+            if let Some(id) = old_id
+                && in_ranges(id)
+            {
+                i += 1;
+                continue;
+            }
+            let take_new = match (old_id, new_rows.id.get(j)) {
+                (Some(a), Some(&b)) => b < a,
+                (None, Some(_)) => true,
+                _ => false,
+            };
+            if take_new {
+                out.push_row_of(&new_rows, j);
+                j += 1;
+            } else {
+                out.push_row_of(self, i);
+                i += 1;
+            }
+        }
+        out.quality = Quality::recount(&out);
+        for sample in samples {
+            out.quality.sample(sample.reason, sample.row_id, sample.value);
+        }
+        out
+    }
+
+    fn reserve(&mut self, n: usize) {
+        self.id.reserve(n);
+        self.received.reserve(n);
+        self.resolved.reserve(n);
+        self.source.reserve(n);
+        self.category.reserve(n);
+        self.subcategory.reserve(n);
+        self.municipality.reserve(n);
+        self.settlement.reserve(n);
+        self.address.reserve(n);
+        self.status.reserve(n);
+        self.lon.reserve(n);
+        self.lat.reserve(n);
+        self.placement.reserve(n);
+        self.row_flags.reserve(n);
+    }
+
+    /// Copies row `i` of `from`, whose dictionary codes must be valid in `self`.
+    fn push_row_of(&mut self, from: &Appeals, i: usize) {
+        let (Some(&id), Some(&placement)) = (from.id.get(i), from.placement.get(i)) else {
+            return;
+        };
+        self.id.push(id);
+        self.received.push(from.received.get(i).copied().flatten());
+        self.resolved.push(from.resolved.get(i).copied().flatten());
+        self.source.push(from.source.get(i).copied().unwrap_or_default());
+        self.category
+            .push(from.category.get(i).copied().unwrap_or_default());
+        self.subcategory
+            .push(from.subcategory.get(i).copied().flatten());
+        self.municipality
+            .push(from.municipality.get(i).copied().flatten());
+        self.settlement
+            .push(from.settlement.get(i).copied().flatten());
+        self.address.push(from.address.get(i).copied().flatten());
+        self.status.push(from.status.get(i).copied().unwrap_or_default());
+        self.lon.push(from.lon.get(i).copied().unwrap_or(f64::NAN));
+        self.lat.push(from.lat.get(i).copied().unwrap_or(f64::NAN));
+        self.placement.push(placement);
+        self.row_flags
+            .push(from.row_flags.get(i).copied().unwrap_or_default());
     }
 
     /// Earliest and latest local receipt time among parsable ones.

@@ -152,24 +152,54 @@ impl AppealStore {
     /// text column), [`DataError::Locked`] when a writer holds the database too long, and the
     /// errors of a damaged file.
     pub fn load(&self) -> Result<Appeals, DataError> {
-        let column = |name: &str| {
-            if self.present_optional.contains(&name) {
+        Ok(self.load_with_fingerprint()?.0)
+    }
+
+    /// The loaded columns' expressions, in the order [`read_rows`] reads them (`NULL` for an
+    /// absent optional column).
+    fn column_exprs(&self) -> Vec<String> {
+        [
+            "id",
+            "received_at",
+            "source",
+            "category",
+            "status",
+            "subcategory",
+            "municipality",
+            "settlement",
+            "lat",
+            "lon",
+            "resolved_at",
+            "address",
+        ]
+        .iter()
+        .map(|&name| {
+            if REQUIRED_COLUMNS.contains(&name) || self.present_optional.contains(&name) {
                 quote_ident(name)
             } else {
-                format!("NULL AS {}", quote_ident(name))
+                "NULL".to_owned()
             }
-        };
-        let sql = format!(
-            "SELECT id, received_at, source, category, status, {}, {}, {}, {}, {}, {}, {} FROM {} ORDER BY id",
-            column("subcategory"),
-            column("municipality"),
-            column("settlement"),
-            column("lat"),
-            column("lon"),
-            column("resolved_at"),
-            column("address"),
+        })
+        .collect()
+    }
+
+    /// `SELECT` of the loaded columns, with `filter` (a `WHERE` clause or nothing) before the
+    /// `ORDER BY id`.
+    fn load_sql(&self, filter: &str) -> String {
+        format!(
+            "SELECT {} FROM {} {filter} ORDER BY id",
+            self.column_exprs().join(", "),
             quote_ident(&self.table),
-        );
+        )
+    }
+
+    /// Loads every appeal like [`AppealStore::load`], and the table's [`Fingerprint`] computed
+    /// from the same rows, for [`AppealStore::load_changes`] later.
+    ///
+    /// # Errors
+    /// As [`AppealStore::load`].
+    pub fn load_with_fingerprint(&self) -> Result<(Appeals, Fingerprint), DataError> {
+        let sql = self.load_sql("");
         let path = self.path.as_path();
         let busy = self.busy_timeout_ms;
         let sql_err = |e| DataError::from_sqlite(path, e, busy);
@@ -194,8 +224,8 @@ impl AppealStore {
                 };
                 let before = version(&self.conn)?;
                 let mid = lo / 2 + hi / 2 + (lo % 2 + hi % 2) / 2;
-                let second_sql = sql.replacen(" ORDER BY id", " WHERE id > ?1 ORDER BY id", 1);
-                let first_sql = sql.replacen(" ORDER BY id", " WHERE id <= ?1 ORDER BY id", 1);
+                let second_sql = self.load_sql("WHERE id > ?1");
+                let first_sql = self.load_sql("WHERE id <= ?1");
                 let owned_path = self.path.clone();
                 let (first, second) = std::thread::scope(|scope| {
                     let second = scope.spawn(move || {
@@ -205,9 +235,9 @@ impl AppealStore {
                             .map_err(|e| DataError::from_sqlite(&owned_path, e, busy))?;
                         conn.busy_timeout(std::time::Duration::from_millis(busy))
                             .map_err(|e| DataError::from_sqlite(&owned_path, e, busy))?;
-                        read_rows(&conn, &owned_path, &second_sql, Some(mid), busy)
+                        read_rows(&conn, &owned_path, &second_sql, &[mid], busy)
                     });
-                    let first = read_rows(&self.conn, path, &first_sql, Some(mid), busy);
+                    let first = read_rows(&self.conn, path, &first_sql, &[mid], busy);
                     (first, second.join())
                 });
                 let second = second.unwrap_or_else(|_| {
@@ -216,28 +246,296 @@ impl AppealStore {
                         detail: "the reading thread failed".into(),
                     })
                 });
-                let (mut first, second) = (first?, second?);
+                let ((mut first, mut first_print), (second, second_print)) = (first?, second?);
                 if version(&self.conn)? == before {
                     first.append(second);
-                    return Ok(first);
+                    first_print.add(&second_print);
+                    return Ok((first, first_print));
                 }
             }
         }
-        read_rows(&self.conn, path, &sql, None, busy)
+        read_rows(&self.conn, path, &sql, &[], busy)
+    }
+
+    /// What changed in the table since `old` was taken: the table's block sums are computed
+    /// again in SQL, a few blocks per statement (so a writer using a rollback journal waits for
+    /// one short statement at most), and only the blocks whose sums differ are read again.
+    ///
+    /// Needs `id INTEGER PRIMARY KEY` (ranges of the rowid are cheap to read); other tables
+    /// answer [`ChangeSet::NeedsFullLoad`], as does a change touching most of the table.
+    ///
+    /// # Errors
+    /// As [`AppealStore::load`].
+    pub fn load_changes(&self, old: &Fingerprint) -> Result<ChangeSet, DataError> {
+        if !self.rowid_key {
+            return Ok(ChangeSet::NeedsFullLoad);
+        }
+        let path = self.path.as_path();
+        let busy = self.busy_timeout_ms;
+        let sql_err = |e| DataError::from_sqlite(path, e, busy);
+        let table = quote_ident(&self.table);
+        let block_sql = format!(
+            "SELECT id >> {BLOCK_SHIFT}, count(*), sum({ROW_HASH_FUNCTION}({})) FROM {table} \
+             WHERE id >= ?1 AND id < ?2 GROUP BY 1",
+            self.column_exprs().join(", "),
+        );
+        let next_sql = format!("SELECT min(id) FROM {table} WHERE id >= ?1");
+        let range: (Option<i64>, Option<i64>) = self
+            .conn
+            .query_row(&format!("SELECT min(id), max(id) FROM {table}"), [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(sql_err)?;
+        let sums = |conn: &Connection, lo: i64, hi: i64| {
+            block_sums(conn, path, busy, &block_sql, &next_sql, lo, hi)
+        };
+        let now = match range {
+            (Some(lo), Some(hi)) if hi.saturating_sub(lo) >= PARALLEL_FROM_ROWS => {
+                // Two halves on two connections, split at a block boundary.
+                let mid = ((lo / 2 + hi / 2) >> BLOCK_SHIFT) << BLOCK_SHIFT;
+                let owned_path = self.path.clone();
+                let (first, second) = std::thread::scope(|scope| {
+                    let second = scope.spawn(|| {
+                        let flags =
+                            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                        let conn = Connection::open_with_flags(&owned_path, flags)
+                            .map_err(|e| DataError::from_sqlite(&owned_path, e, busy))?;
+                        conn.busy_timeout(std::time::Duration::from_millis(busy))
+                            .map_err(|e| DataError::from_sqlite(&owned_path, e, busy))?;
+                        sums(&conn, mid, i64::MAX)
+                    });
+                    (sums(&self.conn, lo, mid), second.join())
+                });
+                let second = second.unwrap_or_else(|_| {
+                    Err(DataError::Corrupt {
+                        path: path.to_owned(),
+                        detail: "the checking thread failed".into(),
+                    })
+                });
+                let mut now = first?;
+                now.add(&second?);
+                now
+            }
+            (Some(lo), Some(_)) => sums(&self.conn, lo, i64::MAX)?,
+            _ => Fingerprint::default(),
+        };
+        let mut changed: Vec<i64> = now
+            .blocks
+            .iter()
+            .filter(|(block, sum)| old.blocks.get(block) != Some(sum))
+            .map(|(&block, _)| block)
+            .chain(
+                old.blocks
+                    .keys()
+                    .filter(|block| !now.blocks.contains_key(block))
+                    .copied(),
+            )
+            .collect();
+        if changed.is_empty() {
+            return Ok(ChangeSet::Unchanged);
+        }
+        changed.sort_unstable();
+        changed.dedup();
+        if changed.len() * 2 > now.blocks.len().max(old.blocks.len()) {
+            return Ok(ChangeSet::NeedsFullLoad);
+        }
+        // Consecutive changed blocks become one range of ids.
+        let mut ranges: Vec<(i64, i64)> = Vec::new();
+        for &block in &changed {
+            let lo = block << BLOCK_SHIFT;
+            let hi = lo.saturating_add(1 << BLOCK_SHIFT);
+            match ranges.last_mut() {
+                Some(last) if last.1 == lo => last.1 = hi,
+                _ => ranges.push((lo, hi)),
+            }
+        }
+        let range_sql = self.load_sql("WHERE id >= ?1 AND id < ?2");
+        let mut rows = Appeals::default();
+        let mut fingerprint = old.clone();
+        for &block in &changed {
+            fingerprint.blocks.remove(&block);
+        }
+        for &(lo, hi) in &ranges {
+            // The sums kept are those of the rows actually read, so the model and its
+            // fingerprint agree even if another commit landed since the scan above.
+            let (part, print) = read_rows(&self.conn, path, &range_sql, &[lo, hi], busy)?;
+            rows.append(part);
+            fingerprint.add(&print);
+        }
+        Ok(ChangeSet::Changes {
+            ranges,
+            rows: Box::new(rows),
+            fingerprint,
+        })
+    }
+}
+
+/// Block sums of the rows with `lo <= id < hi`, [`CHUNK_BLOCKS`] blocks per statement, skipping
+/// gaps in the ids. Registers [`ROW_HASH_FUNCTION`] on `conn` first.
+fn block_sums(
+    conn: &Connection,
+    path: &Path,
+    busy: u64,
+    block_sql: &str,
+    next_sql: &str,
+    lo: i64,
+    hi: i64,
+) -> Result<Fingerprint, DataError> {
+    let sql_err = |e| DataError::from_sqlite(path, e, busy);
+    conn.create_scalar_function(
+        ROW_HASH_FUNCTION,
+        12,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let mut hasher = RowHasher::new();
+            for i in 0..ctx.len() {
+                hasher.value(ctx.get_raw(i));
+            }
+            Ok(hasher.finish())
+        },
+    )
+    .map_err(sql_err)?;
+    let mut sums = Fingerprint::default();
+    let chunk_ids = CHUNK_BLOCKS << BLOCK_SHIFT;
+    let mut start = Some(lo);
+    while let Some(from) = start.filter(|&from| from < hi) {
+        let chunk_lo = (from >> BLOCK_SHIFT) << BLOCK_SHIFT;
+        let chunk_hi = chunk_lo.saturating_add(chunk_ids).min(hi);
+        {
+            let mut stmt = conn.prepare_cached(block_sql).map_err(sql_err)?;
+            let mut rows = stmt.query([chunk_lo.max(lo), chunk_hi]).map_err(sql_err)?;
+            while let Some(row) = rows.next().map_err(sql_err)? {
+                let block: i64 = row.get(0).map_err(sql_err)?;
+                let count: i64 = row.get(1).map_err(sql_err)?;
+                let sum: i64 = row.get(2).map_err(sql_err)?;
+                sums.blocks.insert(
+                    block,
+                    BlockSum {
+                        rows: count.unsigned_abs(),
+                        hash_sum: sum.unsigned_abs(),
+                    },
+                );
+            }
+        }
+        if chunk_hi >= hi {
+            break;
+        }
+        let mut stmt = conn.prepare_cached(next_sql).map_err(sql_err)?;
+        start = stmt.query_row([chunk_hi], |r| r.get(0)).map_err(sql_err)?;
+    }
+    Ok(sums)
+}
+
+/// The SQL function, registered on the viewer's own read-only connection, that hashes a row
+/// the way [`RowHasher`] does while loading.
+const ROW_HASH_FUNCTION: &str = "teplokarta_row_hash";
+
+/// Ids per fingerprint block: `2^BLOCK_SHIFT`.
+pub const BLOCK_SHIFT: u32 = 10;
+
+/// Blocks summed per statement by [`AppealStore::load_changes`].
+const CHUNK_BLOCKS: i64 = 8;
+
+/// Rows and the sum of their 32-bit row hashes in one block of ids.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockSum {
+    pub rows: u64,
+    pub hash_sum: u64,
+}
+
+/// Per block of [`BLOCK_SHIFT`] ids, the number of rows and the sum of their hashes: what
+/// [`AppealStore::load_changes`] compares to find the rows another process inserted, updated
+/// or deleted. Kept in memory only (the hash is seeded per process).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub blocks: std::collections::BTreeMap<i64, BlockSum>,
+}
+
+impl Fingerprint {
+    fn add(&mut self, other: &Fingerprint) {
+        for (&block, sum) in &other.blocks {
+            let entry = self.blocks.entry(block).or_default();
+            entry.rows += sum.rows;
+            entry.hash_sum = entry.hash_sum.wrapping_add(sum.hash_sum);
+        }
+    }
+
+    fn add_row(&mut self, id: i64, hash: i64) {
+        let entry = self.blocks.entry(id >> BLOCK_SHIFT).or_default();
+        entry.rows += 1;
+        entry.hash_sum = entry.hash_sum.wrapping_add(hash.unsigned_abs());
+    }
+}
+
+/// What [`AppealStore::load_changes`] found.
+#[derive(Debug)]
+pub enum ChangeSet {
+    /// Every block has the sums it had.
+    Unchanged,
+    /// The rows of `ranges` (half-open id ranges) as they are now; `fingerprint` is the table's.
+    Changes {
+        ranges: Vec<(i64, i64)>,
+        rows: Box<Appeals>,
+        fingerprint: Fingerprint,
+    },
+    /// Load the whole table instead (no rowid key, or most blocks changed).
+    NeedsFullLoad,
+}
+
+/// Hashes the loaded columns of one row to 32 bits (so 2^31 rows' sums fit an SQLite integer).
+struct RowHasher(ahash::AHasher);
+
+impl RowHasher {
+    fn new() -> Self {
+        use std::hash::BuildHasher as _;
+        Self(ahash::RandomState::with_seeds(0x7e91, 0x0c4a, 0x51d3, 0x2bb8).build_hasher())
+    }
+
+    fn value(&mut self, value: ValueRef<'_>) {
+        use std::hash::Hasher as _;
+        match value {
+            ValueRef::Null => self.0.write_u8(0),
+            ValueRef::Integer(i) => {
+                self.0.write_u8(1);
+                self.0.write_i64(i);
+            }
+            ValueRef::Real(r) => {
+                self.0.write_u8(2);
+                self.0.write_u64(r.to_bits());
+            }
+            ValueRef::Text(t) => {
+                self.0.write_u8(3);
+                self.0.write_usize(t.len());
+                self.0.write(t);
+            }
+            ValueRef::Blob(b) => {
+                self.0.write_u8(4);
+                self.0.write_usize(b.len());
+                self.0.write(b);
+            }
+        }
+    }
+
+    fn finish(&self) -> i64 {
+        use std::hash::Hasher as _;
+        let h = self.0.finish();
+        ((h ^ (h >> 32)) & 0xFFFF_FFFF) as i64
     }
 }
 
 /// Tables with at least this many rowids are read on two threads.
 const PARALLEL_FROM_ROWS: i64 = 100_000;
 
-/// Runs the load query `sql` (with `?1` bound to `split` when given) and validates every row.
+/// Runs the load query `sql` (with `?1`, `?2`… bound to `params`), validates every row, and
+/// sums the rows' hashes per block.
 fn read_rows(
     conn: &Connection,
     path: &Path,
     sql: &str,
-    split: Option<i64>,
+    params: &[i64],
     busy_timeout_ms: u64,
-) -> Result<Appeals, DataError> {
+) -> Result<(Appeals, Fingerprint), DataError> {
     let sql_err = |e| DataError::from_sqlite(path, e, busy_timeout_ms);
     let wrong_type_found = |row_id: &str,
                             column: &'static str,
@@ -251,12 +549,11 @@ fn read_rows(
     };
     {
         let mut stmt = conn.prepare(sql).map_err(sql_err)?;
-        let mut rows = match split {
-            Some(split) => stmt.query([split]),
-            None => stmt.query([]),
-        }
-        .map_err(sql_err)?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(sql_err)?;
         let mut out = Appeals::default();
+        let mut fingerprint = Fingerprint::default();
         let mut quality = Quality::default();
         while let Some(row) = rows.next().map_err(sql_err)? {
             let get = |i: usize| row.get_ref(i).map_err(sql_err);
@@ -278,6 +575,12 @@ fn read_rows(
                 }
             };
             quality.rows += 1;
+            let mut hasher = RowHasher::new();
+            for i in 0..12 {
+                hasher.value(get(i)?);
+            }
+            fingerprint.add_row(id, hasher.finish());
+            let mut flags = 0;
             // Texts are borrowed from SQLite's row buffer: no allocation per cell unless the
             // text is new to its dictionary.
             let text =
@@ -305,11 +608,13 @@ fn read_rows(
             if received_text.is_none() || source.is_none() || category.is_none() || status.is_none()
             {
                 quality.required_null += 1;
+                flags |= Appeals::FLAG_REQUIRED_NULL;
                 quality.sample("required value is NULL", id, "NULL");
             }
             let received = received_text.as_deref().and_then(parse_timestamp);
             if let (Some(text), None) = (&received_text, received) {
                 quality.received_unparsable += 1;
+                flags |= Appeals::FLAG_RECEIVED_UNPARSABLE;
                 quality.sample("received_at unparsable", id, text.as_ref());
             }
             let resolved = resolved_text.as_deref().and_then(parse_timestamp);
@@ -317,6 +622,7 @@ fn read_rows(
                 && !text.trim().is_empty()
             {
                 quality.resolved_unparsable += 1;
+                flags |= Appeals::FLAG_RESOLVED_UNPARSABLE;
                 quality.sample("resolved_at unparsable", id, text.as_ref());
             }
 
@@ -353,9 +659,10 @@ fn read_rows(
             out.lon.push(lon);
             out.lat.push(lat);
             out.placement.push(placement);
+            out.row_flags.push(flags);
         }
         out.quality = quality;
-        Ok(out)
+        Ok((out, fingerprint))
     }
 }
 
