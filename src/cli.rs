@@ -36,6 +36,14 @@ pub struct Cli {
     /// Start afresh: ignore the remembered database, boundaries, filter and settings.
     #[arg(long)]
     pub fresh: bool,
+    /// Basemap: `builtin` (offline, the default), `osm` (OpenStreetMap, cached), an MBTiles or
+    /// PMTiles file, a folder of tiles (XYZ or SAS.Planet), or an XYZ URL template such as
+    /// `https://tiles.example/{z}/{x}/{y}.png`. Remembered for the next start.
+    #[arg(long, value_name = "SOURCE")]
+    pub basemap: Option<String>,
+    /// The `--basemap` folder stores rows in TMS order (y from the south).
+    #[arg(long)]
+    pub tms: bool,
 }
 
 const LONG_VERSION: &str = concat!(

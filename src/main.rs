@@ -27,6 +27,10 @@ fn main() -> std::process::ExitCode {
                 LangArg::En => Lang::En,
             }),
             fresh: cli.fresh,
+            basemap: cli
+                .basemap
+                .as_deref()
+                .map(|b| teplokarta::tiles::choice::BasemapChoice::parse(b, cli.tms)),
             ..Startup::default()
         }),
     };

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use rusqlite::{Connection, params};
 use teplokarta::app::{Dataset, load_dataset, reload_dataset};
-use teplokarta::data::{AppealStore, Appeals, BLOCK_SHIFT, CREATE_APPEALS_SQL, ChangeSet, LoadOptions};
+use teplokarta::data::{
+    AppealStore, Appeals, BLOCK_SHIFT, CREATE_APPEALS_SQL, ChangeSet, LoadOptions,
+};
 
 /// Writes `rows` appeals with ids 1..=rows, some with data-quality problems.
 fn write_db(path: &Path, schema: &str, rows: i64) {
@@ -25,7 +27,12 @@ fn write_db(path: &Path, schema: &str, rows: i64) {
             let received = if id % 997 == 0 {
                 "not a date".to_owned()
             } else {
-                format!("2021-{:02}-{:02}T10:{:02}:00", 1 + id % 12, 1 + id % 28, id % 60)
+                format!(
+                    "2021-{:02}-{:02}T10:{:02}:00",
+                    1 + id % 12,
+                    1 + id % 28,
+                    id % 60
+                )
             };
             let (lat, lon): (Option<f64>, Option<f64>) = match id % 50 {
                 0 => (None, None),
@@ -41,7 +48,11 @@ fn write_db(path: &Path, schema: &str, rows: i64) {
                     received,
                     if id % 3 == 0 { "social" } else { "pos" },
                     ["ЖКХ", "Дороги", "Энергетика"][(id % 3) as usize],
-                    if id % 5 == 0 { None } else { Some("Отопление") },
+                    if id % 5 == 0 {
+                        None
+                    } else {
+                        Some("Отопление")
+                    },
                     format!("Район {}", id % 7),
                     "Тюмень",
                     format!("ул. Ленина, {}", id % 40),
@@ -85,7 +96,10 @@ fn rows_of(a: &Appeals) -> Vec<String> {
 fn assert_same_as_fresh(reloaded: &Dataset, path: &Path) {
     let fresh = load_dataset(path.to_owned(), false).unwrap();
     assert_eq!(rows_of(&reloaded.appeals), rows_of(&fresh.appeals));
-    let (mut a, mut b) = (reloaded.appeals.quality.clone(), fresh.appeals.quality.clone());
+    let (mut a, mut b) = (
+        reloaded.appeals.quality.clone(),
+        fresh.appeals.quality.clone(),
+    );
     a.samples.clear();
     b.samples.clear();
     assert_eq!(a, b, "quality counts");
@@ -119,7 +133,10 @@ fn inserts_updates_and_deletes_are_read_block_by_block() {
         .unwrap();
 
     let store = AppealStore::open(&path, &LoadOptions::default()).unwrap();
-    match store.load_changes(before.fingerprint.as_ref().unwrap()).unwrap() {
+    match store
+        .load_changes(before.fingerprint.as_ref().unwrap())
+        .unwrap()
+    {
         ChangeSet::Changes { ranges, rows, .. } => {
             let block = |id: i64| id >> BLOCK_SHIFT;
             let blocks: Vec<i64> = ranges
@@ -185,7 +202,9 @@ fn a_table_without_a_rowid_key_or_a_sweeping_change_is_loaded_whole() {
     let before = load_dataset(path.clone(), false).unwrap();
     let store = AppealStore::open(&path, &LoadOptions::default()).unwrap();
     assert!(matches!(
-        store.load_changes(before.fingerprint.as_ref().unwrap()).unwrap(),
+        store
+            .load_changes(before.fingerprint.as_ref().unwrap())
+            .unwrap(),
         ChangeSet::NeedsFullLoad
     ));
     Connection::open(&path)
@@ -200,11 +219,16 @@ fn a_table_without_a_rowid_key_or_a_sweeping_change_is_loaded_whole() {
     let before = load_dataset(path.clone(), false).unwrap();
     Connection::open(&path)
         .unwrap()
-        .execute("UPDATE appeals SET status = 'resolved' WHERE id % 2 = 0", [])
+        .execute(
+            "UPDATE appeals SET status = 'resolved' WHERE id % 2 = 0",
+            [],
+        )
         .unwrap();
     let store = AppealStore::open(&path, &LoadOptions::default()).unwrap();
     assert!(matches!(
-        store.load_changes(before.fingerprint.as_ref().unwrap()).unwrap(),
+        store
+            .load_changes(before.fingerprint.as_ref().unwrap())
+            .unwrap(),
         ChangeSet::NeedsFullLoad
     ));
     assert_same_as_fresh(&reload_dataset(&before).unwrap().unwrap(), &path);
@@ -220,7 +244,9 @@ fn the_parallel_load_and_a_table_emptied_agree_with_the_block_sums() {
     let before = load_dataset(path.clone(), false).unwrap();
     let store = AppealStore::open(&path, &LoadOptions::default()).unwrap();
     assert!(matches!(
-        store.load_changes(before.fingerprint.as_ref().unwrap()).unwrap(),
+        store
+            .load_changes(before.fingerprint.as_ref().unwrap())
+            .unwrap(),
         ChangeSet::Unchanged
     ));
     Connection::open(&path)

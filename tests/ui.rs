@@ -5,52 +5,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use common::ui::{drop_file, harness, harness_with, wait_idle};
 
-use egui_kittest::Harness;
+use std::path::Path;
+
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use teplokarta::app::{App, Startup};
+use teplokarta::app::Startup;
 use teplokarta::ui::Lang;
-
-/// The app, created on the first frame with the harness's context.
-type State = Option<App>;
-
-fn harness(database: &Path, lang: Lang) -> Harness<'static, State> {
-    harness_with(Startup {
-        database: Some(database.to_owned()),
-        lang: Some(lang),
-        fresh: true,
-        ..Startup::default()
-    })
-}
-
-/// The app started with `startup`.
-fn harness_with(startup: Startup) -> Harness<'static, State> {
-    Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_ui_state(
-            move |ui, state: &mut State| {
-                let app = state.get_or_insert_with(|| App::new(ui.ctx(), None, startup.clone()));
-                app.logic_step(&ui.ctx().clone());
-                app.ui_root(ui);
-            },
-            None,
-        )
-}
-
-/// Steps the harness until the background jobs are done (they run on their own threads).
-fn wait_idle(harness: &mut Harness<'static, State>) {
-    for _ in 0..500 {
-        harness.step();
-        if harness.state().as_ref().is_some_and(App::is_idle) {
-            harness.run_steps(3);
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("background jobs did not finish");
-}
 
 fn total_of(path: &Path) -> u64 {
     let conn = rusqlite::Connection::open(path).unwrap();
@@ -99,28 +60,6 @@ fn the_language_switches_from_the_menu() {
         Some(Lang::Ru),
         "the choice is remembered"
     );
-}
-
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
-
-fn drop_file(harness: &mut Harness<'static, State>, path: &Path) {
-    harness
-        .input_mut()
-        .dropped_files
-        .push(Arc::new(Dropped(path.to_owned())));
-    harness.step();
-    wait_idle(harness);
 }
 
 #[test]

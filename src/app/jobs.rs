@@ -14,14 +14,15 @@ use crate::analysis::{
     summary_of,
 };
 use crate::data::{
-    AppealStore, ChangeSet, Fingerprint, Appeals, DataError, DemoConfig, LoadOptions, Placement, default_demo_path,
-    generate_demo,
+    AppealStore, Appeals, ChangeSet, DataError, DemoConfig, Fingerprint, LoadOptions, Placement,
+    default_demo_path, generate_demo,
 };
 use crate::layers::BoundaryGeometry;
 use crate::spatial::{
     Boundaries, GeoBounds, MunicipalityLocator, SpatialError,
     projection::mercator_unit_from_lon_lat,
 };
+use crate::tiles::choice::{BasemapChoice, OpenedBasemap, TileCacheSettings};
 
 /// A loaded database.
 pub struct Dataset {
@@ -203,6 +204,16 @@ pub enum JobResult {
         watch: u64,
         path: PathBuf,
     },
+    /// A basemap was opened (`Ok(None)`: the built-in map). `user_opened`: from the menu or a
+    /// dropped file, not restored at start.
+    Basemap {
+        generation: u64,
+        choice: BasemapChoice,
+        user_opened: bool,
+        result: Result<Option<OpenedBasemap>, String>,
+    },
+    /// The tile cache was emptied: bytes freed.
+    TileCacheCleared(Result<u64, String>),
 }
 
 /// What a file dialog is for.
@@ -215,6 +226,10 @@ pub enum FilePurpose {
     SaveProblems,
     ImportInputs,
     ImportTarget,
+    /// An MBTiles or PMTiles file for the basemap.
+    OpenTileFile,
+    /// A folder of tiles for the basemap (`true`: TMS rows).
+    OpenTileFolder(bool),
 }
 
 /// How often a watched database is polled for changes by other processes (a change is noticed
@@ -232,6 +247,7 @@ pub struct Jobs {
     pub view_generation: u64,
     pub density_generation: u64,
     pub problems_generation: u64,
+    pub basemap_generation: u64,
     /// The database being watched for changes by other processes; a new watch ends the old.
     pub watch_generation: Arc<std::sync::atomic::AtomicU64>,
     /// Jobs started and not yet reported.
@@ -252,6 +268,7 @@ impl Jobs {
             view_generation: 0,
             density_generation: 0,
             problems_generation: 0,
+            basemap_generation: 0,
             watch_generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             pending: 0,
         }
@@ -522,9 +539,43 @@ impl Jobs {
                     .set_file_name("teplokarta-problems.geojson")
                     .save_file(),
                 FilePurpose::ImportTarget => dialog.set_file_name("appeals.sqlite").save_file(),
+                FilePurpose::OpenTileFolder(_) => dialog.pick_folder(),
                 _ => dialog.pick_file(),
             };
             JobResult::Picked(purpose, picked)
+        });
+    }
+
+    /// The egui context the jobs wake.
+    pub fn ctx(&self) -> egui::Context {
+        self.ctx.clone()
+    }
+
+    /// Opens a basemap source (reads a file's header, scans a folder, or sets up the HTTP
+    /// cache) off the UI thread.
+    pub fn open_basemap(
+        &mut self,
+        choice: BasemapChoice,
+        cache: TileCacheSettings,
+        user_opened: bool,
+    ) {
+        self.basemap_generation += 1;
+        let generation = self.basemap_generation;
+        self.spawn("basemap", move |_| {
+            let result = choice.open(&cache).map_err(|e| e.to_string());
+            JobResult::Basemap {
+                generation,
+                choice,
+                user_opened,
+                result,
+            }
+        });
+    }
+
+    /// Empties the tile cache of `source`.
+    pub fn clear_tile_cache(&mut self, source: Arc<crate::tiles::http::HttpSource>) {
+        self.spawn("clear-tile-cache", move |_| {
+            JobResult::TileCacheCleared(source.clear_cache().map_err(|e| e.to_string()))
         });
     }
 

@@ -29,8 +29,11 @@ use crate::layers::{
     BoundaryLayer, DensityLayer, LabelLayer, PointsCache, PointsLayer, PointsLegend,
     ScreenTransform,
 };
-use crate::layers::{ProblemLayer, ZoneDraw};
+use crate::layers::{
+    ProblemLayer, ScaleBar, ScaleUnits, SettlementLayer, SourceTiles, ZoneDraw, land_shapes,
+};
 use crate::spatial::{Boundaries, BoundaryKind, GeoBounds, projection};
+use crate::tiles::choice::{BasemapChoice, TileCacheSettings};
 use crate::ui::filter_panel::{FilterOptions, FilterSearch};
 use crate::ui::import_dialog::{ImportDialog, import_dialog_ui};
 use crate::ui::panels::{DensityLegend, LegendInput, MapSettings};
@@ -59,6 +62,10 @@ pub struct Startup {
     pub fresh: bool,
     /// The problem-profiles file (default: [`profiles_path`]).
     pub profiles_file: Option<PathBuf>,
+    /// Basemap from the command line (remembered like a choice in the menu).
+    pub basemap: Option<crate::tiles::choice::BasemapChoice>,
+    /// Where downloaded tiles are cached (default: the user's cache directory).
+    pub tile_cache_dir: Option<PathBuf>,
 }
 
 /// Which file dialog is open.
@@ -128,6 +135,18 @@ pub struct App {
     /// Following the open database: rows when it was opened, the last reload (local time),
     /// and whether a change arrived while a reload was running.
     live: LiveState,
+    /// The basemap's tiles (`None`: the built-in map only).
+    basemap: Option<SourceTiles>,
+    /// The choice the basemap on screen was opened from.
+    basemap_in_use: BasemapChoice,
+    /// The same source when it is an HTTP one, for its cache.
+    basemap_http: Option<Arc<crate::tiles::http::HttpSource>>,
+    /// The XYZ template typed in the basemap menu.
+    basemap_url_draft: String,
+    /// Where downloaded tiles are cached.
+    tile_cache_dir: Option<PathBuf>,
+    /// Bounds to zoom the map to on the next frame (a newly opened tile file).
+    fit_to: Option<GeoBounds>,
 }
 
 /// What the window shows of a database another process is writing to.
@@ -163,6 +182,25 @@ impl App {
             .or(persisted.lang)
             .unwrap_or_else(Lang::from_system);
         let mut jobs = Jobs::new(ctx.clone());
+        let mut persisted = persisted;
+        if let Some(choice) = &startup.basemap {
+            persisted.basemap = choice.clone();
+        }
+        let persisted_basemap = persisted.basemap.clone();
+        let tile_cache_dir = startup
+            .tile_cache_dir
+            .clone()
+            .or_else(crate::tiles::http::default_cache_dir);
+        if persisted_basemap != BasemapChoice::BuiltIn {
+            jobs.open_basemap(
+                persisted_basemap.clone(),
+                TileCacheSettings {
+                    dir: tile_cache_dir.clone(),
+                    limit_bytes: persisted.tile_cache_limit_bytes(),
+                },
+                startup.basemap.is_some(),
+            );
+        }
 
         let (boundaries_path, name_property) = match &startup.boundaries {
             Some(path) => (Some(path.clone()), startup.name_property.clone()),
@@ -253,6 +291,15 @@ impl App {
             zoom_to_zone: None,
             hovered_zone: None,
             live: LiveState::default(),
+            basemap: None,
+            basemap_in_use: BasemapChoice::BuiltIn,
+            basemap_http: None,
+            basemap_url_draft: match &persisted_basemap {
+                BasemapChoice::Url { template } => template.clone(),
+                _ => String::new(),
+            },
+            tile_cache_dir,
+            fit_to: None,
             import_dialog: None,
             profiles_file,
         }
@@ -314,6 +361,91 @@ impl App {
     /// The import dialog, while open.
     pub fn import_dialog(&self) -> Option<&ImportDialog> {
         self.import_dialog.as_ref()
+    }
+
+    /// The basemap in use: its source's description (`None`: the built-in map).
+    pub fn basemap_info(&self) -> Option<&crate::tiles::SourceInfo> {
+        self.basemap.as_ref().map(SourceTiles::info)
+    }
+
+    /// Downloads the HTTP basemap has attempted so far (`None`: not an HTTP basemap).
+    pub fn tile_downloads_attempted(&self) -> Option<u64> {
+        self.basemap_http.as_ref().map(|h| h.attempts())
+    }
+
+    /// Where the map is centred when the user has moved it or it was fitted (lon, lat).
+    pub fn map_center_lon_lat(&self) -> Option<(f64, f64)> {
+        self.map_memory.detached().map(|p| (p.x(), p.y()))
+    }
+
+    /// The basemap choice remembered for the next start.
+    pub fn basemap_choice(&self) -> &BasemapChoice {
+        &self.persisted.basemap
+    }
+
+    /// Starts opening `choice` as the basemap (the built-in map at once).
+    fn open_basemap(&mut self, choice: BasemapChoice, user_opened: bool) {
+        self.persisted.basemap = choice.clone();
+        let cache = TileCacheSettings {
+            dir: self.tile_cache_dir.clone(),
+            limit_bytes: self.persisted.tile_cache_limit_bytes(),
+        };
+        if choice == BasemapChoice::BuiltIn {
+            self.jobs.basemap_generation += 1;
+            self.use_basemap(choice, None, user_opened);
+        } else {
+            self.jobs.open_basemap(choice, cache, user_opened);
+        }
+    }
+
+    /// Puts an opened basemap on the map. A tile file opened by the user whose coverage misses
+    /// the data is zoomed to.
+    fn use_basemap(
+        &mut self,
+        choice: BasemapChoice,
+        opened: Option<crate::tiles::choice::OpenedBasemap>,
+        user_opened: bool,
+    ) {
+        self.persisted.basemap = choice.clone();
+        self.basemap_in_use = choice;
+        let Some(opened) = opened else {
+            self.basemap = None;
+            self.basemap_http = None;
+            return;
+        };
+        let info = opened.source.info().clone();
+        let style = if info.format == crate::tiles::TileFormat::Mvt {
+            walkers::Style::protomaps_basemap_light()
+        } else {
+            walkers::Style::default()
+        };
+        self.basemap = Some(SourceTiles::new(opened.source, self.jobs.ctx(), style));
+        self.basemap_http = opened.http;
+        if user_opened
+            && let Some(b) = info.bounds
+            && b != crate::tiles::BoundsLonLat::WORLD
+        {
+            let tiles = GeoBounds {
+                lon_min: b.west_lon,
+                lat_min: b.south_lat,
+                lon_max: b.east_lon,
+                lat_max: b.north_lat,
+            };
+            let data = self
+                .dataset
+                .as_ref()
+                .and_then(|d| d.bounds)
+                .or_else(|| self.boundaries.as_ref().and_then(|b| b.boundaries.bounds()));
+            let overlaps = data.is_some_and(|d| {
+                d.lon_min <= tiles.lon_max
+                    && d.lon_max >= tiles.lon_min
+                    && d.lat_min <= tiles.lat_max
+                    && d.lat_max >= tiles.lat_min
+            });
+            if !overlaps {
+                self.fit_to = Some(tiles);
+            }
+        }
     }
 
     /// What the window knows of changes to the open database by other processes.
@@ -419,6 +551,10 @@ impl App {
                 .unwrap_or("")
                 .to_lowercase();
             let command = match ext.as_str() {
+                "mbtiles" | "pmtiles" => {
+                    Command::SetBasemap(BasemapChoice::File { path, tms: false })
+                }
+                _ if path.is_dir() => Command::SetBasemap(BasemapChoice::File { path, tms: false }),
                 "sqlite" | "sqlite3" | "db" | "db3" => Command::OpenDatabase(path),
                 "geojson" | "json" => Command::OpenBoundaries(path, None),
                 _ => {
@@ -704,7 +840,41 @@ impl App {
                     self.problems = Some(Arc::new(*result));
                 }
             }
+            JobResult::Basemap {
+                generation,
+                choice,
+                user_opened,
+                result,
+            } => {
+                if generation != self.jobs.basemap_generation {
+                    return;
+                }
+                match result {
+                    Ok(opened) => self.use_basemap(choice, opened, user_opened),
+                    // The basemap in use stays; the menu shows it again.
+                    Err(err) => {
+                        self.errors.push(err);
+                        self.persisted.basemap = self.basemap_in_use.clone();
+                    }
+                }
+            }
+            JobResult::TileCacheCleared(result) => match result {
+                Ok(bytes) => {
+                    self.notice = Some(format!(
+                        "{} {:.1} MB",
+                        self.lang.texts().tile_cache_cleared,
+                        bytes as f64 / (1024.0 * 1024.0)
+                    ));
+                }
+                Err(err) => self.errors.push(err),
+            },
             JobResult::Picked(purpose, Some(path)) => match purpose {
+                FilePurpose::OpenTileFile => {
+                    self.open_basemap(BasemapChoice::File { path, tms: false }, true);
+                }
+                FilePurpose::OpenTileFolder(tms) => {
+                    self.open_basemap(BasemapChoice::File { path, tms }, true);
+                }
                 FilePurpose::ImportInputs => {
                     if let Some(d) = &mut self.import_dialog {
                         if !d.inputs.trim().is_empty() {
@@ -797,6 +967,12 @@ impl App {
                 busy,
                 self.persisted.show_pivot,
                 self.persisted.problems.active,
+                panels::BasemapMenu {
+                    choice: &self.persisted.basemap,
+                    url_draft: &mut self.basemap_url_draft,
+                    cache_limit_mb: self.persisted.tile_cache_limit_bytes() / (1024 * 1024),
+                    cache_bytes: self.basemap_http.as_ref().map(|h| h.cache_size_bytes()),
+                },
                 &mut commands,
             );
         });
@@ -1026,6 +1202,8 @@ impl App {
                 self.problems.as_deref().and_then(|p| zone_bounds(p, zone))
             } else if let Some(label) = self.zoom_to.take() {
                 unit_bounds(&boundary_set.boundaries, view_resolved.as_deref(), label)
+            } else if let Some(bounds) = self.fit_to.take() {
+                Some(bounds)
             } else if self.fit_pending {
                 self.fit_pending = false;
                 fit_bounds(self.dataset.as_deref(), &boundary_set.boundaries)
@@ -1075,7 +1253,23 @@ impl App {
         let mut hovered = None;
         let mut clicked = false;
         let density_settings_enabled = self.persisted.map.density.enabled && !problem_mode;
-        let map = walkers::Map::new(None, &mut self.map_memory, center)
+        // The built-in map's land goes under the tiles: it shows where a tile is missing.
+        let over_tiles = self.basemap.is_some();
+        let land_slot = over_tiles.then(|| ui.painter().add(egui::Shape::Noop));
+        let basemap_attribution = self
+            .basemap
+            .as_ref()
+            .map(|b| b.info().attribution.clone())
+            .filter(|a| !a.trim().is_empty());
+        let basemap_online = self.basemap.as_ref().is_none_or(SourceTiles::online);
+        // Towns that are municipalities of their own already have the municipality's label.
+        let settlements: Vec<crate::spatial::SettlementFact> = crate::spatial::settlements()
+            .iter()
+            .filter(|s| !geometry.units.iter().any(|u| u.name == s.name))
+            .copied()
+            .collect();
+        let tiles = self.basemap.as_mut().map(|b| b as &mut dyn walkers::Tiles);
+        let map = walkers::Map::new(tiles, &mut self.map_memory, center)
             .zoom_with_ctrl(false)
             .with_plugin(BoundaryLayer {
                 geometry,
@@ -1088,6 +1282,10 @@ impl App {
                 } else {
                     1.0
                 },
+                over_tiles,
+            })
+            .with_plugin(SettlementLayer {
+                settlements: &settlements,
             })
             .with_plugin(&mut points);
         let mut density_settings = self.persisted.map.density.clone();
@@ -1118,13 +1316,24 @@ impl App {
         let map = map.with_plugin(&mut problem_layer);
         let lang = self.lang;
         let t = lang.texts();
+        let map = map.with_plugin(ScaleBar {
+            units: ScaleUnits {
+                metres: t.scale_m,
+                kilometres: t.scale_km,
+            },
+            corner: egui::Align2::RIGHT_BOTTOM,
+        });
         let view = self.view.as_ref();
         let resolved = view_resolved.as_deref();
         let density = self.density.as_ref();
         let mut wanted_grid = None;
         let mut map_response = None;
-        map.show(ui, |_ui, response, projector, _memory| {
+        map.show(ui, |ui, response, projector, _memory| {
             map_response = Some(response.clone());
+            if let Some(slot) = land_slot {
+                ui.painter()
+                    .set(slot, egui::Shape::Vec(land_shapes(geometry, projector)));
+            }
             let transform = ScreenTransform::new(projector);
             if density_settings.enabled {
                 // Ground metres per screen point at the centre, for a radius in pixels.
@@ -1273,6 +1482,44 @@ impl App {
                 _ => panels::map_legend_ui(ui, lang, &input, &mut settings),
             });
         self.persisted.map = settings;
+        // Credits of the basemap and of the built-in map's facts, above the scale bar.
+        egui::Area::new(egui::Id::unique("map_attribution"))
+            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-8.0, -44.0))
+            .order(egui::Order::Foreground)
+            .constrain_to(rect)
+            .show(ui.ctx(), |ui| {
+                egui::Frame::new()
+                    .fill(theme::OVERLAY_FILL)
+                    .inner_margin(egui::Margin::symmetric(4, 1))
+                    .corner_radius(2.0)
+                    .show(ui, |ui| {
+                        ui.set_max_width(rect.width() * 0.6);
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            if let Some(a) = &basemap_attribution {
+                                ui.label(egui::RichText::new(a).small());
+                                ui.label(egui::RichText::new("·").small().weak());
+                            }
+                            ui.label(egui::RichText::new(t.builtin_attribution).small().weak());
+                        });
+                    });
+            });
+        if !basemap_online {
+            egui::Area::new(egui::Id::unique("map_offline"))
+                .anchor(egui::Align2::RIGHT_TOP, egui::vec2(-8.0, 8.0))
+                .order(egui::Order::Foreground)
+                .constrain_to(rect)
+                .show(ui.ctx(), |ui| {
+                    egui::Frame::new()
+                        .fill(theme::OFFLINE_BADGE_FILL)
+                        .inner_margin(egui::Margin::symmetric(6, 2))
+                        .corner_radius(3.0)
+                        .show(ui, |ui| {
+                            ui.label(
+                                egui::RichText::new(t.offline).color(theme::OFFLINE_BADGE_TEXT),
+                            );
+                        });
+                });
+        }
         if !self.errors.is_empty() || self.notice.is_some() {
             egui::Area::new(egui::Id::unique("map_errors"))
                 .fixed_pos(rect.min + egui::vec2(8.0, 8.0))
@@ -1386,6 +1633,29 @@ impl App {
                         pivot.to_tsv(self.pivot_state.per_capita, &pivot_names(self.lang)),
                     );
                     self.notice = Some(t.copied.to_owned());
+                }
+            }
+            Command::SetBasemap(choice) => self.open_basemap(choice, true),
+            Command::PickTileFile => self.jobs.pick_file(
+                FilePurpose::OpenTileFile,
+                t.basemap_open_file.to_owned(),
+                "MBTiles, PMTiles",
+                &["mbtiles", "pmtiles"],
+            ),
+            Command::PickTileFolder(tms) => self.jobs.pick_file(
+                FilePurpose::OpenTileFolder(tms),
+                t.basemap_open_folder.to_owned(),
+                "",
+                &[],
+            ),
+            Command::SetTileCacheLimitMb(mb) => {
+                // Applies to the HTTP basemap opened next (the cache in use keeps its limit
+                // until then).
+                self.persisted.tile_cache_limit_mb = Some(mb.max(1));
+            }
+            Command::ClearTileCache => {
+                if let Some(http) = &self.basemap_http {
+                    self.jobs.clear_tile_cache(http.clone());
                 }
             }
             Command::SetLang(lang) => {
@@ -1864,7 +2134,13 @@ pub fn run_gui(startup: Startup) -> anyhow::Result<()> {
     eframe::run_native(
         "teplokarta",
         options,
-        Box::new(move |cc| Ok(Box::new(App::new(&cc.egui_ctx, cc.storage, startup)))),
+        Box::new(move |cc| {
+            // Vector tiles (PMTiles, MBTiles of MVT) are drawn by walkers' wgpu renderer.
+            if cc.wgpu_render_state.is_some() {
+                walkers::install_renderer(cc.wgpu_render_state.as_ref());
+            }
+            Ok(Box::new(App::new(&cc.egui_ctx, cc.storage, startup)))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))
     .context("opening the window")

@@ -1,5 +1,5 @@
 //! `Persisted`: what the window remembers between runs (eframe storage): the language, the last
-//! opened database and boundaries, the map settings, the filter and the open panels. Window size and position are remembered by eframe itself.
+//! opened database and boundaries, the map settings and basemap, the filter and the open panels. Window size and position are remembered by eframe itself.
 
 use std::path::PathBuf;
 
@@ -34,4 +34,18 @@ pub struct Persisted {
     pub show_pivot: bool,
     /// The problem map's mode and settings.
     pub problems: crate::ui::problem_panel::ProblemPrefs,
+    /// The basemap (the built-in map unless chosen otherwise).
+    pub basemap: crate::tiles::choice::BasemapChoice,
+    /// Size limit of the downloaded-tile cache in MB (`None`: 500).
+    pub tile_cache_limit_mb: Option<u64>,
+}
+
+impl Persisted {
+    /// The tile cache's size limit in bytes.
+    pub fn tile_cache_limit_bytes(&self) -> u64 {
+        self.tile_cache_limit_mb
+            .map_or(crate::tiles::http::DEFAULT_CACHE_LIMIT_BYTES, |mb| {
+                mb.max(1) * 1024 * 1024
+            })
+    }
 }

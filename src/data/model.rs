@@ -315,8 +315,7 @@ impl Appeals {
             statuses: self.statuses.clone(),
             ..Appeals::default()
         };
-        let capacity = self.len() + rows.len();
-        out.reserve(capacity);
+        out.reserve(self.len() + rows.len());
         let mut samples: Vec<QualitySample> = self
             .quality
             .samples
@@ -325,51 +324,31 @@ impl Appeals {
             .cloned()
             .collect();
         samples.extend(rows.quality.samples.iter().cloned());
-        // The new rows' codes, in `out`'s dictionaries.
-        let mut new_rows = Appeals {
-            sources: out.sources.clone(),
-            categories: out.categories.clone(),
-            subcategories: out.subcategories.clone(),
-            municipalities: out.municipalities.clone(),
-            settlements: out.settlements.clone(),
-            addresses: out.addresses.clone(),
-            statuses: out.statuses.clone(),
-            ..Appeals::default()
-        };
-        new_rows.append(rows);
-        out.sources = std::mem::take(&mut new_rows.sources);
-        out.categories = std::mem::take(&mut new_rows.categories);
-        out.subcategories = std::mem::take(&mut new_rows.subcategories);
-        out.municipalities = std::mem::take(&mut new_rows.municipalities);
-        out.settlements = std::mem::take(&mut new_rows.settlements);
-        out.addresses = std::mem::take(&mut new_rows.addresses);
-        out.statuses = std::mem::take(&mut new_rows.statuses);
-        // Merge by id: old rows outside the ranges, new rows in their place.
-        let (mut i, mut j) = (0, 0);
-        while i < self.len() || j < new_rows.len() {
-            let old_id = self.id.get(i).copied();
-            if let Some(id) = old_id
-                && in_ranges(id)
-            {
-                i += 1;
-                continue;
-            }
-            let take_new = match (old_id, new_rows.id.get(j)) {
-                (Some(a), Some(&b)) => b < a,
-                (None, Some(_)) => true,
-                _ => false,
+        // The new rows' codes in `out`'s dictionaries (they are few: intern them one by one).
+        let mut new_rows = rows;
+        new_rows.recode_into(&mut out);
+        // Old rows outside the ranges are copied in runs; each range's new rows go in its place.
+        let mut old_at = 0;
+        let mut new_at = 0;
+        for &(lo, hi) in ranges {
+            let after = |ids: &[i64], at: usize, bound: i64| {
+                at + ids
+                    .get(at..)
+                    .unwrap_or_default()
+                    .partition_point(|&id| id < bound)
             };
-            if take_new {
-                out.push_row_of(&new_rows, j);
-                j += 1;
-            } else {
-                out.push_row_of(self, i);
-                i += 1;
-            }
+            let before = after(&self.id, old_at, lo);
+            out.extend_from(self, old_at..before);
+            old_at = after(&self.id, before, hi);
+            let new_end = after(&new_rows.id, new_at, hi);
+            out.extend_from(&new_rows, new_at..new_end);
+            new_at = new_end;
         }
+        out.extend_from(self, old_at..self.len());
         out.quality = Quality::recount(&out);
         for sample in samples {
-            out.quality.sample(sample.reason, sample.row_id, sample.value);
+            out.quality
+                .sample(sample.reason, sample.row_id, sample.value);
         }
         out
     }
@@ -391,30 +370,83 @@ impl Appeals {
         self.row_flags.reserve(n);
     }
 
-    /// Copies row `i` of `from`, whose dictionary codes must be valid in `self`.
-    fn push_row_of(&mut self, from: &Appeals, i: usize) {
-        let (Some(&id), Some(&placement)) = (from.id.get(i), from.placement.get(i)) else {
+    /// Appends rows `range` of `from`, whose dictionary codes must be valid in `self`.
+    fn extend_from(&mut self, from: &Appeals, range: std::ops::Range<usize>) {
+        let r = || range.clone();
+        let (Some(id), Some(placement)) = (from.id.get(r()), from.placement.get(r())) else {
             return;
         };
-        self.id.push(id);
-        self.received.push(from.received.get(i).copied().flatten());
-        self.resolved.push(from.resolved.get(i).copied().flatten());
-        self.source.push(from.source.get(i).copied().unwrap_or_default());
+        self.id.extend_from_slice(id);
+        self.received
+            .extend_from_slice(from.received.get(r()).unwrap_or_default());
+        self.resolved
+            .extend_from_slice(from.resolved.get(r()).unwrap_or_default());
+        self.source
+            .extend_from_slice(from.source.get(r()).unwrap_or_default());
         self.category
-            .push(from.category.get(i).copied().unwrap_or_default());
+            .extend_from_slice(from.category.get(r()).unwrap_or_default());
         self.subcategory
-            .push(from.subcategory.get(i).copied().flatten());
+            .extend_from_slice(from.subcategory.get(r()).unwrap_or_default());
         self.municipality
-            .push(from.municipality.get(i).copied().flatten());
+            .extend_from_slice(from.municipality.get(r()).unwrap_or_default());
         self.settlement
-            .push(from.settlement.get(i).copied().flatten());
-        self.address.push(from.address.get(i).copied().flatten());
-        self.status.push(from.status.get(i).copied().unwrap_or_default());
-        self.lon.push(from.lon.get(i).copied().unwrap_or(f64::NAN));
-        self.lat.push(from.lat.get(i).copied().unwrap_or(f64::NAN));
-        self.placement.push(placement);
-        self.row_flags
-            .push(from.row_flags.get(i).copied().unwrap_or_default());
+            .extend_from_slice(from.settlement.get(r()).unwrap_or_default());
+        self.address
+            .extend_from_slice(from.address.get(r()).unwrap_or_default());
+        self.status
+            .extend_from_slice(from.status.get(r()).unwrap_or_default());
+        self.lon
+            .extend_from_slice(from.lon.get(r()).unwrap_or_default());
+        self.lat
+            .extend_from_slice(from.lat.get(r()).unwrap_or_default());
+        self.placement.extend_from_slice(placement);
+        match from.row_flags.get(r()) {
+            Some(flags) => self.row_flags.extend_from_slice(flags),
+            None => self.row_flags.resize(self.id.len(), 0),
+        }
+    }
+
+    /// Re-codes these rows' dictionary columns into `target`'s dictionaries (adding texts new
+    /// to them), so the rows can be copied into `target`.
+    fn recode_into(&mut self, target: &mut Appeals) {
+        fn remap(from: &Dict, to: &mut Dict) -> Vec<u32> {
+            from.names().iter().map(|n| to.intern(n)).collect()
+        }
+        fn recode(codes: &mut [u32], map: &[u32]) {
+            for c in codes {
+                *c = map.get(*c as usize).copied().unwrap_or(*c);
+            }
+        }
+        fn recode_opt(codes: &mut [Option<u32>], map: &[u32]) {
+            for c in codes.iter_mut().flatten() {
+                *c = map.get(*c as usize).copied().unwrap_or(*c);
+            }
+        }
+        recode(&mut self.source, &remap(&self.sources, &mut target.sources));
+        recode(
+            &mut self.category,
+            &remap(&self.categories, &mut target.categories),
+        );
+        recode(
+            &mut self.status,
+            &remap(&self.statuses, &mut target.statuses),
+        );
+        recode_opt(
+            &mut self.subcategory,
+            &remap(&self.subcategories, &mut target.subcategories),
+        );
+        recode_opt(
+            &mut self.municipality,
+            &remap(&self.municipalities, &mut target.municipalities),
+        );
+        recode_opt(
+            &mut self.settlement,
+            &remap(&self.settlements, &mut target.settlements),
+        );
+        recode_opt(
+            &mut self.address,
+            &remap(&self.addresses, &mut target.addresses),
+        );
     }
 
     /// Earliest and latest local receipt time among parsable ones.

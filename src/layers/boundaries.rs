@@ -119,6 +119,31 @@ pub struct BoundaryLayer<'a> {
     pub selected: &'a [usize],
     /// Strength of the fills, 0..=1 (lower when the density layer is drawn on top).
     pub fill_opacity: f32,
+    /// A tile basemap lies underneath: no background, no plain land fill, and the choropleth
+    /// fills translucent so the basemap shows through.
+    pub over_tiles: bool,
+}
+
+/// The built-in map's land: the background around the region and every municipality in the
+/// plain land colour. Drawn under a tile basemap, where a tile is missing (offline, not
+/// cached, outside the file's coverage) it shows instead.
+pub fn land_shapes(geometry: &BoundaryGeometry, projector: &Projector) -> Vec<Shape> {
+    let rect = projector.clip_rect();
+    let t = ScreenTransform::new(projector);
+    let mut mesh = Mesh::default();
+    for u in &geometry.units {
+        let base = mesh.vertices.len() as u32;
+        mesh.vertices.extend(u.vertices.iter().map(|&v| Vertex {
+            pos: t.to_screen(v),
+            uv: WHITE_UV,
+            color: theme::MUNICIPALITY_FILL,
+        }));
+        mesh.indices.extend(u.indices.iter().map(|&k| base + k));
+    }
+    vec![
+        Shape::rect_filled(rect, 0.0, theme::MAP_OUTSIDE),
+        Shape::mesh(mesh),
+    ]
 }
 
 impl Plugin for BoundaryLayer<'_> {
@@ -131,13 +156,18 @@ impl Plugin for BoundaryLayer<'_> {
     ) {
         let rect = projector.clip_rect();
         let painter = ui.painter().with_clip_rect(rect);
-        painter.rect_filled(rect, 0.0, theme::MAP_OUTSIDE);
+        if !self.over_tiles {
+            painter.rect_filled(rect, 0.0, theme::MAP_OUTSIDE);
+        }
         let t = ScreenTransform::new(projector);
 
         let mut mesh = Mesh::default();
         let mut hatched = self.hatch.map(Mesh::with_texture);
         for (i, u) in self.geometry.units.iter().enumerate() {
             let fill = if self.fills.is_empty() {
+                if self.over_tiles {
+                    continue;
+                }
                 Some(theme::MUNICIPALITY_FILL)
             } else {
                 self.fills.get(i).copied().flatten()
@@ -152,7 +182,11 @@ impl Plugin for BoundaryLayer<'_> {
             }
             // Faded towards the plain land colour (not made transparent: the background around
             // the region is darker).
-            let color = theme::MUNICIPALITY_FILL.lerp_to_gamma(color, self.fill_opacity);
+            let color = if self.over_tiles {
+                color.gamma_multiply(theme::FILL_OVER_TILES * self.fill_opacity)
+            } else {
+                theme::MUNICIPALITY_FILL.lerp_to_gamma(color, self.fill_opacity)
+            };
             let textured = fill.is_none() && self.hatch.is_some();
             let base = target.vertices.len() as u32;
             target.vertices.extend(u.vertices.iter().map(|&v| {
@@ -164,7 +198,11 @@ impl Plugin for BoundaryLayer<'_> {
                     } else {
                         WHITE_UV
                     },
-                    color: if textured { theme::TEXTURE_TINT } else { color },
+                    color: match (textured, self.over_tiles) {
+                        (true, false) => theme::TEXTURE_TINT,
+                        (true, true) => theme::TEXTURE_TINT.gamma_multiply(theme::FILL_OVER_TILES),
+                        (false, _) => color,
+                    },
                 }
             }));
             target.indices.extend(u.indices.iter().map(|&k| base + k));

@@ -10,7 +10,7 @@ mod problems;
 mod reference;
 mod tiles;
 
-pub use boundaries::{BoundaryGeometry, BoundaryLayer, LabelLayer, UnitGeometry};
+pub use boundaries::{BoundaryGeometry, BoundaryLayer, LabelLayer, UnitGeometry, land_shapes};
 pub use density::DensityLayer;
 pub use points::{PointsCache, PointsLayer, PointsLegend};
 pub use problems::{ProblemLayer, ZoneDraw};

@@ -42,8 +42,6 @@ pub struct SourceTilesStats {
     pub missing: usize,
     /// Tiles whose bytes are damaged or in no known format (skipped, not asked again).
     pub failed_corrupt: usize,
-    /// Gzip-compressed vector tiles, which cannot be decoded yet (skipped, not asked again).
-    pub failed_unsupported: usize,
     /// Tiles that could not be read (I/O, SQLite or HTTP error; not asked again).
     pub failed_other: usize,
     /// Tiles that failed because the server was offline; asked again once it is back.
@@ -59,7 +57,6 @@ pub struct SourceTilesStats {
 enum Known {
     Missing,
     Corrupt,
-    Unsupported,
     Failed,
     Offline,
 }
@@ -69,7 +66,6 @@ enum Outcome {
     Loaded(Tile),
     Missing,
     Corrupt(String),
-    Unsupported(String),
     Failed(String),
     Offline,
 }
@@ -204,10 +200,19 @@ fn load(source: &dyn TileSource, style: &Style, ctx: &Context, key: TileKey) -> 
         TileFormat::Unknown => {
             Outcome::Corrupt("not a PNG, JPEG or WebP image, nor a vector tile".to_owned())
         }
-        TileFormat::Mvt if bytes.starts_with(&[0x1F, 0x8B]) => {
-            Outcome::Unsupported("gzip-compressed vector tiles cannot be decoded yet".to_owned())
-        }
         _ => {
+            // MBTiles and tile servers store vector tiles gzip-compressed; walkers wants the
+            // protobuf itself.
+            let bytes = if bytes.starts_with(&[0x1F, 0x8B]) {
+                let mut raw = Vec::new();
+                let mut decoder = flate2::read::GzDecoder::new(bytes.as_slice());
+                if let Err(e) = std::io::Read::read_to_end(&mut decoder, &mut raw) {
+                    return Outcome::Corrupt(format!("damaged gzip stream: {e}"));
+                }
+                raw
+            } else {
+                bytes
+            };
             let tile_size_px = source.info().tile_size_px.max(1);
             match Tile::new(&bytes, style, key.z, tile_size_px, ctx) {
                 Ok(tile) => Outcome::Loaded(tile),
@@ -320,7 +325,6 @@ impl SourceTiles {
             loaded: self.cache.len(),
             missing: count(Known::Missing),
             failed_corrupt: count(Known::Corrupt),
-            failed_unsupported: count(Known::Unsupported),
             failed_other: count(Known::Failed),
             waiting_offline: count(Known::Offline),
             pending: self.pending.len(),
@@ -346,10 +350,6 @@ impl SourceTiles {
                 Outcome::Corrupt(detail) => {
                     self.warn_once("corrupt", arrival.key, &detail);
                     Known::Corrupt
-                }
-                Outcome::Unsupported(detail) => {
-                    self.warn_once("unsupported", arrival.key, &detail);
-                    Known::Unsupported
                 }
                 Outcome::Failed(detail) => {
                     self.warn_once("failed", arrival.key, &detail);

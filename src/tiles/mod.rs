@@ -6,6 +6,7 @@
 //! Tiles are addressed the way walkers and every slippy map address them: XYZ, `y` counted from
 //! the north. Sources stored in TMS row order (MBTiles, TMS directories) flip `y` themselves.
 
+pub mod choice;
 pub mod dir;
 pub mod http;
 pub mod mbtiles;
@@ -55,7 +56,21 @@ impl TileFormat {
         match bytes {
             [0x89, b'P', b'N', b'G', ..] => Self::Png,
             [0xFF, 0xD8, 0xFF, ..] => Self::Jpeg,
-            [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Self::Webp,
+            [
+                b'R',
+                b'I',
+                b'F',
+                b'F',
+                _,
+                _,
+                _,
+                _,
+                b'W',
+                b'E',
+                b'B',
+                b'P',
+                ..,
+            ] => Self::Webp,
             [0x1F, 0x8B, ..] => Self::Mvt,
             // A vector tile starts with field 3 (layers), wire type 2: 0x1A.
             [0x1A, ..] => Self::Mvt,
@@ -104,7 +119,10 @@ impl BoundsLonLat {
 
     /// True when the point lies inside (edges included).
     pub fn contains(&self, lon: f64, lat: f64) -> bool {
-        lon >= self.west_lon && lon <= self.east_lon && lat >= self.south_lat && lat <= self.north_lat
+        lon >= self.west_lon
+            && lon <= self.east_lon
+            && lat >= self.south_lat
+            && lat <= self.north_lat
     }
 }
 
@@ -162,8 +180,9 @@ pub trait TileSource: Send + Sync {
     /// Coverage, zoom range and attribution.
     fn info(&self) -> &SourceInfo;
 
-    /// The stored bytes of one tile (compressed as stored: PNG, JPEG, WebP, or a vector tile,
-    /// gzip-compressed or not). `Ok(None)`: the source has no such tile.
+    /// The bytes of one tile: PNG, JPEG, WebP, or a vector tile (gzip-compressed as MBTiles and
+    /// tile servers store it, or already decompressed, as PMTiles returns it). `Ok(None)`: the
+    /// source has no such tile.
     ///
     /// # Errors
     /// [`TileError`] naming the file or URL when the tile cannot be read.

@@ -52,6 +52,14 @@ pub enum Command {
     ImportPreview,
     /// Import with the dialog's settings.
     StartImport,
+    /// Switch the basemap (remembered).
+    SetBasemap(crate::tiles::choice::BasemapChoice),
+    /// Pick an MBTiles or PMTiles file for the basemap.
+    PickTileFile,
+    /// Pick a folder of tiles for the basemap (`true`: TMS rows).
+    PickTileFolder(bool),
+    SetTileCacheLimitMb(u64),
+    ClearTileCache,
     SetLang(Lang),
     ShowAbout(bool),
     DismissError(usize),

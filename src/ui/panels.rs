@@ -9,8 +9,24 @@ use super::i18n::{Lang, Texts};
 use super::theme;
 use crate::analysis::{Classification, Metric, Summary};
 use crate::layers::PointsLegend;
+use crate::tiles::choice::BasemapChoice;
+
+/// What the basemap menu shows.
+pub struct BasemapMenu<'a> {
+    pub choice: &'a BasemapChoice,
+    /// The XYZ template being typed.
+    pub url_draft: &'a mut String,
+    /// Size limit of the tile cache, MB.
+    pub cache_limit_mb: u64,
+    /// Bytes in the cache of the HTTP basemap in use (`None`: not an HTTP basemap).
+    pub cache_bytes: Option<u64>,
+}
 
 /// The menu bar.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the menu bar shows most of the app's state"
+)]
 pub fn top_bar_ui(
     ui: &mut Ui,
     lang: Lang,
@@ -18,6 +34,7 @@ pub fn top_bar_ui(
     busy: bool,
     show_pivot: bool,
     problem_mode: bool,
+    basemap: BasemapMenu<'_>,
     commands: &mut Vec<Command>,
 ) {
     let t = lang.texts();
@@ -60,6 +77,9 @@ pub fn top_bar_ui(
                 commands.push(Command::ShowPivot(pivot));
             }
         });
+        ui.menu_button(t.basemap_menu, |ui| {
+            basemap_menu_ui(ui, t, basemap, commands)
+        });
         ui.menu_button(t.menu_language, |ui| {
             for (l, name) in [(Lang::Ru, "Русский"), (Lang::En, "English")] {
                 if ui.radio(lang == l, name).clicked() {
@@ -86,6 +106,91 @@ pub fn top_bar_ui(
             ui.label(RichText::new(status).weak());
         });
     });
+}
+
+/// The basemap menu: the sources, a URL template, the tile cache.
+fn basemap_menu_ui(ui: &mut Ui, t: &Texts, basemap: BasemapMenu<'_>, commands: &mut Vec<Command>) {
+    let current = basemap.choice;
+    if ui
+        .radio(*current == BasemapChoice::BuiltIn, t.basemap_builtin)
+        .clicked()
+    {
+        commands.push(Command::SetBasemap(BasemapChoice::BuiltIn));
+    }
+    if ui
+        .radio(*current == BasemapChoice::OpenStreetMap, t.basemap_osm)
+        .clicked()
+    {
+        commands.push(Command::SetBasemap(BasemapChoice::OpenStreetMap));
+    }
+    if let BasemapChoice::File { path, .. } = current {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let _ = ui.radio(true, name);
+    }
+    if let BasemapChoice::Url { template } = current {
+        let _ = ui.radio(true, template.as_str());
+    }
+    ui.separator();
+    if ui.button(t.basemap_open_file).clicked() {
+        commands.push(Command::PickTileFile);
+    }
+    if ui.button(t.basemap_open_folder).clicked() {
+        commands.push(Command::PickTileFolder(false));
+    }
+    if ui.button(t.basemap_open_folder_tms).clicked() {
+        commands.push(Command::PickTileFolder(true));
+    }
+    ui.separator();
+    let label = ui.label(t.basemap_url);
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(basemap.url_draft)
+                .hint_text("https://tiles.example/{z}/{x}/{y}.png")
+                .desired_width(280.0),
+        )
+        .labelled_by(label.id);
+        let template = basemap.url_draft.trim();
+        if ui
+            .add_enabled(!template.is_empty(), egui::Button::new(t.basemap_url_apply))
+            .clicked()
+        {
+            commands.push(Command::SetBasemap(BasemapChoice::Url {
+                template: template.to_owned(),
+            }));
+        }
+    });
+    ui.separator();
+    ui.label(RichText::new(t.tile_cache).strong());
+    ui.horizontal(|ui| {
+        let label = ui.label(t.tile_cache_limit_mb);
+        let mut limit = basemap.cache_limit_mb;
+        if ui
+            .add(
+                egui::DragValue::new(&mut limit)
+                    .range(10..=100_000)
+                    .speed(10),
+            )
+            .labelled_by(label.id)
+            .changed()
+        {
+            commands.push(Command::SetTileCacheLimitMb(limit));
+        }
+        if let Some(bytes) = basemap.cache_bytes {
+            ui.label(format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0)));
+        }
+    });
+    if ui
+        .add_enabled(
+            basemap.cache_bytes.is_some(),
+            egui::Button::new(t.tile_cache_clear),
+        )
+        .clicked()
+    {
+        commands.push(Command::ClearTileCache);
+    }
 }
 
 fn count_list_ui(

@@ -321,3 +321,8 @@ pub const SCALE_BAR_PAD_PX: f32 = 4.0;
 pub const SCALE_BAR_TICK_PX: f32 = 5.0;
 pub const SCALE_BAR_STROKE_PX: f32 = 2.0;
 pub const SCALE_BAR_FONT_SIZE: f32 = 11.0;
+/// Opacity of the choropleth fills over a tile basemap (the basemap shows through).
+pub const FILL_OVER_TILES: f32 = 0.6;
+/// The "offline" badge on the map.
+pub const OFFLINE_BADGE_FILL: Color32 = Color32::from_rgb(0xB3, 0x26, 0x1E);
+pub const OFFLINE_BADGE_TEXT: Color32 = Color32::WHITE;

@@ -1,6 +1,8 @@
 //! Fixtures shared by the integration tests: generated demo databases and hand-made ones.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod ui;
+
 use std::path::{Path, PathBuf};
 
 use teplokarta::data::{CREATE_APPEALS_SQL, DemoConfig, generate_demo};
