@@ -1262,10 +1262,11 @@ impl App {
             .map(|b| b.info().attribution.clone())
             .filter(|a| !a.trim().is_empty());
         let basemap_online = self.basemap.as_ref().is_none_or(SourceTiles::online);
-        // Towns that are municipalities of their own already have the municipality's label.
+        // The built-in map's settlements (a tile basemap has its own place names). Towns that
+        // are municipalities of their own already have the municipality's label.
         let settlements: Vec<crate::spatial::SettlementFact> = crate::spatial::settlements()
             .iter()
-            .filter(|s| !geometry.units.iter().any(|u| u.name == s.name))
+            .filter(|s| !over_tiles && !geometry.units.iter().any(|u| u.name == s.name))
             .copied()
             .collect();
         let tiles = self.basemap.as_mut().map(|b| b as &mut dyn walkers::Tiles);
