@@ -387,12 +387,16 @@ fn block_sums(
         12,
         rusqlite::functions::FunctionFlags::SQLITE_UTF8
             | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            let mut hasher = RowHasher::new();
-            for i in 0..ctx.len() {
-                hasher.value(ctx.get_raw(i));
+        {
+            let hasher = std::cell::RefCell::new(RowHasher::new());
+            move |ctx| {
+                let mut hasher = hasher.borrow_mut();
+                hasher.clear();
+                for i in 0..ctx.len() {
+                    hasher.value(ctx.get_raw(i));
+                }
+                Ok(hasher.finish())
             }
-            Ok(hasher.finish())
         },
     )
     .map_err(sql_err)?;
@@ -454,17 +458,50 @@ pub struct Fingerprint {
 
 impl Fingerprint {
     fn add(&mut self, other: &Fingerprint) {
-        for (&block, sum) in &other.blocks {
-            let entry = self.blocks.entry(block).or_default();
-            entry.rows += sum.rows;
-            entry.hash_sum = entry.hash_sum.wrapping_add(sum.hash_sum);
+        for (&block, &sum) in &other.blocks {
+            self.add_block(block, sum);
         }
     }
 
-    fn add_row(&mut self, id: i64, hash: i64) {
-        let entry = self.blocks.entry(id >> BLOCK_SHIFT).or_default();
-        entry.rows += 1;
-        entry.hash_sum = entry.hash_sum.wrapping_add(hash.unsigned_abs());
+    /// Adds the sums of one block.
+    fn add_block(&mut self, block: i64, sum: BlockSum) {
+        let entry = self.blocks.entry(block).or_default();
+        entry.rows += sum.rows;
+        entry.hash_sum = entry.hash_sum.wrapping_add(sum.hash_sum);
+    }
+}
+
+/// Sums rows read in `id` order block by block, touching the map once per block.
+#[derive(Default)]
+struct BlockAccumulator {
+    current: Option<(i64, BlockSum)>,
+}
+
+impl BlockAccumulator {
+    fn add_row(&mut self, into: &mut Fingerprint, id: i64, hash: i64) {
+        let block = id >> BLOCK_SHIFT;
+        match &mut self.current {
+            Some((b, sum)) if *b == block => {
+                sum.rows += 1;
+                sum.hash_sum = sum.hash_sum.wrapping_add(hash.unsigned_abs());
+            }
+            _ => {
+                self.flush(into);
+                self.current = Some((
+                    block,
+                    BlockSum {
+                        rows: 1,
+                        hash_sum: hash.unsigned_abs(),
+                    },
+                ));
+            }
+        }
+    }
+
+    fn flush(&mut self, into: &mut Fingerprint) {
+        if let Some((block, sum)) = self.current.take() {
+            into.add_block(block, sum);
+        }
     }
 }
 
@@ -484,42 +521,53 @@ pub enum ChangeSet {
 }
 
 /// Hashes the loaded columns of one row to 32 bits (so 2^31 rows' sums fit an SQLite integer).
-struct RowHasher(ahash::AHasher);
+/// The values are gathered into one buffer (reused from row to row) and hashed in one call:
+/// much cheaper than feeding the hasher a dozen small writes per row.
+struct RowHasher {
+    buf: Vec<u8>,
+    state: ahash::RandomState,
+}
 
 impl RowHasher {
     fn new() -> Self {
-        use std::hash::BuildHasher as _;
-        Self(ahash::RandomState::with_seeds(0x7e91, 0x0c4a, 0x51d3, 0x2bb8).build_hasher())
+        Self {
+            buf: Vec::with_capacity(256),
+            state: ahash::RandomState::with_seeds(0x7e91, 0x0c4a, 0x51d3, 0x2bb8),
+        }
+    }
+
+    /// Starts a new row.
+    fn clear(&mut self) {
+        self.buf.clear();
     }
 
     fn value(&mut self, value: ValueRef<'_>) {
-        use std::hash::Hasher as _;
+        let buf = &mut self.buf;
         match value {
-            ValueRef::Null => self.0.write_u8(0),
+            ValueRef::Null => buf.push(0),
             ValueRef::Integer(i) => {
-                self.0.write_u8(1);
-                self.0.write_i64(i);
+                buf.push(1);
+                buf.extend_from_slice(&i.to_le_bytes());
             }
             ValueRef::Real(r) => {
-                self.0.write_u8(2);
-                self.0.write_u64(r.to_bits());
+                buf.push(2);
+                buf.extend_from_slice(&r.to_bits().to_le_bytes());
             }
             ValueRef::Text(t) => {
-                self.0.write_u8(3);
-                self.0.write_usize(t.len());
-                self.0.write(t);
+                buf.push(3);
+                buf.extend_from_slice(&(t.len() as u64).to_le_bytes());
+                buf.extend_from_slice(t);
             }
             ValueRef::Blob(b) => {
-                self.0.write_u8(4);
-                self.0.write_usize(b.len());
-                self.0.write(b);
+                buf.push(4);
+                buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
+                buf.extend_from_slice(b);
             }
         }
     }
 
     fn finish(&self) -> i64 {
-        use std::hash::Hasher as _;
-        let h = self.0.finish();
+        let h = self.state.hash_one(self.buf.as_slice());
         ((h ^ (h >> 32)) & 0xFFFF_FFFF) as i64
     }
 }
@@ -554,9 +602,18 @@ fn read_rows(
             .map_err(sql_err)?;
         let mut out = Appeals::default();
         let mut fingerprint = Fingerprint::default();
+        let mut hasher = RowHasher::new();
+        let mut blocks = BlockAccumulator::default();
         let mut quality = Quality::default();
         while let Some(row) = rows.next().map_err(sql_err)? {
-            let get = |i: usize| row.get_ref(i).map_err(sql_err);
+            // Each cell is fetched from SQLite once: for the row's hash and for its value.
+            let mut values = [ValueRef::Null; 12];
+            for (i, value) in values.iter_mut().enumerate() {
+                *value = row.get_ref(i).map_err(sql_err)?;
+            }
+            let get = |i: usize| -> Result<ValueRef<'_>, DataError> {
+                Ok(values.get(i).copied().unwrap_or(ValueRef::Null))
+            };
             let id = match get(0)? {
                 ValueRef::Integer(i) => i,
                 ValueRef::Text(t) => std::str::from_utf8(t)
@@ -575,11 +632,11 @@ fn read_rows(
                 }
             };
             quality.rows += 1;
-            let mut hasher = RowHasher::new();
-            for i in 0..12 {
-                hasher.value(get(i)?);
+            hasher.clear();
+            for &value in &values {
+                hasher.value(value);
             }
-            fingerprint.add_row(id, hasher.finish());
+            blocks.add_row(&mut fingerprint, id, hasher.finish());
             let mut flags = 0;
             // Texts are borrowed from SQLite's row buffer: no allocation per cell unless the
             // text is new to its dictionary.
@@ -661,6 +718,7 @@ fn read_rows(
             out.placement.push(placement);
             out.row_flags.push(flags);
         }
+        blocks.flush(&mut fingerprint);
         out.quality = quality;
         Ok((out, fingerprint))
     }
