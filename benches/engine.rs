@@ -51,7 +51,11 @@ fn live_reload(
     let store = AppealStore::open(&copy, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     let fingerprint = before.fingerprint.clone().unwrap_or_default();
     group.bench_function("live: check a commit that changed no appeal", |b| {
-        b.iter(|| store.load_changes(&fingerprint).map(|c| matches!(c, ChangeSet::Unchanged)))
+        b.iter(|| {
+            store
+                .load_changes(&fingerprint)
+                .map(|c| matches!(c, ChangeSet::Unchanged))
+        })
     });
     let writer = rusqlite::Connection::open(&copy).unwrap_or_else(|e| panic!("{e}"));
     writer
