@@ -14,6 +14,7 @@ use crate::analysis::{
 use crate::data::{AppealStore, DemoConfig, LoadOptions, generate_demo};
 use crate::spatial::{Boundaries, MunicipalityLocator};
 
+mod export;
 mod import;
 mod problems;
 
@@ -210,6 +211,10 @@ pub enum Command {
     /// Import appeals exports (CSV in UTF-8/Windows-1251/KOI8-R, Excel, GeoJSON) into a
     /// database that follows the contract, in one transaction, without duplicates.
     Import(import::ImportArgs),
+    /// Export the aggregates behind a view (the choropleth's municipalities or a problem
+    /// profile's zones) as CSV or GeoJSON, with k-anonymity and a provenance (filter in words,
+    /// data timestamp, hashes of the data and the settings, version).
+    Export(export::ExportArgs),
 }
 
 /// Measures the window's data path headless: load → resolve → views, with the peak memory.
@@ -369,6 +374,7 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
         Command::Heat(args) => heat(args, out)?,
         Command::Problems(args) => problems::problems(args, out)?,
         Command::Import(args) => import::import(args, out)?,
+        Command::Export(args) => export::export(args, out)?,
         Command::Stats {
             db,
             by,

@@ -10,6 +10,7 @@ mod classify;
 mod density;
 mod details;
 mod engine;
+pub mod export;
 mod filter;
 pub mod hotspot;
 mod metrics;

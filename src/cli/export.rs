@@ -1,0 +1,317 @@
+//! `teplokarta export`: the aggregates behind a view (the choropleth's municipalities or the
+//! problem map's zones) as CSV or GeoJSON for reports and meetings, with k-anonymity and a
+//! provenance (filter in words, data timestamp, hashes of the data and the settings, version).
+//! The logic lives in [`crate::analysis::export`]; this only loads, computes and writes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, ValueEnum};
+
+use super::problems::{ZonesArg, find_profile};
+use super::{BoundaryArgs, ClassificationArg, FilterArgs, LangArg, MetricArg, check_names};
+use crate::analysis::export::{
+    ChoroplethUnit, DEFAULT_K, ExportSettings, ExportTable, Provenance, choropleth_table,
+    problems_table, to_csv, to_geojson,
+};
+use crate::analysis::{Columns, Filter, Metric};
+use crate::ui::describe::filter_in_words;
+use crate::ui::i18n::Lang;
+
+/// Arguments of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    pub db: PathBuf,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// What to export: the municipalities of the choropleth, or the zones of a problem profile.
+    #[arg(long, value_enum, default_value_t = LayerArg::Choropleth)]
+    pub layer: LayerArg,
+    /// Choropleth metric.
+    #[arg(long, value_enum, default_value_t = MetricArg::Count)]
+    pub metric: MetricArg,
+    /// Class breaks of the choropleth (as the legend's method).
+    #[arg(long, value_enum, default_value_t = ClassificationArg::Quantiles)]
+    pub classification: ClassificationArg,
+    /// Number of classes of the choropleth (3–9).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(3..=9))]
+    pub classes: u8,
+    /// Problem profile id (with --layer problems).
+    #[arg(long, value_name = "ID")]
+    pub profile: Option<String>,
+    /// How the problem map groups appeals into zones.
+    #[arg(long, value_enum, default_value_t = ZonesArg::Hex)]
+    pub zones: ZonesArg,
+    /// Hexagon spacing in km for the problem map (default: about 100 cells across the data).
+    #[arg(long, value_name = "K")]
+    pub cell_km: Option<f64>,
+    /// The user's problem profiles (TOML).
+    #[arg(long, value_name = "FILE.toml")]
+    pub profiles: Option<PathBuf>,
+    /// k-anonymity: a municipality or zone with 1 to k-1 appeals is merged into "other" (or
+    /// hidden when all such together are fewer than k). 1 turns it off.
+    #[arg(long, default_value_t = DEFAULT_K, value_parser = clap::value_parser!(u64).range(1..))]
+    pub k: u64,
+    /// Title written into the file (default: the filter in words).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Language of the filter in words and the "other" row.
+    #[arg(long, value_enum, default_value_t = LangArg::Ru)]
+    pub lang: LangArg,
+    /// Output file: `.csv` or `.geojson`/`.json` (PNG, PDF and GIF are not supported yet).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub boundaries: BoundaryArgs,
+}
+
+/// Layers `export` writes.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum LayerArg {
+    Choropleth,
+    Problems,
+}
+
+/// Runs `export`.
+pub fn export(args: &ExportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    let ext = args
+        .out
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_lowercase();
+    match ext.as_str() {
+        "csv" | "geojson" | "json" => {}
+        "png" | "pdf" | "gif" | "webm" => bail!(
+            "--out {}: .{ext} export is not yet supported (only .csv and .geojson for now)",
+            args.out.display()
+        ),
+        _ => bail!(
+            "--out {}: the format is taken from the extension: .csv or .geojson",
+            args.out.display()
+        ),
+    }
+    let filter: Filter = args.filter.to_filter()?;
+    let metric: Metric = args.metric.into();
+    if args.layer == LayerArg::Choropleth
+        && metric == Metric::Change
+        && (filter.from.is_none() || filter.to.is_none())
+    {
+        bail!("--metric change compares with the previous period: give --from and --to");
+    }
+    if args.layer == LayerArg::Problems && args.profile.is_none() {
+        bail!("--layer problems needs --profile");
+    }
+    if let Some(c) = args.cell_km
+        && !(c > 0.0 && c.is_finite())
+    {
+        bail!("--cell-km must be a positive number of kilometres");
+    }
+    let lang = match args.lang {
+        LangArg::Ru => Lang::Ru,
+        LangArg::En => Lang::En,
+    };
+    let english = lang == Lang::En;
+    let dataset = Arc::new(
+        crate::app::load_dataset(args.db.clone(), false)
+            .with_context(|| format!("reading {}", args.db.display()))?,
+    );
+    let boundaries = Arc::new(crate::app::BoundarySet::new(args.boundaries.load()?));
+    let boundaries_name = match &boundaries.boundaries.kind {
+        crate::spatial::BoundaryKind::Schematic => "schematic".to_owned(),
+        crate::spatial::BoundaryKind::File { path, .. } => path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        ),
+    };
+    let resolved = Arc::new(crate::app::resolve(dataset.clone(), boundaries.clone()));
+    check_names(
+        &filter,
+        &resolved.dataset.appeals,
+        &resolved.resolution,
+        &args.db,
+    )?;
+    let mut settings = ExportSettings {
+        filter: filter.clone(),
+        layer: match args.layer {
+            LayerArg::Choropleth => "choropleth",
+            LayerArg::Problems => "problems",
+        }
+        .to_owned(),
+        metric: None,
+        classification: None,
+        classes: None,
+        profile: None,
+        zones: None,
+        cell_km: None,
+        k: args.k,
+        boundaries: boundaries_name,
+    };
+    let (table, what) = match args.layer {
+        LayerArg::Choropleth => {
+            settings.metric = Some(metric.cli_name().to_owned());
+            settings.classification = Some(format!("{:?}", args.classification).to_lowercase());
+            settings.classes = Some(usize::from(args.classes));
+            (choropleth(&resolved, &filter, args, lang), None)
+        }
+        LayerArg::Problems => {
+            let id = args.profile.clone().unwrap_or_default();
+            let profile = find_profile(&id, args.profiles.as_ref())?;
+            let (table, kind) = problems(&resolved, &filter, args, profile.clone())?;
+            settings.profile = Some(id);
+            settings.zones = Some(kind.cli_name().to_owned());
+            settings.cell_km = args.cell_km;
+            (table, Some(profile.display_name(english).to_owned()))
+        }
+    };
+    let words = filter_in_words(&filter, what.as_deref(), lang);
+    let provenance = Provenance::new(words.clone(), &dataset.appeals, settings, &table);
+    let title = args.title.clone().unwrap_or(words);
+    let bytes = if ext == "csv" {
+        to_csv(&table, &provenance, &title, english)?
+    } else {
+        to_geojson(&table, &provenance, &title, english).into_bytes()
+    };
+    std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
+    let s = &table.suppression;
+    writeln!(
+        out,
+        "wrote {} ({} {}; k = {}: {} merged into \"other\", {} hidden)\n{}",
+        args.out.display(),
+        table.rows.len(),
+        if table.layer == "problems" {
+            "zones"
+        } else {
+            "municipalities"
+        },
+        s.k,
+        s.merged_units,
+        s.hidden_units,
+        provenance.line(english)
+    )?;
+    Ok(())
+}
+
+/// The choropleth's municipalities, with the values, classes and breaks of the window's view.
+fn choropleth(
+    resolved: &Arc<crate::app::Resolved>,
+    filter: &Filter,
+    args: &ExportArgs,
+    lang: Lang,
+) -> ExportTable {
+    let metric: Metric = args.metric.into();
+    let view = crate::app::compute_view(
+        resolved.clone(),
+        crate::app::ViewRequest {
+            filter: filter.clone(),
+            metric,
+            classification: args.classification.into(),
+            classes: usize::from(args.classes),
+            locked_breaks: None,
+            selected: None,
+        },
+    );
+    let resolution = &resolved.resolution;
+    let facts = crate::spatial::municipalities();
+    let boundaries = &resolved.boundaries.boundaries;
+    let schematic = boundaries.is_schematic();
+    let count = |l: usize| view.aggregates.by_label.get(l).copied().unwrap_or(0);
+    let units = (0..resolution.labels.len())
+        .filter(|&l| view.in_filter.get(l).copied().unwrap_or(false))
+        .filter(|&l| l < facts.len() || count(l) > 0)
+        .map(|l| {
+            let fact = resolution
+                .unit_of_label
+                .get(l)
+                .copied()
+                .flatten()
+                .and_then(|u| facts.get(u));
+            // Polygons of the boundaries file; the schematic partition is only a sketch, so a
+            // point at the municipality's centroid stands for it.
+            let polygons: Vec<geo::Polygon<f64>> = if schematic {
+                Vec::new()
+            } else {
+                boundaries
+                    .units
+                    .iter()
+                    .zip(&resolved.unit_labels)
+                    .filter(|(_, label)| **label as usize == l)
+                    .flat_map(|(u, _)| u.polygon_lon_lat.0.iter().cloned())
+                    .collect()
+            };
+            let geometry = if polygons.is_empty() {
+                fact.map(|f| geojson::Geometry::new_point([f.centroid_lon, f.centroid_lat]))
+            } else {
+                Some(geojson::Geometry::new(geojson::GeometryValue::from(
+                    &geo::MultiPolygon(polygons),
+                )))
+            };
+            let label = resolution.label(l as u32);
+            ChoroplethUnit {
+                name: if label.is_empty() {
+                    lang.texts().unknown_municipality.to_owned()
+                } else {
+                    label.to_owned()
+                },
+                count: count(l),
+                previous_count: view
+                    .aggregates
+                    .previous_by_label
+                    .as_ref()
+                    .and_then(|p| p.get(l).copied()),
+                value: view.values.get(l).copied().flatten(),
+                population: fact.and_then(|f| f.population),
+                geometry,
+            }
+        })
+        .collect();
+    choropleth_table(units, metric, &view.breaks, args.k)
+}
+
+/// The problem map's zones of the profile, through the problem map's own GeoJSON export.
+fn problems(
+    resolved: &Arc<crate::app::Resolved>,
+    filter: &Filter,
+    args: &ExportArgs,
+    profile: crate::analysis::profiles::Profile,
+) -> anyhow::Result<(ExportTable, crate::analysis::problems::ZoneKind)> {
+    use crate::analysis::problem_export::problems_geojson;
+    use crate::analysis::problems::{ProblemRows, ProblemSettings, ZoneKind, Zones, compute};
+    let appeals = &resolved.dataset.appeals;
+    let kind = match args.zones {
+        ZonesArg::Settlements => ZoneKind::Settlements,
+        ZonesArg::Hex => ZoneKind::Hexagons,
+        ZonesArg::Municipalities => ZoneKind::Municipalities,
+    };
+    let set = &resolved.boundaries;
+    let zones = Zones::build(
+        kind,
+        args.cell_km,
+        appeals,
+        &resolved.resolution,
+        &set.boundaries,
+        &set.locator,
+    );
+    let columns: &Columns = &resolved.columns;
+    let settings = ProblemSettings {
+        profile,
+        ..ProblemSettings::default()
+    };
+    let map = compute(
+        appeals,
+        &resolved.resolution,
+        columns,
+        &ProblemRows::new(appeals),
+        &zones,
+        filter,
+        &settings,
+    );
+    let near = if args.lang == LangArg::En {
+        "near"
+    } else {
+        "у"
+    };
+    let text = problems_geojson(&map, &zones, &set.boundaries, near);
+    Ok((problems_table(&text, args.k)?, kind))
+}
