@@ -284,7 +284,11 @@ pub fn problems_table(problems_geojson: &str, k: u64) -> Result<ExportTable, Exp
 
 /// The first [`SHORT_HASH_LEN`] hex digits of the SHA-256 of `bytes`.
 pub fn short_hash(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    short_hex(&Sha256::digest(bytes))
+}
+
+/// The first [`SHORT_HASH_LEN`] hex digits of a digest.
+fn short_hex(digest: &[u8]) -> String {
     let mut hex = String::with_capacity(64);
     for b in digest {
         let _ = write!(hex, "{b:02x}");
@@ -355,9 +359,7 @@ pub fn data_hash(appeals: &Appeals) -> String {
         line.push('\u{1e}');
         hasher.update(line.as_bytes());
     }
-    hasher.update(appeals.len().to_le_bytes());
-    let digest = hasher.finalize();
-    short_hash(&digest)
+    short_hex(&hasher.finalize())
 }
 
 /// Everything that decides an export's figures besides the data. Its canonical JSON (fields in
