@@ -230,6 +230,10 @@ pub enum FilePurpose {
     OpenTileFile,
     /// A folder of tiles for the basemap (`true`: TMS rows).
     OpenTileFolder(bool),
+    /// Where to write the saved views for sharing.
+    ExportViews,
+    /// A views file to merge into the saved views.
+    ImportViews,
 }
 
 /// How often a watched database is polled for changes by other processes (a change is noticed
@@ -539,6 +543,9 @@ impl Jobs {
                     .set_file_name("teplokarta-problems.geojson")
                     .save_file(),
                 FilePurpose::ImportTarget => dialog.set_file_name("appeals.sqlite").save_file(),
+                FilePurpose::ExportViews => dialog
+                    .set_file_name("views.teplokarta-views.json")
+                    .save_file(),
                 FilePurpose::OpenTileFolder(_) => dialog.pick_folder(),
                 _ => dialog.pick_file(),
             };

@@ -1,11 +1,14 @@
 //! The eframe application: owns the loaded data, the boundaries, the current view and the map
 //! memory, and the background jobs. `logic()` drains finished jobs and starts the next ones
 //! (a view is recomputed whenever the filter or the map settings change); `ui()` draws the panels
-//! and the map and collects [`Command`]s, applied at the end of the frame.
+//! and the map and collects [`Command`]s, applied at the end of the frame. Presentation mode
+//! (F5) hides the operator's panels and shows the map with a title, a legend and the sources
+//! for a meeting; saved views ([`views`]) are stepped through with the arrow keys.
 
 mod jobs;
 pub mod problems;
 mod state;
+pub mod views;
 
 pub use jobs::{
     BoundarySet, Dataset, DensityRequest, DensityResult, FilePurpose, JobError, JobResult, Jobs,
@@ -66,6 +69,8 @@ pub struct Startup {
     pub basemap: Option<crate::tiles::choice::BasemapChoice>,
     /// Where downloaded tiles are cached (default: the user's cache directory).
     pub tile_cache_dir: Option<PathBuf>,
+    /// The saved-views file (default: [`views::views_path`]).
+    pub views_file: Option<PathBuf>,
 }
 
 /// Which file dialog is open.
@@ -147,6 +152,28 @@ pub struct App {
     tile_cache_dir: Option<PathBuf>,
     /// Bounds to zoom the map to on the next frame (a newly opened tile file).
     fit_to: Option<GeoBounds>,
+    /// Presentation mode, while on.
+    presentation: Option<Presenting>,
+    /// The saved views, their file, the one on screen, and the map moving to one.
+    views: Vec<views::SavedView>,
+    views_file: Option<PathBuf>,
+    active_view: Option<usize>,
+    transition: Option<views::Transition>,
+    /// The name typed in the "save current view" dialog, while it is open.
+    save_view_name: Option<String>,
+    /// The latest receipt time in the data, with the dataset it was found in (by address).
+    latest_received: Option<(usize, Option<jiff::civil::DateTime>)>,
+    /// Appeals handed to the points layer on the last frame.
+    points_on_map: usize,
+}
+
+/// What presentation mode changed, to put back when it ends.
+#[derive(Clone, Copy, Debug)]
+struct Presenting {
+    /// The window's zoom factor before.
+    zoom_factor_before: f32,
+    /// The text scale in use (the map's zoom was lowered by its log2 to show the same ground).
+    scale: f32,
 }
 
 /// What the window shows of a database another process is writing to.
@@ -235,6 +262,15 @@ impl App {
             None => Vec::new(),
         };
         let profiles = merged_profiles(&user_profiles);
+        // The saved views: a small JSON file read once at start.
+        let views_file = startup.views_file.clone().or_else(views::views_path);
+        let saved_views = match &views_file {
+            Some(path) => views::load_views(path).unwrap_or_else(|err| {
+                errors.push(format!("{}: {err}", path.display()));
+                Vec::new()
+            }),
+            None => Vec::new(),
+        };
         let hatch = Some(ctx.load_texture(
             "no-data-hatch",
             theme::hatch_image(),
@@ -302,6 +338,242 @@ impl App {
             fit_to: None,
             import_dialog: None,
             profiles_file,
+            presentation: None,
+            views: saved_views,
+            views_file,
+            active_view: None,
+            transition: None,
+            save_view_name: None,
+            latest_received: None,
+            points_on_map: 0,
+        }
+    }
+
+    /// The map's zoom (walkers' tile zoom).
+    pub fn map_zoom(&self) -> f64 {
+        self.map_memory.zoom()
+    }
+
+    /// Whether presentation mode is on.
+    pub fn presenting(&self) -> bool {
+        self.presentation.is_some()
+    }
+
+    /// The saved views, in their order.
+    pub fn saved_views(&self) -> &[views::SavedView] {
+        &self.views
+    }
+
+    /// The saved view on screen: the one gone to last, while the filter and the layers are
+    /// still its own (moving the map keeps it).
+    pub fn active_view(&self) -> Option<usize> {
+        self.active_view.filter(|&i| {
+            self.views.get(i).is_some_and(|v| {
+                v.filter == self.persisted.filter
+                    && v.map == self.persisted.map
+                    && v.problems == self.persisted.problems
+            })
+        })
+    }
+
+    /// Appeals handed to the points layer on the last frame (none in presentation mode).
+    pub fn points_on_map(&self) -> usize {
+        self.points_on_map
+    }
+
+    /// The title of the map for a meeting: the saved view's name (if one is on screen) and the
+    /// filter in words (in problem mode named after the problem profile).
+    pub fn title(&self) -> (Option<String>, String) {
+        let lang = self.lang;
+        let what = if self.persisted.problems.active {
+            self.profiles
+                .iter()
+                .find(|p| p.id == self.persisted.problems.profile_id)
+                .or_else(|| self.profiles.first())
+                .map(|p| p.display_name(lang == Lang::En).to_owned())
+        } else {
+            None
+        };
+        let words =
+            crate::ui::describe::filter_in_words(&self.persisted.filter, what.as_deref(), lang);
+        let name = self
+            .active_view()
+            .and_then(|i| self.views.get(i))
+            .map(|v| v.name.clone());
+        (name, words)
+    }
+
+    /// The latest receipt time in the loaded data (cached per dataset).
+    fn latest_received(&mut self) -> Option<jiff::civil::DateTime> {
+        let d = self.dataset.as_ref()?;
+        let key = Arc::as_ptr(d) as usize;
+        match self.latest_received {
+            Some((k, at)) if k == key => at,
+            _ => {
+                let at = d.appeals.received_range().map(|(_, hi)| hi);
+                self.latest_received = Some((key, at));
+                at
+            }
+        }
+    }
+
+    /// The map's centre and zoom now (zoom at 1× type).
+    fn current_extent(&self) -> views::Extent {
+        let center = self.map_memory.detached().unwrap_or(lon_lat(68.5, 57.5));
+        views::Extent {
+            lon: center.x(),
+            lat: center.y(),
+            zoom: self.map_memory.zoom(),
+        }
+    }
+
+    /// How much presentation mode lowers the map's zoom (its text scale's log2).
+    fn zoom_offset(&self) -> f64 {
+        self.presentation.map_or(0.0, |p| f64::from(p.scale).log2())
+    }
+
+    /// Enters or leaves presentation mode.
+    fn set_presentation(&mut self, ctx: &egui::Context, on: bool) {
+        match (on, self.presentation) {
+            (true, None) => {
+                let scale = self.persisted.presentation_scale();
+                let before = ctx.zoom_factor();
+                self.presentation = Some(Presenting {
+                    zoom_factor_before: before,
+                    scale,
+                });
+                ctx.set_zoom_factor(before * scale);
+                ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(true));
+                self.shift_zoom(-f64::from(scale).log2());
+            }
+            (false, Some(p)) => {
+                self.presentation = None;
+                ctx.set_zoom_factor(p.zoom_factor_before);
+                ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
+                self.shift_zoom(f64::from(p.scale).log2());
+            }
+            _ => {}
+        }
+    }
+
+    /// Changes the map's zoom by `delta` (also the end of a move under way).
+    fn shift_zoom(&mut self, delta: f64) {
+        if let Some(tr) = &mut self.transition {
+            tr.to.zoom += delta;
+            tr.from.zoom += delta;
+        }
+        let zoom = (self.map_memory.zoom() + delta).clamp(0.0, 20.0);
+        self.map_memory.set_zoom(zoom).ok();
+    }
+
+    /// Goes to saved view `i`: its filter and layers at once, the map moving there smoothly.
+    fn go_to_view(&mut self, ctx: &egui::Context, i: usize) {
+        let Some(v) = self.views.get(i).cloned() else {
+            return;
+        };
+        self.persisted.filter = v.filter;
+        self.persisted.date_preset = None;
+        self.persisted.map = v.map;
+        self.persisted.problems = v.problems;
+        self.selected = None;
+        self.selected_zone = None;
+        self.fit_pending = false;
+        self.fit_to = None;
+        self.zoom_to = None;
+        self.zoom_to_zone = None;
+        let to = views::Extent {
+            lon: v.center_lon,
+            lat: v.center_lat,
+            zoom: (v.zoom - self.zoom_offset()).clamp(0.0, 20.0),
+        };
+        self.transition = Some(views::Transition {
+            from: self.current_extent(),
+            to,
+            started_s: ctx.input(|input| input.time),
+        });
+        self.active_view = Some(i);
+        ctx.request_repaint();
+    }
+
+    /// Writes the saved views to their file.
+    fn store_views(&mut self) {
+        let Some(path) = &self.views_file else {
+            self.errors.push(self.lang.texts().not_given.to_owned());
+            return;
+        };
+        if let Err(err) = views::save_views(path, &self.views) {
+            self.errors.push(err.to_string());
+        }
+    }
+
+    /// The keys of presentation mode: F5 enters; Esc leaves; arrows and Page Up/Down step
+    /// through the saved views; + and − zoom; Shift+arrows pan.
+    fn presentation_keys(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        use egui::{Key, Modifiers};
+        let dialog_open = self.save_view_name.is_some()
+            || self.dialog.is_some()
+            || self.import_dialog.is_some()
+            || self.show_about;
+        if dialog_open {
+            return;
+        }
+        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F5)) {
+            commands.push(Command::SetPresentation(!self.presenting()));
+        }
+        if !self.presenting() {
+            return;
+        }
+        let mut pan = [0.0_f64; 2];
+        let mut zoom = 0.0_f64;
+        ctx.input_mut(|i| {
+            for (key, d) in [
+                (Key::ArrowLeft, [-1.0, 0.0]),
+                (Key::ArrowRight, [1.0, 0.0]),
+                (Key::ArrowUp, [0.0, -1.0]),
+                (Key::ArrowDown, [0.0, 1.0]),
+            ] {
+                if i.consume_key(Modifiers::SHIFT, key) {
+                    pan = [pan[0] + d[0], pan[1] + d[1]];
+                }
+            }
+            if i.consume_key(Modifiers::NONE, Key::Escape) {
+                commands.push(Command::SetPresentation(false));
+            }
+            for key in [Key::ArrowRight, Key::PageDown] {
+                if i.consume_key(Modifiers::NONE, key) {
+                    commands.push(Command::StepView(true));
+                }
+            }
+            for key in [Key::ArrowLeft, Key::PageUp] {
+                if i.consume_key(Modifiers::NONE, key) {
+                    commands.push(Command::StepView(false));
+                }
+            }
+            for key in [Key::Plus, Key::Equals] {
+                if i.consume_key(Modifiers::NONE, key) {
+                    zoom += 0.5;
+                }
+            }
+            if i.consume_key(Modifiers::NONE, Key::Minus) {
+                zoom -= 0.5;
+            }
+        });
+        if zoom != 0.0 {
+            self.transition = None;
+            self.shift_zoom(zoom);
+        }
+        if pan != [0.0, 0.0] {
+            // A quarter of the window per press.
+            self.transition = None;
+            let e = self.current_extent();
+            let size = ctx.content_rect().size();
+            let world_pts = 256.0 * 2_f64.powf(e.zoom);
+            let (x, y) = projection::mercator_unit_from_lon_lat(e.lon, e.lat);
+            let (lon, lat) = projection::lon_lat_from_mercator_unit(
+                x + pan[0] * f64::from(size.x) * 0.25 / world_pts,
+                (y + pan[1] * f64::from(size.y) * 0.25 / world_pts).clamp(0.0, 1.0),
+            );
+            self.map_memory.center_at(lon_lat(lon, lat));
         }
     }
 
@@ -904,6 +1176,18 @@ impl App {
                         self.jobs.save_file(path, bytes);
                     }
                 }
+                FilePurpose::ExportViews => match views::views_to_json(&self.views) {
+                    Ok(text) => self.jobs.save_file(path, text.into_bytes()),
+                    Err(err) => self.errors.push(err.to_string()),
+                },
+                FilePurpose::ImportViews => match views::load_views(&path) {
+                    Ok(incoming) => {
+                        let n = views::merge_views(&mut self.views, incoming);
+                        self.store_views();
+                        self.notice = Some(format!("{}: {n}", self.lang.texts().views_imported));
+                    }
+                    Err(err) => self.errors.push(format!("{}: {err}", path.display())),
+                },
                 FilePurpose::SaveHeat => {
                     // The appeals the surface on screen was computed from (the view may
                     // already be newer while its surface is still computing).
@@ -929,6 +1213,8 @@ impl App {
         let lang = self.lang;
         let t = lang.texts();
         let mut commands = Vec::new();
+        self.presentation_keys(&ui.ctx().clone(), &mut commands);
+        let presenting = self.presenting();
         let busy = !self.is_idle();
         let status = match (&self.progress, &self.dataset) {
             (Some((generation, _)), _) if *generation == self.jobs.dataset_generation && busy => {
@@ -959,72 +1245,82 @@ impl App {
             }
             (_, None) => t.no_data.to_owned(),
         };
-        egui::Panel::top("top_bar").show(ui, |ui| {
-            panels::top_bar_ui(
-                ui,
-                lang,
-                &status,
-                busy,
-                self.persisted.show_pivot,
-                self.persisted.problems.active,
-                panels::BasemapMenu {
-                    choice: &self.persisted.basemap,
-                    url_draft: &mut self.basemap_url_draft,
-                    cache_limit_mb: self.persisted.tile_cache_limit_bytes() / (1024 * 1024),
-                    cache_bytes: self.basemap_http.as_ref().map(|h| h.cache_size_bytes()),
-                },
-                &mut commands,
-            );
-        });
+        let views_menu = panels::ViewsMenu {
+            names: self.views.iter().map(|v| v.name.as_str()).collect(),
+            active: self.active_view(),
+            presentation_scale: self.persisted.presentation_scale(),
+        };
+        if !presenting {
+            egui::Panel::top("top_bar").show(ui, |ui| {
+                panels::top_bar_ui(
+                    ui,
+                    lang,
+                    &status,
+                    busy,
+                    self.persisted.show_pivot,
+                    self.persisted.problems.active,
+                    panels::BasemapMenu {
+                        choice: &self.persisted.basemap,
+                        url_draft: &mut self.basemap_url_draft,
+                        cache_limit_mb: self.persisted.tile_cache_limit_bytes() / (1024 * 1024),
+                        cache_bytes: self.basemap_http.as_ref().map(|h| h.cache_size_bytes()),
+                    },
+                    views_menu,
+                    &mut commands,
+                );
+            });
+        }
 
         let today = jiff::Zoned::now().date();
-        egui::Panel::left("side_panel")
-            .resizable(true)
-            .default_size(340.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("side_scroll")
-                    .auto_shrink([false, false])
-                    .show(ui, |ui| {
-                        if self.resolved.is_some() {
-                            filter_panel::filter_panel_ui(
-                                ui,
-                                lang,
-                                &mut self.persisted.filter,
-                                &mut self.persisted.date_preset,
-                                &self.options,
-                                &mut self.search,
-                                today,
-                            );
-                            ui.separator();
-                        }
-                        match &self.view {
-                            Some(view) => {
-                                panels::side_panel_ui(
+        if !presenting {
+            egui::Panel::left("side_panel")
+                .resizable(true)
+                .default_size(340.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("side_scroll")
+                        .auto_shrink([false, false])
+                        .show(ui, |ui| {
+                            if self.resolved.is_some() {
+                                filter_panel::filter_panel_ui(
                                     ui,
                                     lang,
-                                    &view.summary,
-                                    &view.resolved.boundaries.boundaries,
+                                    &mut self.persisted.filter,
+                                    &mut self.persisted.date_preset,
+                                    &self.options,
+                                    &mut self.search,
+                                    today,
                                 );
+                                ui.separator();
                             }
-                            _ => {
-                                ui.add_space(12.0);
-                                if busy {
-                                    ui.spinner();
-                                    ui.label(if self.progress.is_some() {
-                                        t.generating_demo
+                            match &self.view {
+                                Some(view) => {
+                                    panels::side_panel_ui(
+                                        ui,
+                                        lang,
+                                        &view.summary,
+                                        &view.resolved.boundaries.boundaries,
+                                    );
+                                }
+                                _ => {
+                                    ui.add_space(12.0);
+                                    if busy {
+                                        ui.spinner();
+                                        ui.label(if self.progress.is_some() {
+                                            t.generating_demo
+                                        } else {
+                                            t.loading
+                                        });
                                     } else {
-                                        t.loading
-                                    });
-                                } else {
-                                    ui.label(t.no_data);
+                                        ui.label(t.no_data);
+                                    }
                                 }
                             }
-                        }
-                    });
-            });
+                        });
+                });
+        }
 
-        if self.persisted.problems.active {
+        if !presenting && self.persisted.problems.active {
             let user_ids: std::collections::BTreeSet<String> =
                 self.user_profiles.iter().map(|p| p.id.clone()).collect();
             let result = self.problems.clone();
@@ -1053,7 +1349,8 @@ impl App {
                         &mut commands,
                     );
                 });
-        } else if let (Some(label), Some(view)) = (self.selected, &self.view)
+        } else if !presenting
+            && let (Some(label), Some(view)) = (self.selected, &self.view)
             && let resolved = &view.resolved
             && let Some(details) = view.details.as_ref().filter(|d| d.label == label)
         {
@@ -1072,7 +1369,8 @@ impl App {
                 });
         }
 
-        if self.persisted.show_pivot
+        if !presenting
+            && self.persisted.show_pivot
             && let Some(pivot) = self.view.as_ref().map(|v| &v.pivot)
         {
             egui::Panel::bottom("pivot_panel")
@@ -1091,7 +1389,7 @@ impl App {
         }
 
         egui::CentralPanel::no_frame().show(ui, |ui| {
-            if !self.persisted.filter.is_empty() {
+            if !presenting && !self.persisted.filter.is_empty() {
                 egui::Frame::new()
                     .inner_margin(4.0)
                     .fill(theme::OVERLAY_FILL)
@@ -1103,6 +1401,34 @@ impl App {
         });
 
         let ctx = ui.ctx().clone();
+        if presenting {
+            let (name, words) = self.title();
+            let position = self.active_view().map(|i| (i + 1, self.views.len()));
+            crate::ui::presentation::title_bar_ui(
+                &ctx,
+                ctx.content_rect(),
+                lang,
+                &crate::ui::presentation::TitleBar {
+                    name: name.as_deref(),
+                    words: &words,
+                    position,
+                },
+                &mut commands,
+            );
+        }
+        if self.save_view_name.is_some() {
+            let (_, words) = self.title();
+            let existing: Vec<&str> = self.views.iter().map(|v| v.name.as_str()).collect();
+            let name = self.save_view_name.get_or_insert_default();
+            crate::ui::presentation::save_view_dialog_ui(
+                &ctx,
+                lang,
+                name,
+                &words,
+                &existing,
+                &mut commands,
+            );
+        }
         match self.dialog {
             Some(Dialog::Database) => {
                 panels::open_dialog_ui(
@@ -1217,6 +1543,19 @@ impl App {
                 self.map_memory.set_zoom(zoom).ok();
             }
         }
+        // The map moving to a saved view.
+        if let Some(tr) = self.transition {
+            let (e, done) = tr.at(ui.ctx().input(|i| i.time));
+            self.map_memory.center_at(lon_lat(e.lon, e.lat));
+            self.map_memory.set_zoom(e.zoom).ok();
+            if done {
+                self.transition = None;
+            } else {
+                ui.ctx().request_repaint();
+            }
+        }
+        // Presentation mode shows aggregates only: no individual appeals, no selection.
+        let presenting = self.presentation.is_some();
         let problem_mode = self.persisted.problems.active;
         let (fills, colors, class_counts, no_data) = self.choropleth();
         let fills = if problem_mode {
@@ -1240,7 +1579,7 @@ impl App {
         };
         let center = self.map_memory.detached().unwrap_or(lon_lat(68.5, 57.5));
         let empty: [[f64; 2]; 0] = [];
-        let show_points = self.persisted.map.show_points && !problem_mode;
+        let show_points = self.persisted.map.show_points && !problem_mode && !presenting;
         let mut points = PointsLayer {
             points_unit: match &self.view {
                 Some(v) if show_points => &v.points_unit,
@@ -1249,12 +1588,17 @@ impl App {
             cache: &mut self.points_cache,
             legend: PointsLegend::Nothing,
         };
+        self.points_on_map = points.points_unit.len();
         let geometry = &boundary_set.geometry;
         let mut hovered = None;
         let mut clicked = false;
         let density_settings_enabled = self.persisted.map.density.enabled && !problem_mode;
         // The built-in map's land goes under the tiles: it shows where a tile is missing.
-        let over_tiles = self.basemap.is_some();
+        // An unreachable server with nothing cached draws as the built-in map, fully.
+        let over_tiles = self
+            .basemap
+            .as_ref()
+            .is_some_and(|b| b.online() || b.stats().loaded > 0);
         let land_slot = over_tiles.then(|| ui.painter().add(egui::Shape::Noop));
         let basemap_attribution = self
             .basemap
@@ -1382,7 +1726,7 @@ impl App {
                     response.clone().on_hover_text_at_pointer(text);
                 }
             }
-            clicked = response.clicked();
+            clicked = response.clicked() && !presenting;
         });
         self.hovered_unit = hovered;
         self.legend = points.legend;
@@ -1443,6 +1787,7 @@ impl App {
             .as_ref()
             .map(|v| v.breaks.clone())
             .unwrap_or_default();
+        let density_max = self.density_max();
         let input = LegendInput {
             breaks: &breaks,
             colors: &colors,
@@ -1464,12 +1809,33 @@ impl App {
                     .as_ref()
                     .is_some_and(|v| !v.aggregates.previous_complete),
         };
+        let notes = if presenting {
+            self.presentation_notes(&note)
+        } else {
+            Vec::new()
+        };
         let mut settings: MapSettings = self.persisted.map.clone();
         egui::Area::new(egui::Id::unique("map_legend"))
             .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(8.0, -8.0))
             .order(egui::Order::Foreground)
             .constrain_to(rect)
             .show(ui.ctx(), |ui| match &problems {
+                _ if presenting => crate::ui::presentation::legend_ui(
+                    ui,
+                    lang,
+                    &crate::ui::presentation::Legend {
+                        metric: settings.metric,
+                        breaks: &breaks,
+                        colors: &colors,
+                        class_counts: &class_counts,
+                        no_data,
+                        density: density_settings
+                            .enabled
+                            .then_some((density_max, density_settings.ramp)),
+                        problems: problems.as_deref().filter(|_| problem_mode).map(|p| &p.map),
+                        notes: &notes,
+                    },
+                ),
                 Some(p) if problem_mode => {
                     egui::Frame::new()
                         .fill(theme::OVERLAY_FILL)
@@ -1522,22 +1888,60 @@ impl App {
                 });
         }
         if !self.errors.is_empty() || self.notice.is_some() {
-            egui::Area::new(egui::Id::unique("map_errors"))
-                .fixed_pos(rect.min + egui::vec2(8.0, 8.0))
-                .order(egui::Order::Foreground)
-                .show(ui.ctx(), |ui| {
-                    ui.set_max_width(rect.width() - 16.0);
-                    panels::errors_ui(ui, lang, &self.errors, commands);
-                    if let Some(notice) = &self.notice {
-                        ui.horizontal(|ui| {
-                            ui.label(notice);
-                            if ui.small_button(t.dismiss).clicked() {
-                                commands.push(Command::DismissNotice);
-                            }
-                        });
-                    }
-                });
+            let area =
+                egui::Area::new(egui::Id::unique("map_errors")).order(egui::Order::Foreground);
+            // In presentation mode the title bar is at the top: errors go to the bottom.
+            let area = if presenting {
+                area.anchor(egui::Align2::CENTER_BOTTOM, egui::vec2(0.0, -8.0))
+            } else {
+                area.fixed_pos(rect.min + egui::vec2(8.0, 8.0))
+            };
+            area.show(ui.ctx(), |ui| {
+                ui.set_max_width(rect.width() - 16.0);
+                panels::errors_ui(ui, lang, &self.errors, commands);
+                if let Some(notice) = &self.notice {
+                    ui.horizontal(|ui| {
+                        ui.label(notice);
+                        if ui.small_button(t.dismiss).clicked() {
+                            commands.push(Command::DismissNotice);
+                        }
+                    });
+                }
+            });
         }
+    }
+
+    /// The lines under the legend in presentation mode: the data's timestamp (and the last live
+    /// update), the boundaries' and the basemap's source.
+    fn presentation_notes(&mut self, boundary_note: &str) -> Vec<String> {
+        let lang = self.lang;
+        let t = lang.texts();
+        let mut notes = Vec::new();
+        if let Some(at) = self.latest_received() {
+            let mut line = format!(
+                "{} {} {}",
+                t.data_as_of,
+                lang.date(at.date()),
+                at.strftime("%H:%M")
+            );
+            if let Some(updated) = self.live.updated_at {
+                line.push_str(&format!(
+                    " · {} {}",
+                    t.live_updated,
+                    updated.strftime("%H:%M:%S")
+                ));
+            }
+            notes.push(line);
+        }
+        notes.push(boundary_note.to_owned());
+        let basemap = self
+            .basemap
+            .as_ref()
+            .map_or(t.basemap_builtin_short.to_owned(), |b| {
+                b.info().name.clone()
+            });
+        notes.push(format!("{}: {basemap}", t.basemap_source));
+        notes
     }
 
     /// Writes the user's profiles (off the UI thread) and refreshes the merged list.
@@ -1664,6 +2068,66 @@ impl App {
                 self.persisted.lang = Some(lang);
             }
             Command::ShowAbout(show) => self.show_about = show,
+            Command::SetPresentation(on) => self.set_presentation(ctx, on),
+            Command::SetPresentationScale(scale) => {
+                let was = self.presenting();
+                self.set_presentation(ctx, false);
+                self.persisted.presentation_scale = Some(scale);
+                self.set_presentation(ctx, was);
+            }
+            Command::ShowSaveView => self.save_view_name = Some(String::new()),
+            Command::CloseSaveView => self.save_view_name = None,
+            Command::SaveView(name) => {
+                self.save_view_name = None;
+                let extent = self.current_extent();
+                let view = views::SavedView {
+                    name,
+                    center_lon: extent.lon,
+                    center_lat: extent.lat,
+                    zoom: extent.zoom + self.zoom_offset(),
+                    map: self.persisted.map.clone(),
+                    problems: self.persisted.problems.clone(),
+                    filter: self.persisted.filter.clone(),
+                };
+                self.active_view = Some(views::upsert_view(&mut self.views, view));
+                self.store_views();
+            }
+            Command::GoToView(i) => self.go_to_view(ctx, i),
+            Command::StepView(forward) => {
+                let len = self.views.len();
+                let current = self.active_view();
+                let next = if forward {
+                    views::next_index(current, len)
+                } else {
+                    views::prev_index(current, len)
+                };
+                if let Some(i) = next.filter(|&i| Some(i) != current) {
+                    self.go_to_view(ctx, i);
+                }
+            }
+            Command::DeleteView(i) => {
+                if i < self.views.len() {
+                    self.views.remove(i);
+                    self.active_view = match self.active_view {
+                        Some(a) if a == i => None,
+                        Some(a) if a > i => Some(a - 1),
+                        other => other,
+                    };
+                    self.store_views();
+                }
+            }
+            Command::ExportViews => self.jobs.pick_file(
+                FilePurpose::ExportViews,
+                t.export_views.to_owned(),
+                "Teplokarta views (JSON)",
+                &["json"],
+            ),
+            Command::ImportViews => self.jobs.pick_file(
+                FilePurpose::ImportViews,
+                t.import_views.to_owned(),
+                "Teplokarta views (JSON)",
+                &["json"],
+            ),
             Command::DismissError(i) => {
                 if i < self.errors.len() {
                     self.errors.remove(i);

@@ -1,5 +1,5 @@
 //! `Persisted`: what the window remembers between runs (eframe storage): the language, the last
-//! opened database and boundaries, the map settings and basemap, the filter and the open panels. Window size and position are remembered by eframe itself.
+//! opened database and boundaries, the map settings and basemap, the filter, the open panels and presentation mode's text scale. Window size and position are remembered by eframe itself.
 
 use std::path::PathBuf;
 
@@ -38,6 +38,8 @@ pub struct Persisted {
     pub basemap: crate::tiles::choice::BasemapChoice,
     /// Size limit of the downloaded-tile cache in MB (`None`: 500).
     pub tile_cache_limit_mb: Option<u64>,
+    /// Text scale of presentation mode (`None`: [`crate::ui::theme::PRESENTATION_DEFAULT_SCALE`]).
+    pub presentation_scale: Option<f32>,
 }
 
 impl Persisted {
@@ -47,5 +49,13 @@ impl Persisted {
             .map_or(crate::tiles::http::DEFAULT_CACHE_LIMIT_BYTES, |mb| {
                 mb.max(1) * 1024 * 1024
             })
+    }
+
+    /// The text scale of presentation mode, 1–3.
+    pub fn presentation_scale(&self) -> f32 {
+        self.presentation_scale
+            .filter(|s| s.is_finite())
+            .unwrap_or(crate::ui::theme::PRESENTATION_DEFAULT_SCALE)
+            .clamp(1.0, 3.0)
     }
 }

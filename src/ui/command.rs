@@ -61,6 +61,24 @@ pub enum Command {
     SetTileCacheLimitMb(u64),
     ClearTileCache,
     SetLang(Lang),
+    /// Enter (`true`) or leave presentation mode.
+    SetPresentation(bool),
+    /// The text scale of presentation mode (remembered).
+    SetPresentationScale(f32),
+    /// Open the "save current view" dialog.
+    ShowSaveView,
+    /// Save the current view under this name (replacing a view of the same name).
+    SaveView(String),
+    CloseSaveView,
+    /// Go to a saved view (its filter, layers and extent).
+    GoToView(usize),
+    /// Go to the next (`true`) or previous saved view.
+    StepView(bool),
+    DeleteView(usize),
+    /// Write the saved views to a file chosen in the file picker.
+    ExportViews,
+    /// Merge the views of a file chosen in the file picker.
+    ImportViews,
     ShowAbout(bool),
     DismissError(usize),
     DismissNotice,

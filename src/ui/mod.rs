@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod import_dialog;
 pub mod panels;
 pub mod pivot_panel;
+pub mod presentation;
 pub mod problem_panel;
 pub mod problem_texts;
 pub mod theme;

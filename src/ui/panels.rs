@@ -22,6 +22,16 @@ pub struct BasemapMenu<'a> {
     pub cache_bytes: Option<u64>,
 }
 
+/// What the views menu and the presentation items show.
+pub struct ViewsMenu<'a> {
+    /// Names of the saved views, in their order.
+    pub names: Vec<&'a str>,
+    /// The view on screen, if one is.
+    pub active: Option<usize>,
+    /// Presentation mode's text scale.
+    pub presentation_scale: f32,
+}
+
 /// The menu bar.
 #[expect(
     clippy::too_many_arguments,
@@ -35,6 +45,7 @@ pub fn top_bar_ui(
     show_pivot: bool,
     problem_mode: bool,
     basemap: BasemapMenu<'_>,
+    views: ViewsMenu<'_>,
     commands: &mut Vec<Command>,
 ) {
     let t = lang.texts();
@@ -76,7 +87,28 @@ pub fn top_bar_ui(
             if ui.checkbox(&mut pivot, t.show_table).changed() {
                 commands.push(Command::ShowPivot(pivot));
             }
+            ui.separator();
+            if ui.button(t.presentation).clicked() {
+                commands.push(Command::SetPresentation(true));
+            }
+            ui.menu_button(t.presentation_scale, |ui| {
+                for scale in theme::PRESENTATION_SCALES {
+                    let label = format!(
+                        "{}×",
+                        lang.decimal(f64::from(scale), 2)
+                            .trim_end_matches('0')
+                            .trim_end_matches([',', '.'])
+                    );
+                    if ui
+                        .radio((views.presentation_scale - scale).abs() < 0.01, label)
+                        .clicked()
+                    {
+                        commands.push(Command::SetPresentationScale(scale));
+                    }
+                }
+            });
         });
+        ui.menu_button(t.menu_views, |ui| views_menu_ui(ui, t, &views, commands));
         ui.menu_button(t.basemap_menu, |ui| {
             basemap_menu_ui(ui, t, basemap, commands)
         });
@@ -99,6 +131,10 @@ pub fn top_bar_ui(
         if ui.selectable_label(problem_mode, pt.problem_map).clicked() && !problem_mode {
             commands.push(Command::SetProblemMode(true));
         }
+        ui.separator();
+        if ui.button(t.presentation).clicked() {
+            commands.push(Command::SetPresentation(true));
+        }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             if busy {
                 ui.spinner();
@@ -106,6 +142,43 @@ pub fn top_bar_ui(
             ui.label(RichText::new(status).weak());
         });
     });
+}
+
+/// The views menu: save the current view, the saved ones (go to, delete), export and import.
+fn views_menu_ui(ui: &mut Ui, t: &Texts, views: &ViewsMenu<'_>, commands: &mut Vec<Command>) {
+    if ui.button(t.save_view).clicked() {
+        commands.push(Command::ShowSaveView);
+    }
+    ui.separator();
+    if views.names.is_empty() {
+        ui.label(RichText::new(t.no_views).weak());
+    }
+    egui::Grid::new("views_menu_list")
+        .num_columns(2)
+        .show(ui, |ui| {
+            for (i, name) in views.names.iter().enumerate() {
+                if ui
+                    .selectable_label(views.active == Some(i), format!("{}. {name}", i + 1))
+                    .clicked()
+                {
+                    commands.push(Command::GoToView(i));
+                }
+                if ui.small_button(t.view_delete).clicked() {
+                    commands.push(Command::DeleteView(i));
+                }
+                ui.end_row();
+            }
+        });
+    ui.separator();
+    if ui
+        .add_enabled(!views.names.is_empty(), egui::Button::new(t.export_views))
+        .clicked()
+    {
+        commands.push(Command::ExportViews);
+    }
+    if ui.button(t.import_views).clicked() {
+        commands.push(Command::ImportViews);
+    }
 }
 
 /// The basemap menu: the sources, a URL template, the tile cache.

@@ -326,3 +326,20 @@ pub const FILL_OVER_TILES: f32 = 0.6;
 /// The "offline" badge on the map.
 pub const OFFLINE_BADGE_FILL: Color32 = Color32::from_rgb(0xB3, 0x26, 0x1E);
 pub const OFFLINE_BADGE_TEXT: Color32 = Color32::WHITE;
+
+// Presentation mode (meetings)
+/// Text sizes offered for presentation mode (the whole window is scaled by the chosen factor).
+pub const PRESENTATION_SCALES: [f32; 4] = [1.0, 1.25, 1.5, 2.0];
+/// The default presentation scale: readable from the back of a meeting room.
+pub const PRESENTATION_DEFAULT_SCALE: f32 = 1.5;
+/// The title bar over the map.
+pub const PRESENTATION_BAR_FILL: Color32 =
+    Color32::from_rgba_unmultiplied_const(0xFA, 0xFA, 0xF7, 0xF0);
+pub const PRESENTATION_TITLE_TEXT: Color32 = Color32::from_rgb(0x1E, 0x1E, 0x1E);
+pub const PRESENTATION_SUBTITLE_TEXT: Color32 = Color32::from_rgb(0x3A, 0x3A, 0x3A);
+pub const PRESENTATION_NOTE_TEXT: Color32 = Color32::from_rgb(0x5A, 0x5A, 0x5A);
+/// Font sizes (before the presentation scale) of the view's name, of the filter in words and of
+/// the notes (data timestamp, keys).
+pub const PRESENTATION_TITLE_SIZE: f32 = 22.0;
+pub const PRESENTATION_SUBTITLE_SIZE: f32 = 16.0;
+pub const PRESENTATION_NOTE_SIZE: f32 = 11.0;
