@@ -287,6 +287,27 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_reads() {
+        let doc = include_str!("../../docs/meetings.md");
+        let json = doc
+            .split("```json\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("a JSON example in docs/meetings.md");
+        let views = views_from_json(json).unwrap();
+        assert_eq!(views.len(), 1);
+        let v = &views[0];
+        assert_eq!(v.name, "Тюмень и Тюменский район");
+        assert!(v.map.density.enabled);
+        assert_eq!(
+            v.map.density.radius_m,
+            MapSettings::default().density.radius_m
+        );
+        assert_eq!(v.filter.from, "2021-06-01".parse().ok());
+        assert!(v.filter.municipalities.contains("Тюмень"));
+    }
+
+    #[test]
     fn stepping_stops_at_the_ends() {
         assert_eq!(next_index(None, 0), None);
         assert_eq!(prev_index(None, 0), None);
