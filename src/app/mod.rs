@@ -174,6 +174,8 @@ struct Presenting {
     zoom_factor_before: f32,
     /// The text scale in use (the map's zoom was lowered by its log2 to show the same ground).
     scale: f32,
+    /// The window was full screen already (it stays so on leaving).
+    was_fullscreen: bool,
 }
 
 /// What the window shows of a database another process is writing to.
@@ -438,9 +440,11 @@ impl App {
             (true, None) => {
                 let scale = self.persisted.presentation_scale();
                 let before = ctx.zoom_factor();
+                let was_fullscreen = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
                 self.presentation = Some(Presenting {
                     zoom_factor_before: before,
                     scale,
+                    was_fullscreen,
                 });
                 ctx.set_zoom_factor(before * scale);
                 ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(true));
@@ -449,7 +453,9 @@ impl App {
             (false, Some(p)) => {
                 self.presentation = None;
                 ctx.set_zoom_factor(p.zoom_factor_before);
-                ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
+                if !p.was_fullscreen {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
+                }
                 self.shift_zoom(f64::from(p.scale).log2());
             }
             _ => {}
@@ -1871,8 +1877,14 @@ impl App {
                     });
             });
         if !basemap_online {
+            // In presentation mode the title bar is at the top: the badge goes above the credits.
+            let (corner, offset) = if presenting {
+                (egui::Align2::RIGHT_BOTTOM, egui::vec2(-8.0, -72.0))
+            } else {
+                (egui::Align2::RIGHT_TOP, egui::vec2(-8.0, 8.0))
+            };
             egui::Area::new(egui::Id::unique("map_offline"))
-                .anchor(egui::Align2::RIGHT_TOP, egui::vec2(-8.0, 8.0))
+                .anchor(corner, offset)
                 .order(egui::Order::Foreground)
                 .constrain_to(rect)
                 .show(ui.ctx(), |ui| {
