@@ -1,11 +1,12 @@
 //! The data layer: the appeals database contract (see `docs/data-format.md`), read-only SQLite
-//! loading into in-memory columns, validation into data-quality figures, and the deterministic
+//! (and PostgreSQL/PostGIS, `postgres`) loading into in-memory columns, validation into data-quality figures, and the deterministic
 //! demo generator. No UI here.
 
 mod demo;
 mod error;
 pub mod import;
 mod model;
+pub mod postgres;
 mod schema;
 mod store;
 mod time;
@@ -13,6 +14,7 @@ mod time;
 pub use demo::{DemoConfig, DemoSummary, SNT, Snt, SntTrend, default_demo_path, generate_demo};
 pub use error::DataError;
 pub use model::{Appeals, Dict, Placement, Quality, QualitySample, StatusKind};
+pub use postgres::{PgError, PgOptions, PgStore};
 pub use schema::{CREATE_APPEALS_SQL, OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 pub use store::{AppealStore, BLOCK_SHIFT, BlockSum, ChangeSet, Fingerprint, LoadOptions};
 pub use time::{parse_local_date, parse_timestamp};

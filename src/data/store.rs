@@ -158,29 +158,16 @@ impl AppealStore {
     /// The loaded columns' expressions, in the order [`read_rows`] reads them (`NULL` for an
     /// absent optional column).
     fn column_exprs(&self) -> Vec<String> {
-        [
-            "id",
-            "received_at",
-            "source",
-            "category",
-            "status",
-            "subcategory",
-            "municipality",
-            "settlement",
-            "lat",
-            "lon",
-            "resolved_at",
-            "address",
-        ]
-        .iter()
-        .map(|&name| {
-            if REQUIRED_COLUMNS.contains(&name) || self.present_optional.contains(&name) {
-                quote_ident(name)
-            } else {
-                "NULL".to_owned()
-            }
-        })
-        .collect()
+        LOADED_COLUMNS
+            .iter()
+            .map(|&name| {
+                if REQUIRED_COLUMNS.contains(&name) || self.present_optional.contains(&name) {
+                    quote_ident(name)
+                } else {
+                    "NULL".to_owned()
+                }
+            })
+            .collect()
     }
 
     /// `SELECT` of the loaded columns, with `filter` (a `WHERE` clause or nothing) before the
@@ -575,6 +562,148 @@ impl RowHasher {
 /// Tables with at least this many rowids are read on two threads.
 const PARALLEL_FROM_ROWS: i64 = 100_000;
 
+/// The columns a load reads, in the order [`push_row`] takes their cells.
+pub(crate) const LOADED_COLUMNS: [&str; 12] = [
+    "id",
+    "received_at",
+    "source",
+    "category",
+    "status",
+    "subcategory",
+    "municipality",
+    "settlement",
+    "lat",
+    "lon",
+    "resolved_at",
+    "address",
+];
+
+/// A value no appeal can have, met while validating a row; each source adds where it was
+/// (file or server, table) to make its [`DataError`].
+#[derive(Debug)]
+pub(crate) struct BadValue {
+    pub row_id: String,
+    pub column: &'static str,
+    pub expected: &'static str,
+    pub found: String,
+}
+
+/// The `id` cell as an integer (a text that is a whole number is accepted).
+pub(crate) fn row_id_of(value: ValueRef<'_>) -> Result<i64, BadValue> {
+    let bad = |value: &ValueRef<'_>| BadValue {
+        row_id: "?".into(),
+        column: "id",
+        expected: "an integer",
+        found: value_kind(value),
+    };
+    match value {
+        ValueRef::Integer(i) => Ok(i),
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .ok_or_else(|| bad(&value)),
+        other => Err(bad(&other)),
+    }
+}
+
+/// Validates one row, given as its cells in [`LOADED_COLUMNS`] order with its `id` already
+/// read by [`row_id_of`], and appends it to `out`, counting its problems in `quality`. The one
+/// place where a row becomes an appeal, whichever database it came from.
+pub(crate) fn push_row(
+    out: &mut Appeals,
+    quality: &mut Quality,
+    id: i64,
+    values: &[ValueRef<'_>; 12],
+) -> Result<(), BadValue> {
+    quality.rows += 1;
+    let mut flags = 0;
+    let bad = |name: &'static str, found: String| BadValue {
+        row_id: id.to_string(),
+        column: name,
+        expected: "text",
+        found,
+    };
+    // Texts are borrowed from the row buffer: no allocation per cell unless the text is new to
+    // its dictionary.
+    let text = |index: usize, name: &'static str| -> Result<Option<Cow<'_, str>>, BadValue> {
+        text_of(values[index]).map_err(|found| bad(name, found))
+    };
+    // Dictionary columns are interned from the row's bytes: no UTF-8 check or allocation per
+    // cell unless the text is new to its dictionary.
+    let bytes = |index: usize, name: &'static str| -> Result<Option<Cow<'_, [u8]>>, BadValue> {
+        bytes_of(values[index]).map_err(|found| bad(name, found))
+    };
+    let received_text = text(1, "received_at")?;
+    let source = bytes(2, "source")?;
+    let category = bytes(3, "category")?;
+    let status = bytes(4, "status")?;
+    let subcategory = non_blank(bytes(5, "subcategory")?);
+    let municipality = non_blank(bytes(6, "municipality")?);
+    let settlement = non_blank(bytes(7, "settlement")?);
+    let resolved_text = text(10, "resolved_at")?;
+    let address = non_blank(bytes(11, "address")?);
+
+    if received_text.is_none() || source.is_none() || category.is_none() || status.is_none() {
+        quality.required_null += 1;
+        flags |= Appeals::FLAG_REQUIRED_NULL;
+        quality.sample("required value is NULL", id, "NULL");
+    }
+    let received = received_text.as_deref().and_then(parse_timestamp);
+    if let (Some(text), None) = (&received_text, received) {
+        quality.received_unparsable += 1;
+        flags |= Appeals::FLAG_RECEIVED_UNPARSABLE;
+        quality.sample("received_at unparsable", id, text.as_ref());
+    }
+    let resolved = resolved_text.as_deref().and_then(parse_timestamp);
+    if let (Some(text), None) = (&resolved_text, resolved)
+        && !text.trim().is_empty()
+    {
+        quality.resolved_unparsable += 1;
+        flags |= Appeals::FLAG_RESOLVED_UNPARSABLE;
+        quality.sample("resolved_at unparsable", id, text.as_ref());
+    }
+
+    let (placement, lon, lat) = placement_of(values[9], values[8]);
+    quality.count_placement(placement);
+    if !matches!(placement, Placement::Placed | Placement::Missing) {
+        let raw = format!(
+            "lat={}, lon={}",
+            value_text(values[8]),
+            value_text(values[9])
+        );
+        quality.sample(placement_reason(placement), id, raw);
+    }
+
+    out.id.push(id);
+    out.received.push(received);
+    out.resolved.push(resolved);
+    out.source.push(
+        out.sources
+            .intern_bytes(source.as_deref().unwrap_or_default()),
+    );
+    out.category.push(
+        out.categories
+            .intern_bytes(category.as_deref().unwrap_or_default()),
+    );
+    out.status.push(
+        out.statuses
+            .intern_bytes(status.as_deref().unwrap_or_default()),
+    );
+    out.subcategory
+        .push(subcategory.map(|s| out.subcategories.intern_bytes(&s)));
+    out.municipality
+        .push(municipality.map(|s| out.municipalities.intern_bytes(&s)));
+    out.settlement
+        .push(settlement.map(|s| out.settlements.intern_bytes(&s)));
+    out.address
+        .push(address.map(|s| out.addresses.intern_bytes(&s)));
+    out.lon.push(lon);
+    out.lat.push(lat);
+    out.placement.push(placement);
+    out.row_flags.push(flags);
+    Ok(())
+}
+
 /// Runs the load query `sql` (with `?1`, `?2`… bound to `params`), validates every row, and
 /// sums the rows' hashes per block.
 fn read_rows(
@@ -585,143 +714,39 @@ fn read_rows(
     busy_timeout_ms: u64,
 ) -> Result<(Appeals, Fingerprint), DataError> {
     let sql_err = |e| DataError::from_sqlite(path, e, busy_timeout_ms);
-    let wrong_type_found = |row_id: &str,
-                            column: &'static str,
-                            expected: &'static str,
-                            found: String| DataError::WrongType {
+    let wrong_type = |bad: BadValue| DataError::WrongType {
         path: path.to_owned(),
-        row_id: row_id.to_owned(),
-        column,
-        expected,
-        found,
+        row_id: bad.row_id,
+        column: bad.column,
+        expected: bad.expected,
+        found: bad.found,
     };
-    {
-        let mut stmt = conn.prepare(sql).map_err(sql_err)?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(params.iter()))
-            .map_err(sql_err)?;
-        let mut out = Appeals::default();
-        let mut fingerprint = Fingerprint::default();
-        let mut hasher = RowHasher::new();
-        let mut blocks = BlockAccumulator::default();
-        let mut quality = Quality::default();
-        while let Some(row) = rows.next().map_err(sql_err)? {
-            // Each cell is fetched from SQLite once: for the row's hash and for its value.
-            let mut values = [ValueRef::Null; 12];
-            for (i, value) in values.iter_mut().enumerate() {
-                *value = row.get_ref(i).map_err(sql_err)?;
-            }
-            let get = |i: usize| -> Result<ValueRef<'_>, DataError> {
-                Ok(values.get(i).copied().unwrap_or(ValueRef::Null))
-            };
-            let id = match get(0)? {
-                ValueRef::Integer(i) => i,
-                ValueRef::Text(t) => std::str::from_utf8(t)
-                    .ok()
-                    .and_then(|s| s.trim().parse::<i64>().ok())
-                    .ok_or_else(|| {
-                        wrong_type_found("?", "id", "an integer", value_kind(&ValueRef::Text(t)))
-                    })?,
-                other => {
-                    return Err(wrong_type_found(
-                        "?",
-                        "id",
-                        "an integer",
-                        value_kind(&other),
-                    ));
-                }
-            };
-            quality.rows += 1;
-            hasher.clear();
-            for &value in &values {
-                hasher.value(value);
-            }
-            blocks.add_row(&mut fingerprint, id, hasher.finish());
-            let mut flags = 0;
-            // Texts are borrowed from SQLite's row buffer: no allocation per cell unless the
-            // text is new to its dictionary.
-            let text =
-                |index: usize, name: &'static str| -> Result<Option<Cow<'_, str>>, DataError> {
-                    text_of(get(index)?)
-                        .map_err(|found| wrong_type_found(&id.to_string(), name, "text", found))
-                };
-            // Dictionary columns are interned from SQLite's bytes: no UTF-8 check or allocation
-            // per cell unless the text is new to its dictionary.
-            let bytes =
-                |index: usize, name: &'static str| -> Result<Option<Cow<'_, [u8]>>, DataError> {
-                    bytes_of(get(index)?)
-                        .map_err(|found| wrong_type_found(&id.to_string(), name, "text", found))
-                };
-            let received_text = text(1, "received_at")?;
-            let source = bytes(2, "source")?;
-            let category = bytes(3, "category")?;
-            let status = bytes(4, "status")?;
-            let subcategory = non_blank(bytes(5, "subcategory")?);
-            let municipality = non_blank(bytes(6, "municipality")?);
-            let settlement = non_blank(bytes(7, "settlement")?);
-            let resolved_text = text(10, "resolved_at")?;
-            let address = non_blank(bytes(11, "address")?);
-
-            if received_text.is_none() || source.is_none() || category.is_none() || status.is_none()
-            {
-                quality.required_null += 1;
-                flags |= Appeals::FLAG_REQUIRED_NULL;
-                quality.sample("required value is NULL", id, "NULL");
-            }
-            let received = received_text.as_deref().and_then(parse_timestamp);
-            if let (Some(text), None) = (&received_text, received) {
-                quality.received_unparsable += 1;
-                flags |= Appeals::FLAG_RECEIVED_UNPARSABLE;
-                quality.sample("received_at unparsable", id, text.as_ref());
-            }
-            let resolved = resolved_text.as_deref().and_then(parse_timestamp);
-            if let (Some(text), None) = (&resolved_text, resolved)
-                && !text.trim().is_empty()
-            {
-                quality.resolved_unparsable += 1;
-                flags |= Appeals::FLAG_RESOLVED_UNPARSABLE;
-                quality.sample("resolved_at unparsable", id, text.as_ref());
-            }
-
-            let (placement, lon, lat) = placement_of(get(9)?, get(8)?);
-            quality.count_placement(placement);
-            if !matches!(placement, Placement::Placed | Placement::Missing) {
-                let raw = format!("lat={}, lon={}", value_text(get(8)?), value_text(get(9)?));
-                quality.sample(placement_reason(placement), id, raw);
-            }
-
-            out.id.push(id);
-            out.received.push(received);
-            out.resolved.push(resolved);
-            out.source.push(
-                out.sources
-                    .intern_bytes(source.as_deref().unwrap_or_default()),
-            );
-            out.category.push(
-                out.categories
-                    .intern_bytes(category.as_deref().unwrap_or_default()),
-            );
-            out.status.push(
-                out.statuses
-                    .intern_bytes(status.as_deref().unwrap_or_default()),
-            );
-            out.subcategory
-                .push(subcategory.map(|s| out.subcategories.intern_bytes(&s)));
-            out.municipality
-                .push(municipality.map(|s| out.municipalities.intern_bytes(&s)));
-            out.settlement
-                .push(settlement.map(|s| out.settlements.intern_bytes(&s)));
-            out.address
-                .push(address.map(|s| out.addresses.intern_bytes(&s)));
-            out.lon.push(lon);
-            out.lat.push(lat);
-            out.placement.push(placement);
-            out.row_flags.push(flags);
+    let mut stmt = conn.prepare(sql).map_err(sql_err)?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params.iter()))
+        .map_err(sql_err)?;
+    let mut out = Appeals::default();
+    let mut fingerprint = Fingerprint::default();
+    let mut hasher = RowHasher::new();
+    let mut blocks = BlockAccumulator::default();
+    let mut quality = Quality::default();
+    while let Some(row) = rows.next().map_err(sql_err)? {
+        // Each cell is fetched from SQLite once: for the row's hash and for its value.
+        let mut values = [ValueRef::Null; 12];
+        for (i, value) in values.iter_mut().enumerate() {
+            *value = row.get_ref(i).map_err(sql_err)?;
         }
-        blocks.flush(&mut fingerprint);
-        out.quality = quality;
-        Ok((out, fingerprint))
+        let id = row_id_of(values[0]).map_err(wrong_type)?;
+        hasher.clear();
+        for &value in &values {
+            hasher.value(value);
+        }
+        blocks.add_row(&mut fingerprint, id, hasher.finish());
+        push_row(&mut out, &mut quality, id, &values).map_err(wrong_type)?;
     }
+    blocks.flush(&mut fingerprint);
+    out.quality = quality;
+    Ok((out, fingerprint))
 }
 
 /// Placement label used in quality samples and the CLI.
@@ -753,7 +778,7 @@ fn bytes_of(value: ValueRef<'_>) -> Result<Option<Cow<'_, [u8]>>, String> {
     }
 }
 
-fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 

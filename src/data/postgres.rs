@@ -1,0 +1,983 @@
+//! `PgStore`: the PostgreSQL/PostGIS source of appeals (the data layer of issue 9). It connects
+//! with the blocking `postgres` client (TLS by rustls with ring: `sslmode=disable|prefer|require|
+//! verify-ca|verify-full`; the password from the URL, `PGPASSWORD` or `~/.pgpass`, never stored),
+//! keeps the session read-only, checks the contract's table and columns in `information_schema`,
+//! and loads every row into the same [`Appeals`] as [`AppealStore`](super::AppealStore) does from
+//! SQLite: the cells go through the same per-row validation ([`push_row`]). A load is one READ
+//! ONLY REPEATABLE READ snapshot, read through a server-side cursor (a portal) in batches, so a
+//! large table is never held twice in memory.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use postgres::config::{Host, SslMode};
+use postgres::{Client, Config, IsolationLevel, NoTls, Transaction};
+use rusqlite::types::ValueRef;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+
+use super::model::{Appeals, Quality};
+use super::schema::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
+use super::store::{BadValue, LOADED_COLUMNS, push_row, quote_ident, row_id_of};
+
+/// A PostgreSQL source that cannot be read, each naming the server as
+/// `postgres://user@host:port/db` (never with a password; last, as in [`DataError`]'s messages)
+/// and, where there is one, the table, column and row. Kept apart from [`DataError`] until the
+/// interface translates these messages (`ui::i18n` matches every [`DataError`] variant).
+///
+/// [`DataError`]: super::DataError
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error("not a PostgreSQL connection string ({detail})")]
+    Url { detail: String },
+    #[error(
+        "cannot reach the PostgreSQL server ({detail}); is it running and accepting TCP connections there?: {target}"
+    )]
+    Unreachable { target: String, detail: String },
+    #[error(
+        "the PostgreSQL server refused user `{user}` ({detail}); the password was taken from {password_from}: {target}"
+    )]
+    Auth {
+        target: String,
+        user: String,
+        password_from: &'static str,
+        detail: String,
+    },
+    #[error("TLS with the PostgreSQL server failed ({detail}): {target}")]
+    Tls { target: String, detail: String },
+    #[error("no table `{table}` in the database (tables present: {present}): {target}")]
+    MissingTable {
+        target: String,
+        table: String,
+        present: String,
+    },
+    #[error(
+        "table `{table}` has no required column `{column}` (columns present: {present}): {target}"
+    )]
+    MissingColumn {
+        target: String,
+        table: String,
+        column: &'static str,
+        present: String,
+    },
+    /// `place` is the server and the table: `postgres://user@host:port/db, table appeals`.
+    #[error("row id {row_id}, column `{column}`: expected {expected}, found {found}: {place}")]
+    WrongType {
+        place: String,
+        row_id: String,
+        column: &'static str,
+        expected: &'static str,
+        found: String,
+    },
+    #[error("PostgreSQL error while {doing} ({detail}): {target}")]
+    Server {
+        target: String,
+        doing: &'static str,
+        detail: String,
+    },
+}
+
+/// What to read besides the connection string.
+#[derive(Clone, Debug)]
+pub struct PgOptions {
+    /// The table (or view): `name` searched in the `search_path`, or `schema.name`; matched
+    /// case-insensitively. `appeals` when `None`.
+    pub table: Option<String>,
+    /// A PostGIS `geometry(Point, 4326)` column to read the coordinates from instead of
+    /// `lat`/`lon`. When `None`, `lat`/`lon` are read if present, else a geometry column `geom`.
+    pub geometry_column: Option<String>,
+    /// Rows fetched from the cursor per round trip.
+    pub batch_rows: i32,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        Self {
+            table: None,
+            geometry_column: None,
+            batch_rows: 20_000,
+        }
+    }
+}
+
+/// A read-only connection to an appeals table on a PostgreSQL server whose columns have been
+/// checked.
+pub struct PgStore {
+    client: Mutex<Client>,
+    target: String,
+    table: String,
+    select_sql: String,
+    kinds: [CellKind; 12],
+    present_optional: Vec<&'static str>,
+    geometry_column: Option<String>,
+    batch_rows: i32,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("target", &self.target)
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a loaded expression's value arrives from the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CellKind {
+    Int,
+    Float,
+    Text,
+    Bytes,
+    Null,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/db?sslmode=…`, or `host=… user=…`) and checks
+    /// the table (`appeals` when `table` is `None`) like [`PgStore::connect_with`].
+    ///
+    /// # Errors
+    /// As [`PgStore::connect_with`].
+    pub fn connect(url: &str, table: Option<&str>) -> Result<Self, PgError> {
+        Self::connect_with(
+            url,
+            &PgOptions {
+                table: table.map(str::to_owned),
+                ..PgOptions::default()
+            },
+        )
+    }
+
+    /// Connects to `url`, makes the session read-only, and checks that the table has the
+    /// contract's required columns.
+    ///
+    /// # Errors
+    /// [`PgError::Url`] for a malformed connection string, [`PgError::Unreachable`],
+    /// [`PgError::Auth`], [`PgError::Tls`], [`PgError::MissingTable`] and
+    /// [`PgError::MissingColumn`], each naming the server (never the password).
+    pub fn connect_with(url: &str, options: &PgOptions) -> Result<Self, PgError> {
+        let (mut config, tls) = parse_url(url)?;
+        if config.get_user().is_none() {
+            let user = env_var("PGUSER")
+                .or_else(|| env_var("USER"))
+                .unwrap_or_else(|| "postgres".into());
+            config.user(&user);
+        }
+        if config.get_hosts().is_empty() {
+            config.host(&env_var("PGHOST").unwrap_or_else(|| "localhost".into()));
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
+        config.application_name("teplokarta");
+        let target = target_of(&config);
+        let password_from = supply_password(&mut config);
+
+        let connected = match &tls {
+            TlsMode::Disable => config.connect(NoTls),
+            TlsMode::Encrypt {
+                mode,
+                verify,
+                root_cert,
+            } => {
+                let client_config =
+                    tls_config(*verify, root_cert.as_deref()).map_err(|detail| PgError::Tls {
+                        target: target.clone(),
+                        detail,
+                    })?;
+                config.ssl_mode(*mode);
+                config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(client_config))
+            }
+        };
+        let mut client =
+            connected.map_err(|e| connect_error(&e, &target, &config, password_from))?;
+        let pg_err = |doing| {
+            let target = target.clone();
+            move |e: postgres::Error| PgError::Server {
+                target,
+                doing,
+                detail: describe(&e),
+            }
+        };
+        // Every transaction of this session, not only the loads, is read-only.
+        client
+            .batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            .map_err(pg_err("making the session read-only"))?;
+
+        let wanted = options.table.as_deref().unwrap_or("appeals");
+        let (schema_wanted, name_wanted) = match wanted.split_once('.') {
+            Some((schema, name)) => (Some(schema), name),
+            None => (None, wanted),
+        };
+        let found = client
+            .query_opt(
+                "SELECT table_schema::text, table_name::text FROM information_schema.tables \
+                 WHERE lower(table_name::text) = lower($2) AND CASE WHEN $1::text IS NULL \
+                 THEN table_schema::name = ANY(current_schemas(false)) \
+                 ELSE lower(table_schema::text) = lower($1) END \
+                 ORDER BY array_position(current_schemas(false), table_schema::name), 1, 2 \
+                 LIMIT 1",
+                &[&schema_wanted, &name_wanted],
+            )
+            .map_err(pg_err("looking for the table"))?;
+        let Some(found) = found else {
+            let present: Vec<String> = client
+                .query(
+                    "SELECT table_schema::text, table_name::text FROM information_schema.tables \
+                     WHERE table_schema NOT IN ('pg_catalog', 'information_schema') \
+                     AND CASE WHEN $1::text IS NULL \
+                     THEN table_schema::name = ANY(current_schemas(false)) \
+                     ELSE lower(table_schema::text) = lower($1) END ORDER BY 1, 2",
+                    &[&schema_wanted],
+                )
+                .map_err(pg_err("listing the tables"))?
+                .iter()
+                .map(|row| qualified(row.get(0), row.get(1)))
+                .collect();
+            return Err(PgError::MissingTable {
+                target,
+                table: wanted.to_owned(),
+                present: list_or_none(&present),
+            });
+        };
+        let (schema, name): (String, String) = (found.get(0), found.get(1));
+        let table = qualified(schema.clone(), name.clone());
+        let columns: Vec<(String, String, String)> = client
+            .query(
+                "SELECT column_name::text, data_type::text, udt_name::text \
+                 FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 \
+                 ORDER BY ordinal_position",
+                &[&schema, &name],
+            )
+            .map_err(pg_err("reading the table's columns"))?
+            .iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2)))
+            .collect();
+        let column = |wanted: &str| {
+            columns
+                .iter()
+                .find(|(name, _, _)| name.eq_ignore_ascii_case(wanted))
+        };
+        if let Some(missing) = REQUIRED_COLUMNS.iter().find(|c| column(c).is_none()) {
+            return Err(PgError::MissingColumn {
+                target,
+                table,
+                column: missing,
+                present: list_or_none(&columns.iter().map(|c| c.0.clone()).collect::<Vec<_>>()),
+            });
+        }
+        let geometry = match &options.geometry_column {
+            Some(wanted) => match column(wanted) {
+                Some(found) => Some(found),
+                None => {
+                    return Err(PgError::MissingColumn {
+                        target,
+                        table,
+                        column: "geometry",
+                        present: list_or_none(
+                            &columns.iter().map(|c| c.0.clone()).collect::<Vec<_>>(),
+                        ),
+                    });
+                }
+            },
+            None if column("lat").is_some() || column("lon").is_some() => None,
+            None => column("geom").filter(|(_, _, udt)| udt == "geometry"),
+        };
+
+        let mut exprs = Vec::with_capacity(LOADED_COLUMNS.len());
+        let mut kinds = [CellKind::Null; 12];
+        for (kind, &wanted) in kinds.iter_mut().zip(LOADED_COLUMNS.iter()) {
+            let (expr, k) = match (geometry, wanted) {
+                (Some((geom, _, _)), "lat" | "lon") => {
+                    let g = quote_ident(geom);
+                    let axis = if wanted == "lat" { "ST_Y" } else { "ST_X" };
+                    (
+                        format!(
+                            "CASE WHEN GeometryType({g}) = 'POINT' THEN {axis}({g})::float8 END"
+                        ),
+                        CellKind::Float,
+                    )
+                }
+                _ => match column(wanted) {
+                    Some((name, data_type, _)) => cell_expr(&quote_ident(name), data_type),
+                    None => ("NULL".to_owned(), CellKind::Null),
+                },
+            };
+            exprs.push(expr);
+            *kind = k;
+        }
+        let present_optional = OPTIONAL_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| column(c).is_some())
+            .collect();
+        let id_column = column("id").map_or("id", |c| c.0.as_str());
+        let select_sql = format!(
+            "SELECT {} FROM {}.{} ORDER BY {}",
+            exprs.join(", "),
+            quote_ident(&schema),
+            quote_ident(&name),
+            quote_ident(id_column),
+        );
+        Ok(Self {
+            client: Mutex::new(client),
+            target,
+            table,
+            select_sql,
+            kinds,
+            present_optional,
+            geometry_column: geometry.map(|g| g.0.clone()),
+            batch_rows: options.batch_rows.max(1),
+        })
+    }
+
+    /// The server and database, as `postgres://user@host:port/db` (no password).
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The table read (`schema.name`, or `name` in `public`).
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Optional columns the table has.
+    pub fn present_optional_columns(&self) -> &[&'static str] {
+        &self.present_optional
+    }
+
+    /// The PostGIS column the coordinates come from, when they do not come from `lat`/`lon`.
+    pub fn geometry_column(&self) -> Option<&str> {
+        self.geometry_column.as_deref()
+    }
+
+    /// Runs `f` in a READ ONLY transaction at REPEATABLE READ on the store's connection: what
+    /// every load does, open for queries of the same snapshot (aggregates pushed down later).
+    ///
+    /// # Errors
+    /// [`PgError::Server`] with the server's message when `f` or the transaction fails.
+    pub fn with_snapshot<T>(
+        &self,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T, postgres::Error>,
+    ) -> Result<T, PgError> {
+        let pg_err = |e: postgres::Error| PgError::Server {
+            target: self.target.clone(),
+            doing: "reading",
+            detail: describe(&e),
+        };
+        // A panic in another reader leaves no half-read state behind: its transaction was
+        // rolled back when it was dropped.
+        let mut client = self
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(pg_err)?;
+        let value = f(&mut tx).map_err(pg_err)?;
+        tx.commit().map_err(pg_err)?;
+        Ok(value)
+    }
+
+    /// Loads every appeal, validating each row exactly as a SQLite load does.
+    ///
+    /// # Errors
+    /// [`PgError::WrongType`] for a value no appeal can have (a non-integer `id`, binary
+    /// data in a text column), [`PgError::Server`] when the server fails.
+    pub fn load(&self) -> Result<Appeals, PgError> {
+        let mut bad: Option<BadValue> = None;
+        let out = self.with_snapshot(|tx| {
+            let portal = tx.bind(self.select_sql.as_str(), &[])?;
+            let mut out = Appeals::default();
+            let mut quality = Quality::default();
+            loop {
+                let rows = tx.query_portal(&portal, self.batch_rows)?;
+                for row in &rows {
+                    let mut values = [ValueRef::Null; 12];
+                    for (i, (value, kind)) in values.iter_mut().zip(self.kinds).enumerate() {
+                        *value = match kind {
+                            CellKind::Null => ValueRef::Null,
+                            CellKind::Int => row
+                                .try_get::<_, Option<i64>>(i)?
+                                .map_or(ValueRef::Null, ValueRef::Integer),
+                            CellKind::Float => row
+                                .try_get::<_, Option<f64>>(i)?
+                                .map_or(ValueRef::Null, ValueRef::Real),
+                            CellKind::Text => row
+                                .try_get::<_, Option<&str>>(i)?
+                                .map_or(ValueRef::Null, |s| ValueRef::Text(s.as_bytes())),
+                            CellKind::Bytes => row
+                                .try_get::<_, Option<&[u8]>>(i)?
+                                .map_or(ValueRef::Null, ValueRef::Blob),
+                        };
+                    }
+                    let pushed = row_id_of(values[0])
+                        .and_then(|id| push_row(&mut out, &mut quality, id, &values));
+                    if let Err(e) = pushed {
+                        bad = Some(e);
+                        return Ok(None);
+                    }
+                }
+                if rows.len() < self.batch_rows as usize {
+                    break;
+                }
+            }
+            out.quality = quality;
+            Ok(Some(out))
+        })?;
+        match (out, bad) {
+            (Some(out), _) => Ok(out),
+            (None, bad) => {
+                let bad = bad.unwrap_or(BadValue {
+                    row_id: "?".into(),
+                    column: "id",
+                    expected: "a row",
+                    found: "nothing".into(),
+                });
+                Err(PgError::WrongType {
+                    place: format!("{}, table {}", self.target, self.table),
+                    row_id: bad.row_id,
+                    column: bad.column,
+                    expected: bad.expected,
+                    found: bad.found,
+                })
+            }
+        }
+    }
+}
+
+/// The `SELECT` expression reading a column of SQL type `data_type` so that its cell arrives as
+/// SQLite would hold the same value: integers as integers, floating and `numeric` values as
+/// doubles, timestamps as the contract's local ISO text (`timestamptz` in the session's
+/// `TimeZone`), binary as bytes, anything else as its text.
+fn cell_expr(column: &str, data_type: &str) -> (String, CellKind) {
+    match data_type {
+        "smallint" | "integer" | "bigint" => (format!("{column}::int8"), CellKind::Int),
+        "real" | "double precision" | "numeric" => (format!("{column}::float8"), CellKind::Float),
+        "timestamp without time zone" | "timestamp with time zone" => (
+            format!("to_char({column}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"),
+            CellKind::Text,
+        ),
+        "date" => (format!("to_char({column}, 'YYYY-MM-DD')"), CellKind::Text),
+        "bytea" => (column.to_owned(), CellKind::Bytes),
+        _ => (format!("{column}::text"), CellKind::Text),
+    }
+}
+
+/// How the connection is encrypted.
+#[derive(Debug, PartialEq)]
+enum TlsMode {
+    Disable,
+    Encrypt {
+        /// `Prefer` falls back to plain text when the server has no TLS.
+        mode: SslMode,
+        verify: Verify,
+        root_cert: Option<PathBuf>,
+    },
+}
+
+/// How much of the server's certificate is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verify {
+    /// Encrypt only (libpq's `prefer` and `require` without a root certificate).
+    Nothing,
+    /// The chain up to a trusted root (`verify-ca`).
+    Chain,
+    /// The chain and the host name (`verify-full`).
+    Full,
+}
+
+/// Parses a connection string, taking out `sslmode` (whose `verify-ca`/`verify-full` the
+/// `postgres` crate does not know) and `sslrootcert`.
+fn parse_url(url: &str) -> Result<(Config, TlsMode), PgError> {
+    let mut ssl_mode: Option<String> = None;
+    let mut root_cert: Option<String> = None;
+    let mut take = |key: &str, value: &str| match key {
+        "sslmode" => {
+            ssl_mode = Some(value.to_owned());
+            true
+        }
+        "sslrootcert" => {
+            root_cert = Some(value.to_owned());
+            true
+        }
+        _ => false,
+    };
+    let rest = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        match url.split_once('?') {
+            Some((base, query)) => {
+                let kept: Vec<&str> = query
+                    .split('&')
+                    .filter(|pair| {
+                        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                        !take(key, &percent_decode(value))
+                    })
+                    .collect();
+                if kept.is_empty() {
+                    base.to_owned()
+                } else {
+                    format!("{base}?{}", kept.join("&"))
+                }
+            }
+            None => url.to_owned(),
+        }
+    } else {
+        url.split_whitespace()
+            .filter(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                !take(key.trim(), value.trim_matches('\''))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let config = Config::from_str(&rest).map_err(|e| PgError::Url {
+        detail: match std::error::Error::source(&e) {
+            Some(source) => format!("{e}: {source}"),
+            None => e.to_string(),
+        },
+    })?;
+    let root_cert = root_cert
+        .filter(|p| !p.is_empty() && p != "system")
+        .map(PathBuf::from)
+        .or_else(|| {
+            directories::BaseDirs::new()
+                .map(|d| d.home_dir().join(".postgresql").join("root.crt"))
+                .filter(|p| p.is_file())
+        });
+    let encrypt = |mode, verify| TlsMode::Encrypt {
+        mode,
+        verify,
+        root_cert: root_cert.clone(),
+    };
+    let tls = match ssl_mode.as_deref().unwrap_or("prefer") {
+        "disable" => TlsMode::Disable,
+        "allow" | "prefer" => encrypt(SslMode::Prefer, Verify::Nothing),
+        "require" => encrypt(SslMode::Require, Verify::Nothing),
+        "verify-ca" => encrypt(SslMode::Require, Verify::Chain),
+        "verify-full" => encrypt(SslMode::Require, Verify::Full),
+        other => {
+            return Err(PgError::Url {
+                detail: format!(
+                    "sslmode `{other}` is not one of disable, prefer, require, verify-ca, verify-full"
+                ),
+            });
+        }
+    };
+    Ok((config, tls))
+}
+
+/// Decodes `%XX` escapes (for a path in `sslrootcert`).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(decoded)) => {
+                out.push(decoded);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `postgres://user@host:port/db` of a configuration: the server named in every error.
+fn target_of(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(host)) if host.contains(':') => format!("[{host}]"),
+        Some(Host::Tcp(host)) => host.clone(),
+        #[cfg(unix)]
+        Some(Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("");
+    let db = config.get_dbname().unwrap_or(user);
+    format!("postgres://{user}@{host}:{port}/{db}")
+}
+
+/// Sets the password from `PGPASSWORD` or the password file when the URL has none; says where
+/// it came from (for the error of a refused login).
+fn supply_password(config: &mut Config) -> &'static str {
+    if config.get_password().is_some() {
+        return "the connection string";
+    }
+    if let Some(password) = env_var("PGPASSWORD") {
+        config.password(password);
+        return "PGPASSWORD";
+    }
+    let Some(file) = env_var("PGPASSFILE")
+        .map(PathBuf::from)
+        .or_else(|| directories::BaseDirs::new().map(|d| d.home_dir().join(".pgpass")))
+    else {
+        return "nowhere (no password given)";
+    };
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(host)) => host.clone(),
+        #[cfg(unix)]
+        Some(Host::Unix(_)) => "localhost".into(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("").to_owned();
+    let db = config.get_dbname().unwrap_or(&user).to_owned();
+    match read_pgpass(&file) {
+        Some(contents) => match pgpass_lookup(&contents, &host, port, &db, &user) {
+            Some(password) => {
+                config.password(password);
+                "the password file (PGPASSFILE or ~/.pgpass)"
+            }
+            None => "nowhere (no matching line in the password file)",
+        },
+        None => "nowhere (no password given)",
+    }
+}
+
+/// The password file's text, unless it is missing or readable by others (then libpq ignores
+/// it too, and so do we, with a warning).
+fn read_pgpass(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            log::warn!(
+                "password file {} has group or world access; ignored (chmod 0600 it)",
+                path.display()
+            );
+            return None;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    std::fs::read_to_string(path).ok()
+}
+
+/// The password of the first line of a `.pgpass` text (`host:port:database:user:password`, `*`
+/// matching anything, `\:` and `\\` escaped) that matches the connection.
+fn pgpass_lookup(contents: &str, host: &str, port: u16, db: &str, user: &str) -> Option<String> {
+    let port = port.to_string();
+    contents.lines().find_map(|line| {
+        if line.trim_start().starts_with('#') || line.trim().is_empty() {
+            return None;
+        }
+        let mut fields: Vec<String> = vec![String::new()];
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    if let (Some(next), Some(field)) = (chars.next(), fields.last_mut()) {
+                        field.push(next);
+                    }
+                }
+                ':' if fields.len() < 5 => fields.push(String::new()),
+                c => {
+                    if let Some(field) = fields.last_mut() {
+                        field.push(c);
+                    }
+                }
+            }
+        }
+        let [h, p, d, u, password] = <[String; 5]>::try_from(fields).ok()?;
+        let matches = |pattern: &str, value: &str| pattern == "*" || pattern == value;
+        (matches(&h, host) && matches(&p, &port) && matches(&d, db) && matches(&u, user))
+            .then_some(password)
+    })
+}
+
+/// The rustls configuration for a verification level.
+fn tls_config(verify: Verify, root_cert: Option<&Path>) -> Result<ClientConfig, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?;
+    if verify == Verify::Nothing {
+        return Ok(builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider)))
+            .with_no_client_auth());
+    }
+    let mut roots = RootCertStore::empty();
+    match root_cert {
+        Some(path) => {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| format!("cannot read sslrootcert {}: {e}", path.display()))?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(format!("no certificate in sslrootcert {}", path.display()));
+            }
+        }
+        None => {
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        }
+    }
+    let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .map_err(|e| e.to_string())?;
+    Ok(if verify == Verify::Full {
+        builder.with_webpki_verifier(webpki).with_no_client_auth()
+    } else {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(ChainOnly(webpki)))
+            .with_no_client_auth()
+    })
+}
+
+/// `sslmode=prefer|require`: the channel is encrypted and the server's signature checked, but
+/// its certificate is not (as libpq does without a root certificate).
+#[derive(Debug)]
+struct EncryptOnly(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for EncryptOnly {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// `sslmode=verify-ca`: the chain must lead to a trusted root; the host name is not checked.
+#[derive(Debug)]
+struct ChainOnly(Arc<rustls::client::WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// Classifies a failed connection.
+fn connect_error(
+    e: &postgres::Error,
+    target: &str,
+    config: &Config,
+    password_from: &'static str,
+) -> PgError {
+    let target = target.to_owned();
+    let detail = describe(e);
+    let refused_login = e
+        .as_db_error()
+        .is_some_and(|db| matches!(db.code().code(), "28P01" | "28000"))
+        || detail.contains("password missing");
+    let kind = e.to_string();
+    if refused_login {
+        PgError::Auth {
+            target,
+            user: config.get_user().unwrap_or("").to_owned(),
+            password_from,
+            detail,
+        }
+    } else if kind.starts_with("error performing TLS handshake") {
+        PgError::Tls { target, detail }
+    } else if kind.starts_with("error connecting to server")
+        || kind.starts_with("timeout waiting for server")
+    {
+        PgError::Unreachable { target, detail }
+    } else {
+        PgError::Server {
+            target,
+            doing: "connecting",
+            detail,
+        }
+    }
+}
+
+/// An error as one line: the server's severity, code and message, or the client's error and
+/// its cause.
+fn describe(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+    }
+    match std::error::Error::source(e) {
+        Some(source) => format!("{e}: {source}"),
+        None => e.to_string(),
+    }
+}
+
+/// `schema.name`, or `name` alone in `public`.
+fn qualified(schema: String, name: String) -> String {
+    if schema == "public" {
+        name
+    } else {
+        format!("{schema}.{name}")
+    }
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pgpass_first_matching_line_wins_with_wildcards_and_escapes() {
+        let text = "# comment\n\
+                    db.example:5432:appeals:viewer:first\n\
+                    127.0.0.1:*:*:viewer:pa\\:ss\\\\word\n\
+                    *:*:*:*:fallback\n";
+        assert_eq!(
+            pgpass_lookup(text, "db.example", 5432, "appeals", "viewer").as_deref(),
+            Some("first")
+        );
+        assert_eq!(
+            pgpass_lookup(text, "127.0.0.1", 6543, "other", "viewer").as_deref(),
+            Some("pa:ss\\word")
+        );
+        assert_eq!(
+            pgpass_lookup(text, "db.example", 5433, "appeals", "viewer").as_deref(),
+            Some("fallback")
+        );
+        assert_eq!(pgpass_lookup("h:1:d:u:p\n", "h", 2, "d", "u"), None);
+        assert_eq!(
+            pgpass_lookup("too:few:fields\n", "too", 1, "few", "x"),
+            None
+        );
+    }
+
+    #[test]
+    fn sslmode_and_rootcert_are_taken_out_of_the_url() {
+        let (config, tls) =
+            parse_url("postgres://viewer:secret@db.example:6543/appeals?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem&connect_timeout=3")
+                .unwrap();
+        assert_eq!(
+            tls,
+            TlsMode::Encrypt {
+                mode: SslMode::Require,
+                verify: Verify::Full,
+                root_cert: Some(PathBuf::from("/tmp/ca.pem")),
+            }
+        );
+        assert_eq!(
+            config.get_connect_timeout(),
+            Some(&std::time::Duration::from_secs(3))
+        );
+        let target = target_of(&config);
+        assert_eq!(target, "postgres://viewer@db.example:6543/appeals");
+        assert!(!target.contains("secret"));
+        let (_, tls) = parse_url("host=h user=u sslmode=disable").unwrap();
+        assert_eq!(tls, TlsMode::Disable);
+        let err = parse_url("postgres://u:secret@h/db?sslmode=sometimes").unwrap_err();
+        assert!(err.to_string().contains("sometimes"), "{err}");
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn cells_arrive_as_sqlite_would_hold_them() {
+        assert_eq!(cell_expr("\"id\"", "bigint").1, CellKind::Int);
+        assert_eq!(cell_expr("\"lat\"", "numeric").1, CellKind::Float);
+        assert_eq!(cell_expr("\"lat\"", "text").1, CellKind::Text);
+        assert!(
+            cell_expr("\"r\"", "timestamp with time zone")
+                .0
+                .starts_with("to_char(")
+        );
+    }
+}

@@ -1,0 +1,632 @@
+//! The PostgreSQL/PostGIS source against a real server (`TEPLOKARTA_PG_URL`, started by
+//! `.ci/run`): the same generated appeals loaded from SQLite and from PostgreSQL give identical
+//! `Appeals` (text, numeric, timestamptz and PostGIS variants), connection and schema failures
+//! give clear errors, and the store's connection cannot write.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use teplokarta::data::{AppealStore, Appeals, LoadOptions, PgError, PgOptions, PgStore};
+
+fn pg_url() -> String {
+    std::env::var("TEPLOKARTA_PG_URL").unwrap_or_else(|_| {
+        panic!(
+            "TEPLOKARTA_PG_URL is not set: these tests need a PostgreSQL server, e.g. \
+             TEPLOKARTA_PG_URL=postgres://user:password@127.0.0.1:5432/db (see docs/postgres.md; \
+             .ci/run starts one)"
+        )
+    })
+}
+
+/// `url` with `extra` (`key=value`) added to its query.
+fn with_param(url: &str, extra: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{extra}")
+}
+
+fn admin() -> postgres::Client {
+    postgres::Client::connect(&pg_url(), postgres::NoTls).expect("connect to TEPLOKARTA_PG_URL")
+}
+
+/// A fresh schema, dropped with everything in it at the end of the test.
+struct Schema {
+    name: String,
+    client: postgres::Client,
+}
+
+impl Schema {
+    fn new() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "tk_test_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+        );
+        let mut client = admin();
+        client
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .unwrap();
+        Self { name, client }
+    }
+
+    fn table(&self, table: &str) -> String {
+        format!("{}.{table}", self.name)
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let _ = self
+            .client
+            .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name));
+    }
+}
+
+/// How the Postgres table stores what SQLite stores as TEXT and REAL.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Variant {
+    /// `lat numeric`, `lon double precision`, timestamps as text.
+    Numeric,
+    /// `lat`/`lon` as text (as a CSV import might leave them).
+    TextCoordinates,
+    /// `received_at`/`resolved_at` as `timestamptz`.
+    Timestamptz,
+    /// A PostGIS `geom geometry(Point, 4326)` instead of `lat`/`lon`.
+    Geometry,
+}
+
+/// Rows with data-quality problems, added to the generated ones; which of them a variant can
+/// hold.
+fn extra_rows(variant: Variant) -> Vec<&'static str> {
+    let mut rows = vec![
+        // Exactly 0,0; out of range; white space municipality; a number in a text column; a
+        // status outside the contract.
+        "(900001, '2021-05-01T10:00:00+05:00', 'pos', 'ЖКХ', NULL, 'Тюмень', 'new', NULL, 0.0, 0.0)",
+        "(900002, '2021-05-02 11:30', 'social', 'Дороги', 'Ямы', 'Ишим', 'resolved', '2021-05-03T09:00:00+05:00', 57.1, 200.0)",
+        "(900003, '2021-05-03', 'pos', 'ЖКХ', 5, '   ', 'archived', NULL, 57.2, 65.5)",
+        "(900004, '2021-05-04T08:00:00.250+05:00', 'pos', 'ЖКХ', 'Отопление', NULL, 'in_progress', NULL, NULL, NULL)",
+    ];
+    if variant != Variant::Timestamptz {
+        // Unparsable dates.
+        rows.push("(900010, 'вчера', 'pos', 'ЖКХ', NULL, 'Тобольск', 'new', 'soon', 57.3, 65.6)");
+        rows.push("(900011, '2021-13-45', 'pos', 'ЖКХ', NULL, NULL, 'new', '  ', 57.4, 65.7)");
+    }
+    if variant != Variant::Geometry {
+        // Only one coordinate.
+        rows.push("(900020, '2021-05-05', 'pos', 'ЖКХ', NULL, NULL, 'new', NULL, 57.0, NULL)");
+    }
+    if variant == Variant::TextCoordinates {
+        // A decimal comma (placed) and text that is not a number.
+        rows.push(
+            "(900030, '2021-05-06', 'pos', 'ЖКХ', NULL, NULL, 'new', NULL, '57,15', '65,53')",
+        );
+        rows.push("(900031, '2021-05-07', 'pos', 'ЖКХ', NULL, NULL, 'new', NULL, 'abc', '65.5')");
+    }
+    rows
+}
+
+/// A generated SQLite database with the variant's extra rows.
+fn sqlite_fixture(variant: Variant, rows: usize) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, path) = common::demo_db(rows, 20_260_901);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for row in extra_rows(variant) {
+        conn.execute_batch(&format!(
+            "INSERT INTO appeals (id, received_at, source, category, subcategory, municipality, \
+             status, resolved_at, lat, lon) VALUES {row}"
+        ))
+        .unwrap();
+    }
+    (dir, path)
+}
+
+/// Creates `table` in the variant's types and copies every row of the SQLite file into it.
+fn copy_to_postgres(
+    client: &mut postgres::Client,
+    sqlite: &std::path::Path,
+    table: &str,
+    variant: Variant,
+) {
+    let (ts, coords) = match variant {
+        Variant::Numeric => ("text", "lat numeric, lon double precision"),
+        Variant::TextCoordinates => ("text", "lat text, lon text"),
+        Variant::Timestamptz => ("timestamptz", "lat double precision, lon double precision"),
+        Variant::Geometry => ("text", "geom geometry(Point, 4326)"),
+    };
+    if variant == Variant::Timestamptz {
+        // Times without an offset are the appeals' local (+05:00) wall clock, as in SQLite.
+        client.batch_execute("SET TimeZone = 'Etc/GMT-5'").unwrap();
+    }
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE {table} (id bigint PRIMARY KEY, external_id text, received_at {ts}, \
+             source text, category text, subcategory text, municipality text, settlement text, \
+             address text, {coords}, status text, resolved_at {ts}, text text)"
+        ))
+        .unwrap();
+    let coords_sql = match variant {
+        Variant::Geometry => {
+            "geom, status, resolved_at, text) VALUES ($1, $2, CAST($3::text AS text), $4, $5, $6, $7, $8, $9, \
+             CASE WHEN $10::float8 IS NOT NULL AND $11::float8 IS NOT NULL \
+             THEN ST_SetSRID(ST_MakePoint($11, $10), 4326) END, $12, CAST($13::text AS text), $14)"
+        }
+        Variant::TextCoordinates => {
+            "lat, lon, status, resolved_at, text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text, $11::text, $12, \
+             $13, $14)"
+        }
+        _ => {
+            "lat, lon, status, resolved_at, text) VALUES ($1, $2, CAST($3::text AS {ts}), $4, $5, $6, $7, $8, $9, \
+             CAST($10::float8 AS numeric), $11::float8, $12, CAST($13::text AS {ts}), $14)"
+        }
+    };
+    let insert = format!(
+        "INSERT INTO {table} (id, external_id, received_at, source, category, subcategory, \
+         municipality, settlement, address, {}",
+        coords_sql.replace("{ts}", ts)
+    );
+    let conn = rusqlite::Connection::open(sqlite).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, external_id, received_at, source, category, subcategory, municipality, \
+             settlement, address, lat, lon, status, resolved_at, text FROM appeals ORDER BY id",
+        )
+        .unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let mut tx = client.transaction().unwrap();
+    let statement = tx.prepare(&insert).unwrap();
+    use rusqlite::types::ValueRef as V;
+    let text = |v: V<'_>| -> Option<String> {
+        match v {
+            V::Null => None,
+            V::Text(t) => Some(String::from_utf8(t.to_vec()).unwrap()),
+            V::Integer(i) => Some(i.to_string()),
+            V::Real(r) => Some(r.to_string()),
+            V::Blob(_) => panic!("no BLOBs in the fixture"),
+        }
+    };
+    let number = |v: V<'_>| -> Option<f64> {
+        match v {
+            V::Null => None,
+            V::Real(r) => Some(r),
+            V::Integer(i) => Some(i as f64),
+            other => panic!("a {variant:?} table cannot hold coordinate {other:?}"),
+        }
+    };
+    while let Some(row) = rows.next().unwrap() {
+        let id: i64 = row.get(0).unwrap();
+        let cells: Vec<Option<String>> = (1..14).map(|i| text(row.get_ref(i).unwrap())).collect();
+        let (lat, lon) = (row.get_ref(9).unwrap(), row.get_ref(10).unwrap());
+        let params: Vec<Box<dyn postgres::types::ToSql + Sync>> = (1..14)
+            .map(|i| -> Box<dyn postgres::types::ToSql + Sync> {
+                match (i, variant) {
+                    (9, Variant::TextCoordinates) => Box::new(text(lat)),
+                    (10, Variant::TextCoordinates) => Box::new(text(lon)),
+                    (9, _) => Box::new(number(lat)),
+                    (10, _) => Box::new(number(lon)),
+                    _ => Box::new(cells[i - 1].clone()),
+                }
+            })
+            .collect();
+        let mut refs: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&id];
+        refs.extend(params.iter().map(|p| p.as_ref()));
+        tx.execute(&statement, &refs).unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+/// A dictionary column's text in row `i`.
+type FieldName = fn(&Appeals, usize) -> Option<String>;
+
+/// Asserts that two loads are the same appeals: row by row through the dictionaries' names,
+/// the parsed times, the coordinates to the bit, placements, row flags and the quality figures
+/// with their samples; and the same dictionaries in the same order.
+fn assert_same_appeals(sqlite: &Appeals, pg: &Appeals) {
+    assert_eq!(sqlite.len(), pg.len(), "row counts");
+    assert_eq!(sqlite.id, pg.id, "ids");
+    for i in 0..sqlite.len() {
+        let id = sqlite.id[i];
+        assert_eq!(sqlite.received[i], pg.received[i], "received_at of id {id}");
+        assert_eq!(sqlite.resolved[i], pg.resolved[i], "resolved_at of id {id}");
+        let fields: [(&str, FieldName); 7] = [
+            ("source", |a, i| {
+                Some(a.sources.name(a.source[i]).to_owned())
+            }),
+            ("category", |a, i| {
+                Some(a.categories.name(a.category[i]).to_owned())
+            }),
+            ("status", |a, i| {
+                Some(a.statuses.name(a.status[i]).to_owned())
+            }),
+            ("subcategory", |a, i| {
+                a.subcategory[i].map(|c| a.subcategories.name(c).to_owned())
+            }),
+            ("municipality", |a, i| {
+                a.municipality[i].map(|c| a.municipalities.name(c).to_owned())
+            }),
+            ("settlement", |a, i| {
+                a.settlement[i].map(|c| a.settlements.name(c).to_owned())
+            }),
+            ("address", |a, i| {
+                a.address[i].map(|c| a.addresses.name(c).to_owned())
+            }),
+        ];
+        for (field, pick) in fields {
+            assert_eq!(pick(sqlite, i), pick(pg, i), "{field} of id {id}");
+        }
+        assert_eq!(
+            sqlite.lon[i].to_bits(),
+            pg.lon[i].to_bits(),
+            "lon of id {id}"
+        );
+        assert_eq!(
+            sqlite.lat[i].to_bits(),
+            pg.lat[i].to_bits(),
+            "lat of id {id}"
+        );
+        assert_eq!(sqlite.placement[i], pg.placement[i], "placement of id {id}");
+        assert_eq!(sqlite.row_flags[i], pg.row_flags[i], "row flags of id {id}");
+    }
+    assert_eq!(sqlite.sources.names(), pg.sources.names());
+    assert_eq!(sqlite.categories.names(), pg.categories.names());
+    assert_eq!(sqlite.subcategories.names(), pg.subcategories.names());
+    assert_eq!(sqlite.municipalities.names(), pg.municipalities.names());
+    assert_eq!(sqlite.settlements.names(), pg.settlements.names());
+    assert_eq!(sqlite.addresses.names(), pg.addresses.names());
+    assert_eq!(sqlite.statuses.names(), pg.statuses.names());
+    assert_eq!(sqlite.quality, pg.quality, "quality figures and samples");
+}
+
+/// Loads the variant's fixture from SQLite and from PostgreSQL and compares them.
+fn same_as_sqlite(variant: Variant, url: &str, options: PgOptions) -> (Appeals, PgStore) {
+    let mut schema = Schema::new();
+    let (_dir, sqlite_path) = sqlite_fixture(variant, 3_000);
+    let table = schema.table("appeals");
+    copy_to_postgres(&mut schema.client, &sqlite_path, &table, variant);
+    let sqlite = AppealStore::open(&sqlite_path, &LoadOptions::default())
+        .unwrap()
+        .load()
+        .unwrap();
+    let store = PgStore::connect_with(
+        url,
+        &PgOptions {
+            table: Some(table.clone()),
+            ..options
+        },
+    )
+    .unwrap();
+    let pg = store.load().unwrap();
+    assert_same_appeals(&sqlite, &pg);
+    // The fixture has every kind of problem the variant can hold.
+    let q = &pg.quality;
+    assert_eq!(q.rows as usize, 3_000 + extra_rows(variant).len());
+    assert!(
+        q.coordinates_zero_zero >= 1 && q.coordinates_out_of_range >= 1,
+        "{q:?}"
+    );
+    if variant != Variant::Timestamptz {
+        assert!(
+            q.received_unparsable >= 2 && q.resolved_unparsable >= 1,
+            "{q:?}"
+        );
+    }
+    if variant == Variant::TextCoordinates {
+        assert!(
+            q.coordinates_not_numeric >= 1 && q.partial_coordinates >= 1,
+            "{q:?}"
+        );
+    }
+    drop(schema);
+    (pg, store)
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn numeric_table_loads_the_same_appeals_as_sqlite_through_a_small_cursor() {
+    let (pg, store) = same_as_sqlite(
+        Variant::Numeric,
+        &pg_url(),
+        PgOptions {
+            batch_rows: 777,
+            ..PgOptions::default()
+        },
+    );
+    assert!(pg.len() > 777 * 3, "several cursor batches");
+    assert_eq!(store.geometry_column(), None);
+    assert!(store.present_optional_columns().contains(&"lat"));
+    assert!(!store.target().contains(&password_of(&pg_url())));
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn text_coordinates_load_the_same_appeals_as_sqlite() {
+    same_as_sqlite(Variant::TextCoordinates, &pg_url(), PgOptions::default());
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn timestamptz_columns_load_the_same_local_times_as_sqlite_text() {
+    // The generated times are at +05:00: a session in that zone sees the same wall clock.
+    let url = with_param(&pg_url(), "options=-c%20TimeZone%3DEtc/GMT-5");
+    let (pg, _) = same_as_sqlite(Variant::Timestamptz, &url, PgOptions::default());
+    assert!(pg.received.iter().filter(|t| t.is_some()).count() > 3_000);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn postgis_point_column_loads_the_same_appeals_as_sqlite() {
+    let mut client = admin();
+    if let Err(e) = client.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis") {
+        assert!(
+            std::env::var_os("TEPLOKARTA_PG_REQUIRE_POSTGIS").is_none(),
+            "PostGIS is required (TEPLOKARTA_PG_REQUIRE_POSTGIS) but unavailable: {e}"
+        );
+        eprintln!("PostGIS is not available on this server: the geometry variant is skipped ({e})");
+        return;
+    }
+    let (pg, store) = same_as_sqlite(Variant::Geometry, &pg_url(), PgOptions::default());
+    assert_eq!(store.geometry_column(), Some("geom"));
+    assert!(pg.quality.placed > 2_000, "{:?}", pg.quality);
+}
+
+fn password_of(url: &str) -> String {
+    let config: postgres::Config = url.parse().unwrap();
+    String::from_utf8(config.get_password().unwrap_or_default().to_vec()).unwrap()
+}
+
+/// `postgres://user:password@host:port/db` of the test server with another password.
+fn url_with_password(password: &str) -> (String, String) {
+    let config: postgres::Config = pg_url().parse().unwrap();
+    let host = match &config.get_hosts()[0] {
+        postgres::config::Host::Tcp(h) => h.clone(),
+        #[allow(unreachable_patterns)]
+        _ => panic!("TEPLOKARTA_PG_URL must name a TCP host"),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap().to_owned();
+    let db = config.get_dbname().unwrap_or(&user).to_owned();
+    (
+        format!("postgres://{user}:{password}@{host}:{port}/{db}?sslmode=disable"),
+        user,
+    )
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn wrong_password_is_a_clear_error_without_the_password() {
+    let (url, user) = url_with_password("definitely-not-the-password");
+    let err = PgStore::connect(&url, None).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, PgError::Auth { .. }), "{err:?}");
+    assert!(
+        message.contains(&format!("refused user `{user}`")),
+        "{message}"
+    );
+    assert!(
+        message.contains("the password was taken from the connection string"),
+        "{message}"
+    );
+    assert!(message.contains("28P01"), "{message}");
+    assert!(
+        !message.contains("definitely-not-the-password"),
+        "{message}"
+    );
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn missing_table_lists_the_tables_present() {
+    let mut schema = Schema::new();
+    let other = schema.table("other_table");
+    schema
+        .client
+        .batch_execute(&format!("CREATE TABLE {other} (x int)"))
+        .unwrap();
+    let wanted = schema.table("appeals");
+    let err = PgStore::connect(&pg_url(), Some(&wanted)).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, PgError::MissingTable { .. }), "{err:?}");
+    assert!(
+        message.contains(&format!("no table `{wanted}`")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("tables present: {other}")),
+        "{message}"
+    );
+    assert!(message.contains("postgres://"), "{message}");
+    assert!(!message.contains(&password_of(&pg_url())), "{message}");
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn missing_column_lists_the_columns_present() {
+    let mut schema = Schema::new();
+    let table = schema.table("Appeals_Without_Status");
+    schema
+        .client
+        .batch_execute(&format!(
+            "CREATE TABLE {} (id bigint, received_at text, source text, category text)",
+            table.to_lowercase()
+        ))
+        .unwrap();
+    // Table names are matched case-insensitively, as in SQLite.
+    let err = PgStore::connect(&pg_url(), Some(&table)).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(
+            err,
+            PgError::MissingColumn {
+                column: "status",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        message.contains("columns present: id, received_at, source, category"),
+        "{message}"
+    );
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn non_integer_id_is_a_wrong_type_error_naming_the_column() {
+    let mut schema = Schema::new();
+    let table = schema.table("appeals");
+    schema
+        .client
+        .batch_execute(&format!(
+            "CREATE TABLE {table} (id text, received_at text, source text, category text, \
+             status text); INSERT INTO {table} VALUES ('7', '2021-01-01', 'pos', 'ЖКХ', 'new'), \
+             ('x1', '2021-01-01', 'pos', 'ЖКХ', 'new')"
+        ))
+        .unwrap();
+    let err = PgStore::connect(&pg_url(), Some(&table))
+        .unwrap()
+        .load()
+        .unwrap_err();
+    assert!(
+        matches!(&err, PgError::WrongType { column: "id", found, .. } if found.contains("x1")),
+        "{err:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn server_down_is_a_clear_error() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("postgres://viewer:secret@127.0.0.1:{port}/appeals?connect_timeout=5");
+    let err = PgStore::connect(&url, None).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, PgError::Unreachable { .. }), "{err:?}");
+    assert!(
+        message.ends_with(&format!(": postgres://viewer@127.0.0.1:{port}/appeals")),
+        "{message}"
+    );
+    assert!(message.contains("refused"), "{message}");
+    assert!(!message.contains("secret"), "{message}");
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn the_store_connection_cannot_write() {
+    let mut schema = Schema::new();
+    let table = schema.table("appeals");
+    schema
+        .client
+        .batch_execute(&format!(
+            "CREATE TABLE {table} (id bigint PRIMARY KEY, received_at text, source text, \
+             category text, status text); \
+             INSERT INTO {table} VALUES (1, '2021-01-01', 'pos', 'ЖКХ', 'new')"
+        ))
+        .unwrap();
+    let store = PgStore::connect(&pg_url(), Some(&table)).unwrap();
+    assert_eq!(store.load().unwrap().len(), 1);
+    for write in [
+        format!("INSERT INTO {table} VALUES (2, '2021-01-02', 'pos', 'ЖКХ', 'new')"),
+        format!("DELETE FROM {table}"),
+        format!("CREATE TABLE {}.sneaky (x int)", schema.name),
+    ] {
+        let err = store
+            .with_snapshot(|tx| tx.execute(&write, &[]))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("25006") && err.to_string().contains("read-only"),
+            "{write}: {err}"
+        );
+    }
+    // Even a transaction the caller opens itself is read-only (the session's default).
+    let err = store
+        .with_snapshot(|tx| {
+            tx.batch_execute("COMMIT; BEGIN")?;
+            tx.execute(&format!("DELETE FROM {table}"), &[])
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("25006"), "{err}");
+    let rows: i64 = schema
+        .client
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 1, "nothing was written");
+    // The load is one snapshot: it sees its own data, consistent within the transaction.
+    let (a, b): (i64, i64) = store
+        .with_snapshot(|tx| {
+            let a: i64 = tx
+                .query_one(&format!("SELECT count(*) FROM {table}"), &[])?
+                .get(0);
+            let mut other = admin();
+            other
+                .execute(
+                    &format!("INSERT INTO {table} VALUES (3, '2021-01-03', 'pos', 'ЖКХ', 'new')"),
+                    &[],
+                )
+                .unwrap();
+            let b: i64 = tx
+                .query_one(&format!("SELECT count(*) FROM {table}"), &[])?
+                .get(0);
+            Ok((a, b))
+        })
+        .unwrap();
+    assert_eq!(
+        (a, b),
+        (1, 1),
+        "a row committed meanwhile is not seen in the snapshot"
+    );
+    assert_eq!(store.load().unwrap().len(), 2, "the next load sees it");
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn tls_modes_encrypt_and_verify_the_server() {
+    let Some(root) = std::env::var_os("TEPLOKARTA_PG_ROOT_CERT") else {
+        eprintln!("TEPLOKARTA_PG_ROOT_CERT is not set: the TLS test is skipped");
+        return;
+    };
+    let root = root.to_str().unwrap().replace('/', "%2F");
+    let ssl_in_use = |store: &PgStore| -> bool {
+        store
+            .with_snapshot(|tx| {
+                Ok(tx
+                    .query_one(
+                        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                        &[],
+                    )?
+                    .get(0))
+            })
+            .unwrap()
+    };
+    let mut schema = Schema::new();
+    let table = schema.table("appeals");
+    schema
+        .client
+        .batch_execute(&format!(
+            "CREATE TABLE {table} (id bigint, received_at text, source text, category text, \
+             status text)"
+        ))
+        .unwrap();
+    for mode in [
+        "sslmode=require".to_owned(),
+        format!("sslmode=verify-ca&sslrootcert={root}"),
+        format!("sslmode=verify-full&sslrootcert={root}"),
+    ] {
+        let store = PgStore::connect(&with_param(&pg_url(), &mode), Some(&table))
+            .unwrap_or_else(|e| panic!("{mode}: {e}"));
+        assert!(ssl_in_use(&store), "{mode}: the session is encrypted");
+    }
+    let plain = PgStore::connect(&with_param(&pg_url(), "sslmode=disable"), Some(&table)).unwrap();
+    assert!(!ssl_in_use(&plain));
+    // The test CA is in no public or system store: verify-full without it must refuse.
+    let err =
+        PgStore::connect(&with_param(&pg_url(), "sslmode=verify-full"), Some(&table)).unwrap_err();
+    assert!(matches!(err, PgError::Tls { .. }), "{err:?}");
+    assert!(err.to_string().contains("TLS"), "{err}");
+}
