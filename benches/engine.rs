@@ -72,10 +72,78 @@ fn live_reload(
     let Ok(Some(after)) = reload_dataset(&before) else {
         panic!("the commit was not seen")
     };
+    writer_waits(&copy, &before, false);
+    writer_waits(&copy, &before, true);
     let after = Arc::new(after);
     group.bench_function("live: resolve the municipalities again", |b| {
         b.iter(|| resolve(after.clone(), boundaries.clone()).columns.len())
     });
+}
+
+/// How long a writer using a rollback journal waits while the viewer checks for changes and
+/// reloads: a writer thread commits one new appeal every 20 ms (busy timeout 5 s) while the
+/// reload (or, for comparison, a full load) runs again and again for 5 s; its slowest commits
+/// are printed.
+fn writer_waits(path: &std::path::Path, before: &teplokarta::app::Dataset, full_loads: bool) {
+    let setup = rusqlite::Connection::open(path).unwrap_or_else(|e| panic!("{e}"));
+    let mode: String = setup
+        .query_row("PRAGMA journal_mode=DELETE", [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(setup);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (path, stop) = (path.to_owned(), stop.clone());
+        std::thread::spawn(move || {
+            let conn = rusqlite::Connection::open(&path).unwrap_or_else(|e| panic!("{e}"));
+            conn.busy_timeout(std::time::Duration::from_secs(5))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut waits = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = std::time::Instant::now();
+                conn.execute(
+                    "INSERT INTO appeals (received_at, source, category, status)
+                     VALUES ('2021-12-31T12:00:00', 'pos', 'ЖКХ', 'new')",
+                    [],
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+                waits.push(t.elapsed().as_secs_f64() * 1000.0);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            waits
+        })
+    };
+    let started = std::time::Instant::now();
+    let mut reloads = 0;
+    while started.elapsed() < std::time::Duration::from_secs(5) {
+        let done = if full_loads {
+            load_dataset(path.to_owned(), false).is_ok()
+        } else {
+            reload_dataset(before).is_ok()
+        };
+        if done {
+            reloads += 1;
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut waits = writer.join().unwrap_or_default();
+    waits.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        waits
+            .get(((waits.len() as f64 - 1.0) * q) as usize)
+            .copied()
+    };
+    println!(
+        "journal_mode={mode}, {}: {} commits during {reloads} of them; commit time median {:.1} ms, 99th percentile {:.1} ms, max {:.1} ms",
+        if full_loads {
+            "full loads"
+        } else {
+            "live reloads"
+        },
+        waits.len(),
+        at(0.5).unwrap_or(f64::NAN),
+        at(0.99).unwrap_or(f64::NAN),
+        at(1.0).unwrap_or(f64::NAN),
+    );
 }
 
 fn filters() -> Vec<Filter> {
