@@ -15,6 +15,8 @@ use crate::data::{AppealStore, DemoConfig, LoadOptions, generate_demo};
 use crate::spatial::{Boundaries, MunicipalityLocator};
 
 mod export;
+mod export_pdf;
+mod export_render;
 mod import;
 mod problems;
 

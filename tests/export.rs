@@ -1,7 +1,7 @@
 //! `teplokarta export`: the GeoJSON and CSV of aggregates open, sum to the filtered total SQL
 //! gives, never show a unit with 1..k-1 appeals with its count, carry a provenance whose hashes
 //! change with the data or the settings and with nothing else, and contain no appeal text or
-//! address. Image formats are refused clearly.
+//! address. Video and unknown formats are refused clearly.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
 mod common;
@@ -444,9 +444,10 @@ fn problem_zones_under_k_are_merged_or_hidden() {
 }
 
 #[test]
-fn image_formats_are_refused_clearly() {
+fn video_and_unknown_formats_are_refused_clearly() {
+    // PNG, PDF and GIF are rendered (tests/export_render.rs); video is not written.
     let (dir, db) = demo_db(200, 1);
-    for ext in ["png", "pdf", "gif"] {
+    for ext in ["webm", "mp4"] {
         let out = dir.path().join(format!("map.{ext}"));
         let err = run_cli(&[
             "export",
@@ -456,13 +457,27 @@ fn image_formats_are_refused_clearly() {
         ])
         .unwrap_err()
         .to_string();
-        assert!(err.contains("not yet supported"), "{err}");
+        assert!(
+            err.contains("not supported") && err.contains(".gif"),
+            "{err}"
+        );
         assert!(!out.exists());
     }
     let err = run_cli(&["export", db.to_str().unwrap(), "--out", "x.txt"])
         .unwrap_err()
         .to_string();
-    assert!(err.contains(".csv or .geojson"), "{err}");
+    assert!(err.contains(".csv, .geojson, .png, .pdf or .gif"), "{err}");
+    let err = run_cli(&[
+        "export",
+        db.to_str().unwrap(),
+        "--layer",
+        "density",
+        "--out",
+        dir.path().join("d.csv").to_str().unwrap(),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("no table"), "{err}");
     let err = run_cli(&[
         "export",
         db.to_str().unwrap(),

@@ -7,6 +7,7 @@
 
 mod jobs;
 pub mod problems;
+pub mod render;
 mod state;
 pub mod views;
 
@@ -165,6 +166,10 @@ pub struct App {
     latest_received: Option<(usize, Option<jiff::civil::DateTime>)>,
     /// Appeals handed to the points layer on the last frame.
     points_on_map: usize,
+    /// A rendered export's title (instead of the saved view's name) and provenance line
+    /// (drawn along the bottom in presentation mode); see [`render`].
+    export_title: Option<String>,
+    export_provenance: Option<String>,
 }
 
 /// What presentation mode changed, to put back when it ends.
@@ -348,6 +353,8 @@ impl App {
             save_view_name: None,
             latest_received: None,
             points_on_map: 0,
+            export_title: None,
+            export_provenance: None,
         }
     }
 
@@ -398,11 +405,40 @@ impl App {
         };
         let words =
             crate::ui::describe::filter_in_words(&self.persisted.filter, what.as_deref(), lang);
-        let name = self
-            .active_view()
-            .and_then(|i| self.views.get(i))
-            .map(|v| v.name.clone());
+        let name = self.export_title.clone().or_else(|| {
+            self.active_view()
+                .and_then(|i| self.views.get(i))
+                .map(|v| v.name.clone())
+        });
         (name, words)
+    }
+
+    /// A rendered export's title (`None`: the saved view's name) and provenance line (`None`:
+    /// none drawn), shown in presentation mode.
+    pub fn set_export_overlay(&mut self, title: Option<String>, provenance: Option<String>) {
+        self.export_title = title;
+        self.export_provenance = provenance;
+    }
+
+    /// Shows `filter`, the layers of `map` and the problem map's `problems` (a rendered
+    /// export's settings; the extent stays, or is fitted to the data on loading).
+    pub fn set_map_state(
+        &mut self,
+        filter: crate::analysis::Filter,
+        map: MapSettings,
+        problems: crate::ui::problem_panel::ProblemPrefs,
+    ) {
+        self.persisted.filter = filter;
+        self.persisted.date_preset = None;
+        self.persisted.map = map;
+        self.persisted.problems = problems;
+        self.selected = None;
+        self.selected_zone = None;
+    }
+
+    /// Whether the map is still moving to a saved view.
+    pub fn in_transition(&self) -> bool {
+        self.transition.is_some()
     }
 
     /// The latest receipt time in the loaded data (cached per dataset).
@@ -1394,6 +1430,24 @@ impl App {
                 });
         }
 
+        if presenting && let Some(line) = &self.export_provenance {
+            egui::Panel::bottom("export_provenance")
+                .frame(
+                    egui::Frame::new()
+                        .fill(theme::PRESENTATION_BAR_FILL)
+                        .inner_margin(egui::Margin::symmetric(12, 4)),
+                )
+                .show(ui, |ui| {
+                    ui.add(
+                        egui::Label::new(
+                            egui::RichText::new(line)
+                                .size(theme::PRESENTATION_NOTE_SIZE)
+                                .color(theme::PRESENTATION_NOTE_TEXT),
+                        )
+                        .wrap(),
+                    );
+                });
+        }
         egui::CentralPanel::no_frame().show(ui, |ui| {
             if !presenting && !self.persisted.filter.is_empty() {
                 egui::Frame::new()
@@ -1418,6 +1472,7 @@ impl App {
                     name: name.as_deref(),
                     words: &words,
                     position,
+                    closable: self.export_provenance.is_none(),
                 },
                 &mut commands,
             );

@@ -2,6 +2,7 @@
 //! problem map's zones) as CSV or GeoJSON for reports and meetings, with k-anonymity and a
 //! provenance (filter in words, data timestamp, hashes of the data and the settings, version).
 //! The logic lives in [`crate::analysis::export`]; this only loads, computes and writes.
+//! Rendered exports (PNG, PDF briefing, GIF playback) are in [`super::export_render`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,18 +60,65 @@ pub struct ExportArgs {
     /// Language of the filter in words and the "other" row.
     #[arg(long, value_enum, default_value_t = LangArg::Ru)]
     pub lang: LangArg,
-    /// Output file: `.csv` or `.geojson`/`.json` (PNG, PDF and GIF are not supported yet).
+    /// Output file, the format taken from the extension: `.csv`, `.geojson`/`.json` (the
+    /// aggregates), `.png` (the map), `.pdf` (a briefing: map, tables, weekly chart) or `.gif`
+    /// (the weekly playback).
     #[arg(long)]
     pub out: PathBuf,
+    /// Saved views file (`.teplokarta-views.json`) for PNG, PDF and GIF: `--view` picks one;
+    /// without it a PDF has one page per view.
+    #[arg(long, value_name = "FILE")]
+    pub views: Option<PathBuf>,
+    /// Name of the saved view to render (its extent, layers and filter replace the flags).
+    #[arg(long, value_name = "NAME", requires = "views")]
+    pub view: Option<String>,
+    /// Size of the rendered map in points, WIDTHxHEIGHT (PNG, PDF, GIF).
+    #[arg(long, default_value = "1600x1000")]
+    pub size: String,
+    /// Pixels per point of the rendered map: 1, 2 or 4 (for print).
+    #[arg(long, default_value_t = 1, value_parser = parse_scale)]
+    pub scale: u8,
+    /// GIF: one frame per week or per day of the period.
+    #[arg(long, value_enum, default_value_t = StepArg::Week)]
+    pub step: StepArg,
+    /// GIF: each frame shows everything from the period's start (cumulative) or the last 7
+    /// days up to the frame (moving).
+    #[arg(long, value_enum, default_value_t = WindowArg::Cumulative)]
+    pub window: WindowArg,
     #[command(flatten)]
     pub boundaries: BoundaryArgs,
 }
 
-/// Layers `export` writes.
+/// Layers `export` writes (the density surface only as an image).
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum LayerArg {
     Choropleth,
+    Density,
     Problems,
+}
+
+/// `--scale`: 1, 2 or 4.
+fn parse_scale(text: &str) -> Result<u8, String> {
+    match text.trim() {
+        "1" => Ok(1),
+        "2" => Ok(2),
+        "4" => Ok(4),
+        _ => Err(format!("{text}: the scale is 1, 2 or 4")),
+    }
+}
+
+/// Frames of a GIF playback.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum StepArg {
+    Week,
+    Day,
+}
+
+/// What each frame of a GIF playback counts.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum WindowArg {
+    Cumulative,
+    Moving,
 }
 
 /// Runs `export`.
@@ -83,14 +131,21 @@ pub fn export(args: &ExportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
         .to_lowercase();
     match ext.as_str() {
         "csv" | "geojson" | "json" => {}
-        "png" | "pdf" | "gif" | "webm" => bail!(
-            "--out {}: .{ext} export is not yet supported (only .csv and .geojson for now)",
+        "png" | "pdf" | "gif" => return super::export_render::export_rendered(args, &ext, out),
+        "webm" | "mp4" => bail!(
+            "--out {}: .{ext} is not supported; for the weekly playback use .gif",
             args.out.display()
         ),
         _ => bail!(
-            "--out {}: the format is taken from the extension: .csv or .geojson",
+            "--out {}: the format is taken from the extension: .csv, .geojson, .png, .pdf or .gif",
             args.out.display()
         ),
+    }
+    if args.layer == LayerArg::Density {
+        bail!("--layer density has no table of aggregates: export it as .png, .pdf or .gif");
+    }
+    if args.views.is_some() {
+        bail!("--views is for .png, .pdf and .gif; .csv and .geojson follow the filter flags");
     }
     let filter: Filter = args.filter.to_filter()?;
     let metric: Metric = args.metric.into();
@@ -135,7 +190,7 @@ pub fn export(args: &ExportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
     let mut settings = ExportSettings {
         filter: filter.clone(),
         layer: match args.layer {
-            LayerArg::Choropleth => "choropleth",
+            LayerArg::Choropleth | LayerArg::Density => "choropleth",
             LayerArg::Problems => "problems",
         }
         .to_owned(),
@@ -149,7 +204,7 @@ pub fn export(args: &ExportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
         boundaries: boundaries_name,
     };
     let (table, what) = match args.layer {
-        LayerArg::Choropleth => {
+        LayerArg::Choropleth | LayerArg::Density => {
             settings.metric = Some(metric.cli_name().to_owned());
             settings.classification = Some(format!("{:?}", args.classification).to_lowercase());
             settings.classes = Some(usize::from(args.classes));
@@ -212,6 +267,17 @@ fn choropleth(
             selected: None,
         },
     );
+    choropleth_of_view(resolved, &view, metric, args.k, lang)
+}
+
+/// The municipalities of a computed view (the window's or one computed here) after k-anonymity.
+pub(super) fn choropleth_of_view(
+    resolved: &crate::app::Resolved,
+    view: &crate::app::View,
+    metric: Metric,
+    k: u64,
+    lang: Lang,
+) -> ExportTable {
     let resolution = &resolved.resolution;
     let facts = crate::spatial::municipalities();
     let boundaries = &resolved.boundaries.boundaries;
@@ -266,7 +332,7 @@ fn choropleth(
             }
         })
         .collect();
-    choropleth_table(units, metric, &view.breaks, args.k)
+    choropleth_table(units, metric, &view.breaks, k)
 }
 
 /// The problem map's zones of the profile, through the problem map's own GeoJSON export.

@@ -20,6 +20,8 @@ pub struct TitleBar<'a> {
     pub words: &'a str,
     /// The view's number (from 1) and how many there are.
     pub position: Option<(usize, usize)>,
+    /// Draw the button that leaves presentation mode (not in a rendered export).
+    pub closable: bool,
 }
 
 /// The title bar across the top of the map `rect`.
@@ -41,10 +43,11 @@ pub fn title_bar_ui(
                 .show(ui, |ui| {
                     ui.set_width(rect.width() - 32.0);
                     ui.with_layout(Layout::right_to_left(Align::Min), |ui| {
-                        if ui
-                            .button(RichText::new("×").size(theme::PRESENTATION_SUBTITLE_SIZE))
-                            .on_hover_text(t.presentation_hint)
-                            .clicked()
+                        if bar.closable
+                            && ui
+                                .button(RichText::new("×").size(theme::PRESENTATION_SUBTITLE_SIZE))
+                                .on_hover_text(t.presentation_hint)
+                                .clicked()
                         {
                             commands.push(Command::SetPresentation(false));
                         }

@@ -1,0 +1,475 @@
+//! `teplokarta export … --out FILE.png|.pdf|.gif`: the map as the window draws it (the real
+//! app rendered offscreen in presentation mode by [`crate::app::render`]), with a provenance
+//! line; the PDF briefing (per saved view: the map, the top municipalities and problem zones
+//! after k-anonymity, the weekly chart, the provenance) and the GIF playback (one frame per
+//! week or day, class breaks locked across frames). Aggregates only: no appeal's text,
+//! address or point reaches these files.
+
+use anyhow::{Context as _, bail};
+use jiff::ToSpan as _;
+use jiff::civil::Date;
+
+use super::check_names;
+use super::export::{ExportArgs, LayerArg, StepArg, WindowArg, choropleth_of_view};
+use super::problems::ZonesArg;
+use crate::analysis::export::{
+    ExportSettings, ExportTable, Provenance, other_name, problems_table,
+};
+use crate::analysis::{Filter, Metric};
+use crate::app::Startup;
+use crate::app::render::{MapState, RenderOptions, Renderer, Scene, encode_png};
+use crate::app::views::{SavedView, load_views};
+use crate::tiles::choice::BasemapChoice;
+use crate::ui::i18n::Lang;
+use crate::ui::panels::{LockedScale, MapSettings};
+use crate::ui::problem_panel::ProblemPrefs;
+use crate::ui::theme;
+
+/// Most frames a GIF may have.
+const MAX_FRAMES: usize = 400;
+
+/// Rows of the top municipalities / problem zones tables in the PDF.
+pub(super) const TOP_ROWS: usize = 12;
+
+/// One page (or image) to render: what the map shows and under which name.
+struct Page {
+    scene: Scene,
+    /// The saved view's name.
+    name: Option<String>,
+    filter: Filter,
+    map: MapSettings,
+    problems: ProblemPrefs,
+}
+
+/// Runs a rendered export (`ext` is `png`, `pdf` or `gif`).
+pub fn export_rendered(
+    args: &ExportArgs,
+    ext: &str,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    let (width_pt, height_pt) = parse_size(&args.size)?;
+    let options = RenderOptions {
+        width_pt,
+        height_pt,
+        scale: f32::from(args.scale),
+    };
+    let lang = match args.lang {
+        super::LangArg::Ru => Lang::Ru,
+        super::LangArg::En => Lang::En,
+    };
+    let pages = pages(args, ext)?;
+    let startup = Startup {
+        database: Some(args.db.clone()),
+        boundaries: args.boundaries.boundaries.clone(),
+        name_property: args.boundaries.name_property.clone(),
+        lang: Some(lang),
+        fresh: true,
+        profiles_file: args.profiles.clone(),
+        basemap: Some(BasemapChoice::BuiltIn),
+        // No saved views unless given: never the user's working list.
+        views_file: Some(
+            args.views
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join("teplokarta-export-none.json")),
+        ),
+        ..Startup::default()
+    };
+    let mut renderer = Renderer::new(startup, options)
+        .with_context(|| format!("rendering {}", args.db.display()))?;
+    if let Some(resolved) = renderer.app().and_then(|a| a.resolved()) {
+        for page in &pages {
+            check_names(
+                &page.filter,
+                &resolved.dataset.appeals,
+                &resolved.resolution,
+                &args.db,
+            )?;
+        }
+    }
+    let bytes = match ext {
+        "png" => {
+            let page = pages.first().context("no view to render")?;
+            let shown = show_page(&mut renderer, page, args, lang)?;
+            let image = renderer.render()?;
+            writeln!(out, "{}", shown.provenance_line)?;
+            encode_png(&image)?
+        }
+        "pdf" => {
+            let mut rendered = Vec::new();
+            for page in &pages {
+                let shown = show_page(&mut renderer, page, args, lang)?;
+                let image = renderer.render()?;
+                writeln!(out, "{}", shown.provenance_line)?;
+                rendered.push((shown, image));
+            }
+            super::export_pdf::briefing(&rendered, lang)?
+        }
+        _ => {
+            let page = pages.first().context("no view to render")?;
+            gif(&mut renderer, page, args, lang, out)?
+        }
+    };
+    std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
+    writeln!(out, "wrote {}", args.out.display())?;
+    Ok(())
+}
+
+/// `WIDTHxHEIGHT` in points.
+fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
+    let parsed = text
+        .split_once(['x', 'X', '×'])
+        .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)));
+    match parsed {
+        Some((w, h)) if (200..=8000).contains(&w) && (150..=8000).contains(&h) => Ok((w, h)),
+        _ => bail!("--size {text}: expected WIDTHxHEIGHT in points, e.g. 1600x1000 (200–8000)"),
+    }
+}
+
+/// The pages the arguments name: the saved views of `--views` (one with `--view`, all for a
+/// PDF), or the filter flags with `--layer`.
+fn pages(args: &ExportArgs, ext: &str) -> anyhow::Result<Vec<Page>> {
+    let Some(path) = &args.views else {
+        return Ok(vec![flags_page(args)?]);
+    };
+    let views = load_views(path).with_context(|| format!("reading {}", path.display()))?;
+    if views.is_empty() {
+        bail!("{}: no saved views", path.display());
+    }
+    let page = |(i, v): (usize, &SavedView)| Page {
+        scene: Scene::View(i),
+        name: Some(v.name.clone()),
+        filter: v.filter.clone(),
+        map: v.map.clone(),
+        problems: v.problems.clone(),
+    };
+    match &args.view {
+        Some(name) => {
+            let found = views.iter().enumerate().find(|(_, v)| v.name == *name);
+            match found {
+                Some(found) => Ok(vec![page(found)]),
+                None => bail!(
+                    "{}: no view named {name:?}; the views are: {}",
+                    path.display(),
+                    views
+                        .iter()
+                        .map(|v| format!("{:?}", v.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
+        None if ext == "pdf" => Ok(views.iter().enumerate().map(page).collect()),
+        None => bail!("--views without --view: a .{ext} shows one view; name it with --view"),
+    }
+}
+
+/// The page the filter flags and `--layer` describe.
+fn flags_page(args: &ExportArgs) -> anyhow::Result<Page> {
+    let filter = args.filter.to_filter()?;
+    let metric: Metric = args.metric.into();
+    if metric == Metric::Change && (filter.from.is_none() || filter.to.is_none()) {
+        bail!("--metric change compares with the previous period: give --from and --to");
+    }
+    let mut map = MapSettings {
+        metric,
+        classification: args.classification.into(),
+        classes: usize::from(args.classes),
+        ..MapSettings::default()
+    };
+    map.density.enabled = args.layer == LayerArg::Density;
+    let mut problems = ProblemPrefs {
+        active: args.layer == LayerArg::Problems,
+        cell_km: args.cell_km,
+        ..ProblemPrefs::default()
+    };
+    if let Some(id) = &args.profile {
+        problems.profile_id.clone_from(id);
+    }
+    if problems.active && args.profile.is_none() {
+        bail!("--layer problems needs --profile");
+    }
+    problems.zones = match args.zones {
+        ZonesArg::Settlements => crate::analysis::problems::ZoneKind::Settlements,
+        ZonesArg::Hex => crate::analysis::problems::ZoneKind::Hexagons,
+        ZonesArg::Municipalities => crate::analysis::problems::ZoneKind::Municipalities,
+    };
+    Ok(Page {
+        scene: Scene::Settings(Box::new(MapState {
+            filter: filter.clone(),
+            map: map.clone(),
+            problems: problems.clone(),
+        })),
+        name: None,
+        filter,
+        map,
+        problems,
+    })
+}
+
+/// What a shown page says besides its image.
+pub(super) struct Shown {
+    pub title: String,
+    /// The filter in words (the title bar's subtitle).
+    pub words: String,
+    pub provenance: Provenance,
+    pub provenance_line: String,
+    pub municipalities: ExportTable,
+    pub metric: Metric,
+    pub breaks: Vec<f64>,
+    pub zones: Option<ExportTable>,
+    /// Appeals per week (Monday) of the filter.
+    pub weekly: Vec<(Date, u64)>,
+    pub k: u64,
+}
+
+/// Shows `page` and works out its title, tables and provenance (drawn along the bottom).
+fn show_page(
+    renderer: &mut Renderer,
+    page: &Page,
+    args: &ExportArgs,
+    lang: Lang,
+) -> anyhow::Result<Shown> {
+    let title = args.title.clone().or_else(|| page.name.clone());
+    renderer.show(&page.scene, title.clone(), None)?;
+    let app = renderer.app().context("the app did not start")?;
+    let (_, words) = app.title();
+    let resolved = app.resolved().context("no data loaded")?;
+    let view = app.view().context("the map's figures were not computed")?;
+    let metric = page.map.metric;
+    let municipalities = choropleth_of_view(resolved, view, metric, args.k, lang);
+    let zones = match app.problems().filter(|_| page.problems.active) {
+        Some(p) => {
+            let near = if lang == Lang::En { "near" } else { "у" };
+            let text = crate::analysis::problem_export::problems_geojson(
+                &p.map,
+                &p.base.zones,
+                &p.base.resolved.boundaries.boundaries,
+                near,
+            );
+            Some(problems_table(&text, args.k)?)
+        }
+        None => None,
+    };
+    let weekly = weekly_counts(resolved, &page.filter);
+    let boundaries_name = match &resolved.boundaries.boundaries.kind {
+        crate::spatial::BoundaryKind::Schematic => "schematic".to_owned(),
+        crate::spatial::BoundaryKind::File { path, .. } => path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        ),
+    };
+    let settings = page_settings(page, args.k, boundaries_name);
+    let table = zones.as_ref().unwrap_or(&municipalities);
+    let provenance = Provenance::new(words.clone(), &resolved.dataset.appeals, settings, table);
+    let line = provenance_line(&provenance, lang);
+    let breaks = view.breaks.clone();
+    renderer.set_overlay(title.clone(), Some(line.clone()))?;
+    Ok(Shown {
+        title: title.unwrap_or_else(|| words.clone()),
+        words,
+        provenance,
+        provenance_line: line,
+        municipalities,
+        metric,
+        breaks,
+        zones,
+        weekly,
+        k: args.k,
+    })
+}
+
+/// The settings behind a page, as the CSV/GeoJSON export records them (so the same view
+/// exported as CSV and as PNG has the same settings hash, apart from the layer).
+fn page_settings(page: &Page, k: u64, boundaries: String) -> ExportSettings {
+    let problems = page.problems.active;
+    ExportSettings {
+        filter: page.filter.clone(),
+        layer: if problems {
+            "problems"
+        } else if page.map.density.enabled {
+            "density"
+        } else {
+            "choropleth"
+        }
+        .to_owned(),
+        metric: (!problems).then(|| page.map.metric.cli_name().to_owned()),
+        classification: (!problems)
+            .then(|| format!("{:?}", page.map.classification).to_lowercase()),
+        classes: (!problems).then_some(page.map.classes),
+        profile: problems.then(|| page.problems.profile_id.clone()),
+        zones: problems.then(|| page.problems.zones.cli_name().to_owned()),
+        cell_km: if problems {
+            page.problems.cell_km
+        } else {
+            None
+        },
+        k,
+        boundaries,
+    }
+}
+
+/// The short provenance line drawn under a rendered map: filter in words · data as of DATE ·
+/// data #hash · settings #hash · Teplokarta vX · k.
+pub fn provenance_line(p: &Provenance, lang: Lang) -> String {
+    let (as_of, data, settings) = if lang == Lang::En {
+        ("data as of", "data", "settings")
+    } else {
+        ("данные на", "данные", "настройки")
+    };
+    format!(
+        "{} · {as_of} {} · {data} #{} · {settings} #{} · Teplokarta v{} · k = {}",
+        p.filter,
+        p.data_as_of.as_deref().unwrap_or("—"),
+        p.data_hash,
+        p.settings_hash,
+        p.version,
+        p.suppression.k
+    )
+}
+
+/// Appeals of `filter` per week (from Monday), every week of the range, empty weeks included.
+fn weekly_counts(resolved: &crate::app::Resolved, filter: &Filter) -> Vec<(Date, u64)> {
+    let appeals = &resolved.dataset.appeals;
+    let rows = filter.apply(appeals, &resolved.resolution);
+    let monday = |d: Date| {
+        d.checked_sub(i64::from(d.weekday().to_monday_zero_offset()).days())
+            .unwrap_or(d)
+    };
+    let mut weeks: std::collections::BTreeMap<Date, u64> = std::collections::BTreeMap::new();
+    for &i in &rows {
+        if let Some(Some(t)) = appeals.received.get(i as usize) {
+            *weeks.entry(monday(t.date())).or_default() += 1;
+        }
+    }
+    let (Some((&first, _)), Some((&last, _))) = (weeks.first_key_value(), weeks.last_key_value())
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut week = first;
+    while week <= last {
+        out.push((week, weeks.get(&week).copied().unwrap_or(0)));
+        match week.checked_add(7.days()) {
+            Ok(next) => week = next,
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// The GIF playback of `page`: one frame per week or day, class breaks (and the density's
+/// top) of the whole period locked for every frame.
+fn gif(
+    renderer: &mut Renderer,
+    page: &Page,
+    args: &ExportArgs,
+    lang: Lang,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<Vec<u8>> {
+    let whole = show_page(renderer, page, args, lang)?;
+    let app = renderer.app().context("the app did not start")?;
+    let (from, to) = match (page.filter.from, page.filter.to) {
+        (Some(from), Some(to)) => (from, to),
+        (from, to) => {
+            let range = app
+                .dataset()
+                .and_then(|d| d.appeals.received_range())
+                .context("the data has no receipt dates")?;
+            (from.unwrap_or(range.0.date()), to.unwrap_or(range.1.date()))
+        }
+    };
+    let mut map = page.map.clone();
+    map.locked = Some(LockedScale {
+        metric: map.metric,
+        breaks: whole.breaks.clone(),
+    });
+    if map.density.enabled && map.density.locked_max.is_none() {
+        map.density.locked_max = app.density().map(|d| d.auto_max);
+    }
+    let step = match args.step {
+        StepArg::Week => 7,
+        StepArg::Day => 1,
+    };
+    let mut frames_end = Vec::new();
+    let mut end = from
+        .checked_add((step - 1).days())
+        .context("date out of range")?;
+    loop {
+        frames_end.push(end.min(to));
+        if end >= to {
+            break;
+        }
+        end = end.checked_add(step.days()).context("date out of range")?;
+        if frames_end.len() > MAX_FRAMES {
+            bail!(
+                "{from} – {to} by {} is more than {MAX_FRAMES} frames: narrow --from/--to or use --step week",
+                if step == 7 { "week" } else { "day" }
+            );
+        }
+    }
+    let mut size = None;
+    let mut encoder: Option<gif::Encoder<Vec<u8>>> = None;
+    {
+        for (n, &frame_end) in frames_end.iter().enumerate() {
+            let frame_from = match args.window {
+                WindowArg::Cumulative => from,
+                WindowArg::Moving => frame_end.checked_sub(6.days()).unwrap_or(from).max(from),
+            };
+            let mut filter = page.filter.clone();
+            filter.from = Some(frame_from);
+            filter.to = Some(frame_end);
+            let frame_page = Page {
+                scene: Scene::Settings(Box::new(MapState {
+                    filter: filter.clone(),
+                    map: map.clone(),
+                    problems: page.problems.clone(),
+                })),
+                name: page.name.clone(),
+                filter,
+                map: map.clone(),
+                problems: page.problems.clone(),
+            };
+            let shown = show_page(renderer, &frame_page, args, lang)?;
+            let image = renderer.render()?;
+            let (w, h) = (image.width(), image.height());
+            let (w16, h16) = (
+                u16::try_from(w).context("a GIF is at most 65535 pixels wide")?,
+                u16::try_from(h).context("a GIF is at most 65535 pixels high")?,
+            );
+            if encoder.is_none() {
+                let mut e = gif::Encoder::new(Vec::new(), w16, h16, &[])?;
+                e.set_repeat(gif::Repeat::Infinite)?;
+                encoder = Some(e);
+                size = Some((w, h));
+            }
+            if size != Some((w, h)) {
+                bail!("frame {n} has another size");
+            }
+            let mut rgba = image.into_raw();
+            let mut frame = gif::Frame::from_rgba_speed(w16, h16, &mut rgba, 10);
+            frame.delay = 100;
+            if let Some(e) = encoder.as_mut() {
+                e.write_frame(&frame)?;
+            }
+            writeln!(
+                out,
+                "frame {}/{}: {frame_from} – {frame_end} · {}",
+                n + 1,
+                frames_end.len(),
+                shown.provenance.data_hash
+            )?;
+        }
+    }
+    let encoder = encoder.context("no frames")?;
+    Ok(encoder.into_inner()?)
+}
+
+/// The name of the merged row of a table.
+pub(super) fn other_row_name(k: u64, lang: Lang) -> String {
+    other_name(k, lang == Lang::En)
+}
+
+/// Class colours of the legend for `breaks` (as the window colours the choropleth).
+pub(super) fn class_colors(breaks: &[f64], metric: Metric) -> Vec<egui::Color32> {
+    theme::class_colors(breaks, metric.is_diverging())
+}
