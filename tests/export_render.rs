@@ -315,7 +315,7 @@ fn pdf_briefing_has_a_page_per_view_cyrillic_titles_and_no_appeal_text() {
 
 #[test]
 #[ignore = "needs a wgpu adapter (mesa-vulkan-drivers)"]
-fn provenance_data_hash_is_the_aggregate_exports() {
+fn provenance_hashes_are_the_aggregate_exports() {
     let (dir, db) = demo_db(3_000, 5);
     let dataset = teplokarta::app::load_dataset(db.clone(), false).unwrap();
     let hash = teplokarta::analysis::export::data_hash(&dataset.appeals);

@@ -15,7 +15,7 @@ use super::problems::ZonesArg;
 use crate::analysis::export::{
     ExportSettings, ExportTable, Provenance, other_name, problems_table,
 };
-use crate::analysis::{Filter, Metric};
+use crate::analysis::{Classification, Filter, Metric};
 use crate::app::Startup;
 use crate::app::render::{MapState, RenderOptions, Renderer, Scene, encode_png};
 use crate::app::views::{SavedView, load_views};
@@ -293,8 +293,15 @@ fn page_settings(page: &Page, k: u64, boundaries: String) -> ExportSettings {
         }
         .to_owned(),
         metric: (!problems).then(|| page.map.metric.cli_name().to_owned()),
-        classification: (!problems)
-            .then(|| format!("{:?}", page.map.classification).to_lowercase()),
+        // As `--classification` names it (the CSV export writes the flag's name).
+        classification: (!problems).then(|| {
+            match page.map.classification {
+                Classification::Quantiles => "quantiles",
+                Classification::EqualIntervals => "equal",
+                Classification::NaturalBreaks => "jenks",
+            }
+            .to_owned()
+        }),
         classes: (!problems).then_some(page.map.classes),
         profile: problems.then(|| page.problems.profile_id.clone()),
         zones: problems.then(|| page.problems.zones.cli_name().to_owned()),
