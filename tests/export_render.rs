@@ -401,3 +401,44 @@ fn gif_has_one_frame_per_week() {
     }
     assert_eq!(frames, 7);
 }
+
+#[test]
+#[ignore = "needs a wgpu adapter (mesa-vulkan-drivers)"]
+fn problem_zones_under_k_are_not_drawn() {
+    let (dir, db) = demo_db(6_000, 13);
+    let render = |k: &str| {
+        let out = dir.path().join(format!("zones-k{k}.png"));
+        export(
+            &db,
+            &out,
+            &[
+                "--layer",
+                "problems",
+                "--profile",
+                "power-outages",
+                "--k",
+                k,
+                "--size",
+                "900x600",
+            ],
+        );
+        decode_png(&out)
+    };
+    let (w, h, all) = render("1");
+    let (_, _, none) = render("1000000");
+    // The map's middle (away from the legend and the provenance line): the zones drawn with
+    // k = 1 are gone when every zone is under k.
+    let mut differing = 0;
+    for y in (h / 6)..(h * 3 / 4) {
+        for x in (w / 3)..(w * 5 / 6) {
+            let i = ((y * w + x) * 4) as usize;
+            if all[i..i + 3] != none[i..i + 3] {
+                differing += 1;
+            }
+        }
+    }
+    assert!(differing > 200, "only {differing} pixels differ");
+    // With the default k some zones stay.
+    let (_, _, some) = render("3");
+    assert_ne!(some, none);
+}

@@ -170,6 +170,8 @@ pub struct App {
     /// (drawn along the bottom in presentation mode); see [`render`].
     export_title: Option<String>,
     export_provenance: Option<String>,
+    /// A rendered export's k: problem zones with fewer appeals are not drawn.
+    export_k: Option<u64>,
 }
 
 /// What presentation mode changed, to put back when it ends.
@@ -355,6 +357,7 @@ impl App {
             points_on_map: 0,
             export_title: None,
             export_provenance: None,
+            export_k: None,
         }
     }
 
@@ -418,6 +421,12 @@ impl App {
     pub fn set_export_overlay(&mut self, title: Option<String>, provenance: Option<String>) {
         self.export_title = title;
         self.export_provenance = provenance;
+    }
+
+    /// A rendered export's k-anonymity: problem zones with 1..k-1 appeals are not drawn
+    /// (`None`: all are, as in the window).
+    pub fn set_export_k(&mut self, k: Option<u64>) {
+        self.export_k = k;
     }
 
     /// Shows `filter`, the layers of `map` and the problem map's `problems` (a rendered
@@ -1707,9 +1716,24 @@ impl App {
         };
         let problems = self.problems.clone();
         let no_draws: [ZoneDraw; 0] = [];
+        // A rendered export leaves out the zones under k (as its tables do).
+        let draws_over_k: Option<Vec<ZoneDraw>> = match (&problems, self.export_k) {
+            (Some(p), Some(k)) if problem_mode => Some(
+                p.draws
+                    .iter()
+                    .filter(|d| {
+                        let n = p.zone_rows.get(d.zone() as usize).map_or(0, Vec::len);
+                        !crate::analysis::export::discloses(n as u64, k)
+                    })
+                    .cloned()
+                    .collect(),
+            ),
+            _ => None,
+        };
         let mut problem_layer = ProblemLayer {
-            zones: match &problems {
-                Some(p) if problem_mode => &p.draws,
+            zones: match (&problems, &draws_over_k) {
+                (_, Some(kept)) => &kept[..],
+                (Some(p), None) if problem_mode => &p.draws,
                 _ => &no_draws[..],
             },
             selected: self.selected_zone,

@@ -145,6 +145,13 @@ impl Renderer {
         self.settle()
     }
 
+    /// Leaves problem zones with 1..k-1 appeals off the map (as the export's tables do).
+    pub fn set_k(&mut self, k: u64) {
+        if let Some(app) = self.harness.state_mut().as_mut() {
+            app.set_export_k(Some(k));
+        }
+    }
+
     /// Changes only the title and provenance line.
     pub fn set_overlay(
         &mut self,

@@ -76,6 +76,7 @@ pub fn export_rendered(
     };
     let mut renderer = Renderer::new(startup, options)
         .with_context(|| format!("rendering {}", args.db.display()))?;
+    renderer.set_k(args.k);
     if let Some(resolved) = renderer.app().and_then(|a| a.resolved()) {
         for page in &pages {
             check_names(
