@@ -404,7 +404,7 @@ fn gif_has_one_frame_per_week() {
 
 #[test]
 #[ignore = "needs a wgpu adapter (mesa-vulkan-drivers)"]
-fn problem_zones_under_k_are_not_drawn() {
+fn units_under_k_are_not_shown_on_the_map() {
     let (dir, db) = demo_db(6_000, 13);
     let render = |k: &str| {
         let out = dir.path().join(format!("zones-k{k}.png"));
@@ -441,4 +441,39 @@ fn problem_zones_under_k_are_not_drawn() {
     // With the default k some zones stay.
     let (_, _, some) = render("3");
     assert_ne!(some, none);
+
+    // A sparse choropleth: the municipalities with 1..k-1 appeals are hatched as without
+    // data, so the k = 3 map differs from the k = 1 map, and only where they are.
+    let sparse = |k: &str| {
+        let out = dir.path().join(format!("sparse-k{k}.png"));
+        export(
+            &db,
+            &out,
+            &[
+                "--category",
+                "ЖКХ",
+                "--from",
+                "2021-02-01",
+                "--to",
+                "2021-02-28",
+                "--k",
+                k,
+                "--size",
+                "900x600",
+            ],
+        );
+        decode_png(&out)
+    };
+    let (_, _, shown) = sparse("1");
+    let (_, _, hatched) = sparse("3");
+    let mut differing = 0;
+    for y in (h / 6)..(h * 3 / 4) {
+        for x in (w / 3)..(w * 5 / 6) {
+            let i = ((y * w + x) * 4) as usize;
+            if shown[i..i + 3] != hatched[i..i + 3] {
+                differing += 1;
+            }
+        }
+    }
+    assert!(differing > 500, "only {differing} pixels differ");
 }

@@ -170,8 +170,10 @@ pub struct App {
     /// (drawn along the bottom in presentation mode); see [`render`].
     export_title: Option<String>,
     export_provenance: Option<String>,
-    /// A rendered export's k: problem zones with fewer appeals are not drawn.
+    /// A rendered export's k: problem zones with fewer appeals are not drawn, municipalities
+    /// with fewer are hatched as without data; and the legend's line saying so.
     export_k: Option<u64>,
+    export_k_note: Option<String>,
 }
 
 /// What presentation mode changed, to put back when it ends.
@@ -358,6 +360,7 @@ impl App {
             export_title: None,
             export_provenance: None,
             export_k: None,
+            export_k_note: None,
         }
     }
 
@@ -423,10 +426,12 @@ impl App {
         self.export_provenance = provenance;
     }
 
-    /// A rendered export's k-anonymity: problem zones with 1..k-1 appeals are not drawn
-    /// (`None`: all are, as in the window).
-    pub fn set_export_k(&mut self, k: Option<u64>) {
+    /// A rendered export's k-anonymity: problem zones with 1..k-1 appeals are not drawn and
+    /// such municipalities are hatched as without data (`None`: all shown, as in the window);
+    /// `legend_note` is added under the legend.
+    pub fn set_export_k(&mut self, k: Option<u64>, legend_note: Option<String>) {
         self.export_k = k;
+        self.export_k_note = legend_note;
     }
 
     /// Shows `filter`, the layers of `map` and the problem map's `problems` (a rendered
@@ -1561,7 +1566,16 @@ impl App {
                     return Some(theme::OUTSIDE_FILTER_FILL);
                 }
                 let first = counted.insert(label);
-                let value = view.values.get(label as usize).copied().flatten();
+                let under_k = self.export_k.is_some_and(|k| {
+                    let n = view.aggregates.by_label.get(label as usize).copied();
+                    crate::analysis::export::discloses(n.unwrap_or(0), k)
+                });
+                let value = view
+                    .values
+                    .get(label as usize)
+                    .copied()
+                    .flatten()
+                    .filter(|_| !under_k);
                 match value.and_then(|v| class_of(v, &view.breaks)) {
                     Some(c) => {
                         if first && let Some(n) = counts.get_mut(c) {
@@ -1894,11 +1908,12 @@ impl App {
                     .as_ref()
                     .is_some_and(|v| !v.aggregates.previous_complete),
         };
-        let notes = if presenting {
+        let mut notes = if presenting {
             self.presentation_notes(&note)
         } else {
             Vec::new()
         };
+        notes.extend(self.export_k_note.clone().filter(|_| presenting));
         let mut settings: MapSettings = self.persisted.map.clone();
         egui::Area::new(egui::Id::unique("map_legend"))
             .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(8.0, -8.0))

@@ -145,10 +145,12 @@ impl Renderer {
         self.settle()
     }
 
-    /// Leaves problem zones with 1..k-1 appeals off the map (as the export's tables do).
-    pub fn set_k(&mut self, k: u64) {
+    /// Leaves problem zones with 1..k-1 appeals off the map and hatches such municipalities
+    /// as without data (as the export's tables leave them out), saying so under the legend
+    /// with `legend_note`.
+    pub fn set_k(&mut self, k: u64, legend_note: Option<String>) {
         if let Some(app) = self.harness.state_mut().as_mut() {
-            app.set_export_k(Some(k));
+            app.set_export_k(Some(k), legend_note);
         }
     }
 

@@ -76,7 +76,22 @@ pub fn export_rendered(
     };
     let mut renderer = Renderer::new(startup, options)
         .with_context(|| format!("rendering {}", args.db.display()))?;
-    renderer.set_k(args.k);
+    if args.k > 1 {
+        let note = if lang == Lang::En {
+            format!(
+                "Municipalities and zones with 1–{} appeals are not shown (k = {})",
+                args.k - 1,
+                args.k
+            )
+        } else {
+            format!(
+                "Муниципалитеты и зоны с 1–{} обращениями не показаны (k = {})",
+                args.k - 1,
+                args.k
+            )
+        };
+        renderer.set_k(args.k, Some(note));
+    }
     if let Some(resolved) = renderer.app().and_then(|a| a.resolved()) {
         for page in &pages {
             check_names(
