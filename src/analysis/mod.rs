@@ -15,6 +15,7 @@ mod filter;
 pub mod hotspot;
 mod metrics;
 mod pivot;
+pub mod playback;
 pub mod problem_export;
 pub mod problems;
 pub mod profiles;

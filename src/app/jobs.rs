@@ -214,6 +214,12 @@ pub enum JobResult {
     },
     /// The tile cache was emptied: bytes freed.
     TileCacheCleared(Result<u64, String>),
+    /// Class bounds pooled over every frame of a time playback (`frames` of them).
+    PlaybackScale {
+        generation: u64,
+        metric: crate::analysis::Metric,
+        breaks: Vec<f64>,
+    },
 }
 
 /// What a file dialog is for.
@@ -252,6 +258,7 @@ pub struct Jobs {
     pub density_generation: u64,
     pub problems_generation: u64,
     pub basemap_generation: u64,
+    pub playback_generation: u64,
     /// The database being watched for changes by other processes; a new watch ends the old.
     pub watch_generation: Arc<std::sync::atomic::AtomicU64>,
     /// Jobs started and not yet reported.
@@ -273,6 +280,7 @@ impl Jobs {
             density_generation: 0,
             problems_generation: 0,
             basemap_generation: 0,
+            playback_generation: 0,
             watch_generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             pending: 0,
         }
@@ -550,6 +558,51 @@ impl Jobs {
                 _ => dialog.pick_file(),
             };
             JobResult::Picked(purpose, picked)
+        });
+    }
+
+    /// Class bounds for a time playback: the metric of every frame (`filters`, one per frame)
+    /// pooled, so one locked scale keeps the colours of all frames comparable.
+    pub fn playback_scale(
+        &mut self,
+        resolved: Arc<Resolved>,
+        base: ViewRequest,
+        filters: Vec<crate::analysis::Filter>,
+    ) {
+        self.playback_generation += 1;
+        let generation = self.playback_generation;
+        self.spawn("playback-scale", move |_| {
+            let mut pooled = Vec::new();
+            for filter in filters {
+                let view = compute_view(
+                    resolved.clone(),
+                    ViewRequest {
+                        filter,
+                        locked_breaks: None,
+                        selected: None,
+                        ..base.clone()
+                    },
+                );
+                // The labels on the map, each once, as the legend's own breaks take them.
+                let mut on_map = vec![false; view.values.len()];
+                for &l in &resolved.unit_labels {
+                    if let Some(x) = on_map.get_mut(l as usize) {
+                        *x = view.in_filter.get(l as usize).copied().unwrap_or(false);
+                    }
+                }
+                pooled.extend(
+                    view.values
+                        .iter()
+                        .zip(&on_map)
+                        .filter(|(_, on)| **on)
+                        .filter_map(|(v, _)| *v),
+                );
+            }
+            JobResult::PlaybackScale {
+                generation,
+                metric: base.metric,
+                breaks: crate::analysis::breaks(base.classification, &pooled, base.classes),
+            }
         });
     }
 

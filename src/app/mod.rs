@@ -151,6 +151,8 @@ pub struct App {
     basemap_url_draft: String,
     /// Where downloaded tiles are cached.
     tile_cache_dir: Option<PathBuf>,
+    /// Time playback under the map (`None`: off).
+    playback: Option<Playback>,
     /// Bounds to zoom the map to on the next frame (a newly opened tile file).
     fit_to: Option<GeoBounds>,
     /// Presentation mode, while on.
@@ -186,6 +188,24 @@ struct Presenting {
     /// The window was full screen already (it stays so on leaving).
     was_fullscreen: bool,
 }
+
+/// Time playback: the filtered period in frames, the one on screen, and whether it plays.
+#[derive(Clone, Debug)]
+pub struct Playback {
+    /// First and last day of each frame.
+    pub frames: Vec<(jiff::civil::Date, jiff::civil::Date)>,
+    pub frame: usize,
+    pub playing: bool,
+    pub step: crate::analysis::playback::Step,
+    pub window: crate::analysis::playback::Window,
+    /// When the frame on screen was reached (egui time, seconds).
+    shown_at: f64,
+    /// The scale the playback locked (pooled over its frames); `None` while it is computed.
+    scale: Option<crate::ui::panels::LockedScale>,
+}
+
+/// Seconds each frame of a playing playback stays on screen (at least until its view arrived).
+const PLAYBACK_FRAME_S: f64 = 1.0;
 
 /// What the window shows of a database another process is writing to.
 #[derive(Clone, Debug, Default)]
@@ -347,6 +367,7 @@ impl App {
             },
             tile_cache_dir,
             fit_to: None,
+            playback: None,
             import_dialog: None,
             profiles_file,
             presentation: None,
@@ -410,7 +431,7 @@ impl App {
             None
         };
         let words =
-            crate::ui::describe::filter_in_words(&self.persisted.filter, what.as_deref(), lang);
+            crate::ui::describe::filter_in_words(&self.shown_filter(), what.as_deref(), lang);
         let name = self.export_title.clone().or_else(|| {
             self.active_view()
                 .and_then(|i| self.views.get(i))
@@ -670,7 +691,7 @@ impl App {
             profile
         };
         Some(ProblemRequest {
-            filter: self.persisted.filter.clone(),
+            filter: self.shown_filter(),
             settings: ProblemSettings {
                 profile,
                 weights: prefs.weights,
@@ -845,17 +866,160 @@ impl App {
         &mut self.persisted.filter
     }
 
+    /// The filter the map shows: the user's, or during time playback the same with the
+    /// frame's dates.
+    pub fn shown_filter(&self) -> crate::analysis::Filter {
+        match &self.playback {
+            Some(p) => crate::analysis::playback::frame_range(&p.frames, p.frame, p.window)
+                .map_or_else(
+                    || self.persisted.filter.clone(),
+                    |range| crate::analysis::playback::frame_filter(&self.persisted.filter, range),
+                ),
+            None => self.persisted.filter.clone(),
+        }
+    }
+
+    /// The time playback, when its bar is open.
+    pub fn playback(&self) -> Option<&Playback> {
+        self.playback.as_ref()
+    }
+
+    /// True once the playback's scale, pooled over all its frames, is computed.
+    pub fn playback_scale_ready(&self) -> bool {
+        self.playback.as_ref().is_some_and(|p| p.scale.is_some())
+    }
+
     /// The view request the current settings describe.
     fn request(&self) -> ViewRequest {
         let settings = &self.persisted.map;
         ViewRequest {
-            filter: self.persisted.filter.clone(),
+            filter: self.shown_filter(),
             metric: settings.metric,
             classification: settings.classification,
             classes: settings.classes.clamp(3, 9),
-            locked_breaks: settings.locked_breaks(),
+            // A playback keeps one scale, pooled over all its frames.
+            locked_breaks: self
+                .playback
+                .as_ref()
+                .and_then(|p| p.scale.as_ref())
+                .filter(|l| l.metric == settings.metric && l.breaks.len() >= 2)
+                .map(|l| l.breaks.clone())
+                .or_else(|| settings.locked_breaks()),
             selected: self.selected,
         }
+    }
+
+    /// The period a playback runs over: the filter's dates, else the data's first and last day.
+    fn playback_period(&self) -> Option<(jiff::civil::Date, jiff::civil::Date)> {
+        let data = self
+            .dataset
+            .as_ref()
+            .and_then(|d| d.appeals.received_range())
+            .map(|(a, b)| (a.date(), b.date()));
+        let filter = &self.persisted.filter;
+        let first = filter.from.or(data.map(|d| d.0))?;
+        let last = filter.to.or(data.map(|d| d.1))?;
+        (first <= last).then_some((first, last))
+    }
+
+    /// Starts (again) a playback of the current period with `step` and `window` at frame 0,
+    /// and the job that pools its scale.
+    fn start_playback(
+        &mut self,
+        step: crate::analysis::playback::Step,
+        window: crate::analysis::playback::Window,
+    ) {
+        use crate::analysis::playback::{frame_filter, frame_range, frames};
+        let Some((first, last)) = self.playback_period() else {
+            self.errors
+                .push(self.lang.texts().playback_no_period.to_owned());
+            return;
+        };
+        let frames = frames(first, last, step);
+        if let Some(resolved) = self.resolved.clone() {
+            let filters = (0..frames.len())
+                .filter_map(|i| frame_range(&frames, i, window))
+                .map(|range| frame_filter(&self.persisted.filter, range))
+                .collect();
+            let base = self.request();
+            self.jobs.playback_scale(resolved, base, filters);
+        }
+        self.playback = Some(Playback {
+            frames,
+            frame: 0,
+            playing: false,
+            step,
+            window,
+            shown_at: 0.0,
+            scale: None,
+        });
+    }
+
+    fn apply_playback(&mut self, command: crate::ui::PlaybackCommand) {
+        use crate::ui::PlaybackCommand as P;
+        match command {
+            P::Open => {
+                let (step, window) = self
+                    .playback
+                    .as_ref()
+                    .map_or((Default::default(), Default::default()), |p| {
+                        (p.step, p.window)
+                    });
+                self.start_playback(step, window);
+            }
+            P::Close => self.playback = None,
+            P::Play(play) => {
+                if let Some(p) = &mut self.playback {
+                    // Playing from the last frame starts over.
+                    if play && p.frame + 1 >= p.frames.len() {
+                        p.frame = 0;
+                    }
+                    p.playing = play;
+                    p.shown_at = 0.0;
+                }
+            }
+            P::Seek(frame) => {
+                if let Some(p) = &mut self.playback {
+                    p.frame = frame.min(p.frames.len().saturating_sub(1));
+                    p.shown_at = 0.0;
+                }
+            }
+            P::Step(step) => {
+                let window = self.playback.as_ref().map(|p| p.window).unwrap_or_default();
+                self.start_playback(step, window);
+            }
+            P::Window(window) => {
+                let step = self.playback.as_ref().map(|p| p.step).unwrap_or_default();
+                self.start_playback(step, window);
+            }
+        }
+    }
+
+    /// Moves a playing playback on once its frame has been on screen long enough and its view
+    /// has arrived (a slow computation slows the playback instead of skipping frames).
+    fn advance_playback(&mut self, ctx: &egui::Context) {
+        let now = ctx.input(|i| i.time);
+        let request = self.request();
+        let view_ready =
+            !self.view_running && self.view.as_ref().is_some_and(|v| v.request == request);
+        let Some(p) = &mut self.playback else {
+            return;
+        };
+        if !p.playing || p.scale.is_none() {
+            return;
+        }
+        if view_ready && p.shown_at == 0.0 {
+            p.shown_at = now;
+        }
+        if view_ready && now - p.shown_at >= PLAYBACK_FRAME_S {
+            if p.frame + 1 < p.frames.len() {
+                p.frame += 1;
+                p.shown_at = 0.0;
+            } else {
+                p.playing = false;
+            }
+        }
+        ctx.request_repaint_after(std::time::Duration::from_millis(100));
     }
 
     /// Applies finished background jobs and starts the next ones (the `logic` half of a frame).
@@ -863,6 +1027,7 @@ impl App {
         for result in self.jobs.drain() {
             self.apply_result(result);
         }
+        self.advance_playback(ctx);
         // Files dropped onto the window.
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
@@ -1186,6 +1351,17 @@ impl App {
                     }
                 }
             }
+            JobResult::PlaybackScale {
+                generation,
+                metric,
+                breaks,
+            } => {
+                if generation == self.jobs.playback_generation
+                    && let Some(p) = &mut self.playback
+                {
+                    p.scale = Some(crate::ui::panels::LockedScale { metric, breaks });
+                }
+            }
             JobResult::TileCacheCleared(result) => match result {
                 Ok(bytes) => {
                     self.notice = Some(format!(
@@ -1425,6 +1601,23 @@ impl App {
                 });
         }
 
+        if let Some(p) = &self.playback {
+            let dates = crate::analysis::playback::frame_range(&p.frames, p.frame, p.window)
+                .map(|(a, b)| crate::ui::describe::period_in_words(Some(a), Some(b), lang))
+                .unwrap_or_default();
+            let bar = crate::ui::playback_bar::PlaybackBar {
+                frames: p.frames.len(),
+                frame: p.frame,
+                playing: p.playing,
+                step: p.step,
+                window: p.window,
+                dates,
+                scale_pending: p.scale.is_none(),
+            };
+            egui::Panel::bottom("playback_bar").show(ui, |ui| {
+                crate::ui::playback_bar::playback_bar_ui(ui, lang, &bar, &mut commands);
+            });
+        }
         if !presenting
             && self.persisted.show_pivot
             && let Some(pivot) = self.view.as_ref().map(|v| &v.pivot)
@@ -2120,6 +2313,7 @@ impl App {
             Command::Select(label) => self.selected = label,
             Command::ZoomTo(label) => self.zoom_to = Some(label),
             Command::ShowPivot(show) => self.persisted.show_pivot = show,
+            Command::Playback(command) => self.apply_playback(command),
             Command::ExportHeat => {
                 if self.density.is_some() {
                     self.jobs.pick_file(

@@ -60,6 +60,8 @@ pub enum Command {
     PickTileFolder(bool),
     SetTileCacheLimitMb(u64),
     ClearTileCache,
+    /// Time playback under the map.
+    Playback(PlaybackCommand),
     SetLang(Lang),
     /// Enter (`true`) or leave presentation mode.
     SetPresentation(bool),
@@ -84,4 +86,17 @@ pub enum Command {
     DismissNotice,
     CloseDialog,
     Quit,
+}
+
+/// What the time-playback bar asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlaybackCommand {
+    /// Show the bar over the filtered period (frames of the current step).
+    Open,
+    Close,
+    Play(bool),
+    /// Go to frame N.
+    Seek(usize),
+    Step(crate::analysis::playback::Step),
+    Window(crate::analysis::playback::Window),
 }

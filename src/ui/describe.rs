@@ -59,6 +59,10 @@ pub fn period_in_words(from: Option<Date>, to: Option<Date>, lang: Lang) -> Stri
     };
     match (from, to, lang) {
         (Some(a), Some(b), _) if a == b => day_in_words(a, lang),
+        // «1–7 сентября 2021»: the month and year said once.
+        (Some(a), Some(b), _) if a.year() == b.year() && a.month() == b.month() => {
+            format!("{}–{}", a.day(), day_in_words(b, lang))
+        }
         (Some(a), Some(b), _) if a.year() == b.year() => {
             format!("{} – {}", day_month(a), day_in_words(b, lang))
         }

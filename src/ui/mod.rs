@@ -10,10 +10,11 @@ pub mod i18n;
 pub mod import_dialog;
 pub mod panels;
 pub mod pivot_panel;
+pub mod playback_bar;
 pub mod presentation;
 pub mod problem_panel;
 pub mod problem_texts;
 pub mod theme;
 
-pub use command::Command;
+pub use command::{Command, PlaybackCommand};
 pub use i18n::{Lang, Texts};

@@ -87,6 +87,9 @@ pub fn top_bar_ui(
             if ui.checkbox(&mut pivot, t.show_table).changed() {
                 commands.push(Command::ShowPivot(pivot));
             }
+            if ui.button(t.playback_menu).clicked() {
+                commands.push(Command::Playback(super::command::PlaybackCommand::Open));
+            }
             ui.separator();
             if ui.button(t.presentation).clicked() {
                 commands.push(Command::SetPresentation(true));
