@@ -72,8 +72,9 @@ fn live_reload(
     let Ok(Some(after)) = reload_dataset(&before) else {
         panic!("the commit was not seen")
     };
-    writer_waits(&copy, &before, false);
-    writer_waits(&copy, &before, true);
+    writer_waits(&copy, &before, None);
+    writer_waits(&copy, &before, Some(false));
+    writer_waits(&copy, &before, Some(true));
     let after = Arc::new(after);
     group.bench_function("live: resolve the municipalities again", |b| {
         b.iter(|| resolve(after.clone(), boundaries.clone()).columns.len())
@@ -84,7 +85,9 @@ fn live_reload(
 /// reloads: a writer thread commits one new appeal every 20 ms (busy timeout 5 s) while the
 /// reload (or, for comparison, a full load) runs again and again for 5 s; its slowest commits
 /// are printed.
-fn writer_waits(path: &std::path::Path, before: &teplokarta::app::Dataset, full_loads: bool) {
+/// `reader`: `None` for the writer alone (the disk's own commit time), `Some(false)` live
+/// reloads, `Some(true)` full loads.
+fn writer_waits(path: &std::path::Path, before: &teplokarta::app::Dataset, reader: Option<bool>) {
     let setup = rusqlite::Connection::open(path).unwrap_or_else(|e| panic!("{e}"));
     let mode: String = setup
         .query_row("PRAGMA journal_mode=DELETE", [], |r| r.get(0))
@@ -115,10 +118,13 @@ fn writer_waits(path: &std::path::Path, before: &teplokarta::app::Dataset, full_
     let started = std::time::Instant::now();
     let mut reloads = 0;
     while started.elapsed() < std::time::Duration::from_secs(5) {
-        let done = if full_loads {
-            load_dataset(path.to_owned(), false).is_ok()
-        } else {
-            reload_dataset(before).is_ok()
+        let done = match reader {
+            None => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                false
+            }
+            Some(true) => load_dataset(path.to_owned(), false).is_ok(),
+            Some(false) => reload_dataset(before).is_ok(),
         };
         if done {
             reloads += 1;
@@ -134,10 +140,10 @@ fn writer_waits(path: &std::path::Path, before: &teplokarta::app::Dataset, full_
     };
     println!(
         "journal_mode={mode}, {}: {} commits during {reloads} of them; commit time median {:.1} ms, 99th percentile {:.1} ms, max {:.1} ms",
-        if full_loads {
-            "full loads"
-        } else {
-            "live reloads"
+        match reader {
+            None => "no reader",
+            Some(false) => "live reloads",
+            Some(true) => "full loads",
         },
         waits.len(),
         at(0.5).unwrap_or(f64::NAN),
