@@ -27,16 +27,6 @@ pub struct RenderOptions {
     pub scale: f32,
 }
 
-impl Default for RenderOptions {
-    fn default() -> Self {
-        Self {
-            width_pt: 1600,
-            height_pt: 1000,
-            scale: 1.0,
-        }
-    }
-}
-
 /// What the map shows.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Scene {
@@ -122,14 +112,9 @@ impl Renderer {
         self.harness.state().as_ref()
     }
 
-    /// Shows `scene` with the export's `title` (`None`: the saved view's name, if any) and
-    /// `provenance` line, and waits until it is drawn.
-    pub fn show(
-        &mut self,
-        scene: &Scene,
-        title: Option<String>,
-        provenance: Option<String>,
-    ) -> Result<(), RenderError> {
+    /// Shows `scene` with the export's `title` (`None`: the saved view's name, if any) and no
+    /// provenance line yet ([`Self::set_overlay`] adds it), and waits until it is drawn.
+    pub fn show(&mut self, scene: &Scene, title: Option<String>) -> Result<(), RenderError> {
         let ctx = self.harness.ctx.clone();
         if let Some(app) = self.harness.state_mut().as_mut() {
             match scene {
@@ -140,7 +125,7 @@ impl Renderer {
                 ),
                 Scene::View(i) => app.apply(&ctx, Command::GoToView(*i)),
             }
-            app.set_export_overlay(title, provenance);
+            app.set_export_overlay(title, None);
         }
         self.settle()
     }
@@ -201,19 +186,6 @@ impl Renderer {
         }
         Ok(())
     }
-}
-
-/// Renders one image of `scene`.
-pub fn render_png(
-    startup: Startup,
-    options: RenderOptions,
-    scene: &Scene,
-    title: Option<String>,
-    provenance: Option<String>,
-) -> Result<image::RgbaImage, RenderError> {
-    let mut renderer = Renderer::new(startup, options)?;
-    renderer.show(scene, title, provenance)?;
-    renderer.render()
 }
 
 /// The PNG file's bytes of `image`.

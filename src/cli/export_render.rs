@@ -246,7 +246,7 @@ fn show_page(
     lang: Lang,
 ) -> anyhow::Result<Shown> {
     let title = args.title.clone().or_else(|| page.name.clone());
-    renderer.show(&page.scene, title.clone(), None)?;
+    renderer.show(&page.scene, title.clone())?;
     let app = renderer.app().context("the app did not start")?;
     let (_, words) = app.title();
     let resolved = app.resolved().context("no data loaded")?;
