@@ -235,51 +235,9 @@ impl Appeals {
     }
 
     /// Appends the rows of `other` (read after these), remapping its dictionary codes.
-    pub(crate) fn append(&mut self, other: Appeals) {
-        fn remap(from: &Dict, to: &mut Dict) -> Vec<u32> {
-            from.names().iter().map(|n| to.intern(n)).collect()
-        }
-        let code = |map: &[u32], c: u32| map.get(c as usize).copied().unwrap_or(c);
-        let sources = remap(&other.sources, &mut self.sources);
-        let categories = remap(&other.categories, &mut self.categories);
-        let statuses = remap(&other.statuses, &mut self.statuses);
-        let subcategories = remap(&other.subcategories, &mut self.subcategories);
-        let municipalities = remap(&other.municipalities, &mut self.municipalities);
-        let settlements = remap(&other.settlements, &mut self.settlements);
-        let addresses = remap(&other.addresses, &mut self.addresses);
-        self.id.extend(other.id);
-        self.received.extend(other.received);
-        self.resolved.extend(other.resolved);
-        self.source
-            .extend(other.source.iter().map(|&c| code(&sources, c)));
-        self.category
-            .extend(other.category.iter().map(|&c| code(&categories, c)));
-        self.status
-            .extend(other.status.iter().map(|&c| code(&statuses, c)));
-        self.subcategory.extend(
-            other
-                .subcategory
-                .iter()
-                .map(|c| c.map(|c| code(&subcategories, c))),
-        );
-        self.municipality.extend(
-            other
-                .municipality
-                .iter()
-                .map(|c| c.map(|c| code(&municipalities, c))),
-        );
-        self.settlement.extend(
-            other
-                .settlement
-                .iter()
-                .map(|c| c.map(|c| code(&settlements, c))),
-        );
-        self.address
-            .extend(other.address.iter().map(|c| c.map(|c| code(&addresses, c))));
-        self.lon.extend(other.lon);
-        self.lat.extend(other.lat);
-        self.placement.extend(other.placement);
-        self.row_flags.extend(other.row_flags);
+    pub(crate) fn append(&mut self, mut other: Appeals) {
+        other.recode_into(self);
+        self.extend_from(&other, 0..other.len());
         let (q, o) = (&mut self.quality, other.quality);
         q.rows += o.rows;
         q.placed += o.placed;
@@ -300,7 +258,7 @@ impl Appeals {
     /// sorted, not overlapping) replaced by `rows` (sorted by `id`, all inside the ranges): what a
     /// live reload builds from the rows it read again. Dictionary codes of `self` stay valid; the
     /// quality counts are recounted from the row flags, and the samples of replaced rows dropped.
-    pub fn with_ranges_replaced(&self, ranges: &[(i64, i64)], rows: Appeals) -> Appeals {
+    pub fn with_ranges_replaced(&self, ranges: &[(i64, i64)], mut rows: Appeals) -> Appeals {
         let in_ranges = |id: i64| {
             let at = ranges.partition_point(|&(_, hi)| hi <= id);
             ranges.get(at).is_some_and(|&(lo, _)| lo <= id)
@@ -325,8 +283,7 @@ impl Appeals {
             .collect();
         samples.extend(rows.quality.samples.iter().cloned());
         // The new rows' codes in `out`'s dictionaries (they are few: intern them one by one).
-        let mut new_rows = rows;
-        new_rows.recode_into(&mut out);
+        rows.recode_into(&mut out);
         // Old rows outside the ranges are copied in runs; each range's new rows go in its place.
         let mut old_at = 0;
         let mut new_at = 0;
@@ -340,8 +297,8 @@ impl Appeals {
             let before = after(&self.id, old_at, lo);
             out.extend_from(self, old_at..before);
             old_at = after(&self.id, before, hi);
-            let new_end = after(&new_rows.id, new_at, hi);
-            out.extend_from(&new_rows, new_at..new_end);
+            let new_end = after(&rows.id, new_at, hi);
+            out.extend_from(&rows, new_at..new_end);
             new_at = new_end;
         }
         out.extend_from(self, old_at..self.len());

@@ -213,27 +213,11 @@ impl AppealStore {
                 let mid = lo / 2 + hi / 2 + (lo % 2 + hi % 2) / 2;
                 let second_sql = self.load_sql("WHERE id > ?1");
                 let first_sql = self.load_sql("WHERE id <= ?1");
-                let owned_path = self.path.clone();
-                let (first, second) = std::thread::scope(|scope| {
-                    let second = scope.spawn(move || {
-                        let flags =
-                            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                        let conn = Connection::open_with_flags(&owned_path, flags)
-                            .map_err(|e| DataError::from_sqlite(&owned_path, e, busy))?;
-                        conn.busy_timeout(std::time::Duration::from_millis(busy))
-                            .map_err(|e| DataError::from_sqlite(&owned_path, e, busy))?;
-                        read_rows(&conn, &owned_path, &second_sql, &[mid], busy)
-                    });
-                    let first = read_rows(&self.conn, path, &first_sql, &[mid], busy);
-                    (first, second.join())
-                });
-                let second = second.unwrap_or_else(|_| {
-                    Err(DataError::Corrupt {
-                        path: path.to_owned(),
-                        detail: "the reading thread failed".into(),
-                    })
-                });
-                let ((mut first, mut first_print), (second, second_print)) = (first?, second?);
+                let ((mut first, mut first_print), (second, second_print)) = self
+                    .on_two_connections(
+                        |conn| read_rows(conn, path, &first_sql, &[mid], busy),
+                        |conn, path| read_rows(conn, path, &second_sql, &[mid], busy),
+                    )?;
                 if version(&self.conn)? == before {
                     first.append(second);
                     first_print.add(&second_print);
@@ -242,6 +226,38 @@ impl AppealStore {
             }
         }
         read_rows(&self.conn, path, &sql, &[], busy)
+    }
+
+    /// Runs `first` on this store's connection and, at the same time, `second` on a second
+    /// read-only connection to the same file (on a scoped thread): how large tables are read
+    /// and checked in two halves.
+    fn on_two_connections<A, B>(
+        &self,
+        first: impl FnOnce(&Connection) -> Result<A, DataError>,
+        second: impl FnOnce(&Connection, &Path) -> Result<B, DataError> + Send,
+    ) -> Result<(A, B), DataError>
+    where
+        B: Send,
+    {
+        let (path, busy) = (self.path.as_path(), self.busy_timeout_ms);
+        let (first, second) = std::thread::scope(|scope| {
+            let second = scope.spawn(move || {
+                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let conn = Connection::open_with_flags(path, flags)
+                    .map_err(|e| DataError::from_sqlite(path, e, busy))?;
+                conn.busy_timeout(std::time::Duration::from_millis(busy))
+                    .map_err(|e| DataError::from_sqlite(path, e, busy))?;
+                second(&conn, path)
+            });
+            (first(&self.conn), second.join())
+        });
+        let second = second.unwrap_or_else(|_| {
+            Err(DataError::Corrupt {
+                path: path.to_owned(),
+                detail: "the second reading thread failed".into(),
+            })
+        });
+        Ok((first?, second?))
     }
 
     /// What changed in the table since `old` was taken: the table's block sums are computed
@@ -280,27 +296,11 @@ impl AppealStore {
             (Some(lo), Some(hi)) if hi.saturating_sub(lo) >= PARALLEL_FROM_ROWS => {
                 // Two halves on two connections, split at a block boundary.
                 let mid = ((lo / 2 + hi / 2) >> BLOCK_SHIFT) << BLOCK_SHIFT;
-                let owned_path = self.path.clone();
-                let (first, second) = std::thread::scope(|scope| {
-                    let second = scope.spawn(|| {
-                        let flags =
-                            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                        let conn = Connection::open_with_flags(&owned_path, flags)
-                            .map_err(|e| DataError::from_sqlite(&owned_path, e, busy))?;
-                        conn.busy_timeout(std::time::Duration::from_millis(busy))
-                            .map_err(|e| DataError::from_sqlite(&owned_path, e, busy))?;
-                        sums(&conn, mid, i64::MAX)
-                    });
-                    (sums(&self.conn, lo, mid), second.join())
-                });
-                let second = second.unwrap_or_else(|_| {
-                    Err(DataError::Corrupt {
-                        path: path.to_owned(),
-                        detail: "the checking thread failed".into(),
-                    })
-                });
-                let mut now = first?;
-                now.add(&second?);
+                let (mut now, second) = self.on_two_connections(
+                    |conn| sums(conn, lo, mid),
+                    |conn, _| sums(conn, mid, i64::MAX),
+                )?;
+                now.add(&second);
                 now
             }
             (Some(lo), Some(_)) => sums(&self.conn, lo, i64::MAX)?,
