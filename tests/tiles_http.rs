@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -165,27 +167,18 @@ fn route(path: &str) -> (u16, Vec<u8>) {
         .collect();
     match numbers[..] {
         [z, ..] if z == u32::from(MISSING_Z) => (404, Vec::new()),
-        [z, x, y] => (200, solid_png(z, x, y)),
+        [z, x, y] => (200, tile_png(z, x, y)),
         _ => (400, Vec::new()),
     }
 }
 
-/// A 256 × 256 PNG of one colour that depends on the tile.
-fn solid_png(z: u32, x: u32, y: u32) -> Vec<u8> {
-    let colour = [
+/// A solid-colour PNG whose colour depends on the tile.
+fn tile_png(z: u32, x: u32, y: u32) -> Vec<u8> {
+    common::solid_png([
         (z * 40 % 256) as u8,
         (x * 40 % 256) as u8,
         (y * 40 % 256) as u8,
-    ];
-    let pixels: Vec<u8> = colour.iter().copied().cycle().take(256 * 256 * 3).collect();
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, 256, 256);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().unwrap();
-    writer.write_image_data(&pixels).unwrap();
-    writer.finish().unwrap();
-    out
+    ])
 }
 
 fn options(template: String, cache_dir: &Path) -> HttpOptions {
@@ -211,7 +204,7 @@ fn second_request_is_served_from_disk() {
     let first = source.tile(key).unwrap().unwrap();
     assert_eq!(server.request_count(), 1);
     assert_eq!(TileFormat::sniff(&first), TileFormat::Png);
-    assert_eq!(first, solid_png(3, 2, 5));
+    assert_eq!(first, tile_png(3, 2, 5));
     let on_disk = source.cached_path(key).unwrap();
     assert!(on_disk.starts_with(cache.path()));
     assert_eq!(std::fs::read(&on_disk).unwrap(), first);
@@ -259,7 +252,7 @@ fn size_limit_evicts_least_recently_used_tiles() {
     let keys: Vec<TileKey> = (0..5).map(|i| TileKey::new(4, i, 1)).collect();
     let sizes: Vec<u64> = keys
         .iter()
-        .map(|k| solid_png(4, k.x, k.y).len() as u64)
+        .map(|k| tile_png(4, k.x, k.y).len() as u64)
         .collect();
     let largest = *sizes.iter().max().unwrap();
     let smallest = *sizes.iter().min().unwrap();
@@ -346,7 +339,7 @@ fn offline_serves_cached_tiles_and_backs_off() {
     let server = TestServer::start_on(TcpListener::bind(addr).unwrap(), Duration::ZERO);
     std::thread::sleep(Duration::from_millis(2100));
     let key = TileKey::new(5, 4, 4);
-    assert_eq!(source.tile(key).unwrap().unwrap(), solid_png(5, 4, 4));
+    assert_eq!(source.tile(key).unwrap().unwrap(), tile_png(5, 4, 4));
     assert!(source.online());
     assert_eq!(server.request_count(), 1);
 }
@@ -423,7 +416,7 @@ fn tms_template_requests_the_tms_row() {
     // z=3: XYZ row 1 is TMS row 8 - 1 - 1 = 6.
     let bytes = source.tile(TileKey::new(3, 2, 1)).unwrap().unwrap();
     assert_eq!(server.requests()[0].path, "/3/2/6.png");
-    assert_eq!(bytes, solid_png(3, 2, 6));
+    assert_eq!(bytes, tile_png(3, 2, 6));
 }
 
 #[test]

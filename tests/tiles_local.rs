@@ -5,10 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
+mod common;
+
 use std::f64::consts::PI;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
+use common::solid_png;
 use rusqlite::Connection;
 use teplokarta::tiles::{SourceKind, TileError, TileFormat, TileKey, TileSource, open_path};
 
@@ -35,19 +38,6 @@ fn colour_of(key: TileKey) -> [u8; 3] {
         u8::try_from(20 * key.x).unwrap_or(255),
         u8::try_from(30 * key.y).unwrap_or(255),
     ]
-}
-
-/// A 256×256 PNG of one colour.
-fn solid_png(rgb: [u8; 3]) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut bytes, 256, 256);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().expect("png header");
-    let pixels: Vec<u8> = std::iter::repeat_n(rgb, 256 * 256).flatten().collect();
-    writer.write_image_data(&pixels).expect("png data");
-    writer.finish().expect("png end");
-    bytes
 }
 
 /// The colour of a solid tile, checked at two corners and the centre.

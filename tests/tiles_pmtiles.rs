@@ -4,10 +4,13 @@
 //! unsupported files give an error naming the file, never a panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
+mod common;
+
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use common::solid_png;
 use pmtiles::{Compression, Compressor, PmTilesWriter, PmtResult, TileCoord, TileId, TileType};
 use teplokarta::tiles::{
     SourceKind, TileError, TileFormat, TileKey, open_path, pmtiles::PmTilesSource,
@@ -16,19 +19,6 @@ use teplokarta::tiles::{
 const RED: [u8; 3] = [220, 30, 30];
 const GREEN: [u8; 3] = [30, 200, 60];
 const BLUE: [u8; 3] = [20, 40, 230];
-
-/// A 256×256 PNG of one colour.
-fn solid_png(rgb: [u8; 3]) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut bytes, 256, 256);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().unwrap();
-    let pixels: Vec<u8> = rgb.iter().copied().cycle().take(256 * 256 * 3).collect();
-    writer.write_image_data(&pixels).unwrap();
-    writer.finish().unwrap();
-    bytes
-}
 
 /// Colour of pixel (x, y) of an RGB or RGBA PNG.
 fn png_pixel(bytes: &[u8], x: usize, y: usize) -> [u8; 3] {

@@ -19,19 +19,6 @@ use teplokarta::ui::Lang;
 const BUILT_IN_CREDITS: &str =
     "Boundaries, outline: © OpenStreetMap contributors (ODbL) · settlements: GeoNames (CC BY 4.0)";
 
-/// A 256×256 PNG of one colour.
-fn png_tile(rgb: [u8; 3]) -> Vec<u8> {
-    let mut out = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut out, 256, 256);
-        encoder.set_color(png::ColorType::Rgb);
-        let mut writer = encoder.write_header().unwrap();
-        let data: Vec<u8> = std::iter::repeat_n(rgb, 256 * 256).flatten().collect();
-        writer.write_image_data(&data).unwrap();
-    }
-    out
-}
-
 /// An MBTiles file covering `bounds` (w, s, e, n) with one tile at zoom 2 and 3.
 fn mbtiles(dir: &Path, name: &str, bounds: [f64; 4], attribution: &str) -> PathBuf {
     let path = dir.join(name);
@@ -57,7 +44,7 @@ fn mbtiles(dir: &Path, name: &str, bounds: [f64; 4], attribution: &str) -> PathB
         let tms_row = (1 << z) - 1 - y;
         conn.execute(
             "INSERT INTO tiles VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![z, x, tms_row, png_tile([200, 220, 180])],
+            rusqlite::params![z, x, tms_row, common::solid_png([200, 220, 180])],
         )
         .unwrap();
     }

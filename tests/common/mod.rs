@@ -65,3 +65,16 @@ pub fn sql_group_counts(path: &Path, sql: &str, params: &[&str]) -> Vec<(Vec<Str
     rows.sort();
     rows
 }
+
+/// A 256×256 RGB PNG of one colour, as a solid basemap tile.
+pub fn solid_png(rgb: [u8; 3]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, 256, 256);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    let pixels: Vec<u8> = std::iter::repeat_n(rgb, 256 * 256).flatten().collect();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    bytes
+}
