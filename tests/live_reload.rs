@@ -93,6 +93,19 @@ fn rows_of(a: &Appeals) -> Vec<String> {
         .collect()
 }
 
+/// What the store reads of `path` since `before` was loaded.
+fn changes_since(path: &Path, before: &Dataset) -> ChangeSet {
+    AppealStore::open(path, &LoadOptions::default())
+        .unwrap()
+        .load_changes(before.fingerprint.as_ref().unwrap())
+        .unwrap()
+}
+
+/// Runs one statement on `path` through a connection of its own, as another process would.
+fn write(path: &Path, sql: &str) {
+    Connection::open(path).unwrap().execute(sql, []).unwrap();
+}
+
 fn assert_same_as_fresh(reloaded: &Dataset, path: &Path) {
     let fresh = load_dataset(path.to_owned(), false).unwrap();
     assert_eq!(rows_of(&reloaded.appeals), rows_of(&fresh.appeals));
@@ -132,11 +145,7 @@ fn inserts_updates_and_deletes_are_read_block_by_block() {
         )
         .unwrap();
 
-    let store = AppealStore::open(&path, &LoadOptions::default()).unwrap();
-    match store
-        .load_changes(before.fingerprint.as_ref().unwrap())
-        .unwrap()
-    {
+    match changes_since(&path, &before) {
         ChangeSet::Changes { ranges, rows, .. } => {
             let block = |id: i64| id >> BLOCK_SHIFT;
             let blocks: Vec<i64> = ranges
@@ -200,35 +209,26 @@ fn a_table_without_a_rowid_key_or_a_sweeping_change_is_loaded_whole() {
     let schema = CREATE_APPEALS_SQL.replace("id           INTEGER PRIMARY KEY", "id INTEGER");
     write_db(&path, &schema, 2_000);
     let before = load_dataset(path.clone(), false).unwrap();
-    let store = AppealStore::open(&path, &LoadOptions::default()).unwrap();
     assert!(matches!(
-        store
-            .load_changes(before.fingerprint.as_ref().unwrap())
-            .unwrap(),
+        changes_since(&path, &before),
         ChangeSet::NeedsFullLoad
     ));
-    Connection::open(&path)
-        .unwrap()
-        .execute("UPDATE appeals SET status = 'resolved' WHERE id = 10", [])
-        .unwrap();
+    write(
+        &path,
+        "UPDATE appeals SET status = 'resolved' WHERE id = 10",
+    );
     assert_same_as_fresh(&reload_dataset(&before).unwrap().unwrap(), &path);
 
     // Most of the table rewritten: one full load is cheaper than many block reads.
     let path = dir.path().join("sweep.sqlite");
     write_db(&path, CREATE_APPEALS_SQL, 5_000);
     let before = load_dataset(path.clone(), false).unwrap();
-    Connection::open(&path)
-        .unwrap()
-        .execute(
-            "UPDATE appeals SET status = 'resolved' WHERE id % 2 = 0",
-            [],
-        )
-        .unwrap();
-    let store = AppealStore::open(&path, &LoadOptions::default()).unwrap();
+    write(
+        &path,
+        "UPDATE appeals SET status = 'resolved' WHERE id % 2 = 0",
+    );
     assert!(matches!(
-        store
-            .load_changes(before.fingerprint.as_ref().unwrap())
-            .unwrap(),
+        changes_since(&path, &before),
         ChangeSet::NeedsFullLoad
     ));
     assert_same_as_fresh(&reload_dataset(&before).unwrap().unwrap(), &path);
@@ -242,17 +242,11 @@ fn the_parallel_load_and_a_table_emptied_agree_with_the_block_sums() {
     // middle).
     write_db(&path, CREATE_APPEALS_SQL, 120_001);
     let before = load_dataset(path.clone(), false).unwrap();
-    let store = AppealStore::open(&path, &LoadOptions::default()).unwrap();
     assert!(matches!(
-        store
-            .load_changes(before.fingerprint.as_ref().unwrap())
-            .unwrap(),
+        changes_since(&path, &before),
         ChangeSet::Unchanged
     ));
-    Connection::open(&path)
-        .unwrap()
-        .execute("DELETE FROM appeals WHERE id > 119000", [])
-        .unwrap();
+    write(&path, "DELETE FROM appeals WHERE id > 119000");
     let after = reload_dataset(&before).unwrap().unwrap();
     assert_eq!(after.appeals.len(), 119_000);
     assert_same_as_fresh(&after, &path);
