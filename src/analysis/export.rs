@@ -417,12 +417,30 @@ impl Provenance {
         settings: ExportSettings,
         table: &ExportTable,
     ) -> Self {
+        Self::with_data_hash(
+            filter_in_words,
+            appeals,
+            data_hash(appeals),
+            settings,
+            table,
+        )
+    }
+
+    /// As [`Self::new`] with the [`data_hash`] of `appeals` already computed (it reads every
+    /// row, so exports of several pages or frames of the same data compute it once).
+    pub fn with_data_hash(
+        filter_in_words: String,
+        appeals: &Appeals,
+        data_hash: String,
+        settings: ExportSettings,
+        table: &ExportTable,
+    ) -> Self {
         Self {
             filter: filter_in_words,
             data_as_of: appeals
                 .received_range()
                 .map(|(_, last)| last.strftime("%Y-%m-%d %H:%M:%S").to_string()),
-            data_hash: data_hash(appeals),
+            data_hash,
             settings_hash: settings.hash(),
             settings,
             version: env!("CARGO_PKG_VERSION").to_owned(),

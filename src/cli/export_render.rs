@@ -13,7 +13,7 @@ use super::check_names;
 use super::export::{ExportArgs, LayerArg, StepArg, WindowArg, choropleth_of_view};
 use super::problems::ZonesArg;
 use crate::analysis::export::{
-    ExportSettings, ExportTable, Provenance, other_name, problems_table,
+    ExportSettings, ExportTable, Provenance, data_hash, other_name, problems_table,
 };
 use crate::analysis::{Classification, Filter, Metric};
 use crate::app::Startup;
@@ -92,20 +92,24 @@ pub fn export_rendered(
         };
         renderer.set_k(args.k, Some(note));
     }
-    if let Some(resolved) = renderer.app().and_then(|a| a.resolved()) {
-        for page in &pages {
-            check_names(
-                &page.filter,
-                &resolved.dataset.appeals,
-                &resolved.resolution,
-                &args.db,
-            )?;
-        }
+    let resolved = renderer
+        .app()
+        .and_then(|a| a.resolved())
+        .context("no data loaded")?;
+    for page in &pages {
+        check_names(
+            &page.filter,
+            &resolved.dataset.appeals,
+            &resolved.resolution,
+            &args.db,
+        )?;
     }
+    // Every page and frame shows the same data: its hash reads every row, so once.
+    let data_hash = data_hash(&resolved.dataset.appeals);
     let bytes = match ext {
         "png" => {
             let page = pages.first().context("no view to render")?;
-            let shown = show_page(&mut renderer, page, args, lang)?;
+            let shown = show_page(&mut renderer, page, args, lang, &data_hash)?;
             let image = renderer.render()?;
             writeln!(out, "{}", shown.provenance_line)?;
             encode_png(&image)?
@@ -113,7 +117,7 @@ pub fn export_rendered(
         "pdf" => {
             let mut rendered = Vec::new();
             for page in &pages {
-                let shown = show_page(&mut renderer, page, args, lang)?;
+                let shown = show_page(&mut renderer, page, args, lang, &data_hash)?;
                 let image = renderer.render()?;
                 writeln!(out, "{}", shown.provenance_line)?;
                 rendered.push((shown, image));
@@ -122,7 +126,7 @@ pub fn export_rendered(
         }
         _ => {
             let page = pages.first().context("no view to render")?;
-            gif(&mut renderer, page, args, lang, out)?
+            gif(&mut renderer, page, args, lang, &data_hash, out)?
         }
     };
     std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
@@ -244,6 +248,7 @@ fn show_page(
     page: &Page,
     args: &ExportArgs,
     lang: Lang,
+    data_hash: &str,
 ) -> anyhow::Result<Shown> {
     let title = args.title.clone().or_else(|| page.name.clone());
     renderer.show(&page.scene, title.clone())?;
@@ -276,7 +281,13 @@ fn show_page(
     };
     let settings = page_settings(page, args.k, boundaries_name);
     let table = zones.as_ref().unwrap_or(&municipalities);
-    let provenance = Provenance::new(words.clone(), &resolved.dataset.appeals, settings, table);
+    let provenance = Provenance::with_data_hash(
+        words.clone(),
+        &resolved.dataset.appeals,
+        data_hash.to_owned(),
+        settings,
+        table,
+    );
     let line = provenance_line(&provenance, lang);
     let breaks = view.breaks.clone();
     renderer.set_overlay(title.clone(), Some(line.clone()))?;
@@ -387,9 +398,10 @@ fn gif(
     page: &Page,
     args: &ExportArgs,
     lang: Lang,
+    data_hash: &str,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<Vec<u8>> {
-    let whole = show_page(renderer, page, args, lang)?;
+    let whole = show_page(renderer, page, args, lang, data_hash)?;
     let app = renderer.app().context("the app did not start")?;
     let (from, to) = match (page.filter.from, page.filter.to) {
         (Some(from), Some(to)) => (from, to),
@@ -452,7 +464,7 @@ fn gif(
                 map: map.clone(),
                 problems: page.problems.clone(),
             };
-            let shown = show_page(renderer, &frame_page, args, lang)?;
+            let shown = show_page(renderer, &frame_page, args, lang, data_hash)?;
             let image = renderer.render()?;
             let (w, h) = (image.width(), image.height());
             let (w16, h16) = (
