@@ -651,56 +651,18 @@ pub fn map_legend_ui(ui: &mut Ui, lang: Lang, input: &LegendInput<'_>, settings:
             if input.change_outside_data {
                 ui.label(RichText::new(t.change_outside_data).color(theme::WARNING_TEXT));
             }
-            for (i, w) in input.breaks.windows(2).enumerate() {
-                ui.horizontal(|ui| {
-                    let (rect, _) =
-                        ui.allocate_exact_size(egui::vec2(22.0, 12.0), egui::Sense::hover());
-                    let color = input
-                        .colors
-                        .get(i)
-                        .copied()
-                        .unwrap_or(theme::MUNICIPALITY_FILL);
-                    ui.painter().rect_filled(rect, 1.0, color);
-                    ui.painter().rect_stroke(
-                        rect,
-                        1.0,
-                        theme::MUNICIPALITY_STROKE,
-                        egui::StrokeKind::Inside,
-                    );
-                    let (lo, hi) = (
-                        lang.metric_value(settings.metric, w[0]),
-                        lang.metric_value(settings.metric, w[1]),
-                    );
-                    let n = input.class_counts.get(i).copied().unwrap_or(0);
-                    ui.label(RichText::new(format!("{lo} – {hi}")).color(theme::OVERLAY_TEXT));
-                    ui.label(
-                        RichText::new(format!("({n} {})", t.mo_short))
-                            .small()
-                            .color(theme::OVERLAY_TEXT),
-                    );
-                });
-            }
-            if input.no_data > 0 {
-                ui.horizontal(|ui| {
-                    let (rect, _) =
-                        ui.allocate_exact_size(egui::vec2(22.0, 12.0), egui::Sense::hover());
-                    ui.painter().rect_filled(rect, 1.0, theme::HATCH_BACKGROUND);
-                    for k in 0..4 {
-                        let x = rect.min.x + 6.0 * k as f32;
-                        ui.painter().line_segment(
-                            [egui::pos2(x, rect.max.y), egui::pos2(x + 8.0, rect.min.y)],
-                            egui::Stroke::new(1.5, theme::HATCH_STRIPE),
-                        );
-                    }
-                    ui.label(
-                        RichText::new(format!(
-                            "{} ({} {})",
-                            t.no_data_value, input.no_data, t.mo_short
-                        ))
-                        .color(theme::OVERLAY_TEXT),
-                    );
-                });
-            }
+            class_rows_ui(
+                ui,
+                lang,
+                settings.metric,
+                &ClassRows {
+                    breaks: input.breaks,
+                    colors: input.colors,
+                    class_counts: input.class_counts,
+                    no_data: input.no_data,
+                },
+                egui::vec2(22.0, 12.0),
+            );
             egui::CollapsingHeader::new(t.class_settings)
                 .id_salt("legend_class_settings")
                 .default_open(false)
@@ -794,6 +756,104 @@ pub fn map_legend_ui(ui: &mut Ui, lang: Lang, input: &LegendInput<'_>, settings:
         });
 }
 
+/// The choropleth's classes as the legend lists them.
+pub(super) struct ClassRows<'a> {
+    pub breaks: &'a [f64],
+    pub colors: &'a [egui::Color32],
+    /// Municipalities in each class.
+    pub class_counts: &'a [usize],
+    /// Municipalities without a value.
+    pub no_data: usize,
+}
+
+/// One row per class (swatch of `swatch_size` points, bounds in `metric`'s units,
+/// municipalities) and, when some have none, the hatched "no data" row; shared by the
+/// workstation legend and presentation mode's.
+pub(super) fn class_rows_ui(
+    ui: &mut Ui,
+    lang: Lang,
+    metric: Metric,
+    rows: &ClassRows<'_>,
+    swatch_size: egui::Vec2,
+) {
+    let t = lang.texts();
+    for (i, w) in rows.breaks.windows(2).enumerate() {
+        ui.horizontal(|ui| {
+            let (rect, _) = ui.allocate_exact_size(swatch_size, egui::Sense::hover());
+            let color = rows
+                .colors
+                .get(i)
+                .copied()
+                .unwrap_or(theme::MUNICIPALITY_FILL);
+            ui.painter().rect_filled(rect, 1.0, color);
+            ui.painter().rect_stroke(
+                rect,
+                1.0,
+                theme::MUNICIPALITY_STROKE,
+                egui::StrokeKind::Inside,
+            );
+            let (lo, hi) = (
+                lang.metric_value(metric, w[0]),
+                lang.metric_value(metric, w[1]),
+            );
+            let n = rows.class_counts.get(i).copied().unwrap_or(0);
+            ui.label(RichText::new(format!("{lo} – {hi}")).color(theme::OVERLAY_TEXT));
+            ui.label(
+                RichText::new(format!("({n} {})", t.mo_short))
+                    .small()
+                    .color(theme::OVERLAY_TEXT),
+            );
+        });
+    }
+    if rows.no_data > 0 {
+        ui.horizontal(|ui| {
+            let (rect, _) = ui.allocate_exact_size(swatch_size, egui::Sense::hover());
+            ui.painter().rect_filled(rect, 1.0, theme::HATCH_BACKGROUND);
+            for k in 0..4 {
+                let x = rect.min.x + 6.0 * k as f32;
+                ui.painter().line_segment(
+                    [egui::pos2(x, rect.max.y), egui::pos2(x + 8.0, rect.min.y)],
+                    egui::Stroke::new(1.5, theme::HATCH_STRIPE),
+                );
+            }
+            ui.label(
+                RichText::new(format!(
+                    "{} ({} {})",
+                    t.no_data_value, rows.no_data, t.mo_short
+                ))
+                .color(theme::OVERLAY_TEXT),
+            );
+        });
+    }
+}
+
+/// The density scale in the current row: eight swatches of `swatch_size` points along `ramp`
+/// and "0 … `max_per_km2` /km²"; shared by the workstation legend and presentation mode's.
+pub(super) fn density_scale_ui(
+    ui: &mut Ui,
+    lang: Lang,
+    ramp: theme::DensityRamp,
+    max_per_km2: f32,
+    swatch_size: egui::Vec2,
+) {
+    for i in 0..8 {
+        let (rect, _) = ui.allocate_exact_size(swatch_size, egui::Sense::hover());
+        ui.painter().rect_filled(
+            rect,
+            0.0,
+            theme::ramp_lerp(ramp.stops(), (i as f32 + 0.5) / 8.0),
+        );
+    }
+    ui.label(
+        RichText::new(format!(
+            "0 … {} {}",
+            lang.decimal(f64::from(max_per_km2), 1),
+            lang.texts().per_km2
+        ))
+        .color(theme::OVERLAY_TEXT),
+    );
+}
+
 /// The density part of the legend: on/off, unit and scale, radius, kernel, mode, ramp, top of
 /// the scale (automatic or locked), threshold and opacity.
 fn density_legend_ui(
@@ -809,23 +869,7 @@ fn density_legend_ui(
     }
     if let Some(l) = legend {
         ui.horizontal(|ui| {
-            for i in 0..8 {
-                let (rect, _) =
-                    ui.allocate_exact_size(egui::vec2(12.0, 10.0), egui::Sense::hover());
-                ui.painter().rect_filled(
-                    rect,
-                    0.0,
-                    theme::ramp_lerp(s.ramp.stops(), (i as f32 + 0.5) / 8.0),
-                );
-            }
-            ui.label(
-                RichText::new(format!(
-                    "0 … {} {}",
-                    lang.decimal(f64::from(l.max), 1),
-                    t.per_km2
-                ))
-                .color(theme::OVERLAY_TEXT),
-            );
+            density_scale_ui(ui, lang, s.ramp, l.max, egui::vec2(12.0, 10.0));
             if l.busy {
                 ui.spinner();
             }

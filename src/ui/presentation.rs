@@ -8,6 +8,7 @@ use egui::{Align, Layout, RichText, Ui};
 
 use super::command::Command;
 use super::i18n::Lang;
+use super::panels::{ClassRows, class_rows_ui, density_scale_ui};
 use super::theme;
 use crate::analysis::Metric;
 use crate::analysis::problems::ProblemMap;
@@ -125,23 +126,7 @@ pub fn legend_ui(ui: &mut Ui, lang: Lang, legend: &Legend<'_>) {
                 ui.separator();
                 ui.label(RichText::new(t.density_layer).color(theme::OVERLAY_TEXT));
                 ui.horizontal(|ui| {
-                    for i in 0..8 {
-                        let (rect, _) =
-                            ui.allocate_exact_size(egui::vec2(14.0, 12.0), egui::Sense::hover());
-                        ui.painter().rect_filled(
-                            rect,
-                            0.0,
-                            theme::ramp_lerp(ramp.stops(), (i as f32 + 0.5) / 8.0),
-                        );
-                    }
-                    ui.label(
-                        RichText::new(format!(
-                            "0 … {} {}",
-                            lang.decimal(f64::from(max), 1),
-                            t.per_km2
-                        ))
-                        .color(theme::OVERLAY_TEXT),
-                    );
+                    density_scale_ui(ui, lang, ramp, max, egui::vec2(14.0, 12.0));
                 });
             }
             if !legend.notes.is_empty() {
@@ -173,54 +158,18 @@ fn choropleth_legend_ui(ui: &mut Ui, lang: Lang, legend: &Legend<'_>) {
             .small()
             .color(theme::OVERLAY_TEXT),
     );
-    for (i, w) in legend.breaks.windows(2).enumerate() {
-        ui.horizontal(|ui| {
-            let (rect, _) = ui.allocate_exact_size(egui::vec2(24.0, 14.0), egui::Sense::hover());
-            let color = legend
-                .colors
-                .get(i)
-                .copied()
-                .unwrap_or(theme::MUNICIPALITY_FILL);
-            ui.painter().rect_filled(rect, 1.0, color);
-            ui.painter().rect_stroke(
-                rect,
-                1.0,
-                theme::MUNICIPALITY_STROKE,
-                egui::StrokeKind::Inside,
-            );
-            let (lo, hi) = (
-                lang.metric_value(legend.metric, w[0]),
-                lang.metric_value(legend.metric, w[1]),
-            );
-            let n = legend.class_counts.get(i).copied().unwrap_or(0);
-            ui.label(RichText::new(format!("{lo} – {hi}")).color(theme::OVERLAY_TEXT));
-            ui.label(
-                RichText::new(format!("({n} {})", t.mo_short))
-                    .small()
-                    .color(theme::OVERLAY_TEXT),
-            );
-        });
-    }
-    if legend.no_data > 0 {
-        ui.horizontal(|ui| {
-            let (rect, _) = ui.allocate_exact_size(egui::vec2(24.0, 14.0), egui::Sense::hover());
-            ui.painter().rect_filled(rect, 1.0, theme::HATCH_BACKGROUND);
-            for k in 0..4 {
-                let x = rect.min.x + 6.0 * k as f32;
-                ui.painter().line_segment(
-                    [egui::pos2(x, rect.max.y), egui::pos2(x + 8.0, rect.min.y)],
-                    egui::Stroke::new(1.5, theme::HATCH_STRIPE),
-                );
-            }
-            ui.label(
-                RichText::new(format!(
-                    "{} ({} {})",
-                    t.no_data_value, legend.no_data, t.mo_short
-                ))
-                .color(theme::OVERLAY_TEXT),
-            );
-        });
-    }
+    class_rows_ui(
+        ui,
+        lang,
+        legend.metric,
+        &ClassRows {
+            breaks: legend.breaks,
+            colors: legend.colors,
+            class_counts: legend.class_counts,
+            no_data: legend.no_data,
+        },
+        egui::vec2(24.0, 14.0),
+    );
 }
 
 /// The "save current view" dialog: a name (left empty: `default_name`, the filter in words); a
