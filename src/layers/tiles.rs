@@ -318,11 +318,18 @@ impl SourceTiles {
         self.source.online()
     }
 
-    /// Loaded, pending and failed tiles.
+    /// Decoded tiles in the cache, without counting the failed ones as [`Self::stats`] does
+    /// (cheap enough to ask every frame).
+    pub fn loaded(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Loaded, pending and failed tiles (counts every remembered failure: for the status line,
+    /// not for every frame).
     pub fn stats(&self) -> SourceTilesStats {
         let count = |what: Known| self.known.values().filter(|k| **k == what).count();
         SourceTilesStats {
-            loaded: self.cache.len(),
+            loaded: self.loaded(),
             missing: count(Known::Missing),
             failed_corrupt: count(Known::Corrupt),
             failed_other: count(Known::Failed),
