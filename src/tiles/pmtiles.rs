@@ -20,6 +20,7 @@ use pmtiles::{
 };
 
 use super::{BoundsLonLat, SourceInfo, SourceKind, TileError, TileFormat, TileKey, TileSource};
+use crate::spatial::projection::mercator_unit_from_lon_lat;
 
 /// Length of a PMTiles v3 header in bytes.
 const HEADER_LEN_BYTES: u64 = 127;
@@ -371,11 +372,10 @@ fn stated_tile_size_px(metadata: &serde_json::Map<String, serde_json::Value>) ->
 fn tile_key_at(lon: f64, lat: f64, z: u8) -> TileKey {
     let z = z.min(31);
     let tiles_per_side = f64::from(1u32 << z);
-    let lat_rad = lat.clamp(-85.051_128_78, 85.051_128_78).to_radians();
-    let x_frac = (lon.clamp(-180.0, 180.0) + 180.0) / 360.0;
-    let y_frac = (1.0 - lat_rad.tan().asinh() / std::f64::consts::PI) / 2.0;
+    let (x_frac, y_frac) = mercator_unit_from_lon_lat(lon, lat);
     let last = (1u32 << z) - 1;
-    // Float-to-int `as` saturates; the clamp keeps the east and south edges inside the grid.
+    // Float-to-int `as` saturates (west and north of the grid give 0); the `min` keeps the east
+    // and south edges inside the grid.
     let x = ((x_frac * tiles_per_side) as u32).min(last);
     let y = ((y_frac * tiles_per_side) as u32).min(last);
     TileKey::new(z, x, y)
