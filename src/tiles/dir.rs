@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use super::mbtiles::{parse_bounds, tile_edge_px};
+use super::mbtiles::{format_from_name, parse_bounds, tile_edge_px};
 use super::{BoundsLonLat, SourceInfo, SourceKind, TileError, TileFormat, TileKey, TileSource};
 use crate::spatial::projection::lon_lat_from_mercator_unit;
 
@@ -421,7 +421,9 @@ impl Scan {
         let (east_lon, south_lat) =
             lon_lat_from_mercator_unit((x_max + 1.0) / n, (y_max + 1.0) / n);
         let format = match TileFormat::sniff(&self.sample) {
-            TileFormat::Unknown => format_of_extension(&self.sample_ext),
+            TileFormat::Unknown => {
+                format_from_name(&self.sample_ext).unwrap_or(TileFormat::Unknown)
+            }
             sniffed => sniffed,
         };
         SourceInfo {
@@ -442,16 +444,6 @@ impl Scan {
             format,
             tile_size_px: tile_edge_px(&self.sample).unwrap_or(256),
         }
-    }
-}
-
-fn format_of_extension(ext: &str) -> TileFormat {
-    match ext.to_ascii_lowercase().as_str() {
-        "png" => TileFormat::Png,
-        "jpg" | "jpeg" => TileFormat::Jpeg,
-        "webp" => TileFormat::Webp,
-        "pbf" | "mvt" => TileFormat::Mvt,
-        _ => TileFormat::Unknown,
     }
 }
 

@@ -31,6 +31,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use super::mbtiles::format_from_name;
 use super::{SourceInfo, SourceKind, TileError, TileFormat, TileKey, TileSource};
 
 /// The OpenStreetMap standard tile layer.
@@ -587,18 +588,10 @@ impl UrlTemplate {
         let Some(Part::Literal(last)) = self.parts.last() else {
             return TileFormat::Unknown;
         };
-        let path = last
-            .split(['?', '#'])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        match path.rsplit_once('.').map(|(_, ext)| ext) {
-            Some("png") => TileFormat::Png,
-            Some("jpg" | "jpeg") => TileFormat::Jpeg,
-            Some("webp") => TileFormat::Webp,
-            Some("pbf" | "mvt") => TileFormat::Mvt,
-            _ => TileFormat::Unknown,
-        }
+        let path = last.split(['?', '#']).next().unwrap_or("");
+        path.rsplit_once('.')
+            .and_then(|(_, ext)| format_from_name(ext))
+            .unwrap_or(TileFormat::Unknown)
     }
 }
 

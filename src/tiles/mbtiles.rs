@@ -4,7 +4,8 @@
 //! (<https://github.com/mapbox/mbtiles-spec/blob/master/1.3/spec.md>).
 //!
 //! The file is opened strictly read-only (`SQLITE_OPEN_READ_ONLY`) and never modified. Also owns
-//! [`tile_edge_px`], the pixel edge of a raster tile read from its header, which the directory
+//! [`tile_edge_px`], the pixel edge of a raster tile read from its header, and
+//! [`format_from_name`], the format a name or extension states, which the directory and HTTP
 //! readers share.
 
 use std::path::{Path, PathBuf};
@@ -333,8 +334,9 @@ fn zoom_range_of_tiles(conn: &Connection, path: &Path) -> Result<(u8, u8), TileE
     }
 }
 
-/// The tile format named by the metadata's `format` (`png`, `jpg`, `webp`, `pbf`).
-fn format_from_name(name: &str) -> Option<TileFormat> {
+/// The tile format named by the metadata's `format` or a file's extension (`png`, `jpg`,
+/// `webp`, `pbf`, `mvt`, or a MIME type).
+pub(crate) fn format_from_name(name: &str) -> Option<TileFormat> {
     match name.trim().to_ascii_lowercase().as_str() {
         "png" | "image/png" => Some(TileFormat::Png),
         "jpg" | "jpeg" | "image/jpeg" => Some(TileFormat::Jpeg),
