@@ -24,7 +24,7 @@ use rustls::{
 
 use super::model::{Appeals, Quality};
 use super::schema::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
-use super::store::{BadValue, LOADED_COLUMNS, push_row, quote_ident, row_id_of};
+use super::store::{LOADED_COLUMNS, push_row, quote_ident, row_id_of};
 
 /// A PostgreSQL source that cannot be read, each naming the server as
 /// `postgres://user@host:port/db` (never with a password; last, as in [`DataError`]'s messages)
@@ -264,12 +264,14 @@ impl PgStore {
                 .iter()
                 .find(|(name, _, _)| name.eq_ignore_ascii_case(wanted))
         };
+        let present_columns =
+            || list_or_none(&columns.iter().map(|c| c.0.clone()).collect::<Vec<_>>());
         if let Some(missing) = REQUIRED_COLUMNS.iter().find(|c| column(c).is_none()) {
             return Err(PgError::MissingColumn {
                 target,
                 table,
                 column: missing,
-                present: list_or_none(&columns.iter().map(|c| c.0.clone()).collect::<Vec<_>>()),
+                present: present_columns(),
             });
         }
         let geometry = match &options.geometry_column {
@@ -280,9 +282,7 @@ impl PgStore {
                         target,
                         table,
                         column: "geometry",
-                        present: list_or_none(
-                            &columns.iter().map(|c| c.0.clone()).collect::<Vec<_>>(),
-                        ),
+                        present: present_columns(),
                     });
                 }
             },
@@ -394,8 +394,7 @@ impl PgStore {
     /// [`PgError::WrongType`] for a value no appeal can have (a non-integer `id`, binary
     /// data in a text column), [`PgError::Server`] when the server fails.
     pub fn load(&self) -> Result<Appeals, PgError> {
-        let mut bad: Option<BadValue> = None;
-        let out = self.with_snapshot(|tx| {
+        let loaded = self.with_snapshot(|tx| {
             let portal = tx.bind(self.select_sql.as_str(), &[])?;
             let mut out = Appeals::default();
             let mut quality = Quality::default();
@@ -422,9 +421,8 @@ impl PgStore {
                     }
                     let pushed = row_id_of(values[0])
                         .and_then(|id| push_row(&mut out, &mut quality, id, &values));
-                    if let Err(e) = pushed {
-                        bad = Some(e);
-                        return Ok(None);
+                    if let Err(bad) = pushed {
+                        return Ok(Err(bad));
                     }
                 }
                 if rows.len() < self.batch_rows as usize {
@@ -432,26 +430,15 @@ impl PgStore {
                 }
             }
             out.quality = quality;
-            Ok(Some(out))
+            Ok(Ok(out))
         })?;
-        match (out, bad) {
-            (Some(out), _) => Ok(out),
-            (None, bad) => {
-                let bad = bad.unwrap_or(BadValue {
-                    row_id: "?".into(),
-                    column: "id",
-                    expected: "a row",
-                    found: "nothing".into(),
-                });
-                Err(PgError::WrongType {
-                    place: format!("{}, table {}", self.target, self.table),
-                    row_id: bad.row_id,
-                    column: bad.column,
-                    expected: bad.expected,
-                    found: bad.found,
-                })
-            }
-        }
+        loaded.map_err(|bad| PgError::WrongType {
+            place: format!("{}, table {}", self.target, self.table),
+            row_id: bad.row_id,
+            column: bad.column,
+            expected: bad.expected,
+            found: bad.found,
+        })
     }
 }
 
