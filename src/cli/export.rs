@@ -10,13 +10,17 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 
+use super::export_render::{flags_state, page_settings};
 use super::problems::{ZonesArg, find_profile};
 use super::{BoundaryArgs, ClassificationArg, FilterArgs, LangArg, MetricArg, check_names};
 use crate::analysis::export::{
-    ChoroplethUnit, DEFAULT_K, ExportSettings, ExportTable, Provenance, choropleth_table,
-    problems_table, to_csv, to_geojson,
+    ChoroplethUnit, DEFAULT_K, ExportTable, Provenance, choropleth_table, problems_table, to_csv,
+    to_geojson,
 };
+use crate::analysis::problem_export::problems_geojson;
+use crate::analysis::problems::{ProblemMap, ZoneKind, Zones};
 use crate::analysis::{Columns, Filter, Metric};
+use crate::spatial::{Boundaries, BoundaryKind};
 use crate::ui::describe::filter_in_words;
 use crate::ui::i18n::Lang;
 
@@ -87,6 +91,25 @@ pub struct ExportArgs {
     pub window: WindowArg,
     #[command(flatten)]
     pub boundaries: BoundaryArgs,
+}
+
+impl ExportArgs {
+    /// `--lang`.
+    pub(super) fn lang(&self) -> Lang {
+        match self.lang {
+            LangArg::Ru => Lang::Ru,
+            LangArg::En => Lang::En,
+        }
+    }
+
+    /// `--zones`.
+    pub(super) fn zone_kind(&self) -> ZoneKind {
+        match self.zones {
+            ZonesArg::Settlements => ZoneKind::Settlements,
+            ZonesArg::Hex => ZoneKind::Hexagons,
+            ZonesArg::Municipalities => ZoneKind::Municipalities,
+        }
+    }
 }
 
 /// Layers `export` writes (the density surface only as an image).
@@ -163,23 +186,13 @@ pub fn export(args: &ExportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
     {
         bail!("--cell-km must be a positive number of kilometres");
     }
-    let lang = match args.lang {
-        LangArg::Ru => Lang::Ru,
-        LangArg::En => Lang::En,
-    };
+    let lang = args.lang();
     let english = lang == Lang::En;
     let dataset = Arc::new(
         crate::app::load_dataset(args.db.clone(), false)
             .with_context(|| format!("reading {}", args.db.display()))?,
     );
     let boundaries = Arc::new(crate::app::BoundarySet::new(args.boundaries.load()?));
-    let boundaries_name = match &boundaries.boundaries.kind {
-        crate::spatial::BoundaryKind::Schematic => "schematic".to_owned(),
-        crate::spatial::BoundaryKind::File { path, .. } => path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into(),
-        ),
-    };
     let resolved = Arc::new(crate::app::resolve(dataset.clone(), boundaries.clone()));
     check_names(
         &filter,
@@ -187,36 +200,20 @@ pub fn export(args: &ExportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
         &resolved.resolution,
         &args.db,
     )?;
-    let mut settings = ExportSettings {
-        filter: filter.clone(),
-        layer: match args.layer {
-            LayerArg::Choropleth | LayerArg::Density => "choropleth",
-            LayerArg::Problems => "problems",
-        }
-        .to_owned(),
-        metric: None,
-        classification: None,
-        classes: None,
-        profile: None,
-        zones: None,
-        cell_km: None,
-        k: args.k,
-        boundaries: boundaries_name,
-    };
+    // As the rendered export records the same flags (the same settings hash).
+    let settings = page_settings(
+        &flags_state(args, filter.clone()),
+        args.k,
+        boundaries_name(&boundaries.boundaries),
+    );
     let (table, what) = match args.layer {
         LayerArg::Choropleth | LayerArg::Density => {
-            settings.metric = Some(metric.cli_name().to_owned());
-            settings.classification = Some(format!("{:?}", args.classification).to_lowercase());
-            settings.classes = Some(usize::from(args.classes));
             (choropleth(&resolved, &filter, args, lang), None)
         }
         LayerArg::Problems => {
             let id = args.profile.clone().unwrap_or_default();
             let profile = find_profile(&id, args.profiles.as_ref())?;
-            let (table, kind) = problems(&resolved, &filter, args, profile.clone())?;
-            settings.profile = Some(id);
-            settings.zones = Some(kind.cli_name().to_owned());
-            settings.cell_km = args.cell_km;
+            let table = problems(&resolved, &filter, args, profile.clone())?;
             (table, Some(profile.display_name(english).to_owned()))
         }
     };
@@ -335,24 +332,18 @@ pub(super) fn choropleth_of_view(
     choropleth_table(units, metric, &view.breaks, k)
 }
 
-/// The problem map's zones of the profile, through the problem map's own GeoJSON export.
+/// The problem map's zones of the profile.
 fn problems(
     resolved: &Arc<crate::app::Resolved>,
     filter: &Filter,
     args: &ExportArgs,
     profile: crate::analysis::profiles::Profile,
-) -> anyhow::Result<(ExportTable, crate::analysis::problems::ZoneKind)> {
-    use crate::analysis::problem_export::problems_geojson;
-    use crate::analysis::problems::{ProblemRows, ProblemSettings, ZoneKind, Zones, compute};
+) -> anyhow::Result<ExportTable> {
+    use crate::analysis::problems::{ProblemRows, ProblemSettings, Zones, compute};
     let appeals = &resolved.dataset.appeals;
-    let kind = match args.zones {
-        ZonesArg::Settlements => ZoneKind::Settlements,
-        ZonesArg::Hex => ZoneKind::Hexagons,
-        ZonesArg::Municipalities => ZoneKind::Municipalities,
-    };
     let set = &resolved.boundaries;
     let zones = Zones::build(
-        kind,
+        args.zone_kind(),
         args.cell_km,
         appeals,
         &resolved.resolution,
@@ -373,11 +364,30 @@ fn problems(
         filter,
         &settings,
     );
-    let near = if args.lang == LangArg::En {
-        "near"
-    } else {
-        "у"
-    };
-    let text = problems_geojson(&map, &zones, &set.boundaries, near);
-    Ok((problems_table(&text, args.k)?, kind))
+    zones_table(&map, &zones, &set.boundaries, args.lang(), args.k)
+}
+
+/// The zones of a computed problem map after k-anonymity, through the problem map's own
+/// GeoJSON export.
+pub(super) fn zones_table(
+    map: &ProblemMap,
+    zones: &Zones,
+    boundaries: &Boundaries,
+    lang: Lang,
+    k: u64,
+) -> anyhow::Result<ExportTable> {
+    let near = if lang == Lang::En { "near" } else { "у" };
+    let text = problems_geojson(map, zones, boundaries, near);
+    Ok(problems_table(&text, k)?)
+}
+
+/// `schematic` or the boundaries file's name, as the provenance records them.
+pub(super) fn boundaries_name(boundaries: &Boundaries) -> String {
+    match &boundaries.kind {
+        BoundaryKind::Schematic => "schematic".to_owned(),
+        BoundaryKind::File { path, .. } => path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        ),
+    }
 }

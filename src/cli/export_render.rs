@@ -10,11 +10,10 @@ use jiff::ToSpan as _;
 use jiff::civil::Date;
 
 use super::check_names;
-use super::export::{ExportArgs, LayerArg, StepArg, WindowArg, choropleth_of_view};
-use super::problems::ZonesArg;
-use crate::analysis::export::{
-    ExportSettings, ExportTable, Provenance, data_hash, other_name, problems_table,
+use super::export::{
+    ExportArgs, LayerArg, StepArg, WindowArg, boundaries_name, choropleth_of_view, zones_table,
 };
+use crate::analysis::export::{ExportSettings, ExportTable, Provenance, data_hash, other_name};
 use crate::analysis::{Classification, Filter, Metric};
 use crate::app::Startup;
 use crate::app::render::{MapState, RenderOptions, Renderer, Scene, encode_png};
@@ -33,12 +32,21 @@ pub(super) const TOP_ROWS: usize = 12;
 
 /// One page (or image) to render: what the map shows and under which name.
 struct Page {
-    scene: Scene,
+    /// The saved view's index in the views file (its extent too), or `None`: the map fitted
+    /// to the data.
+    view: Option<usize>,
     /// The saved view's name.
     name: Option<String>,
-    filter: Filter,
-    map: MapSettings,
-    problems: ProblemPrefs,
+    state: MapState,
+}
+
+impl Page {
+    fn scene(&self) -> Scene {
+        match self.view {
+            Some(i) => Scene::View(i),
+            None => Scene::Settings(Box::new(self.state.clone())),
+        }
+    }
 }
 
 /// Runs a rendered export (`ext` is `png`, `pdf` or `gif`).
@@ -53,10 +61,7 @@ pub fn export_rendered(
         height_pt,
         scale: f32::from(args.scale),
     };
-    let lang = match args.lang {
-        super::LangArg::Ru => Lang::Ru,
-        super::LangArg::En => Lang::En,
-    };
+    let lang = args.lang();
     let pages = pages(args, ext)?;
     let startup = Startup {
         database: Some(args.db.clone()),
@@ -98,7 +103,7 @@ pub fn export_rendered(
         .context("no data loaded")?;
     for page in &pages {
         check_names(
-            &page.filter,
+            &page.state.filter,
             &resolved.dataset.appeals,
             &resolved.resolution,
             &args.db,
@@ -156,11 +161,13 @@ fn pages(args: &ExportArgs, ext: &str) -> anyhow::Result<Vec<Page>> {
         bail!("{}: no saved views", path.display());
     }
     let page = |(i, v): (usize, &SavedView)| Page {
-        scene: Scene::View(i),
+        view: Some(i),
         name: Some(v.name.clone()),
-        filter: v.filter.clone(),
-        map: v.map.clone(),
-        problems: v.problems.clone(),
+        state: MapState {
+            filter: v.filter.clone(),
+            map: v.map.clone(),
+            problems: v.problems.clone(),
+        },
     };
     match &args.view {
         Some(name) => {
@@ -186,12 +193,24 @@ fn pages(args: &ExportArgs, ext: &str) -> anyhow::Result<Vec<Page>> {
 /// The page the filter flags and `--layer` describe.
 fn flags_page(args: &ExportArgs) -> anyhow::Result<Page> {
     let filter = args.filter.to_filter()?;
-    let metric: Metric = args.metric.into();
-    if metric == Metric::Change && (filter.from.is_none() || filter.to.is_none()) {
+    if Metric::from(args.metric) == Metric::Change && (filter.from.is_none() || filter.to.is_none())
+    {
         bail!("--metric change compares with the previous period: give --from and --to");
     }
+    if args.layer == LayerArg::Problems && args.profile.is_none() {
+        bail!("--layer problems needs --profile");
+    }
+    Ok(Page {
+        view: None,
+        name: None,
+        state: flags_state(args, filter),
+    })
+}
+
+/// The layers and their settings the flags name, shown with `filter`.
+pub(super) fn flags_state(args: &ExportArgs, filter: Filter) -> MapState {
     let mut map = MapSettings {
-        metric,
+        metric: args.metric.into(),
         classification: args.classification.into(),
         classes: usize::from(args.classes),
         ..MapSettings::default()
@@ -200,30 +219,17 @@ fn flags_page(args: &ExportArgs) -> anyhow::Result<Page> {
     let mut problems = ProblemPrefs {
         active: args.layer == LayerArg::Problems,
         cell_km: args.cell_km,
+        zones: args.zone_kind(),
         ..ProblemPrefs::default()
     };
     if let Some(id) = &args.profile {
         problems.profile_id.clone_from(id);
     }
-    if problems.active && args.profile.is_none() {
-        bail!("--layer problems needs --profile");
-    }
-    problems.zones = match args.zones {
-        ZonesArg::Settlements => crate::analysis::problems::ZoneKind::Settlements,
-        ZonesArg::Hex => crate::analysis::problems::ZoneKind::Hexagons,
-        ZonesArg::Municipalities => crate::analysis::problems::ZoneKind::Municipalities,
-    };
-    Ok(Page {
-        scene: Scene::Settings(Box::new(MapState {
-            filter: filter.clone(),
-            map: map.clone(),
-            problems: problems.clone(),
-        })),
-        name: None,
+    MapState {
         filter,
         map,
         problems,
-    })
+    }
 }
 
 /// What a shown page says besides its image.
@@ -251,35 +257,29 @@ fn show_page(
     data_hash: &str,
 ) -> anyhow::Result<Shown> {
     let title = args.title.clone().or_else(|| page.name.clone());
-    renderer.show(&page.scene, title.clone())?;
+    renderer.show(&page.scene(), title.clone())?;
     let app = renderer.app().context("the app did not start")?;
     let (_, words) = app.title();
     let resolved = app.resolved().context("no data loaded")?;
     let view = app.view().context("the map's figures were not computed")?;
-    let metric = page.map.metric;
+    let metric = page.state.map.metric;
     let municipalities = choropleth_of_view(resolved, view, metric, args.k, lang);
-    let zones = match app.problems().filter(|_| page.problems.active) {
-        Some(p) => {
-            let near = if lang == Lang::En { "near" } else { "у" };
-            let text = crate::analysis::problem_export::problems_geojson(
-                &p.map,
-                &p.base.zones,
-                &p.base.resolved.boundaries.boundaries,
-                near,
-            );
-            Some(problems_table(&text, args.k)?)
-        }
+    let zones = match app.problems().filter(|_| page.state.problems.active) {
+        Some(p) => Some(zones_table(
+            &p.map,
+            &p.base.zones,
+            &p.base.resolved.boundaries.boundaries,
+            lang,
+            args.k,
+        )?),
         None => None,
     };
-    let weekly = weekly_counts(resolved, &page.filter);
-    let boundaries_name = match &resolved.boundaries.boundaries.kind {
-        crate::spatial::BoundaryKind::Schematic => "schematic".to_owned(),
-        crate::spatial::BoundaryKind::File { path, .. } => path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into(),
-        ),
-    };
-    let settings = page_settings(page, args.k, boundaries_name);
+    let weekly = weekly_counts(resolved, &page.state.filter);
+    let settings = page_settings(
+        &page.state,
+        args.k,
+        boundaries_name(&resolved.boundaries.boundaries),
+    );
     let table = zones.as_ref().unwrap_or(&municipalities);
     let provenance = Provenance::with_data_hash(
         words.clone(),
@@ -305,9 +305,9 @@ fn show_page(
     })
 }
 
-/// The settings behind a page, as the CSV/GeoJSON export records them (so the same view
-/// exported as CSV and as PNG has the same settings hash, apart from the layer).
-fn page_settings(page: &Page, k: u64, boundaries: String) -> ExportSettings {
+/// The settings behind a page, as the CSV/GeoJSON export records them (the same view
+/// exported as CSV and as PNG has the same settings hash, apart from the density layer).
+pub(super) fn page_settings(page: &MapState, k: u64, boundaries: String) -> ExportSettings {
     let problems = page.problems.active;
     ExportSettings {
         filter: page.filter.clone(),
@@ -403,7 +403,7 @@ fn gif(
 ) -> anyhow::Result<Vec<u8>> {
     let whole = show_page(renderer, page, args, lang, data_hash)?;
     let app = renderer.app().context("the app did not start")?;
-    let (from, to) = match (page.filter.from, page.filter.to) {
+    let (from, to) = match (page.state.filter.from, page.state.filter.to) {
         (Some(from), Some(to)) => (from, to),
         (from, to) => {
             let range = app
@@ -413,7 +413,7 @@ fn gif(
             (from.unwrap_or(range.0.date()), to.unwrap_or(range.1.date()))
         }
     };
-    let mut map = page.map.clone();
+    let mut map = page.state.map.clone();
     map.locked = Some(LockedScale {
         metric: map.metric,
         breaks: whole.breaks.clone(),
@@ -450,19 +450,17 @@ fn gif(
                 WindowArg::Cumulative => from,
                 WindowArg::Moving => frame_end.checked_sub(6.days()).unwrap_or(from).max(from),
             };
-            let mut filter = page.filter.clone();
+            let mut filter = page.state.filter.clone();
             filter.from = Some(frame_from);
             filter.to = Some(frame_end);
             let frame_page = Page {
-                scene: Scene::Settings(Box::new(MapState {
-                    filter: filter.clone(),
-                    map: map.clone(),
-                    problems: page.problems.clone(),
-                })),
+                view: None,
                 name: page.name.clone(),
-                filter,
-                map: map.clone(),
-                problems: page.problems.clone(),
+                state: MapState {
+                    filter,
+                    map: map.clone(),
+                    problems: page.state.problems.clone(),
+                },
             };
             let shown = show_page(renderer, &frame_page, args, lang, data_hash)?;
             let image = renderer.render()?;
