@@ -574,29 +574,11 @@ impl Jobs {
         self.spawn("playback-scale", move |_| {
             let mut pooled = Vec::new();
             for filter in filters {
-                let view = compute_view(
-                    resolved.clone(),
-                    ViewRequest {
-                        filter,
-                        locked_breaks: None,
-                        selected: None,
-                        ..base.clone()
-                    },
-                );
-                // The labels on the map, each once, as the legend's own breaks take them.
-                let mut on_map = vec![false; view.values.len()];
-                for &l in &resolved.unit_labels {
-                    if let Some(x) = on_map.get_mut(l as usize) {
-                        *x = view.in_filter.get(l as usize).copied().unwrap_or(false);
-                    }
-                }
-                pooled.extend(
-                    view.values
-                        .iter()
-                        .zip(&on_map)
-                        .filter(|(_, on)| **on)
-                        .filter_map(|(v, _)| *v),
-                );
+                let request = ViewRequest {
+                    filter,
+                    ..base.clone()
+                };
+                pooled.extend(LabelValues::new(&resolved, &request).on_map_values());
             }
             JobResult::PlaybackScale {
                 generation,
@@ -861,43 +843,78 @@ pub fn resolve(dataset: Arc<Dataset>, boundaries: Arc<BoundarySet>) -> Resolved 
 }
 
 /// Computes the view for a request (job thread; also used by tests and benchmarks).
-pub fn compute_view(resolved: Arc<Resolved>, request: ViewRequest) -> View {
-    let started = std::time::Instant::now();
-    let appeals = &resolved.dataset.appeals;
-    let masks = Masks::new(
-        &request.filter,
-        appeals,
-        &resolved.resolution,
-        &resolved.columns,
-    );
-    let aggregates = aggregate(&resolved.columns, &masks);
-    let mut values = metric_values(request.metric, &aggregates, &resolved.resolution);
-    let in_filter: Vec<bool> = match &masks.label {
-        Some(keep) => keep.clone(),
-        None => vec![true; values.len()],
-    };
-    for (value, keep) in values.iter_mut().zip(&in_filter) {
-        if !keep {
-            *value = None;
+/// The metric per label for `request`'s filter, as the map colours it.
+struct LabelValues {
+    masks: Masks,
+    aggregates: Aggregates,
+    /// Metric value per label; `None` is "no data" and every label the filter leaves out.
+    values: Vec<Option<f64>>,
+    in_filter: Vec<bool>,
+    /// Labels on the map (each once: a municipality of several polygons counts once) and in the
+    /// filter.
+    on_map: Vec<bool>,
+}
+
+impl LabelValues {
+    fn new(resolved: &Resolved, request: &ViewRequest) -> Self {
+        let masks = Masks::new(
+            &request.filter,
+            &resolved.dataset.appeals,
+            &resolved.resolution,
+            &resolved.columns,
+        );
+        let aggregates = aggregate(&resolved.columns, &masks);
+        let mut values = metric_values(request.metric, &aggregates, &resolved.resolution);
+        let in_filter: Vec<bool> = match &masks.label {
+            Some(keep) => keep.clone(),
+            None => vec![true; values.len()],
+        };
+        for (value, keep) in values.iter_mut().zip(&in_filter) {
+            if !keep {
+                *value = None;
+            }
+        }
+        let mut on_map = vec![false; values.len()];
+        for &l in &resolved.unit_labels {
+            if let Some(x) = on_map.get_mut(l as usize) {
+                *x = in_filter.get(l as usize).copied().unwrap_or(false);
+            }
+        }
+        Self {
+            masks,
+            aggregates,
+            values,
+            in_filter,
+            on_map,
         }
     }
-    // Labels on the map, each once (a municipality of several polygons counts once).
-    let mut on_map = vec![false; values.len()];
-    for &l in &resolved.unit_labels {
-        if let Some(x) = on_map.get_mut(l as usize) {
-            *x = in_filter.get(l as usize).copied().unwrap_or(false);
-        }
-    }
-    let ranks = ranks(&values, &on_map);
-    let breaks = request.locked_breaks.clone().unwrap_or_else(|| {
-        let map_values: Vec<f64> = on_map
+
+    /// The values of the labels on the map: what class breaks are taken over.
+    fn on_map_values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.on_map
             .iter()
             .enumerate()
             .filter(|(_, on)| **on)
-            .filter_map(|(l, _)| values.get(l).copied().flatten())
-            .collect();
+            .filter_map(|(l, _)| self.values.get(l).copied().flatten())
+    }
+}
+
+pub fn compute_view(resolved: Arc<Resolved>, request: ViewRequest) -> View {
+    let started = std::time::Instant::now();
+    let appeals = &resolved.dataset.appeals;
+    let label_values = LabelValues::new(&resolved, &request);
+    let ranks = ranks(&label_values.values, &label_values.on_map);
+    let breaks = request.locked_breaks.clone().unwrap_or_else(|| {
+        let map_values: Vec<f64> = label_values.on_map_values().collect();
         breaks(request.classification, &map_values, request.classes)
     });
+    let LabelValues {
+        masks,
+        aggregates,
+        values,
+        in_filter,
+        ..
+    } = label_values;
     let rows = masks.rows(&resolved.columns);
     let points_unit = Arc::new(
         rows.into_iter()
