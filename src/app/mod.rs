@@ -1875,7 +1875,7 @@ impl App {
         let over_tiles = self
             .basemap
             .as_ref()
-            .is_some_and(|b| b.online() || b.stats().loaded > 0);
+            .is_some_and(|b| b.online() || b.loaded() > 0);
         let land_slot = over_tiles.then(|| ui.painter().add(egui::Shape::Noop));
         let basemap_attribution = self
             .basemap
