@@ -39,6 +39,11 @@ const MONTHS_EN: [&str; 12] = [
 
 /// A day in words: «1 сентября 2021», "1 September 2021".
 pub fn day_in_words(date: Date, lang: Lang) -> String {
+    format!("{} {}", day_month_in_words(date, lang), date.year())
+}
+
+/// A day without its year: «1 сентября», "1 September".
+fn day_month_in_words(date: Date, lang: Lang) -> String {
     let month = usize::try_from(date.month() - 1).unwrap_or(0);
     let name = match lang {
         Lang::Ru => MONTHS_RU.get(month),
@@ -46,17 +51,12 @@ pub fn day_in_words(date: Date, lang: Lang) -> String {
     }
     .copied()
     .unwrap_or_default();
-    format!("{} {name} {}", date.day(), date.year())
+    format!("{} {name}", date.day())
 }
 
 /// A period in words: «1 сентября – 30 ноября 2021» (the year said once when both ends share
 /// it), «с 1 сентября 2021», «по 30 ноября 2021», «за всё время».
 pub fn period_in_words(from: Option<Date>, to: Option<Date>, lang: Lang) -> String {
-    let day_month = |d: Date| {
-        let full = day_in_words(d, lang);
-        full.rsplit_once(' ')
-            .map_or(full.clone(), |(head, _)| head.to_owned())
-    };
     match (from, to, lang) {
         (Some(a), Some(b), _) if a == b => day_in_words(a, lang),
         // «1–7 сентября 2021»: the month and year said once.
@@ -64,7 +64,11 @@ pub fn period_in_words(from: Option<Date>, to: Option<Date>, lang: Lang) -> Stri
             format!("{}–{}", a.day(), day_in_words(b, lang))
         }
         (Some(a), Some(b), _) if a.year() == b.year() => {
-            format!("{} – {}", day_month(a), day_in_words(b, lang))
+            format!(
+                "{} – {}",
+                day_month_in_words(a, lang),
+                day_in_words(b, lang)
+            )
         }
         (Some(a), Some(b), _) => format!("{} – {}", day_in_words(a, lang), day_in_words(b, lang)),
         (Some(a), None, Lang::Ru) => format!("с {}", day_in_words(a, lang)),
@@ -83,12 +87,7 @@ fn names(items: Vec<String>, lang: Lang) -> String {
         return items.join(", ");
     }
     let more = items.len() - SHOWN;
-    let head = items
-        .iter()
-        .take(SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let head = items[..SHOWN].join(", ");
     match lang {
         Lang::Ru => format!("{head} и ещё {more}"),
         Lang::En => format!("{head} and {more} more"),
