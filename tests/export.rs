@@ -9,32 +9,20 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use clap::Parser as _;
-use common::demo_db;
+use common::{demo_db, run_export};
 use serde_json::Value;
-use teplokarta::cli::{Cli, run};
 
 const POWER: &str = "Электроэнергетика";
 
-/// Runs a command line (without the program name) and returns its output or error.
-fn run_cli(args: &[&str]) -> anyhow::Result<String> {
-    let cli = Cli::try_parse_from(std::iter::once("teplokarta").chain(args.iter().copied()))?;
-    let mut out = Vec::new();
-    run(cli.command.as_ref().expect("a subcommand"), &mut out)?;
-    Ok(String::from_utf8(out)?)
-}
-
 /// Exports `db` to `out` with extra arguments and returns the file's text.
 fn export(db: &Path, out: &Path, extra: &[&str]) -> String {
-    let mut args = vec![
-        "export",
-        db.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    run_cli(&args).unwrap();
+    run_export(db, out, extra).unwrap();
     std::fs::read_to_string(out).unwrap()
+}
+
+/// The error of an export that must fail, as text.
+fn export_error(db: &Path, out: &Path, extra: &[&str]) -> String {
+    run_export(db, out, extra).unwrap_err().to_string()
 }
 
 fn geojson(db: &Path, dir: &Path, extra: &[&str]) -> Value {
@@ -449,45 +437,18 @@ fn video_and_unknown_formats_are_refused_clearly() {
     let (dir, db) = demo_db(200, 1);
     for ext in ["webm", "mp4"] {
         let out = dir.path().join(format!("map.{ext}"));
-        let err = run_cli(&[
-            "export",
-            db.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .unwrap_err()
-        .to_string();
+        let err = export_error(&db, &out, &[]);
         assert!(
             err.contains("not supported") && err.contains(".gif"),
             "{err}"
         );
         assert!(!out.exists());
     }
-    let err = run_cli(&["export", db.to_str().unwrap(), "--out", "x.txt"])
-        .unwrap_err()
-        .to_string();
+    let err = export_error(&db, Path::new("x.txt"), &[]);
     assert!(err.contains(".csv, .geojson, .png, .pdf or .gif"), "{err}");
-    let err = run_cli(&[
-        "export",
-        db.to_str().unwrap(),
-        "--layer",
-        "density",
-        "--out",
-        dir.path().join("d.csv").to_str().unwrap(),
-    ])
-    .unwrap_err()
-    .to_string();
+    let err = export_error(&db, &dir.path().join("d.csv"), &["--layer", "density"]);
     assert!(err.contains("no table"), "{err}");
-    let err = run_cli(&[
-        "export",
-        db.to_str().unwrap(),
-        "--layer",
-        "problems",
-        "--out",
-        dir.path().join("p.csv").to_str().unwrap(),
-    ])
-    .unwrap_err()
-    .to_string();
+    let err = export_error(&db, &dir.path().join("p.csv"), &["--layer", "problems"]);
     assert!(err.contains("--profile"), "{err}");
 }
 

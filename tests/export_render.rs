@@ -12,31 +12,13 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use clap::Parser as _;
-use common::demo_db;
+use common::{demo_db, run_export};
 use teplokarta::app::views::{SavedView, save_views};
-use teplokarta::cli::{Cli, run};
 use teplokarta::ui::panels::MapSettings;
 use teplokarta::ui::problem_panel::ProblemPrefs;
 
-/// Runs a command line (without the program name) and returns its output.
-fn run_cli(args: &[&str]) -> String {
-    let cli = Cli::try_parse_from(std::iter::once("teplokarta").chain(args.iter().copied()))
-        .expect("the command line parses");
-    let mut out = Vec::new();
-    run(cli.command.as_ref().expect("a subcommand"), &mut out).expect("the export runs");
-    String::from_utf8(out).unwrap()
-}
-
 fn export(db: &Path, out: &Path, extra: &[&str]) -> String {
-    let mut args = vec![
-        "export",
-        db.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    run_cli(&args)
+    run_export(db, out, extra).expect("the export runs")
 }
 
 fn decode_png(path: &Path) -> (u32, u32, Vec<u8>) {

@@ -78,3 +78,26 @@ pub fn solid_png(rgb: [u8; 3]) -> Vec<u8> {
     writer.finish().unwrap();
     bytes
 }
+
+/// Runs a `teplokarta` command line (without the program name) and returns its output or error.
+pub fn run_cli(args: &[&str]) -> anyhow::Result<String> {
+    use clap::Parser as _;
+    let cli = teplokarta::cli::Cli::try_parse_from(
+        std::iter::once("teplokarta").chain(args.iter().copied()),
+    )?;
+    let mut out = Vec::new();
+    teplokarta::cli::run(cli.command.as_ref().expect("a subcommand"), &mut out)?;
+    Ok(String::from_utf8(out)?)
+}
+
+/// Runs `teplokarta export db --out out` with extra arguments.
+pub fn run_export(db: &Path, out: &Path, extra: &[&str]) -> anyhow::Result<String> {
+    let mut args = vec![
+        "export",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run_cli(&args)
+}
