@@ -4,6 +4,7 @@
 //! Text is set in egui's Ubuntu Light, embedded (subset) so Cyrillic renders everywhere.
 
 use anyhow::{Context as _, anyhow};
+use jiff::civil::Date;
 use krilla::Document;
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point, Size};
@@ -68,16 +69,29 @@ fn labels(lang: Lang) -> Labels {
     }
 }
 
+/// One page of the briefing: a shown view, its weekly counts and its rendered map.
+pub(super) struct BriefingPage {
+    pub shown: Shown,
+    /// Appeals per week (Monday) of the view's filter.
+    pub weekly: Vec<(Date, u64)>,
+    pub image: image::RgbaImage,
+}
+
 /// The briefing's bytes: one page per rendered view.
-pub fn briefing(pages: &[(Shown, image::RgbaImage)], lang: Lang) -> anyhow::Result<Vec<u8>> {
+pub(super) fn briefing(pages: &[BriefingPage], lang: Lang) -> anyhow::Result<Vec<u8>> {
     let font = Font::new(epaint_default_fonts::UBUNTU_LIGHT.into(), 0)
         .context("the embedded font cannot be read")?;
     let mut document = Document::new();
-    for (shown, image) in pages {
+    for BriefingPage {
+        shown,
+        weekly,
+        image,
+    } in pages
+    {
         let settings = PageSettings::from_wh(PAGE_W_PT, PAGE_H_PT).context("page size")?;
         let mut page = document.start_page_with(settings);
         let mut surface = page.surface();
-        draw_page(&mut surface, &font, shown, image, lang);
+        draw_page(&mut surface, &font, shown, weekly, image, lang);
         surface.finish();
         page.finish();
     }
@@ -230,6 +244,7 @@ fn draw_page(
     surface: &mut Surface<'_>,
     font: &Font,
     shown: &Shown,
+    weekly: &[(Date, u64)],
     image: &image::RgbaImage,
     lang: Lang,
 ) {
@@ -315,7 +330,8 @@ fn draw_page(
         chart_top,
         map_w.max(300.0),
         (provenance_y - 18.0 - chart_top).max(40.0),
-        shown,
+        weekly,
+        shown.k,
         lang,
         &l,
     );
@@ -543,23 +559,18 @@ fn weekly_chart(
     y: f32,
     w: f32,
     h: f32,
-    shown: &Shown,
+    weeks: &[(Date, u64)],
+    k: u64,
     lang: Lang,
     l: &Labels,
 ) {
     let dark = theme::OVERLAY_TEXT;
     let note = theme::PRESENTATION_NOTE_TEXT;
     text(surface, font, x, y + 9.0, 9.0, dark, l.weekly, w);
-    let weeks = &shown.weekly;
     let top = y + 16.0;
     let base = y + h - 10.0;
     let plot_h = (base - top).max(10.0);
-    let max = weeks
-        .iter()
-        .map(|(_, n)| *n)
-        .max()
-        .unwrap_or(0)
-        .max(shown.k);
+    let max = weeks.iter().map(|(_, n)| *n).max().unwrap_or(0).max(k);
     line(surface, (x, base), (x + w, base), note, 0.6);
     if weeks.is_empty() {
         return;
@@ -577,8 +588,8 @@ fn weekly_chart(
     line(surface, (x, top), (x + w, top), theme::HATCH_STRIPE, 0.3);
     let slot = w / weeks.len() as f32;
     for (i, (_, n)) in weeks.iter().enumerate() {
-        let small = *n > 0 && *n < shown.k;
-        let shown_n = if small { shown.k } else { *n };
+        let small = *n > 0 && *n < k;
+        let shown_n = if small { k } else { *n };
         let bar_h = plot_h * shown_n as f32 / max as f32;
         let c = if small {
             theme::HATCH_STRIPE

@@ -13,6 +13,7 @@ use super::check_names;
 use super::export::{
     ExportArgs, LayerArg, StepArg, WindowArg, boundaries_name, choropleth_of_view, zones_table,
 };
+use super::export_pdf::BriefingPage;
 use crate::analysis::export::{ExportSettings, ExportTable, Provenance, data_hash, other_name};
 use crate::analysis::{Classification, Filter, Metric};
 use crate::app::Startup;
@@ -125,7 +126,13 @@ pub fn export_rendered(
                 let shown = show_page(&mut renderer, page, args, lang, &data_hash)?;
                 let image = renderer.render()?;
                 writeln!(out, "{}", shown.provenance_line)?;
-                rendered.push((shown, image));
+                let resolved = renderer.app().and_then(|a| a.resolved());
+                let weekly = weekly_counts(resolved.context("no data loaded")?, &page.state.filter);
+                rendered.push(BriefingPage {
+                    shown,
+                    weekly,
+                    image,
+                });
             }
             super::export_pdf::briefing(&rendered, lang)?
         }
@@ -243,8 +250,6 @@ pub(super) struct Shown {
     pub metric: Metric,
     pub breaks: Vec<f64>,
     pub zones: Option<ExportTable>,
-    /// Appeals per week (Monday) of the filter.
-    pub weekly: Vec<(Date, u64)>,
     pub k: u64,
 }
 
@@ -274,7 +279,6 @@ fn show_page(
         )?),
         None => None,
     };
-    let weekly = weekly_counts(resolved, &page.state.filter);
     let settings = page_settings(
         &page.state,
         args.k,
@@ -300,7 +304,6 @@ fn show_page(
         metric,
         breaks,
         zones,
-        weekly,
         k: args.k,
     })
 }
