@@ -29,18 +29,11 @@ fn shows_the_total_and_municipalities_of_a_generated_database() {
     harness.get_by_label("Тюмень");
     harness.get_by_label("Тобольский район");
     // The data-quality line is there and counts what SQL counts.
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let no_coords: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM appeals WHERE lat IS NULL AND lon IS NULL",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let no_coords = count_where(&path, "lat IS NULL AND lon IS NULL");
     assert!(no_coords > 0);
     harness.get_by_label_contains(&format!(
         "Data quality: no coordinates: {} ·",
-        Lang::En.number(no_coords as u64)
+        Lang::En.number(no_coords)
     ));
 }
 

@@ -7,9 +7,8 @@ mod common;
 
 use std::path::Path;
 
-use common::ui::{harness_with, wait_idle};
+use common::ui::{harness, wait_idle};
 use egui_kittest::kittest::Queryable as _;
-use teplokarta::app::Startup;
 use teplokarta::ui::Lang;
 
 /// Appeals received between two days (inclusive), as SQL counts them.
@@ -26,12 +25,7 @@ fn count_between(db: &Path, from: &str, to: &str) -> u64 {
 #[test]
 fn weekly_frames_show_sql_counts_on_one_scale_and_play_on_their_own() {
     let (_d, db) = common::demo_db(20_000, 11);
-    let mut harness = harness_with(Startup {
-        database: Some(db.clone()),
-        lang: Some(Lang::En),
-        fresh: true,
-        ..Startup::default()
-    });
+    let mut harness = harness(&db, Lang::En);
     wait_idle(&mut harness);
     {
         let app = harness.state_mut().as_mut().unwrap();
