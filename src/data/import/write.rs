@@ -16,7 +16,7 @@ use super::parse::{
     parse_timestamp_text,
 };
 use super::read::{ReadError, ReadOptions, SourceKind, SourceRow, Table};
-use crate::data::CREATE_APPEALS_SQL;
+use crate::data::{CREATE_APPEALS_SQL, OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 
 /// How to import.
 #[derive(Clone, Debug, Default)]
@@ -315,28 +315,15 @@ fn prepare_target(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<(), Imp
             present.push(name.map_err(sql_err)?.to_lowercase());
         }
     }
-    for column in [
-        "id",
-        "external_id",
-        "received_at",
-        "source",
-        "category",
-        "subcategory",
-        "municipality",
-        "settlement",
-        "address",
-        "lat",
-        "lon",
-        "status",
-        "resolved_at",
-        "text",
-    ] {
-        if !present.iter().any(|p| p == column) {
-            return Err(ImportError::NotContract {
-                path: path.to_owned(),
-                column: column.to_owned(),
-            });
-        }
+    if let Some(column) = REQUIRED_COLUMNS
+        .iter()
+        .chain(OPTIONAL_COLUMNS)
+        .find(|column| !present.iter().any(|p| p == *column))
+    {
+        return Err(ImportError::NotContract {
+            path: path.to_owned(),
+            column: (*column).to_owned(),
+        });
     }
     if !present.iter().any(|p| p == "import_hash") {
         tx.execute_batch("ALTER TABLE appeals ADD COLUMN import_hash TEXT")
@@ -537,14 +524,11 @@ fn import_inner(
                 path: path.clone(),
                 source,
             })?;
-        for (field, name) in [
-            (Field::ReceivedAt, "received_at"),
-            (Field::Category, "category"),
-        ] {
+        for field in [Field::ReceivedAt, Field::Category] {
             if !columns.contains_key(&field) {
                 return Err(ImportError::Unmapped {
                     path: path.clone(),
-                    field: name,
+                    field: field.key(),
                     headers: headers.join(", "),
                 });
             }
@@ -555,6 +539,17 @@ fn import_inner(
             headers: headers.clone(),
             mapping: mapping.clone(),
             ..FileSummary::default()
+        };
+        let mut report_progress = |table: &Table, rows: u64| {
+            let (done, total) = table.progress();
+            progress(&Progress {
+                file,
+                files: inputs.len(),
+                rows,
+                done,
+                total,
+                elapsed: started.elapsed(),
+            });
         };
         let mut rejected: Vec<Rejected> = Vec::new();
         let mut pending = buffered.into_iter();
@@ -593,26 +588,10 @@ fn import_inner(
                 }
             }
             if rows_total.is_multiple_of(5_000) {
-                let (done, total) = table.progress();
-                progress(&Progress {
-                    file,
-                    files: inputs.len(),
-                    rows: rows_total,
-                    done,
-                    total,
-                    elapsed: started.elapsed(),
-                });
+                report_progress(&table, rows_total);
             }
         }
-        let (done, total) = table.progress();
-        progress(&Progress {
-            file,
-            files: inputs.len(),
-            rows: rows_total,
-            done,
-            total,
-            elapsed: started.elapsed(),
-        });
+        report_progress(&table, rows_total);
         // Two inputs of the same name get reports of their own.
         let mut report = report_path(target, path);
         let mut n = 2;
