@@ -958,24 +958,21 @@ fn parse_timestamp_inner(t: &str) -> Result<String, String> {
     };
     let rest = rest.trim();
     if rest.is_empty() {
-        return Ok(format!(
-            "{:04}-{:02}-{:02}",
-            date.year(),
-            date.month(),
-            date.day()
-        ));
+        return Ok(contract_date(date));
     }
     let (time, offset) = parse_time_part(rest)?;
     Ok(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}",
-        date.year(),
-        date.month(),
-        date.day(),
+        "{}T{:02}:{:02}:{:02}{offset}",
+        contract_date(date),
         time.hour(),
         time.minute(),
-        time.second(),
-        offset
+        time.second()
     ))
+}
+
+/// A date in the contract's form, `YYYY-MM-DD`.
+fn contract_date(date: Date) -> String {
+    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
 }
 
 /// Digits with at most one `.` or `,` between digits.
@@ -994,12 +991,7 @@ fn compact_date(t: &str) -> Result<String, String> {
         return Err("not a date".to_string());
     };
     let date = make_date(y, m, d)?;
-    Ok(format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        date.month(),
-        date.day()
-    ))
+    Ok(contract_date(date))
 }
 
 fn excel_serial(t: &str) -> Result<String, String> {
@@ -1023,12 +1015,7 @@ fn excel_serial(t: &str) -> Result<String, String> {
     };
     let mut date = add_days(base, i64::from(whole))?;
     let Some(frac) = frac else {
-        return Ok(format!(
-            "{:04}-{:02}-{:02}",
-            date.year(),
-            date.month(),
-            date.day()
-        ));
+        return Ok(contract_date(date));
     };
     let fraction: f64 = format!("0.{frac}")
         .parse()
@@ -1040,15 +1027,7 @@ fn excel_serial(t: &str) -> Result<String, String> {
     }
     let seconds = seconds.clamp(0, 86_399);
     let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
-    Ok(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        date.year(),
-        date.month(),
-        date.day(),
-        h,
-        m,
-        s
-    ))
+    Ok(format!("{}T{h:02}:{m:02}:{s:02}", contract_date(date)))
 }
 
 fn add_days(date: Date, days: i64) -> Result<Date, String> {
