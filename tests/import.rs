@@ -9,12 +9,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use clap::Parser as _;
-use encoding_rs::{Encoding, KOI8_R, WINDOWS_1251};
+use common::{encode, run_cli, write};
+use encoding_rs::{KOI8_R, WINDOWS_1251};
 use rusqlite::OpenFlags;
-use teplokarta::cli::{Cli, run};
 use teplokarta::data::import::parse::{Field, Mapping};
 use teplokarta::data::import::read::{ReadOptions, SourceKind};
 use teplokarta::data::import::write::{ImportError, ImportOptions, ImportSummary, import_files};
@@ -23,18 +24,6 @@ use teplokarta::data::{AppealStore, Appeals, CREATE_APPEALS_SQL, LoadOptions, Pl
 // -------------------------------------------------------------------------------------------
 // Helpers
 // -------------------------------------------------------------------------------------------
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
-fn encode(text: &str, encoding: &'static Encoding) -> Vec<u8> {
-    let (bytes, _, unmappable) = encoding.encode(text);
-    assert!(!unmappable, "{text:?} not encodable in {}", encoding.name());
-    bytes.into_owned()
-}
 
 fn import_with(
     inputs: &[&Path],
@@ -47,13 +36,6 @@ fn import_with(
 
 fn import(inputs: &[&Path], target: &Path) -> ImportSummary {
     import_with(inputs, target, &ImportOptions::default()).unwrap()
-}
-
-fn run_cli(args: &[&str]) -> anyhow::Result<String> {
-    let cli = Cli::try_parse_from(std::iter::once("teplokarta").chain(args.iter().copied()))?;
-    let mut out = Vec::new();
-    run(cli.command.as_ref().expect("a subcommand"), &mut out)?;
-    Ok(String::from_utf8(out)?)
 }
 
 fn open_ro(db: &Path) -> rusqlite::Connection {
@@ -145,14 +127,7 @@ fn assert_position(db: &Path, external_id: &str, lat: f64, lon: f64) {
 }
 
 fn csv_kind(summary: &ImportSummary) -> (&'static str, bool, u8) {
-    match summary.files[0].kind.as_ref().unwrap() {
-        SourceKind::Csv {
-            encoding,
-            bom,
-            delimiter,
-        } => (*encoding, *bom, *delimiter),
-        other => panic!("not CSV: {other:?}"),
-    }
+    common::csv_kind(summary.files[0].kind.as_ref().unwrap())
 }
 
 /// The rejected-rows report as records (header included).

@@ -6,22 +6,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use encoding_rs::{Encoding, KOI8_R, WINDOWS_1251};
+use std::path::Path;
+
+use common::{encode, write};
+use encoding_rs::{KOI8_R, WINDOWS_1251};
 use teplokarta::data::import::read::{ReadError, ReadOptions, SourceKind, SourceRow, Table};
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
-fn encode(text: &str, encoding: &'static Encoding) -> Vec<u8> {
-    let (bytes, _, unmappable) = encoding.encode(text);
-    assert!(!unmappable, "{text:?} not encodable in {}", encoding.name());
-    bytes.into_owned()
-}
 
 /// All the rows, failing on an error.
 fn rows(table: &mut Table) -> Vec<SourceRow> {
@@ -37,14 +28,7 @@ fn open(path: &Path) -> Table {
 }
 
 fn csv_kind(table: &Table) -> (&'static str, bool, u8) {
-    match table.kind() {
-        SourceKind::Csv {
-            encoding,
-            bom,
-            delimiter,
-        } => (*encoding, *bom, *delimiter),
-        other => panic!("not CSV: {other:?}"),
-    }
+    common::csv_kind(table.kind())
 }
 
 fn fields(row: &SourceRow) -> Vec<&str> {

@@ -101,3 +101,29 @@ pub fn run_export(db: &Path, out: &Path, extra: &[&str]) -> anyhow::Result<Strin
     args.extend_from_slice(extra);
     run_cli(&args)
 }
+
+/// Writes `bytes` to the file `name` in `dir` and returns its path.
+pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// `text` in `encoding`, failing when a character has no code there.
+pub fn encode(text: &str, encoding: &'static encoding_rs::Encoding) -> Vec<u8> {
+    let (bytes, _, unmappable) = encoding.encode(text);
+    assert!(!unmappable, "{text:?} not encodable in {}", encoding.name());
+    bytes.into_owned()
+}
+
+/// The detected encoding, BOM and delimiter of a CSV input, failing for any other kind.
+pub fn csv_kind(kind: &teplokarta::data::import::read::SourceKind) -> (&'static str, bool, u8) {
+    match kind {
+        teplokarta::data::import::read::SourceKind::Csv {
+            encoding,
+            bom,
+            delimiter,
+        } => (*encoding, *bom, *delimiter),
+        other => panic!("not CSV: {other:?}"),
+    }
+}
