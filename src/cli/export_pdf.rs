@@ -16,7 +16,8 @@ use krilla::surface::Surface;
 use krilla::text::{Font, TextDirection};
 use serde_json::Value;
 
-use super::export_render::{Shown, TOP_ROWS, class_colors, other_row_name};
+use super::export_render::Shown;
+use crate::analysis::export::other_name;
 use crate::ui::i18n::Lang;
 use crate::ui::theme;
 
@@ -26,6 +27,8 @@ const PAGE_H_PT: f32 = 595.0;
 const MARGIN_PT: f32 = 28.0;
 /// Width of the map on the page; the tables take the rest.
 const MAP_W_PT: f32 = 540.0;
+/// Rows of the top municipalities / problem zones tables.
+const TOP_ROWS: usize = 12;
 /// Average advance of a glyph of Ubuntu Light, in ems (for cutting long names and aligning
 /// numbers right; generous so that a cut name never reaches the next column).
 const AVG_EM: f32 = 0.56;
@@ -457,7 +460,7 @@ fn municipalities_table(
     l: &Labels,
 ) -> f32 {
     let t = &shown.municipalities;
-    let colors = class_colors(&shown.breaks, shown.metric);
+    let colors = theme::class_colors(&shown.breaks, shown.metric.is_diverging());
     // The first figure is the metric's value unless the metric is the count itself.
     let has_value = t.columns.first().is_some_and(|c| c != "class");
     let table_rows = t
@@ -496,7 +499,7 @@ fn municipalities_table(
             other: t
                 .suppression
                 .merged_count
-                .map(|n| (other_row_name(t.suppression.k, lang), n)),
+                .map(|n| (other_name(t.suppression.k, lang == Lang::En), n)),
             empty: l.no_rows,
         },
         lang,
@@ -541,7 +544,7 @@ fn zones_table(
             other: zones
                 .suppression
                 .merged_count
-                .map(|n| (other_row_name(zones.suppression.k, lang), n)),
+                .map(|n| (other_name(zones.suppression.k, lang == Lang::En), n)),
             empty: l.no_zones,
         },
         lang,

@@ -14,7 +14,8 @@ use super::export::{
     ExportArgs, LayerArg, StepArg, WindowArg, boundaries_name, choropleth_of_view, zones_table,
 };
 use super::export_pdf::BriefingPage;
-use crate::analysis::export::{ExportSettings, ExportTable, Provenance, data_hash, other_name};
+use crate::analysis::export::{ExportSettings, ExportTable, Provenance, data_hash};
+use crate::analysis::playback::frame_filter;
 use crate::analysis::{Classification, Filter, Metric};
 use crate::app::Startup;
 use crate::app::render::{MapState, RenderOptions, Renderer, Scene, encode_png};
@@ -23,13 +24,9 @@ use crate::tiles::choice::BasemapChoice;
 use crate::ui::i18n::Lang;
 use crate::ui::panels::{LockedScale, MapSettings};
 use crate::ui::problem_panel::ProblemPrefs;
-use crate::ui::theme;
 
 /// Most frames a GIF may have.
 const MAX_FRAMES: usize = 400;
-
-/// Rows of the top municipalities / problem zones tables in the PDF.
-pub(super) const TOP_ROWS: usize = 12;
 
 /// One page (or image) to render: what the map shows and under which name.
 struct Page {
@@ -447,65 +444,50 @@ fn gif(
     }
     let mut size = None;
     let mut encoder: Option<gif::Encoder<Vec<u8>>> = None;
-    {
-        for (n, &frame_end) in frames_end.iter().enumerate() {
-            let frame_from = match args.window {
-                WindowArg::Cumulative => from,
-                WindowArg::Moving => frame_end.checked_sub(6.days()).unwrap_or(from).max(from),
-            };
-            let mut filter = page.state.filter.clone();
-            filter.from = Some(frame_from);
-            filter.to = Some(frame_end);
-            let frame_page = Page {
-                view: None,
-                name: page.name.clone(),
-                state: MapState {
-                    filter,
-                    map: map.clone(),
-                    problems: page.state.problems.clone(),
-                },
-            };
-            let shown = show_page(renderer, &frame_page, args, lang, data_hash)?;
-            let image = renderer.render()?;
-            let (w, h) = (image.width(), image.height());
-            let (w16, h16) = (
-                u16::try_from(w).context("a GIF is at most 65535 pixels wide")?,
-                u16::try_from(h).context("a GIF is at most 65535 pixels high")?,
-            );
-            if encoder.is_none() {
-                let mut e = gif::Encoder::new(Vec::new(), w16, h16, &[])?;
-                e.set_repeat(gif::Repeat::Infinite)?;
-                encoder = Some(e);
-                size = Some((w, h));
-            }
-            if size != Some((w, h)) {
-                bail!("frame {n} has another size");
-            }
-            let mut rgba = image.into_raw();
-            let mut frame = gif::Frame::from_rgba_speed(w16, h16, &mut rgba, 10);
-            frame.delay = 100;
-            if let Some(e) = encoder.as_mut() {
-                e.write_frame(&frame)?;
-            }
-            writeln!(
-                out,
-                "frame {}/{}: {frame_from} – {frame_end} · {}",
-                n + 1,
-                frames_end.len(),
-                shown.provenance.data_hash
-            )?;
+    for (n, &frame_end) in frames_end.iter().enumerate() {
+        let frame_from = match args.window {
+            WindowArg::Cumulative => from,
+            WindowArg::Moving => frame_end.checked_sub(6.days()).unwrap_or(from).max(from),
+        };
+        let frame_page = Page {
+            view: None,
+            name: page.name.clone(),
+            state: MapState {
+                filter: frame_filter(&page.state.filter, (frame_from, frame_end)),
+                map: map.clone(),
+                problems: page.state.problems.clone(),
+            },
+        };
+        let shown = show_page(renderer, &frame_page, args, lang, data_hash)?;
+        let image = renderer.render()?;
+        let (w, h) = (image.width(), image.height());
+        let (w16, h16) = (
+            u16::try_from(w).context("a GIF is at most 65535 pixels wide")?,
+            u16::try_from(h).context("a GIF is at most 65535 pixels high")?,
+        );
+        if encoder.is_none() {
+            let mut e = gif::Encoder::new(Vec::new(), w16, h16, &[])?;
+            e.set_repeat(gif::Repeat::Infinite)?;
+            encoder = Some(e);
+            size = Some((w, h));
         }
+        if size != Some((w, h)) {
+            bail!("frame {n} has another size");
+        }
+        let mut rgba = image.into_raw();
+        let mut frame = gif::Frame::from_rgba_speed(w16, h16, &mut rgba, 10);
+        frame.delay = 100;
+        if let Some(e) = encoder.as_mut() {
+            e.write_frame(&frame)?;
+        }
+        writeln!(
+            out,
+            "frame {}/{}: {frame_from} – {frame_end} · {}",
+            n + 1,
+            frames_end.len(),
+            shown.provenance.data_hash
+        )?;
     }
     let encoder = encoder.context("no frames")?;
     Ok(encoder.into_inner()?)
-}
-
-/// The name of the merged row of a table.
-pub(super) fn other_row_name(k: u64, lang: Lang) -> String {
-    other_name(k, lang == Lang::En)
-}
-
-/// Class colours of the legend for `breaks` (as the window colours the choropleth).
-pub(super) fn class_colors(breaks: &[f64], metric: Metric) -> Vec<egui::Color32> {
-    theme::class_colors(breaks, metric.is_diverging())
 }
