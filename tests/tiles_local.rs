@@ -11,7 +11,7 @@ use std::f64::consts::PI;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use common::solid_png;
+use common::{solid_png, write_mbtiles};
 use rusqlite::Connection;
 use teplokarta::tiles::{SourceKind, TileError, TileFormat, TileKey, TileSource, open_path};
 
@@ -103,29 +103,6 @@ fn assert_bounds_of_deepest_zoom(source: &dyn TileSource) {
     assert!(close(b.south_lat, lat_of_row(4, 7)), "{b:?}");
     assert!(b.west_lon == 0.0 && b.east_lon == 67.5, "{b:?}");
     assert!(b.north_lat > b.south_lat && b.south_lat > 0.0, "{b:?}");
-}
-
-/// Writes an MBTiles file: metadata rows as given, then the tiles with TMS rows.
-fn write_mbtiles(path: &Path, metadata: &[(&str, &str)], tiles: &[(TileKey, Vec<u8>)]) {
-    let conn = Connection::open(path).expect("create mbtiles");
-    conn.execute_batch(
-        "CREATE TABLE metadata (name TEXT, value TEXT);
-         CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER,
-                             tile_data BLOB);
-         CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, tile_row);",
-    )
-    .expect("schema");
-    for (name, value) in metadata {
-        conn.execute("INSERT INTO metadata VALUES (?1, ?2)", (name, value))
-            .expect("metadata row");
-    }
-    for (key, bytes) in tiles {
-        conn.execute(
-            "INSERT INTO tiles VALUES (?1, ?2, ?3, ?4)",
-            (key.z, key.x, key.tms_y(), bytes),
-        )
-        .expect("tile row");
-    }
 }
 
 fn the_set() -> Vec<(TileKey, Vec<u8>)> {

@@ -12,8 +12,8 @@ use common::ui::{State, drop_file, harness_with, wait_idle};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use teplokarta::app::Startup;
-use teplokarta::tiles::SourceKind;
 use teplokarta::tiles::choice::BasemapChoice;
+use teplokarta::tiles::{SourceKind, TileKey};
 use teplokarta::ui::Lang;
 
 const BUILT_IN_CREDITS: &str =
@@ -22,32 +22,18 @@ const BUILT_IN_CREDITS: &str =
 /// An MBTiles file covering `bounds` (w, s, e, n) with one tile at zoom 2 and 3.
 fn mbtiles(dir: &Path, name: &str, bounds: [f64; 4], attribution: &str) -> PathBuf {
     let path = dir.join(name);
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(
-        "CREATE TABLE metadata (name TEXT, value TEXT);
-         CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB);",
-    )
-    .unwrap();
     let bounds = format!("{},{},{},{}", bounds[0], bounds[1], bounds[2], bounds[3]);
-    for (k, v) in [
+    let metadata = [
         ("name", "test tiles"),
         ("format", "png"),
         ("bounds", bounds.as_str()),
         ("minzoom", "2"),
         ("maxzoom", "3"),
         ("attribution", attribution),
-    ] {
-        conn.execute("INSERT INTO metadata VALUES (?1, ?2)", [k, v])
-            .unwrap();
-    }
-    for (z, x, y) in [(2u32, 2u32, 1u32), (3, 5, 2)] {
-        let tms_row = (1 << z) - 1 - y;
-        conn.execute(
-            "INSERT INTO tiles VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![z, x, tms_row, common::solid_png([200, 220, 180])],
-        )
-        .unwrap();
-    }
+    ];
+    let tiles = [TileKey::new(2, 2, 1), TileKey::new(3, 5, 2)]
+        .map(|key| (key, common::solid_png([200, 220, 180])));
+    common::write_mbtiles(&path, &metadata, &tiles);
     path
 }
 

@@ -102,6 +102,33 @@ pub fn run_export(db: &Path, out: &Path, extra: &[&str]) -> anyhow::Result<Strin
     run_cli(&args)
 }
 
+/// Writes an MBTiles file: metadata rows as given, then the tiles with TMS rows.
+pub fn write_mbtiles(
+    path: &Path,
+    metadata: &[(&str, &str)],
+    tiles: &[(teplokarta::tiles::TileKey, Vec<u8>)],
+) {
+    let conn = rusqlite::Connection::open(path).expect("create mbtiles");
+    conn.execute_batch(
+        "CREATE TABLE metadata (name TEXT, value TEXT);
+         CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER,
+                             tile_data BLOB);
+         CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, tile_row);",
+    )
+    .expect("schema");
+    for (name, value) in metadata {
+        conn.execute("INSERT INTO metadata VALUES (?1, ?2)", (name, value))
+            .expect("metadata row");
+    }
+    for (key, bytes) in tiles {
+        conn.execute(
+            "INSERT INTO tiles VALUES (?1, ?2, ?3, ?4)",
+            (key.z, key.x, key.tms_y(), bytes),
+        )
+        .expect("tile row");
+    }
+}
+
 /// Writes `bytes` to the file `name` in `dir` and returns its path.
 pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
