@@ -339,7 +339,7 @@ fn problems(
     args: &ExportArgs,
     profile: crate::analysis::profiles::Profile,
 ) -> anyhow::Result<ExportTable> {
-    use crate::analysis::problems::{ProblemRows, ProblemSettings, Zones, compute};
+    use crate::analysis::problems::{ProblemRows, ProblemSettings, compute};
     let appeals = &resolved.dataset.appeals;
     let set = &resolved.boundaries;
     let zones = Zones::build(
