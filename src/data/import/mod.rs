@@ -29,13 +29,11 @@ pub struct Preview {
 pub fn preview(path: &Path, options: &read::ReadOptions) -> Result<Preview, read::ReadError> {
     let mut table = read::Table::open(path, options)?;
     let headers = table.headers().to_vec();
-    let mut rows = Vec::new();
-    while rows.len() < PREVIEW_ROWS {
-        match table.next_row() {
-            Some(row) => rows.push(row?.fields),
-            None => break,
-        }
-    }
+    let rows: Vec<Vec<String>> = table
+        .next_rows(PREVIEW_ROWS)?
+        .into_iter()
+        .map(|row| row.fields)
+        .collect();
     let mapping = parse::Mapping::auto_with_samples(&headers, &rows);
     Ok(Preview {
         path: path.to_owned(),

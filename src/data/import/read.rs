@@ -250,6 +250,18 @@ impl Table {
         next
     }
 
+    /// The next `n` records (fewer at the end); the first error instead, which ends the table.
+    pub fn next_rows(&mut self, n: usize) -> Result<Vec<SourceRow>, ReadError> {
+        let mut rows = Vec::new();
+        while rows.len() < n {
+            match self.next_row() {
+                Some(row) => rows.push(row?),
+                None => break,
+            }
+        }
+        Ok(rows)
+    }
+
     /// Bytes of the input consumed so far and in all (for a progress bar with ETA); for
     /// Excel/GeoJSON rows read / total rows. At the end, (total, total).
     pub fn progress(&self) -> (u64, u64) {

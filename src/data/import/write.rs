@@ -509,13 +509,7 @@ fn import_inner(
         let mut table = Table::open(path, &options.read)?;
         let headers = table.headers().to_vec();
         // The first rows serve as samples for the automatic mapping, then are imported.
-        let mut buffered: Vec<SourceRow> = Vec::new();
-        while buffered.len() < 20 {
-            match table.next_row() {
-                Some(row) => buffered.push(row?),
-                None => break,
-            }
-        }
+        let buffered = table.next_rows(20)?;
         let samples: Vec<Vec<String>> = buffered.iter().map(|r| r.fields.clone()).collect();
         let mapping = mapping_for(path, &headers, &samples, options)?;
         let columns = mapping
