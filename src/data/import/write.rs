@@ -172,22 +172,23 @@ impl Appeal {
     fn hash(&self) -> String {
         use sha2::Digest as _;
         let mut h = sha2::Sha256::new();
-        let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+        let lon_lat = self
+            .lon_lat
+            .map(|(lon, lat)| format!("{lon:.7},{lat:.7}"))
+            .unwrap_or_default();
         for part in [
-            opt(&self.external_id),
-            self.received_at.clone(),
-            self.source.clone(),
-            self.category.clone(),
-            opt(&self.subcategory),
-            opt(&self.municipality),
-            opt(&self.settlement),
-            opt(&self.address),
-            self.lon_lat
-                .map(|(lon, lat)| format!("{lon:.7},{lat:.7}"))
-                .unwrap_or_default(),
-            self.status.clone(),
-            opt(&self.resolved_at),
-            opt(&self.text),
+            self.external_id.as_deref().unwrap_or_default(),
+            &self.received_at,
+            &self.source,
+            &self.category,
+            self.subcategory.as_deref().unwrap_or_default(),
+            self.municipality.as_deref().unwrap_or_default(),
+            self.settlement.as_deref().unwrap_or_default(),
+            self.address.as_deref().unwrap_or_default(),
+            &lon_lat,
+            &self.status,
+            self.resolved_at.as_deref().unwrap_or_default(),
+            self.text.as_deref().unwrap_or_default(),
         ] {
             h.update(part.as_bytes());
             h.update([0x1f]);
