@@ -7,6 +7,7 @@
 
 mod aggregate;
 mod classify;
+pub mod compare;
 mod density;
 mod details;
 mod engine;

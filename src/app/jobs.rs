@@ -143,6 +143,75 @@ pub struct DensityResult {
     pub elapsed: std::time::Duration,
 }
 
+/// The points of period A and of period B (Web-Mercator unit coordinates).
+pub type PointPair = (Arc<Vec<[f64; 2]>>, Arc<Vec<[f64; 2]>>);
+
+/// What a comparison of two periods is computed for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareRequest {
+    /// Period B: the view's request, its filter with B's first and last day.
+    pub b: ViewRequest,
+    /// Period A's first and last day (the rest of the filter is B's).
+    pub a: (jiff::civil::Date, jiff::civil::Date),
+}
+
+/// One period of a comparison.
+pub struct CompareSide {
+    pub filter: Filter,
+    /// Metric value per label (`None`: no data, or outside the municipality filter).
+    pub values: Vec<Option<f64>>,
+    /// Appeals per label.
+    pub counts: Vec<u64>,
+    /// Appeals of the period.
+    pub total: u64,
+    /// Placed appeals of the period, Web-Mercator unit coordinates (for its density).
+    pub points_unit: Arc<Vec<[f64; 2]>>,
+}
+
+impl CompareSide {
+    /// The period's first and last day.
+    pub fn period(&self) -> (jiff::civil::Date, jiff::civil::Date) {
+        (
+            self.filter.from.unwrap_or_default(),
+            self.filter.to.unwrap_or_default(),
+        )
+    }
+}
+
+/// Two periods on one scale, and their difference.
+pub struct Comparison {
+    pub request: CompareRequest,
+    pub resolved: Arc<Resolved>,
+    pub a: CompareSide,
+    pub b: CompareSide,
+    /// Labels the municipality filter keeps.
+    pub in_filter: Vec<bool>,
+    /// Class bounds shared by both maps of the split view: the locked scale, else pooled over
+    /// the values of both periods.
+    pub breaks: Vec<f64>,
+    /// What the difference is taken of ([`crate::analysis::compare::difference_metric`]).
+    pub difference_metric: Metric,
+    /// B − A per label.
+    pub difference: Vec<Option<f64>>,
+    /// Class bounds of the difference, symmetric about zero.
+    pub difference_breaks: Vec<f64>,
+    pub elapsed: std::time::Duration,
+}
+
+/// The density surfaces of both periods of a comparison on one grid.
+pub struct CompareDensity {
+    pub request: DensityRequest,
+    /// The points they were computed from (identify the comparison).
+    pub points: PointPair,
+    pub a: Surface,
+    pub b: Surface,
+    /// The top of the shared scale of both (99th percentile of the non-zero cells of either).
+    pub auto_max: f32,
+    /// B − A per cell, and the top of its symmetric scale.
+    pub difference: Vec<f32>,
+    pub difference_max: f32,
+}
+
 /// Why a load job failed: the library's error, kept whole so the window can say it in the
 /// user's language.
 #[derive(Debug, thiserror::Error)]
@@ -214,6 +283,16 @@ pub enum JobResult {
     },
     /// The tile cache was emptied: bytes freed.
     TileCacheCleared(Result<u64, String>),
+    /// Two periods compared.
+    Comparison {
+        generation: u64,
+        result: Box<Comparison>,
+    },
+    /// The density surfaces of a comparison.
+    CompareDensity {
+        generation: u64,
+        result: Box<CompareDensity>,
+    },
     /// Class bounds pooled over every frame of a time playback (`frames` of them).
     PlaybackScale {
         generation: u64,
@@ -259,6 +338,8 @@ pub struct Jobs {
     pub problems_generation: u64,
     pub basemap_generation: u64,
     pub playback_generation: u64,
+    pub compare_generation: u64,
+    pub compare_density_generation: u64,
     /// The database being watched for changes by other processes; a new watch ends the old.
     pub watch_generation: Arc<std::sync::atomic::AtomicU64>,
     /// Jobs started and not yet reported.
@@ -281,6 +362,8 @@ impl Jobs {
             problems_generation: 0,
             basemap_generation: 0,
             playback_generation: 0,
+            compare_generation: 0,
+            compare_density_generation: 0,
             watch_generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             pending: 0,
         }
@@ -558,6 +641,30 @@ impl Jobs {
                 _ => dialog.pick_file(),
             };
             JobResult::Picked(purpose, picked)
+        });
+    }
+
+    /// Compares two periods (the split view and the difference layer).
+    pub fn compute_comparison(&mut self, resolved: Arc<Resolved>, request: CompareRequest) {
+        self.compare_generation += 1;
+        let generation = self.compare_generation;
+        self.spawn("compare", move |_| JobResult::Comparison {
+            generation,
+            result: Box::new(compute_comparison(resolved, request)),
+        });
+    }
+
+    /// Computes the density surfaces of both periods of a comparison on one grid.
+    pub fn compute_compare_density(
+        &mut self,
+        points: PointPair,
+        request: DensityRequest,
+    ) {
+        self.compare_density_generation += 1;
+        let generation = self.compare_density_generation;
+        self.spawn("compare-density", move |_| JobResult::CompareDensity {
+            generation,
+            result: Box::new(compute_compare_density(points, request)),
         });
     }
 
@@ -915,13 +1022,7 @@ pub fn compute_view(resolved: Arc<Resolved>, request: ViewRequest) -> View {
         in_filter,
         ..
     } = label_values;
-    let rows = masks.rows(&resolved.columns);
-    let points_unit = Arc::new(
-        rows.into_iter()
-            .filter_map(|i| resolved.dataset.point_unit.get(i as usize).copied())
-            .filter(|p| p[0].is_finite())
-            .collect(),
-    );
+    let points_unit = Arc::new(points_of(&resolved, &masks));
     let details = request
         .selected
         .map(|label| details(appeals, &resolved.columns, &masks, label));
@@ -946,6 +1047,105 @@ pub fn compute_view(resolved: Arc<Resolved>, request: ViewRequest) -> View {
         points_unit,
         details,
         elapsed: started.elapsed(),
+    }
+}
+
+/// The points of the rows `masks` keeps, Web-Mercator unit coordinates (unplaced rows left
+/// out).
+fn points_of(resolved: &Resolved, masks: &Masks) -> Vec<[f64; 2]> {
+    masks
+        .rows(&resolved.columns)
+        .into_iter()
+        .filter_map(|i| resolved.dataset.point_unit.get(i as usize).copied())
+        .filter(|p| p[0].is_finite())
+        .collect()
+}
+
+/// Compares period A with period B (job thread; also used by tests).
+pub fn compute_comparison(resolved: Arc<Resolved>, request: CompareRequest) -> Comparison {
+    use crate::analysis::compare;
+    let started = std::time::Instant::now();
+    let b_request = &request.b;
+    let a_request = ViewRequest {
+        filter: compare::filter_a(&b_request.filter, request.a),
+        ..b_request.clone()
+    };
+    let a = LabelValues::new(&resolved, &a_request);
+    let b = LabelValues::new(&resolved, b_request);
+    let breaks = b_request.locked_breaks.clone().unwrap_or_else(|| {
+        let pooled: Vec<f64> = a.on_map_values().chain(b.on_map_values()).collect();
+        breaks(b_request.classification, &pooled, b_request.classes)
+    });
+    let difference_metric = compare::difference_metric(b_request.metric);
+    let difference = if difference_metric == b_request.metric {
+        compare::difference(&a.values, &b.values)
+    } else {
+        let of = |r: &ViewRequest| {
+            LabelValues::new(
+                &resolved,
+                &ViewRequest {
+                    metric: difference_metric,
+                    ..r.clone()
+                },
+            )
+            .values
+        };
+        compare::difference(&of(&a_request), &of(b_request))
+    };
+    let on_map_differences: Vec<f64> = b
+        .on_map
+        .iter()
+        .enumerate()
+        .filter(|(_, on)| **on)
+        .filter_map(|(l, _)| difference.get(l).copied().flatten())
+        .collect();
+    let difference_breaks = compare::diverging_breaks(&on_map_differences, b_request.classes);
+    let side = |values: LabelValues, filter: Filter| CompareSide {
+        points_unit: Arc::new(points_of(&resolved, &values.masks)),
+        counts: values.aggregates.by_label.clone(),
+        total: values.aggregates.total,
+        values: values.values,
+        filter,
+    };
+    let in_filter = b.in_filter.clone();
+    let a = side(a, a_request.filter.clone());
+    let b = side(b, b_request.filter.clone());
+    Comparison {
+        request,
+        resolved: resolved.clone(),
+        a,
+        b,
+        in_filter,
+        breaks,
+        difference_metric,
+        difference,
+        difference_breaks,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// The density surfaces of both periods on `request`'s grid, their shared scale and their
+/// difference (job thread; also used by tests).
+pub fn compute_compare_density(
+    points: PointPair,
+    request: DensityRequest,
+) -> CompareDensity {
+    let a = request.surface_of(&points.0, request.mode);
+    let b = request.surface_of(&points.1, request.mode);
+    let auto_max = a
+        .nonzero_quantile(0.99)
+        .unwrap_or(0.0)
+        .max(b.nonzero_quantile(0.99).unwrap_or(0.0));
+    let difference = crate::analysis::compare::surface_difference(&a.values, &b.values);
+    let difference_max = crate::analysis::compare::difference_scale(&difference).unwrap_or(0.0);
+    CompareDensity {
+        request,
+        points,
+        a,
+        b,
+        auto_max,
+        difference,
+        difference_max,
     }
 }
 

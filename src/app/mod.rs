@@ -5,6 +5,7 @@
 //! (F5) hides the operator's panels and shows the map with a title, a legend and the sources
 //! for a meeting; saved views ([`views`]) are stepped through with the arrow keys.
 
+mod compare;
 mod jobs;
 pub mod problems;
 pub mod render;
@@ -27,7 +28,7 @@ use crate::analysis::problems::{ProblemSettings, ZoneKind, ZoneShape};
 use crate::analysis::profiles::{
     Profile, merged_profiles, profiles_from_toml, profiles_path, profiles_to_toml,
 };
-use crate::analysis::{Metric, PivotTable, class_of};
+use crate::analysis::{Metric, PivotTable};
 use crate::data::DemoConfig;
 use crate::layers::{
     BoundaryLayer, DensityLayer, LabelLayer, PointsCache, PointsLayer, PointsLegend,
@@ -176,6 +177,8 @@ pub struct App {
     /// with fewer are hatched as without data; and the legend's line saying so.
     export_k: Option<u64>,
     export_k_note: Option<String>,
+    /// The comparison of two periods (split view, difference layer).
+    compare: compare::CompareState,
 }
 
 /// What presentation mode changed, to put back when it ends.
@@ -382,6 +385,7 @@ impl App {
             export_provenance: None,
             export_k: None,
             export_k_note: None,
+            compare: compare::CompareState::default(),
         }
     }
 
@@ -661,6 +665,7 @@ impl App {
             && self.resolved.is_some() == self.dataset.is_some()
             && self.view_is_current()
             && self.problems_are_current()
+            && self.comparison_is_current()
     }
 
     fn problems_are_current(&self) -> bool {
@@ -1102,6 +1107,7 @@ impl App {
             self.problems_requested = Some(request);
             self.problems_running = true;
         }
+        self.compare_logic(ctx);
         // Recompute the view when the filter or settings changed.
         if let Some(resolved) = &self.resolved {
             let request = self.request();
@@ -1269,6 +1275,12 @@ impl App {
                     self.density = Some(*result);
                     self.density_generation_drawn = generation;
                 }
+            }
+            JobResult::Comparison { generation, result } => {
+                self.apply_comparison(generation, result);
+            }
+            JobResult::CompareDensity { generation, result } => {
+                self.apply_compare_density(generation, result);
             }
             JobResult::View { generation, view } => {
                 self.view_running = false;
@@ -1491,6 +1503,7 @@ impl App {
                     busy,
                     self.persisted.show_pivot,
                     self.persisted.problems.active,
+                    self.persisted.map.compare.mode,
                     panels::BasemapMenu {
                         choice: &self.persisted.basemap,
                         url_draft: &mut self.basemap_url_draft,
@@ -1664,7 +1677,40 @@ impl App {
                         filter_panel::chips_ui(ui, lang, &mut self.persisted.filter, &self.options);
                     });
             }
-            self.map_ui(ui, &mut commands);
+            let comparing = self.comparing();
+            if !presenting
+                && !self.persisted.problems.active
+                && self.playback.is_none()
+                && self.persisted.map.compare.mode != crate::analysis::compare::CompareMode::Off
+            {
+                let periods = self.compare_request().map(|r| {
+                    (
+                        r.a,
+                        (
+                            r.b.filter.from.unwrap_or_default(),
+                            r.b.filter.to.unwrap_or_default(),
+                        ),
+                    )
+                });
+                let busy = comparing && !self.comparison_is_current();
+                egui::Frame::new()
+                    .inner_margin(4.0)
+                    .fill(theme::OVERLAY_FILL)
+                    .show(ui, |ui| {
+                        crate::ui::compare::compare_bar_ui(
+                            ui,
+                            lang,
+                            &mut self.persisted.map.compare,
+                            periods,
+                            busy,
+                        );
+                    });
+            }
+            if comparing {
+                self.compare_ui(ui, &mut commands);
+            } else {
+                self.map_ui(ui, &mut commands);
+            }
         });
 
         let ctx = ui.ctx().clone();
@@ -1745,66 +1791,40 @@ impl App {
         let Some(view) = &self.view else {
             return (Vec::new(), Vec::new(), Vec::new(), 0);
         };
-        let resolved = &view.resolved;
         let colors = theme::class_colors(&view.breaks, view.request.metric.is_diverging());
-        let mut counts = vec![0; colors.len()];
-        let mut no_data = 0;
-        // The legend counts municipalities, not polygons: a unit of several features once.
-        let mut counted = std::collections::HashSet::new();
-        let fills = resolved
-            .unit_labels
-            .iter()
-            .map(|&label| {
-                if !view.in_filter.get(label as usize).copied().unwrap_or(true) {
-                    return Some(theme::OUTSIDE_FILTER_FILL);
-                }
-                let first = counted.insert(label);
-                let under_k = self.export_k.is_some_and(|k| {
+        let (fills, counts, no_data) = compare::class_fills(
+            &view.resolved.unit_labels,
+            &view.values,
+            &view.in_filter,
+            &view.breaks,
+            &colors,
+            |label| {
+                self.export_k.is_some_and(|k| {
                     let n = view.aggregates.by_label.get(label as usize).copied();
                     crate::analysis::export::discloses(n.unwrap_or(0), k)
-                });
-                let value = view
-                    .values
-                    .get(label as usize)
-                    .copied()
-                    .flatten()
-                    .filter(|_| !under_k);
-                match value.and_then(|v| class_of(v, &view.breaks)) {
-                    Some(c) => {
-                        if first && let Some(n) = counts.get_mut(c) {
-                            *n += 1;
-                        }
-                        colors.get(c).copied()
-                    }
-                    None => {
-                        if first {
-                            no_data += 1;
-                        }
-                        None
-                    }
-                }
-            })
-            .collect();
+                })
+            },
+        );
         (fills, colors, counts, no_data)
     }
 
-    fn map_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
-        let rect = ui.available_rect_before_wrap();
-        // Draw the boundaries the view was computed for, so fills and polygons match.
-        let boundary_set = match (&self.view, &self.boundaries) {
-            (Some(view), _) => view.resolved.boundaries.clone(),
-            (None, Some(b)) => b.clone(),
-            (None, None) => {
-                ui.centered_and_justified(|ui| ui.spinner());
-                return;
-            }
-        };
-        let view_resolved = self.view.as_ref().map(|v| v.resolved.clone());
+    /// Moves the map to what was asked for since the last frame (a zone, a municipality, new
+    /// bounds, the data at start), and along a transition to a saved view.
+    fn move_map_to_targets(
+        &mut self,
+        ctx: &egui::Context,
+        rect: egui::Rect,
+        boundary_set: &BoundarySet,
+    ) {
         if rect.width() > 50.0 {
             let target = if let Some(zone) = self.zoom_to_zone.take() {
                 self.problems.as_deref().and_then(|p| zone_bounds(p, zone))
             } else if let Some(label) = self.zoom_to.take() {
-                unit_bounds(&boundary_set.boundaries, view_resolved.as_deref(), label)
+                unit_bounds(
+                    &boundary_set.boundaries,
+                    self.view.as_ref().map(|v| &*v.resolved),
+                    label,
+                )
             } else if let Some(bounds) = self.fit_to.take() {
                 Some(bounds)
             } else if self.fit_pending {
@@ -1822,15 +1842,30 @@ impl App {
         }
         // The map moving to a saved view.
         if let Some(tr) = self.transition {
-            let (e, done) = tr.at(ui.ctx().input(|i| i.time));
+            let (e, done) = tr.at(ctx.input(|i| i.time));
             self.map_memory.center_at(lon_lat(e.lon, e.lat));
             self.map_memory.set_zoom(e.zoom).ok();
             if done {
                 self.transition = None;
             } else {
-                ui.ctx().request_repaint();
+                ctx.request_repaint();
             }
         }
+    }
+
+    fn map_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let rect = ui.available_rect_before_wrap();
+        // Draw the boundaries the view was computed for, so fills and polygons match.
+        let boundary_set = match (&self.view, &self.boundaries) {
+            (Some(view), _) => view.resolved.boundaries.clone(),
+            (None, Some(b)) => b.clone(),
+            (None, None) => {
+                ui.centered_and_justified(|ui| ui.spinner());
+                return;
+            }
+        };
+        let view_resolved = self.view.as_ref().map(|v| v.resolved.clone());
+        self.move_map_to_targets(ui.ctx(), rect, &boundary_set);
         // Presentation mode shows aggregates only: no individual appeals, no selection.
         let presenting = self.presentation.is_some();
         let problem_mode = self.persisted.problems.active;
@@ -1877,12 +1912,6 @@ impl App {
             .as_ref()
             .is_some_and(|b| b.online() || b.loaded() > 0);
         let land_slot = over_tiles.then(|| ui.painter().add(egui::Shape::Noop));
-        let basemap_attribution = self
-            .basemap
-            .as_ref()
-            .map(|b| b.info().attribution.clone())
-            .filter(|a| !a.trim().is_empty());
-        let basemap_online = self.basemap.as_ref().is_none_or(SourceTiles::online);
         // The built-in map's settlements (a tile basemap has its own place names). Towns that
         // are municipalities of their own already have the municipality's label.
         let settlements: Vec<crate::spatial::SettlementFact> = crate::spatial::settlements()
@@ -2062,18 +2091,7 @@ impl App {
             }));
         }
 
-        let note = if boundary_set.boundaries.is_schematic() {
-            t.schematic_boundaries.to_owned()
-        } else {
-            let name = match &boundary_set.boundaries.kind {
-                BoundaryKind::File { path, .. } => path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                BoundaryKind::Schematic => String::new(),
-            };
-            format!("{}: {name}", t.boundaries_from)
-        };
+        let note = boundary_note(lang, &boundary_set.boundaries);
         let breaks = self
             .view
             .as_ref()
@@ -2142,6 +2160,26 @@ impl App {
                 _ => panels::map_legend_ui(ui, lang, &input, &mut settings),
             });
         self.persisted.map = settings;
+        self.map_overlays_ui(ui, rect, commands);
+    }
+
+    /// What lies over every map: the credits of the basemap and the built-in map, the offline
+    /// badge, and the errors and notices.
+    fn map_overlays_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        rect: egui::Rect,
+        commands: &mut Vec<Command>,
+    ) {
+        let lang = self.lang;
+        let t = lang.texts();
+        let presenting = self.presentation.is_some();
+        let basemap_attribution = self
+            .basemap
+            .as_ref()
+            .map(|b| b.info().attribution.clone())
+            .filter(|a| !a.trim().is_empty());
+        let basemap_online = self.basemap.as_ref().is_none_or(SourceTiles::online);
         // Credits of the basemap and of the built-in map's facts, above the scale bar.
         egui::Area::new(egui::Id::unique("map_attribution"))
             .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-8.0, -44.0))
@@ -2314,6 +2352,16 @@ impl App {
             Command::ZoomTo(label) => self.zoom_to = Some(label),
             Command::ShowPivot(show) => self.persisted.show_pivot = show,
             Command::Playback(command) => self.apply_playback(command),
+            Command::SetCompare(mode) => {
+                self.persisted.map.compare.mode = mode;
+                if mode != crate::analysis::compare::CompareMode::Off {
+                    // A comparison is of the heat map, with the filter's period as B.
+                    self.playback = None;
+                    if self.persisted.problems.active {
+                        self.apply(ctx, Command::SetProblemMode(false));
+                    }
+                }
+            }
             Command::ExportHeat => {
                 if self.density.is_some() {
                     self.jobs.pick_file(
@@ -2546,19 +2594,17 @@ impl App {
         self.density.as_ref()
     }
 
-    /// Notes the surface the map needs for `grid`, unless the current one serves (same points
-    /// and settings, a similar resolution, and covering the view).
-    fn want_density(&mut self, grid: crate::analysis::Grid, ground_m_per_px: f64, now: f64) {
-        let Some(view) = &self.view else { return };
+    /// The density request for `grid` with the layer's settings (a radius in pixels turned
+    /// into ground metres with `ground_m_per_px`).
+    fn density_request(&self, grid: crate::analysis::Grid, ground_m_per_px: f64) -> DensityRequest {
         let s = &self.persisted.map.density;
-        // A radius in pixels is turned into ground metres at the current zoom (rounded, so
-        // that sub-pixel jitter does not recompute).
+        // Rounded, so that sub-pixel jitter does not recompute.
         let radius_m = if s.radius_in_pixels {
             (s.radius_px * ground_m_per_px).round().max(1.0)
         } else {
             s.radius_m
         };
-        let request = DensityRequest {
+        DensityRequest {
             grid,
             radius_m,
             kernel: s.kernel,
@@ -2567,31 +2613,16 @@ impl App {
             } else {
                 crate::analysis::Mode::Fast
             },
-        };
+        }
+    }
+
+    /// Notes the surface the map needs for `grid`, unless the current one serves (same points
+    /// and settings, a similar resolution, and covering the view).
+    fn want_density(&mut self, grid: crate::analysis::Grid, ground_m_per_px: f64, now: f64) {
+        let Some(view) = &self.view else { return };
+        let request = self.density_request(grid, ground_m_per_px);
         let serves = |d: &DensityResult| {
-            let (have, want) = (&d.request.grid, &request.grid);
-            let (have_right, have_bottom) = (
-                have.x_min_m + have.cell_m * have.width as f64,
-                have.y_max_m - have.cell_m * have.height as f64,
-            );
-            // The visible part of the wanted grid (its middle two thirds) must be covered.
-            let (view_left, view_right) = (
-                want.x_min_m + want.cell_m * want.width as f64 / 6.0,
-                want.x_min_m + want.cell_m * want.width as f64 * 5.0 / 6.0,
-            );
-            let (view_top, view_bottom) = (
-                want.y_max_m - want.cell_m * want.height as f64 / 6.0,
-                want.y_max_m - want.cell_m * want.height as f64 * 5.0 / 6.0,
-            );
-            Arc::ptr_eq(&d.points, &view.points_unit)
-                && d.request.radius_m == request.radius_m
-                && d.request.kernel == request.kernel
-                && d.request.mode == request.mode
-                && (0.75..=1.34).contains(&(want.cell_m / have.cell_m))
-                && view_left >= have.x_min_m
-                && view_right <= have_right
-                && view_top <= have.y_max_m
-                && view_bottom >= have_bottom
+            Arc::ptr_eq(&d.points, &view.points_unit) && density_serves(&d.request, &request)
         };
         if self.density.as_ref().is_some_and(serves) {
             self.density_wanted = None;
@@ -2640,9 +2671,57 @@ impl App {
         &self.persisted
     }
 
+    /// State to remember between runs, to change (for tests: what a widget would set).
+    pub fn persisted_mut(&mut self) -> &mut Persisted {
+        &mut self.persisted
+    }
+
     /// The pivot table of the current view.
     pub fn pivot(&self) -> Option<&PivotTable> {
         self.view.as_ref().map(|v| &v.pivot)
+    }
+}
+
+/// Whether a surface computed for `have` serves a map that wants `want`: the same settings, a
+/// similar resolution, and the visible part of the wanted grid (its middle two thirds) covered.
+fn density_serves(have: &DensityRequest, want: &DensityRequest) -> bool {
+    let (h, w) = (&have.grid, &want.grid);
+    let (have_right, have_bottom) = (
+        h.x_min_m + h.cell_m * h.width as f64,
+        h.y_max_m - h.cell_m * h.height as f64,
+    );
+    let (view_left, view_right) = (
+        w.x_min_m + w.cell_m * w.width as f64 / 6.0,
+        w.x_min_m + w.cell_m * w.width as f64 * 5.0 / 6.0,
+    );
+    let (view_top, view_bottom) = (
+        w.y_max_m - w.cell_m * w.height as f64 / 6.0,
+        w.y_max_m - w.cell_m * w.height as f64 * 5.0 / 6.0,
+    );
+    have.radius_m == want.radius_m
+        && have.kernel == want.kernel
+        && have.mode == want.mode
+        && (0.75..=1.34).contains(&(w.cell_m / h.cell_m))
+        && view_left >= h.x_min_m
+        && view_right <= have_right
+        && view_top <= h.y_max_m
+        && view_bottom >= have_bottom
+}
+
+/// The legend's line naming the boundaries: schematic, or the file they came from.
+fn boundary_note(lang: Lang, boundaries: &Boundaries) -> String {
+    let t = lang.texts();
+    if boundaries.is_schematic() {
+        t.schematic_boundaries.to_owned()
+    } else {
+        let name = match &boundaries.kind {
+            BoundaryKind::File { path, .. } => path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            BoundaryKind::Schematic => String::new(),
+        };
+        format!("{}: {name}", t.boundaries_from)
     }
 }
 

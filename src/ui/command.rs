@@ -60,6 +60,9 @@ pub enum Command {
     PickTileFolder(bool),
     SetTileCacheLimitMb(u64),
     ClearTileCache,
+    /// Compare two periods: side by side, as a difference, or not (heat map only; leaves the
+    /// problem map and stops a playback).
+    SetCompare(crate::analysis::compare::CompareMode),
     /// Time playback under the map.
     Playback(PlaybackCommand),
     SetLang(Lang),

@@ -3,6 +3,7 @@
 //! app's filter and settings in place; it never runs SQL.
 
 mod command;
+pub mod compare;
 pub mod describe;
 pub mod details_panel;
 pub mod filter_panel;

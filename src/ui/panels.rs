@@ -44,6 +44,7 @@ pub fn top_bar_ui(
     busy: bool,
     show_pivot: bool,
     problem_mode: bool,
+    compare: crate::analysis::compare::CompareMode,
     basemap: BasemapMenu<'_>,
     views: ViewsMenu<'_>,
     commands: &mut Vec<Command>,
@@ -90,6 +91,16 @@ pub fn top_bar_ui(
             if ui.button(t.playback_menu).clicked() {
                 commands.push(Command::Playback(super::command::PlaybackCommand::Open));
             }
+            ui.menu_button(t.compare_menu, |ui| {
+                for mode in crate::analysis::compare::CompareMode::ALL {
+                    if ui
+                        .radio(compare == mode, super::compare::mode_label(lang, mode))
+                        .clicked()
+                    {
+                        commands.push(Command::SetCompare(mode));
+                    }
+                }
+            });
             ui.separator();
             if ui.button(t.presentation).clicked() {
                 commands.push(Command::SetPresentation(true));
@@ -526,6 +537,8 @@ pub struct MapSettings {
     pub show_points: bool,
     /// The kernel-density layer.
     pub density: DensitySettings,
+    /// Comparison of two periods (split view, difference layer).
+    pub compare: crate::analysis::compare::CompareSettings,
 }
 
 /// How the density layer is computed and drawn (remembered between runs).
@@ -584,6 +597,7 @@ impl Default for MapSettings {
             locked: None,
             show_points: true,
             density: DensitySettings::default(),
+            compare: crate::analysis::compare::CompareSettings::default(),
         }
     }
 }

@@ -112,6 +112,38 @@ pub fn density_image(
     egui::ColorImage::new([width.max(1), height.max(1)], pixels)
 }
 
+/// Pixels of a density difference (B − A, appeals/km²) on RdBu: red where B has more, blue
+/// where A had more, transparent where |difference| is at or below `threshold × max_abs` (so
+/// "no change" shows the map underneath).
+pub fn density_difference_image(
+    values: &[f32],
+    width: usize,
+    height: usize,
+    max_abs: f32,
+    threshold: f32,
+    opacity: f32,
+) -> egui::ColorImage {
+    let max_abs = max_abs.max(f32::MIN_POSITIVE);
+    let alpha = (opacity.clamp(0.0, 1.0) * 255.0) as u8;
+    let pixels = values
+        .iter()
+        .map(|&v| {
+            if !v.is_finite() || v.abs() <= threshold * max_abs || v == 0.0 {
+                Color32::TRANSPARENT
+            } else {
+                let c = ramp_lerp(&RD_BU_REVERSED, 0.5 + 0.5 * v / max_abs);
+                Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), alpha)
+            }
+        })
+        .collect();
+    egui::ColorImage::new([width.max(1), height.max(1)], pixels)
+}
+
+/// Gap between the two maps of the split view, points.
+pub const SPLIT_GAP_PX: f32 = 4.0;
+/// Background of the gap between the two maps of the split view.
+pub const SPLIT_GAP_FILL: Color32 = Color32::from_rgb(0x6E, 0x6A, 0x62);
+
 /// The appeals' cells over the choropleth: ColorBrewer Blues (light to dark), which stays
 /// distinct from the YlOrRd fills underneath.
 pub const POINTS_RAMP: [Color32; 5] = [
