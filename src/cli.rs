@@ -20,6 +20,24 @@ mod export_render;
 mod import;
 mod problems;
 
+/// Runs `teplokarta export` with `args` (the words after `export`), as File → Export map…
+/// in the window does; returns what it printed.
+///
+/// # Errors
+/// The arguments do not parse, or the export fails.
+pub fn export_with_args(args: Vec<std::ffi::OsString>) -> anyhow::Result<String> {
+    let argv = ["teplokarta".into(), "export".into()]
+        .into_iter()
+        .chain(args);
+    let cli = Cli::try_parse_from(argv).context("the export's settings")?;
+    let Some(Command::Export(args)) = &cli.command else {
+        bail!("not an export");
+    };
+    let mut out = Vec::new();
+    export::export(args, &mut out)?;
+    Ok(String::from_utf8_lossy(&out).trim().to_owned())
+}
+
 /// The largest demo `teplokarta demo` writes (about 5 GB of SQLite).
 pub const MAX_DEMO_ROWS: usize = 50_000_000;
 

@@ -459,3 +459,84 @@ fn units_under_k_are_not_shown_on_the_map() {
     }
     assert!(differing > 500, "only {differing} pixels differ");
 }
+
+/// File → Export map… in the window, for a rendered format: the file has the dialog's size and
+/// the split view's two maps (a comparison exports as it is on screen).
+#[test]
+#[ignore = "needs a wgpu adapter (mesa-vulkan-drivers)"]
+fn the_window_exports_the_view_on_screen_as_png_and_pdf() {
+    use common::ui::{harness, wait_idle};
+    use egui_kittest::kittest::Queryable as _;
+    let (dir, db) = demo_db(6_000, 13);
+    let mut harness = harness(&db, teplokarta::ui::Lang::En);
+    wait_idle(&mut harness);
+    {
+        let app = harness.state_mut().as_mut().unwrap();
+        let filter = app.filter_mut();
+        filter.from = "2021-09-01".parse().ok();
+        filter.to = "2021-09-30".parse().ok();
+        app.persisted_mut().map.compare.mode = teplokarta::analysis::compare::CompareMode::Split;
+    }
+    wait_idle(&mut harness);
+    assert!(harness.state().as_ref().unwrap().comparing());
+    for (format, name) in [
+        ("PNG — the map", "window.png"),
+        ("PDF — a briefing: map, tables, weekly chart", "window.pdf"),
+    ] {
+        if harness.query_by_label("Export").is_none() {
+            harness.get_by_label("File").click();
+            harness.run();
+            harness.get_by_label("Export map…").click();
+            harness.run();
+        }
+        // The dialog re-centres when its content changes: let it settle before clicking.
+        harness.run();
+        harness.get_by_label(format).click();
+        harness.run();
+        let role = egui::accesskit::Role::TextInput;
+        harness.get_by_role_and_label(role, "Path").focus();
+        harness.run();
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.run_steps(1);
+        let out = dir.path().join(name);
+        harness
+            .get_by_role_and_label(role, "Path")
+            .type_text(out.to_str().unwrap());
+        harness.run();
+        harness.get_by_label("Export").click();
+        harness.run_steps(2);
+        harness.get_by_label("Exporting…");
+        // Rendering on a software Vulkan takes a while: up to five minutes.
+        for _ in 0..30_000 {
+            harness.step();
+            if harness.query_by_label("Done").is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        harness.get_by_label("Done");
+        let printed = harness
+            .query_by_label_contains("wrote")
+            .map(|n| format!("{n:?}"))
+            .unwrap_or_default();
+        assert!(out.exists(), "{name} written: {printed}");
+    }
+    let (w, h, rgba) = decode_png(&dir.path().join("window.png"));
+    assert_eq!((w, h), (1600, 1000), "the dialog's default size");
+    // Both maps of the split view: the gap between them runs down the middle of the map.
+    let gap = teplokarta::ui::theme::SPLIT_GAP_FILL;
+    let gap_rows = (h / 4..h * 3 / 4)
+        .filter(|y| {
+            (w / 3..w * 2 / 3).any(|x| {
+                let i = ((y * w + x) * 4) as usize;
+                rgba[i..i + 3] == [gap.r(), gap.g(), gap.b()]
+            })
+        })
+        .count();
+    assert!(
+        gap_rows as u32 > h / 3,
+        "the split view's gap: {gap_rows} rows"
+    );
+    let pdf = lopdf::Document::load(dir.path().join("window.pdf")).unwrap();
+    assert_eq!(pdf.get_pages().len(), 1);
+}

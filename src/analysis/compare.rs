@@ -9,7 +9,7 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use super::{Filter, Metric};
+use super::{Classification, Filter, Metric};
 
 /// How the map compares two periods.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,30 +90,52 @@ pub fn difference(a: &[Option<f64>], b: &[Option<f64>]) -> Vec<Option<f64>> {
         .collect()
 }
 
-/// Class bounds of a difference: `classes` equal classes from −m to +m, where m is the largest
-/// absolute difference rounded up to 1, 2 or 5 × 10ⁿ. With an odd number of classes the middle
-/// one holds zero (drawn neutral); with an even number zero is a bound. Empty without values; a
-/// single class around zero when every difference is zero.
-pub fn diverging_breaks(values: &[f64], classes: usize) -> Vec<f64> {
-    let max_abs = values
+/// Class bounds of a difference, symmetric about zero so that zero sits in the neutral middle
+/// of a diverging ramp: `classes` classes from −m to +m, m being the largest absolute
+/// difference rounded up to 1, 2, 2.5 or 5 × 10ⁿ. With [`Classification::EqualIntervals`] the
+/// classes are of equal width; otherwise the inner bounds are quantiles of the absolute
+/// differences (rounded to two significant digits), so that one outlier — the regional capital —
+/// does not push every other municipality into the middle class. With an odd number of classes
+/// the middle one holds zero and the smallest changes; with an even number zero is a bound.
+/// Empty without values; a single class around zero when every difference is zero.
+pub fn diverging_breaks(method: Classification, values: &[f64], classes: usize) -> Vec<f64> {
+    let mut magnitudes: Vec<f64> = values
         .iter()
         .filter(|v| v.is_finite())
-        .fold(None, |m: Option<f64>, v| {
-            Some(m.unwrap_or(0.0).max(v.abs()))
-        });
-    let Some(max_abs) = max_abs else {
-        return Vec::new();
-    };
-    if classes == 0 {
+        .map(|v| v.abs())
+        .collect();
+    if magnitudes.is_empty() || classes == 0 {
         return Vec::new();
     }
+    magnitudes.sort_by(f64::total_cmp);
+    let max_abs = magnitudes.last().copied().unwrap_or(0.0);
     if max_abs == 0.0 {
         return vec![-1.0, 1.0];
     }
     let m = nice_ceiling(max_abs);
-    (0..=classes)
-        .map(|k| -m + 2.0 * m * k as f64 / classes as f64)
-        .collect()
+    if method == Classification::EqualIntervals {
+        return (0..=classes)
+            .map(|k| -m + 2.0 * m * k as f64 / classes as f64)
+            .collect();
+    }
+    // Inner bounds on one side: for 2s+1 classes s of them (the middle class straddles zero),
+    // for 2s classes s−1 of them and zero.
+    let side = classes / 2;
+    let even = classes.is_multiple_of(2);
+    let inner: usize = if even { side.saturating_sub(1) } else { side };
+    let steps = if even { side } else { side + 1 };
+    let mut positive: Vec<f64> = (1..=inner)
+        .map(|j| round_2_significant(super::quantile_sorted(&magnitudes, j as f64 / steps as f64)))
+        .filter(|t| *t > 0.0 && *t < m)
+        .collect();
+    positive.dedup();
+    positive.push(m);
+    let mut breaks: Vec<f64> = positive.iter().rev().map(|t| -t).collect();
+    if even {
+        breaks.push(0.0);
+    }
+    breaks.extend(positive);
+    breaks
 }
 
 /// The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `x` (> 0).
@@ -124,6 +146,15 @@ fn nice_ceiling(x: f64) -> f64 {
         .map(|f| f * p)
         .find(|&v| v >= x * (1.0 - 1e-12))
         .unwrap_or(10.0 * p)
+}
+
+/// `x` rounded to two significant digits.
+fn round_2_significant(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return x;
+    }
+    let p = 10f64.powf(x.log10().floor() - 1.0);
+    (x / p).round() * p
 }
 
 /// B − A per cell of two surfaces on the same grid (appeals/km²).
@@ -158,7 +189,8 @@ mod tests {
     fn previous_period_has_the_same_length_and_ends_the_day_before() {
         assert_eq!(
             previous_period(date(2021, 9, 1), date(2021, 11, 30)),
-            (date(2021, 6, 3), date(2021, 8, 31))
+            (date(2021, 6, 2), date(2021, 8, 31)),
+            "91 days each"
         );
         assert_eq!(
             previous_period(date(2021, 3, 1), date(2021, 3, 1)),
@@ -194,20 +226,45 @@ mod tests {
 
     #[test]
     fn diverging_breaks_are_symmetric_with_zero_in_the_middle_class() {
-        let b = diverging_breaks(&[-3.0, 4.0, 17.0, 0.0], 5);
+        let equal = Classification::EqualIntervals;
+        let b = diverging_breaks(equal, &[-3.0, 4.0, 17.0, 0.0], 5);
         assert_eq!(b, vec![-20.0, -12.0, -4.0, 4.0, 12.0, 20.0]);
         // Zero falls in the middle class.
         assert_eq!(super::super::class_of(0.0, &b), Some(2));
         assert_eq!(super::super::class_of(17.0, &b), Some(4));
         assert_eq!(super::super::class_of(-3.0, &b), Some(2));
         // An even number of classes has zero as a bound.
-        let even = diverging_breaks(&[-0.3, 0.7], 4);
+        let even = diverging_breaks(equal, &[-0.3, 0.7], 4);
         assert_eq!(even, vec![-1.0, -0.5, 0.0, 0.5, 1.0]);
-        assert!(diverging_breaks(&[], 5).is_empty());
-        assert_eq!(diverging_breaks(&[0.0, 0.0], 5), vec![-1.0, 1.0]);
+        assert!(diverging_breaks(equal, &[], 5).is_empty());
+        assert_eq!(diverging_breaks(equal, &[0.0, 0.0], 5), vec![-1.0, 1.0]);
         assert_eq!(nice_ceiling(1234.0), 2000.0);
         assert_eq!(nice_ceiling(2.0), 2.0);
         assert_eq!(nice_ceiling(0.021), 0.025);
+    }
+
+    #[test]
+    fn quantile_diverging_breaks_keep_an_outlier_from_flattening_the_rest() {
+        // Twenty municipalities changing by tens, the capital by thousands.
+        let mut values: Vec<f64> = (1..=20).map(|i| f64::from(i) * 7.0 - 60.0).collect();
+        values.push(4_300.0);
+        let b = diverging_breaks(Classification::Quantiles, &values, 5);
+        assert_eq!(b.len(), 6, "{b:?}");
+        assert_eq!(b.first().map(|x| -x), b.last().copied(), "symmetric: {b:?}");
+        assert_eq!(b.last().copied(), Some(5_000.0));
+        assert!(b.windows(2).all(|w| w[0] < w[1]), "{b:?}");
+        // The small changes spread over several classes instead of all in the middle.
+        let classes: std::collections::BTreeSet<usize> = values[..20]
+            .iter()
+            .filter_map(|v| super::super::class_of(*v, &b))
+            .collect();
+        assert!(classes.len() >= 3, "{b:?} {classes:?}");
+        assert_eq!(super::super::class_of(0.0, &b), Some(2));
+        // Even: zero is the middle bound.
+        let even = diverging_breaks(Classification::NaturalBreaks, &values, 4);
+        assert_eq!(even.get(2).copied(), Some(0.0), "{even:?}");
+        assert_eq!(round_2_significant(1234.0), 1200.0);
+        assert!((round_2_significant(0.0456) - 0.046).abs() < 1e-12);
     }
 
     #[test]

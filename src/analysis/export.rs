@@ -381,6 +381,10 @@ pub struct ExportSettings {
     pub k: u64,
     /// `schematic` or the boundaries file's name.
     pub boundaries: String,
+    /// A comparison of two periods on the map: the mode and period A (`None`: none; left out
+    /// of the hash then, so exports without one keep their hashes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare: Option<String>,
 }
 
 impl ExportSettings {
@@ -726,6 +730,7 @@ mod tests {
             cell_km: None,
             k: 3,
             boundaries: "schematic".into(),
+            compare: None,
         };
         assert_eq!(settings.hash(), settings.clone().hash());
         let mut other = settings.clone();
@@ -733,6 +738,9 @@ mod tests {
         assert_ne!(settings.hash(), other.hash());
         let mut other = settings.clone();
         other.filter.categories.insert("ЖКХ".into());
+        assert_ne!(settings.hash(), other.hash());
+        let mut other = settings.clone();
+        other.compare = Some("split a previous".into());
         assert_ne!(settings.hash(), other.hash());
     }
 
@@ -761,6 +769,7 @@ mod tests {
                 cell_km: None,
                 k: 3,
                 boundaries: "schematic".into(),
+                compare: None,
             },
             version: "0.1.0".into(),
             suppression: table.suppression.clone(),

@@ -302,14 +302,29 @@ impl App {
     pub(super) fn compare_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         let rect = ui.available_rect_before_wrap();
         let Some(comparison) = self.compare.result.clone() else {
-            ui.centered_and_justified(|ui| {
+            let t = self.lang.texts();
+            ui.vertical_centered(|ui| {
+                ui.add_space(rect.height() / 3.0);
                 ui.spinner();
+                ui.label(t.compare_computing);
             });
             return;
         };
         let mode = self.persisted.map.compare.mode;
         let boundary_set = comparison.resolved.boundaries.clone();
-        self.move_map_to_targets(ui.ctx(), rect, &boundary_set);
+        let half = (rect.width() - theme::SPLIT_GAP_PX) / 2.0;
+        let left = egui::Rect::from_min_size(rect.min, egui::vec2(half, rect.height()));
+        let right = egui::Rect::from_min_size(
+            rect.min + egui::vec2(half + theme::SPLIT_GAP_PX, 0.0),
+            egui::vec2(half, rect.height()),
+        );
+        // The data is fitted to the map it is seen in: the left half in the split view.
+        let fit_rect = if mode == CompareMode::Split {
+            left
+        } else {
+            rect
+        };
+        self.move_map_to_targets(ui.ctx(), fit_rect, &boundary_set);
         let lang = self.lang;
         let t = lang.texts();
         let geometry = &boundary_set.geometry;
@@ -336,6 +351,15 @@ impl App {
             _ => None,
         };
         let now = ui.ctx().input(|i| i.time);
+        // In presentation mode the labels go under the title bar (its size from the last frame).
+        let labels_top = if self.presentation.is_some() {
+            ui.ctx()
+                .memory(|m| m.area_rect(egui::Id::unique("presentation_title")))
+                .map_or(rect.top() + 80.0, |r| r.bottom())
+                .max(rect.top())
+        } else {
+            rect.top()
+        };
         let hovered_before = self.hovered_unit;
         let wanted_grid;
         let hovered;
@@ -366,12 +390,6 @@ impl App {
                     &comparison.breaks,
                     &colors,
                     |l| under_k(&comparison.b.counts, l),
-                );
-                let half = (rect.width() - theme::SPLIT_GAP_PX) / 2.0;
-                let left = egui::Rect::from_min_size(rect.min, egui::vec2(half, rect.height()));
-                let right = egui::Rect::from_min_size(
-                    rect.min + egui::vec2(half + theme::SPLIT_GAP_PX, 0.0),
-                    egui::vec2(half, rect.height()),
                 );
                 ui.painter().rect_filled(
                     egui::Rect::from_min_max(left.right_top(), right.left_bottom()),
@@ -427,7 +445,7 @@ impl App {
                 ] {
                     period_label_ui(
                         ui.ctx(),
-                        side_rect,
+                        side_rect.with_min_y(labels_top),
                         id,
                         &side_label(lang, letter, side.period(), side.total),
                     );
@@ -443,7 +461,9 @@ impl App {
                 legend_no_data = no_data_a.max(no_data_b);
             }
             CompareMode::Difference | CompareMode::Off => {
-                let colors = theme::class_colors(&comparison.difference_breaks, true);
+                let colors = theme::difference_class_colors(
+                    comparison.difference_breaks.len().saturating_sub(1),
+                );
                 let (fills, counts, no_data) = class_fills(
                     unit_labels,
                     &comparison.difference,
@@ -468,7 +488,7 @@ impl App {
                 hovered = outcome.hovered;
                 period_label_ui(
                     ui.ctx(),
-                    rect,
+                    rect.with_min_y(labels_top),
                     "difference",
                     &difference_label(
                         lang,

@@ -283,6 +283,8 @@ pub enum JobResult {
     },
     /// The tile cache was emptied: bytes freed.
     TileCacheCleared(Result<u64, String>),
+    /// File → Export map… finished: what `teplokarta export` printed, or its error.
+    Exported(Result<String, String>),
     /// Two periods compared.
     Comparison {
         generation: u64,
@@ -319,6 +321,8 @@ pub enum FilePurpose {
     ExportViews,
     /// A views file to merge into the saved views.
     ImportViews,
+    /// Where File → Export map… writes (with the format's extension).
+    ExportMap(&'static str),
 }
 
 /// How often a watched database is polled for changes by other processes (a change is noticed
@@ -638,9 +642,22 @@ impl Jobs {
                     .set_file_name("views.teplokarta-views.json")
                     .save_file(),
                 FilePurpose::OpenTileFolder(_) => dialog.pick_folder(),
+                FilePurpose::ExportMap(ext) => dialog
+                    .set_file_name(format!("teplokarta.{ext}"))
+                    .save_file(),
                 _ => dialog.pick_file(),
             };
             JobResult::Picked(purpose, picked)
+        });
+    }
+
+    /// Runs `teplokarta export` with `args` (File → Export map…), then removes `views_file`
+    /// (the temporary views file the args may name).
+    pub fn export_map(&mut self, args: Vec<std::ffi::OsString>, views_file: PathBuf) {
+        self.spawn("export-map", move |_| {
+            let result = crate::cli::export_with_args(args).map_err(|e| format!("{e:#}"));
+            std::fs::remove_file(&views_file).ok();
+            JobResult::Exported(result)
         });
     }
 
@@ -655,11 +672,7 @@ impl Jobs {
     }
 
     /// Computes the density surfaces of both periods of a comparison on one grid.
-    pub fn compute_compare_density(
-        &mut self,
-        points: PointPair,
-        request: DensityRequest,
-    ) {
+    pub fn compute_compare_density(&mut self, points: PointPair, request: DensityRequest) {
         self.compare_density_generation += 1;
         let generation = self.compare_density_generation;
         self.spawn("compare-density", move |_| JobResult::CompareDensity {
@@ -1099,7 +1112,11 @@ pub fn compute_comparison(resolved: Arc<Resolved>, request: CompareRequest) -> C
         .filter(|(_, on)| **on)
         .filter_map(|(l, _)| difference.get(l).copied().flatten())
         .collect();
-    let difference_breaks = compare::diverging_breaks(&on_map_differences, b_request.classes);
+    let difference_breaks = compare::diverging_breaks(
+        b_request.classification,
+        &on_map_differences,
+        b_request.classes,
+    );
     let side = |values: LabelValues, filter: Filter| CompareSide {
         points_unit: Arc::new(points_of(&resolved, &values.masks)),
         counts: values.aggregates.by_label.clone(),
@@ -1126,10 +1143,7 @@ pub fn compute_comparison(resolved: Arc<Resolved>, request: CompareRequest) -> C
 
 /// The density surfaces of both periods on `request`'s grid, their shared scale and their
 /// difference (job thread; also used by tests).
-pub fn compute_compare_density(
-    points: PointPair,
-    request: DensityRequest,
-) -> CompareDensity {
+pub fn compute_compare_density(points: PointPair, request: DensityRequest) -> CompareDensity {
     let a = request.surface_of(&points.0, request.mode);
     let b = request.surface_of(&points.1, request.mode);
     let auto_max = a

@@ -6,6 +6,7 @@
 //! for a meeting; saved views ([`views`]) are stepped through with the arrow keys.
 
 mod compare;
+pub mod export;
 mod jobs;
 pub mod problems;
 pub mod render;
@@ -179,6 +180,10 @@ pub struct App {
     export_k_note: Option<String>,
     /// The comparison of two periods (split view, difference layer).
     compare: compare::CompareState,
+    /// File → Export map…, while open.
+    export_dialog: Option<crate::ui::export_dialog::ExportDialog>,
+    /// Exports started (numbers their temporary views files).
+    exports_started: u64,
 }
 
 /// What presentation mode changed, to put back when it ends.
@@ -386,6 +391,8 @@ impl App {
             export_k: None,
             export_k_note: None,
             compare: compare::CompareState::default(),
+            export_dialog: None,
+            exports_started: 0,
         }
     }
 
@@ -1385,6 +1392,11 @@ impl App {
                 Err(err) => self.errors.push(err),
             },
             JobResult::Picked(purpose, Some(path)) => match purpose {
+                FilePurpose::ExportMap(_) => {
+                    if let Some(d) = &mut self.export_dialog {
+                        d.path = path.display().to_string();
+                    }
+                }
                 FilePurpose::OpenTileFile => {
                     self.open_basemap(BasemapChoice::File { path, tms: false }, true);
                 }
@@ -1449,6 +1461,16 @@ impl App {
                 self.notice = Some(format!("{}: {}", self.lang.texts().saved, path.display()));
             }
             JobResult::Saved(Err(err)) => self.errors.push(err),
+            JobResult::Exported(result) => match &mut self.export_dialog {
+                Some(d) => {
+                    d.running = false;
+                    d.result = Some(result);
+                }
+                None => match result {
+                    Ok(text) => self.notice = Some(text),
+                    Err(err) => self.errors.push(err),
+                },
+            },
         }
     }
 
@@ -1674,6 +1696,7 @@ impl App {
                     .inner_margin(4.0)
                     .fill(theme::OVERLAY_FILL)
                     .show(ui, |ui| {
+                        ui.set_min_width(ui.available_width());
                         filter_panel::chips_ui(ui, lang, &mut self.persisted.filter, &self.options);
                     });
             }
@@ -1697,12 +1720,14 @@ impl App {
                     .inner_margin(4.0)
                     .fill(theme::OVERLAY_FILL)
                     .show(ui, |ui| {
+                        ui.set_min_width(ui.available_width());
                         crate::ui::compare::compare_bar_ui(
                             ui,
                             lang,
                             &mut self.persisted.map.compare,
                             periods,
                             busy,
+                            &mut commands,
                         );
                     });
             }
@@ -1773,6 +1798,9 @@ impl App {
         }
         if let Some(dialog) = &mut self.import_dialog {
             import_dialog_ui(&ctx, lang, dialog, &mut commands);
+        }
+        if let Some(dialog) = &mut self.export_dialog {
+            crate::ui::export_dialog::export_dialog_ui(&ctx, lang, dialog, &mut commands);
         }
         for command in commands {
             self.apply(&ctx, command);
@@ -2353,6 +2381,10 @@ impl App {
             Command::ShowPivot(show) => self.persisted.show_pivot = show,
             Command::Playback(command) => self.apply_playback(command),
             Command::SetCompare(mode) => {
+                if self.persisted.map.compare.mode != mode {
+                    // Two half-width maps, or one whole one: the data fitted to them again.
+                    self.fit_pending = true;
+                }
                 self.persisted.map.compare.mode = mode;
                 if mode != crate::analysis::compare::CompareMode::Off {
                     // A comparison is of the heat map, with the filter's period as B.
@@ -2491,6 +2523,38 @@ impl App {
                 }
             }
             Command::SelectZone(zone) => self.selected_zone = zone,
+            Command::ShowExport => {
+                if self.export_dialog.is_none() {
+                    let dir = directories::UserDirs::new()
+                        .and_then(|d| d.document_dir().map(std::path::Path::to_path_buf))
+                        .or_else(|| std::env::current_dir().ok())
+                        .unwrap_or_default();
+                    self.export_dialog = Some(crate::ui::export_dialog::ExportDialog::new(
+                        &dir,
+                        jiff::Zoned::now().date(),
+                    ));
+                }
+            }
+            Command::CloseExport => self.export_dialog = None,
+            Command::BrowseExport => {
+                if let Some(d) = &self.export_dialog {
+                    use crate::ui::export_dialog::ExportFormat as F;
+                    let ext: &'static [&'static str] = match d.format {
+                        F::Png => &["png"],
+                        F::Pdf => &["pdf"],
+                        F::Gif => &["gif"],
+                        F::Csv => &["csv"],
+                        F::GeoJson => &["geojson"],
+                    };
+                    self.jobs.pick_file(
+                        FilePurpose::ExportMap(d.format.extension()),
+                        self.lang.texts().export_map_menu.to_owned(),
+                        d.format.extension(),
+                        ext,
+                    );
+                }
+            }
+            Command::StartExport => self.start_export(),
             Command::ShowImport => {
                 if self.import_dialog.is_none() {
                     self.import_dialog = Some(ImportDialog::default());
@@ -2669,6 +2733,52 @@ impl App {
     /// State to remember between runs.
     pub fn persisted(&self) -> &Persisted {
         &self.persisted
+    }
+
+    /// Starts File → Export map… of the view on screen with the dialog's settings.
+    fn start_export(&mut self) {
+        let Some(dialog) = &self.export_dialog else {
+            return;
+        };
+        let (Some(dataset), Some(boundaries)) = (&self.dataset, &self.boundaries) else {
+            return;
+        };
+        let (name, words) = self.title();
+        let extent = self.current_extent();
+        let view = views::SavedView {
+            name: name.unwrap_or(words),
+            center_lon: extent.lon,
+            center_lat: extent.lat,
+            zoom: extent.zoom + self.zoom_offset(),
+            map: self.persisted.map.clone(),
+            problems: self.persisted.problems.clone(),
+            filter: self.persisted.filter.clone(),
+        };
+        self.exports_started += 1;
+        let views_file = std::env::temp_dir().join(format!(
+            "teplokarta-export-{}-{}.teplokarta-views.json",
+            std::process::id(),
+            self.exports_started
+        ));
+        let source = export::ExportSource {
+            db: &dataset.path,
+            boundaries: &boundaries.boundaries.kind,
+            lang: self.lang,
+            view,
+            profiles_file: self.profiles_file.as_deref(),
+        };
+        let args = export::export_args(dialog, &source, &views_file);
+        let Some(dialog) = &mut self.export_dialog else {
+            return;
+        };
+        match args {
+            Ok(args) => {
+                dialog.running = true;
+                dialog.result = None;
+                self.jobs.export_map(args, views_file);
+            }
+            Err(err) => dialog.result = Some(Err(err.to_string())),
+        }
     }
 
     /// State to remember between runs, to change (for tests: what a widget would set).

@@ -339,7 +339,22 @@ pub(super) fn page_settings(page: &MapState, k: u64, boundaries: String) -> Expo
         },
         k,
         boundaries,
+        compare: page_compare(page),
     }
+}
+
+/// What the settings hash records of a comparison: its mode and period A as set (`previous`:
+/// the period before B, which the filter's dates decide).
+fn page_compare(page: &MapState) -> Option<String> {
+    let c = &page.map.compare;
+    if page.problems.active || c.mode == crate::analysis::compare::CompareMode::Off {
+        return None;
+    }
+    let a = match (c.a_from, c.a_to) {
+        (Some(from), Some(to)) => format!("{from}..{to}"),
+        _ => "previous".to_owned(),
+    };
+    Some(format!("{:?} A {a}", c.mode).to_lowercase())
 }
 
 /// The short provenance line drawn under a rendered map: filter in words · data as of DATE ·

@@ -63,6 +63,13 @@ pub enum Command {
     /// Compare two periods: side by side, as a difference, or not (heat map only; leaves the
     /// problem map and stops a playback).
     SetCompare(crate::analysis::compare::CompareMode),
+    /// Open File → Export map… (`false`: close it).
+    ShowExport,
+    CloseExport,
+    /// Pick the export's file with the system file picker.
+    BrowseExport,
+    /// Export the view on screen with the dialog's settings (in the background).
+    StartExport,
     /// Time playback under the map.
     Playback(PlaybackCommand),
     SetLang(Lang),

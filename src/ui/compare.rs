@@ -6,19 +6,21 @@
 use egui::{RichText, Ui};
 use jiff::civil::Date;
 
+use super::command::Command;
 use super::i18n::Lang;
 use super::theme;
 use crate::analysis::Metric;
 use crate::analysis::compare::{CompareMode, CompareSettings};
 
-/// The bar above the map in a comparison: the mode, period A (editable) and period B (the
-/// filter's). Changes go to `settings` directly.
+/// The bar above the map in a comparison: the mode (a command), period A (edited in
+/// `settings`) and period B (the filter's).
 pub fn compare_bar_ui(
     ui: &mut Ui,
     lang: Lang,
     settings: &mut CompareSettings,
     periods: Option<((Date, Date), (Date, Date))>,
     busy: bool,
+    commands: &mut Vec<Command>,
 ) {
     let t = lang.texts();
     ui.horizontal_wrapped(|ui| {
@@ -26,7 +28,7 @@ pub fn compare_bar_ui(
         for mode in CompareMode::ALL {
             let label = mode_label(lang, mode);
             if ui.selectable_label(settings.mode == mode, label).clicked() {
-                settings.mode = mode;
+                commands.push(Command::SetCompare(mode));
             }
         }
         let Some((a, b)) = periods else { return };
@@ -106,11 +108,14 @@ pub fn period_label_ui(ctx: &egui::Context, rect: egui::Rect, id: &str, text: &s
                 .inner_margin(egui::Margin::symmetric(10, 4))
                 .corner_radius(4.0)
                 .show(ui, |ui| {
-                    ui.label(
-                        RichText::new(text)
-                            .size(theme::PRESENTATION_SUBTITLE_SIZE)
-                            .strong()
-                            .color(theme::PRESENTATION_TITLE_TEXT),
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(text)
+                                .size(theme::PRESENTATION_SUBTITLE_SIZE)
+                                .strong()
+                                .color(theme::PRESENTATION_TITLE_TEXT),
+                        )
+                        .wrap_mode(egui::TextWrapMode::Extend),
                     );
                 });
         });

@@ -6,6 +6,7 @@ mod command;
 pub mod compare;
 pub mod describe;
 pub mod details_panel;
+pub mod export_dialog;
 pub mod filter_panel;
 pub mod i18n;
 pub mod import_dialog;

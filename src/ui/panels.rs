@@ -69,6 +69,9 @@ pub fn top_bar_ui(
                 commands.push(Command::ShowImport);
             }
             ui.separator();
+            if ui.button(t.export_map_menu).clicked() {
+                commands.push(Command::ShowExport);
+            }
             if ui.button(t.export_heat).clicked() {
                 commands.push(Command::ExportHeat);
             }

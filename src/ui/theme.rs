@@ -252,6 +252,22 @@ pub fn class_colors(breaks: &[f64], diverging: bool) -> Vec<Color32> {
         .collect()
 }
 
+/// Fill of each class of a difference (classes symmetric about zero): RdBu by the class's
+/// rank, so the classes on either side of zero are as distinct as the outer ones whatever
+/// their widths, and an odd middle class is neutral.
+pub fn difference_class_colors(classes: usize) -> Vec<Color32> {
+    (0..classes)
+        .map(|i| {
+            let t = if classes <= 1 {
+                0.5
+            } else {
+                i as f32 / (classes - 1) as f32
+            };
+            ramp_lerp(&RD_BU_REVERSED, t)
+        })
+        .collect()
+}
+
 /// Colour of `t` in 0..=1 on a ramp (nearest class), with alpha.
 pub fn ramp(ramp: &[Color32], t: f32, alpha: u8) -> Color32 {
     let n = ramp.len().max(1);
