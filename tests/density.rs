@@ -290,6 +290,7 @@ fn the_window_export_job_writes_the_exact_surface_of_the_layer() {
         kernel: Kernel::Quartic,
         // The layer may be in fast mode: the export is exact all the same.
         mode: Mode::Fast,
+        k: None,
     };
     let expected = density(&points, None, &grid, Kernel::Quartic, 3_000.0, Mode::Exact);
     let dir = tempfile::tempdir().unwrap();

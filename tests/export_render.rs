@@ -342,6 +342,34 @@ fn gif_has_one_frame_per_week() {
         ],
     );
     assert_eq!(printed.matches("frame ").count(), 4, "{printed}");
+    // The frames are the window's playback frames: cumulative from the period's start.
+    assert!(
+        printed.contains("frame 2/4: 2021-03-01 – 2021-03-14"),
+        "{printed}"
+    );
+    let moving = export(
+        &db,
+        &dir.path().join("moving.gif"),
+        &[
+            "--from",
+            "2021-03-01",
+            "--to",
+            "2021-03-24",
+            "--window",
+            "moving",
+            "--size",
+            "400x300",
+        ],
+    );
+    // Moving: each week on its own, the last one short (as the playback's slider shows it).
+    assert!(
+        moving.contains("frame 2/4: 2021-03-08 – 2021-03-14"),
+        "{moving}"
+    );
+    assert!(
+        moving.contains("frame 4/4: 2021-03-22 – 2021-03-24"),
+        "{moving}"
+    );
     let mut options = gif::DecodeOptions::new();
     options.set_color_output(gif::ColorOutput::RGBA);
     let mut decoder = options
@@ -356,7 +384,7 @@ fn gif_has_one_frame_per_week() {
     }
     assert_eq!(frames, 4);
 
-    // By day with a moving window: 7 frames for a week.
+    // By day, each day on its own: 7 frames for a week.
     let daily = dir.path().join("daily.gif");
     export(
         &db,

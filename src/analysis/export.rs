@@ -91,6 +91,30 @@ pub fn discloses(count: u64, k: u64) -> bool {
     count > 0 && count < k
 }
 
+/// Hides the cells of a density surface (appeals/km²) that fewer than `k` appeals reach: a
+/// surface of a sparse filter would otherwise show where its few appeals are. `reach_per_km2`
+/// is the surface of the same points with the uniform kernel of the same radius, so that
+/// `reach × π r²` is the number of appeals within the radius of the cell. Returns the number
+/// of cells hidden.
+pub fn hide_cells_under_k(
+    values: &mut [f32],
+    reach_per_km2: &[f32],
+    radius_m: f64,
+    k: u64,
+) -> usize {
+    let disc_km2 = std::f64::consts::PI * (radius_m / 1000.0).powi(2);
+    let mut hidden = 0;
+    for (v, reach) in values.iter_mut().zip(reach_per_km2) {
+        let appeals = f64::from(*reach) * disc_km2;
+        // Half an appeal of slack for the rounding of the binned (fast) surface.
+        if *v > 0.0 && appeals < k as f64 - 0.5 {
+            *v = 0.0;
+            hidden += 1;
+        }
+    }
+    hidden
+}
+
 /// A municipality as the choropleth shows it, before k-anonymity.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChoroplethUnit {
@@ -713,6 +737,38 @@ mod tests {
         assert_eq!(masked_series("4;1;0;2;3;10", 3), "4;<3;0;<3;3;10");
         assert_eq!(masked_series("1;2", 1), "1;2");
         assert_eq!(masked_series("", 3), "");
+    }
+
+    #[test]
+    fn density_cells_reached_by_fewer_than_k_appeals_are_hidden() {
+        use crate::analysis::{Grid, Kernel, Mode, density};
+        // Two appeals alone in the west, thirty together in the east.
+        let mut points = vec![(65.20, 57.0), (65.21, 57.0)];
+        points.extend((0..30).map(|i| (65.8 + f64::from(i) * 0.001, 57.0)));
+        let grid = Grid::over_lon_lat(65.0, 56.8, 66.0, 57.2, 100, 40);
+        let radius_m = 3_000.0;
+        let mut surface = density(&points, None, &grid, Kernel::Quartic, radius_m, Mode::Exact);
+        let reach = density(&points, None, &grid, Kernel::Uniform, radius_m, Mode::Exact);
+        // The largest value in the column of `lon`.
+        let at = |lon: f64, s: &[f32]| {
+            let (x, _) = crate::spatial::projection::mercator_m_from_lon_lat(lon, 57.0);
+            let col = ((x - grid.x_min_m) / grid.cell_m) as usize;
+            (0..grid.height)
+                .map(|row| s[row * grid.width + col])
+                .fold(0.0_f32, f32::max)
+        };
+        assert!(at(65.205, &surface.values) > 0.0);
+        assert!(at(65.815, &surface.values) > 0.0);
+        let hidden = hide_cells_under_k(&mut surface.values, &reach.values, radius_m, 3);
+        assert!(hidden > 0);
+        assert_eq!(at(65.205, &surface.values), 0.0, "two appeals: hidden");
+        assert!(at(65.815, &surface.values) > 0.0, "thirty: shown");
+        // k = 1 hides nothing.
+        let mut again = density(&points, None, &grid, Kernel::Quartic, radius_m, Mode::Exact);
+        assert_eq!(
+            hide_cells_under_k(&mut again.values, &reach.values, radius_m, 1),
+            0
+        );
     }
 
     #[test]

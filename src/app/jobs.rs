@@ -115,20 +115,35 @@ pub struct DensityRequest {
     pub radius_m: f64,
     pub kernel: crate::analysis::Kernel,
     pub mode: crate::analysis::Mode,
+    /// k-anonymity of a rendered export: cells fewer than k appeals reach are hidden.
+    pub k: Option<u64>,
 }
 
 impl DensityRequest {
     /// The density of `points_unit` (unit-square positions) on this request's grid, in `mode`.
     fn surface_of(&self, points_unit: &[[f64; 2]], mode: crate::analysis::Mode) -> Surface {
         let mercator = crate::analysis::mercator_points_from_unit(points_unit);
-        crate::analysis::density_mercator(
-            &mercator,
-            None,
-            &self.grid,
-            self.kernel,
-            self.radius_m,
-            mode,
-        )
+        let density = |kernel| {
+            crate::analysis::density_mercator(
+                &mercator,
+                None,
+                &self.grid,
+                kernel,
+                self.radius_m,
+                mode,
+            )
+        };
+        let mut surface = density(self.kernel);
+        if let Some(k) = self.k.filter(|&k| k > 1) {
+            let reach = density(crate::analysis::Kernel::Uniform);
+            crate::analysis::export::hide_cells_under_k(
+                &mut surface.values,
+                &reach.values,
+                self.radius_m,
+                k,
+            );
+        }
+        surface
     }
 }
 
@@ -691,20 +706,10 @@ impl Jobs {
     ) {
         self.playback_generation += 1;
         let generation = self.playback_generation;
-        self.spawn("playback-scale", move |_| {
-            let mut pooled = Vec::new();
-            for filter in filters {
-                let request = ViewRequest {
-                    filter,
-                    ..base.clone()
-                };
-                pooled.extend(LabelValues::new(&resolved, &request).on_map_values());
-            }
-            JobResult::PlaybackScale {
-                generation,
-                metric: base.metric,
-                breaks: crate::analysis::breaks(base.classification, &pooled, base.classes),
-            }
+        self.spawn("playback-scale", move |_| JobResult::PlaybackScale {
+            generation,
+            metric: base.metric,
+            breaks: pooled_breaks(&resolved, &base, filters),
         });
     }
 
@@ -1072,6 +1077,20 @@ fn points_of(resolved: &Resolved, masks: &Masks) -> Vec<[f64; 2]> {
         .filter_map(|i| resolved.dataset.point_unit.get(i as usize).copied())
         .filter(|p| p[0].is_finite())
         .collect()
+}
+
+/// Class bounds of `base`'s metric over every filter of `filters` pooled (one scale for all
+/// frames of a playback, on screen or in a GIF).
+pub fn pooled_breaks(resolved: &Resolved, base: &ViewRequest, filters: Vec<Filter>) -> Vec<f64> {
+    let mut pooled = Vec::new();
+    for filter in filters {
+        let request = ViewRequest {
+            filter,
+            ..base.clone()
+        };
+        pooled.extend(LabelValues::new(resolved, &request).on_map_values());
+    }
+    crate::analysis::breaks(base.classification, &pooled, base.classes)
 }
 
 /// Compares period A with period B (job thread; also used by tests).

@@ -15,7 +15,8 @@ pub mod views;
 
 pub use jobs::{
     BoundarySet, Dataset, DensityRequest, DensityResult, FilePurpose, JobError, JobResult, Jobs,
-    Resolved, View, ViewRequest, compute_view, load_dataset, reload_dataset, resolve,
+    Resolved, View, ViewRequest, compute_view, load_dataset, pooled_breaks, reload_dataset,
+    resolve,
 };
 pub use state::{Persisted, STORAGE_KEY};
 
@@ -2677,6 +2678,13 @@ impl App {
             } else {
                 crate::analysis::Mode::Fast
             },
+            // A rendered export's k; presentation mode hides sparse cells with the default k
+            // too (a meeting sees aggregates only).
+            k: self.export_k.or_else(|| {
+                self.presentation
+                    .is_some()
+                    .then_some(crate::analysis::export::DEFAULT_K)
+            }),
         }
     }
 
@@ -2809,6 +2817,7 @@ fn density_serves(have: &DensityRequest, want: &DensityRequest) -> bool {
         w.y_max_m - w.cell_m * w.height as f64 * 5.0 / 6.0,
     );
     have.radius_m == want.radius_m
+        && have.k == want.k
         && have.kernel == want.kernel
         && have.mode == want.mode
         && (0.75..=1.34).contains(&(w.cell_m / h.cell_m))

@@ -85,8 +85,8 @@ pub struct ExportArgs {
     /// GIF: one frame per week or per day of the period.
     #[arg(long, value_enum, default_value_t = StepArg::Week)]
     pub step: StepArg,
-    /// GIF: each frame shows everything from the period's start (cumulative) or the last 7
-    /// days up to the frame (moving).
+    /// GIF: each frame shows everything from the period's start (cumulative) or only its own
+    /// week or day (moving), as the window's time playback does.
     #[arg(long, value_enum, default_value_t = WindowArg::Cumulative)]
     pub window: WindowArg,
     #[command(flatten)]

@@ -416,7 +416,8 @@ fn gif(
     data_hash: &str,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<Vec<u8>> {
-    let whole = show_page(renderer, page, args, lang, data_hash)?;
+    // The whole period first: its density surface is the cumulative frames' top.
+    show_page(renderer, page, args, lang, data_hash)?;
     let app = renderer.app().context("the app did not start")?;
     let (from, to) = match (page.state.filter.from, page.state.filter.to) {
         (Some(from), Some(to)) => (from, to),
@@ -428,42 +429,65 @@ fn gif(
             (from.unwrap_or(range.0.date()), to.unwrap_or(range.1.date()))
         }
     };
+    // The frames of the window's time playback, each frame's dates as it shows them.
+    use crate::analysis::playback;
+    let step = match args.step {
+        StepArg::Week => playback::Step::Week,
+        StepArg::Day => playback::Step::Day,
+    };
+    let window = match args.window {
+        WindowArg::Cumulative => playback::Window::Cumulative,
+        WindowArg::Moving => playback::Window::Moving,
+    };
+    let frames = playback::frames(from, to, step);
+    if frames.len() > MAX_FRAMES {
+        bail!(
+            "{from} – {to} by {} is more than {MAX_FRAMES} frames: narrow --from/--to or use --step week",
+            if step == playback::Step::Week {
+                "week"
+            } else {
+                "day"
+            }
+        );
+    }
+    let ranges: Vec<(Date, Date)> = (0..frames.len())
+        .filter_map(|i| playback::frame_range(&frames, i, window))
+        .collect();
+    // One class scale pooled over all frames, as the playback locks it.
     let mut map = page.state.map.clone();
+    let resolved = app.resolved().context("the data is not resolved")?;
+    let base = crate::app::ViewRequest {
+        filter: page.state.filter.clone(),
+        metric: map.metric,
+        classification: map.classification,
+        classes: map.classes.clamp(3, 9),
+        locked_breaks: None,
+        selected: None,
+    };
+    let breaks = map.locked_breaks().unwrap_or_else(|| {
+        crate::app::pooled_breaks(
+            resolved,
+            &base,
+            ranges
+                .iter()
+                .map(|&r| playback::frame_filter(&page.state.filter, r))
+                .collect(),
+        )
+    });
     map.locked = Some(LockedScale {
         metric: map.metric,
-        breaks: whole.breaks.clone(),
+        breaks,
     });
-    if map.density.enabled && map.density.locked_max.is_none() {
+    // Cumulative frames grow to the whole period: its density top keeps them comparable.
+    if window == playback::Window::Cumulative
+        && map.density.enabled
+        && map.density.locked_max.is_none()
+    {
         map.density.locked_max = app.density().map(|d| d.auto_max);
-    }
-    let step = match args.step {
-        StepArg::Week => 7,
-        StepArg::Day => 1,
-    };
-    let mut frames_end = Vec::new();
-    let mut end = from
-        .checked_add((step - 1).days())
-        .context("date out of range")?;
-    loop {
-        frames_end.push(end.min(to));
-        if end >= to {
-            break;
-        }
-        end = end.checked_add(step.days()).context("date out of range")?;
-        if frames_end.len() > MAX_FRAMES {
-            bail!(
-                "{from} – {to} by {} is more than {MAX_FRAMES} frames: narrow --from/--to or use --step week",
-                if step == 7 { "week" } else { "day" }
-            );
-        }
     }
     let mut size = None;
     let mut encoder: Option<gif::Encoder<Vec<u8>>> = None;
-    for (n, &frame_end) in frames_end.iter().enumerate() {
-        let frame_from = match args.window {
-            WindowArg::Cumulative => from,
-            WindowArg::Moving => frame_end.checked_sub(6.days()).unwrap_or(from).max(from),
-        };
+    for (n, &(frame_from, frame_end)) in ranges.iter().enumerate() {
         let frame_page = Page {
             view: None,
             name: page.name.clone(),
@@ -499,7 +523,7 @@ fn gif(
             out,
             "frame {}/{}: {frame_from} – {frame_end} · {}",
             n + 1,
-            frames_end.len(),
+            ranges.len(),
             shown.provenance.data_hash
         )?;
     }
