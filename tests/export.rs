@@ -476,3 +476,120 @@ fn boundaries_file_gives_polygons() {
     assert_eq!(tyumen["geometry"]["type"], "MultiPolygon");
     assert_eq!(json["provenance"]["settings"]["boundaries"], "b.geojson");
 }
+
+#[test]
+fn a_comparison_adds_period_a_and_b_minus_a_that_reconcile_with_sql() {
+    let (dir, db) = demo_db(4_000, 21);
+    let count = |from: &str, to: &str| {
+        sql_count(
+            &db,
+            &format!(
+                "SELECT COUNT(*) FROM appeals WHERE substr(received_at, 1, 10) BETWEEN '{from}' AND '{to}'"
+            ),
+        )
+    };
+    let json = geojson(
+        &db,
+        dir.path(),
+        &[
+            "--from",
+            "2021-09-01",
+            "--to",
+            "2021-09-30",
+            "--compare",
+            "split",
+            "--k",
+            "1",
+        ],
+    );
+    // Period A defaults to the 30 days before September.
+    let (b_total, a_total) = (
+        count("2021-09-01", "2021-09-30"),
+        count("2021-08-02", "2021-08-31"),
+    );
+    let features = json["features"].as_array().unwrap();
+    let mut sum_a = 0;
+    for f in features {
+        let p = &f["properties"];
+        let (b, a) = (p["count"].as_u64().unwrap(), p["count_a"].as_u64().unwrap());
+        assert_eq!(
+            p["difference"].as_f64().unwrap(),
+            b as f64 - a as f64,
+            "{p}"
+        );
+        sum_a += a;
+    }
+    assert_eq!(
+        features
+            .iter()
+            .map(|f| f["properties"]["count"].as_u64().unwrap())
+            .sum::<u64>(),
+        b_total
+    );
+    assert_eq!(sum_a, a_total, "A's counts sum to SQL's count of August");
+    // A period A of its own, and a settings hash of its own.
+    let july = geojson(
+        &db,
+        dir.path(),
+        &[
+            "--from",
+            "2021-09-01",
+            "--to",
+            "2021-09-30",
+            "--compare",
+            "split",
+            "--k",
+            "1",
+            "--compare-from",
+            "2021-07-01",
+            "--compare-to",
+            "2021-07-31",
+        ],
+    );
+    let sum_july: u64 = july["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["count_a"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum_july, count("2021-07-01", "2021-07-31"));
+    assert_ne!(
+        json["provenance"]["settings_hash"],
+        july["provenance"]["settings_hash"]
+    );
+    // With k = 3 a municipality with 1–2 appeals in A has no A figures and no difference.
+    let k3 = geojson(
+        &db,
+        dir.path(),
+        &[
+            "--from",
+            "2021-09-01",
+            "--to",
+            "2021-09-30",
+            "--compare",
+            "difference",
+        ],
+    );
+    for f in k3["features"].as_array().unwrap() {
+        let p = &f["properties"];
+        if let Some(a) = p["count_a"].as_u64() {
+            assert!(a == 0 || a >= 3, "{p}");
+        } else {
+            assert!(p["difference"].is_null(), "{p}");
+        }
+    }
+    // Period A reversed is refused clearly.
+    let err = export_error(
+        &db,
+        &dir.path().join("x.csv"),
+        &[
+            "--compare",
+            "split",
+            "--compare-from",
+            "2021-07-31",
+            "--compare-to",
+            "2021-07-01",
+        ],
+    );
+    assert!(err.contains("after --compare-to"), "{err}");
+}

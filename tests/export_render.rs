@@ -567,4 +567,8 @@ fn the_window_exports_the_view_on_screen_as_png_and_pdf() {
     );
     let pdf = lopdf::Document::load(dir.path().join("window.pdf")).unwrap();
     assert_eq!(pdf.get_pages().len(), 1);
+    // The briefing of a comparison lists the largest changes, A and B.
+    let (_, text) = pdf_text(&dir.path().join("window.pdf"));
+    assert!(text.contains("Largest changes, B − A"), "{text}");
+    assert!(text.contains("A: 2–31 August 2021"), "{text}");
 }

@@ -127,6 +127,18 @@ pub struct ChoroplethUnit {
     /// Residents, where known.
     pub population: Option<u32>,
     pub geometry: Option<geojson::Geometry>,
+    /// Period A of a comparison (the unit's own figures are period B's).
+    pub compare: Option<UnitComparison>,
+}
+
+/// A municipality's figures in period A of a comparison, and the difference B − A.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UnitComparison {
+    pub count_a: u64,
+    /// The metric's value in period A.
+    pub value_a: Option<f64>,
+    /// B − A of the difference's metric ([`super::compare::difference_metric`]).
+    pub difference: Option<f64>,
 }
 
 /// The metric's column name in an export (`None` for the count, already a column).
@@ -155,7 +167,10 @@ fn rounded(x: f64, digits: i32) -> f64 {
 
 /// The choropleth's table: one row per municipality (most appeals first, then by name) with
 /// the metric's value, its legend class (1-based) and the class bounds, and the population;
-/// then k-anonymity. A change against a previous count of 1..k-1 is withheld too.
+/// then k-anonymity. A change against a previous count of 1..k-1 is withheld too. In a
+/// comparison (units with [`ChoroplethUnit::compare`]) the columns `count_a`, the metric's
+/// value in A (`…_a`) and `difference` (B − A) follow; A's figures and the difference are
+/// withheld when A's count is 1..k-1.
 pub fn choropleth_table(
     units: Vec<ChoroplethUnit>,
     metric: super::Metric,
@@ -165,6 +180,12 @@ pub fn choropleth_table(
     let mut columns: Vec<String> = Vec::new();
     columns.extend(metric_column(metric).map(str::to_owned));
     columns.extend(["class", "class_from", "class_to", "population"].map(str::to_owned));
+    let comparing = units.iter().any(|u| u.compare.is_some());
+    if comparing {
+        columns.push("count_a".to_owned());
+        columns.extend(metric_column(metric).map(|m| format!("{m}_a")));
+        columns.push("difference".to_owned());
+    }
     let mut units = units;
     units.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
     let rows = units
@@ -187,6 +208,20 @@ pub fn choropleth_table(
             fields.push(class.map_or(Value::Null, bound));
             fields.push(class.map_or(Value::Null, |c| bound(c + 1)));
             fields.push(u.population.map_or(Value::Null, Value::from));
+            if comparing {
+                let a = u.compare.filter(|a| !discloses(a.count_a, k));
+                fields.push(a.map_or(Value::Null, |a| Value::from(a.count_a)));
+                if metric_column(metric).is_some() {
+                    fields.push(
+                        a.and_then(|a| a.value_a)
+                            .map_or(Value::Null, |v| number(rounded(v, 2))),
+                    );
+                }
+                fields.push(
+                    a.and_then(|a| a.difference)
+                        .map_or(Value::Null, |v| number(rounded(v, 2))),
+                );
+            }
             ExportRow {
                 name: u.name,
                 count: u.count,
@@ -687,6 +722,7 @@ mod tests {
             value: Some(value),
             population: Some(1000),
             geometry: None,
+            compare: None,
         };
         let units = vec![
             unit("big", 20, 10, 100.0),
@@ -730,6 +766,40 @@ mod tests {
         // The count metric has no column of its own.
         let t = choropleth_table(Vec::new(), Metric::Count, &[], 3);
         assert_eq!(t.columns[0], "class");
+    }
+
+    #[test]
+    fn a_comparison_adds_period_a_and_the_difference_and_withholds_a_small_a() {
+        let unit = |name: &str, count, count_a, value_a: f64| ChoroplethUnit {
+            name: name.into(),
+            count,
+            previous_count: None,
+            value: Some(count as f64 / 2.0),
+            population: Some(20_000),
+            geometry: None,
+            compare: Some(UnitComparison {
+                count_a,
+                value_a: Some(value_a),
+                difference: Some(count as f64 / 2.0 - value_a),
+            }),
+        };
+        let units = vec![unit("grew", 40, 10, 5.0), unit("was tiny", 30, 2, 1.0)];
+        let t = choropleth_table(units, Metric::Per10k, &[0.0, 10.0, 20.0], 3);
+        assert_eq!(
+            t.columns[5..],
+            ["count_a", "per10k_a", "difference"].map(str::to_owned)
+        );
+        assert_eq!(
+            t.rows[0].fields[5..],
+            [Value::from(10), Value::from(5), Value::from(15)]
+        );
+        // Two appeals in A: A's figures and the difference are withheld, B's stay.
+        assert_eq!(
+            t.rows[1].fields[5..],
+            [Value::Null, Value::Null, Value::Null]
+        );
+        assert_eq!(t.rows[1].count, 30);
+        assert_eq!(t.rows[1].fields[0], Value::from(15));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::views::SavedView;
+use crate::analysis::compare::CompareMode;
 use crate::analysis::problems::ZoneKind;
 use crate::analysis::{Classification, Filter};
 use crate::spatial::BoundaryKind;
@@ -96,6 +97,21 @@ pub fn export_args(
             .into(),
         );
         flag("classes", view.map.classes.clamp(3, 9).to_string());
+        let compare = &view.map.compare;
+        if !view.problems.active && compare.mode != CompareMode::Off {
+            flag(
+                "compare",
+                match compare.mode {
+                    CompareMode::Difference => "difference",
+                    _ => "split",
+                }
+                .into(),
+            );
+            if let (Some(from), Some(to)) = (compare.a_from, compare.a_to) {
+                flag("compare-from", from.to_string());
+                flag("compare-to", to.to_string());
+            }
+        }
         if view.problems.active {
             flag("layer", "problems".into());
             flag("profile", view.problems.profile_id.clone());

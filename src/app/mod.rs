@@ -14,9 +14,9 @@ mod state;
 pub mod views;
 
 pub use jobs::{
-    BoundarySet, Dataset, DensityRequest, DensityResult, FilePurpose, JobError, JobResult, Jobs,
-    Resolved, View, ViewRequest, compute_view, load_dataset, pooled_breaks, reload_dataset,
-    resolve,
+    BoundarySet, CompareRequest, CompareSide, Comparison, Dataset, DensityRequest, DensityResult,
+    FilePurpose, JobError, JobResult, Jobs, Resolved, View, ViewRequest, compute_comparison,
+    compute_view, load_dataset, pooled_breaks, reload_dataset, resolve,
 };
 pub use state::{Persisted, STORAGE_KEY};
 

@@ -89,11 +89,62 @@ pub struct ExportArgs {
     /// week or day (moving), as the window's time playback does.
     #[arg(long, value_enum, default_value_t = WindowArg::Cumulative)]
     pub window: WindowArg,
+    /// Compare the filter's period (B) with period A: two maps side by side or one map of
+    /// B − A (PNG, PDF, GIF); the tables get A's count and value and the difference.
+    #[arg(long, value_enum)]
+    pub compare: Option<CompareArg>,
+    /// First day of period A (default: the period of B's length just before B).
+    #[arg(long, value_name = "DATE", requires = "compare")]
+    pub compare_from: Option<String>,
+    /// Last day of period A.
+    #[arg(long, value_name = "DATE", requires = "compare")]
+    pub compare_to: Option<String>,
     #[command(flatten)]
     pub boundaries: BoundaryArgs,
 }
 
+/// `--compare`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum CompareArg {
+    Split,
+    Difference,
+}
+
 impl ExportArgs {
+    /// The comparison the flags ask for (period A's dates as given; `None` ones default to the
+    /// period before B).
+    ///
+    /// # Errors
+    /// A date is not `YYYY-MM-DD`, or period A is reversed.
+    pub(super) fn compare_settings(
+        &self,
+    ) -> anyhow::Result<crate::analysis::compare::CompareSettings> {
+        use crate::analysis::compare::{CompareMode, CompareSettings};
+        let date = |s: &Option<String>, flag: &str| -> anyhow::Result<_> {
+            s.as_deref()
+                .map(|s| Filter::parse_date(s).with_context(|| format!("--{flag}")))
+                .transpose()
+        };
+        let settings = CompareSettings {
+            mode: match self.compare {
+                None => CompareMode::Off,
+                Some(CompareArg::Split) => CompareMode::Split,
+                Some(CompareArg::Difference) => CompareMode::Difference,
+            },
+            a_from: date(&self.compare_from, "compare-from")?,
+            a_to: date(&self.compare_to, "compare-to")?,
+        };
+        if let (Some(from), Some(to)) = (settings.a_from, settings.a_to)
+            && from > to
+        {
+            bail!("--compare-from {from} is after --compare-to {to}");
+        }
+        if settings.a_from.is_some() != settings.a_to.is_some() {
+            bail!("period A needs both --compare-from and --compare-to (or neither)");
+        }
+        Ok(settings)
+    }
+
     /// `--lang`.
     pub(super) fn lang(&self) -> Lang {
         match self.lang {
@@ -181,6 +232,10 @@ pub fn export(args: &ExportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
     if args.layer == LayerArg::Problems && args.profile.is_none() {
         bail!("--layer problems needs --profile");
     }
+    if args.compare.is_some() && args.layer == LayerArg::Problems {
+        bail!("--compare is for the heat map (--layer choropleth or density)");
+    }
+    let compare = args.compare_settings()?;
     if let Some(c) = args.cell_km
         && !(c > 0.0 && c.is_finite())
     {
@@ -202,13 +257,13 @@ pub fn export(args: &ExportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
     )?;
     // As the rendered export records the same flags (the same settings hash).
     let settings = page_settings(
-        &flags_state(args, filter.clone()),
+        &flags_state(args, filter.clone(), compare.clone()),
         args.k,
         boundaries_name(&boundaries.boundaries),
     );
     let (table, what) = match args.layer {
         LayerArg::Choropleth | LayerArg::Density => {
-            (choropleth(&resolved, &filter, args, lang), None)
+            (choropleth(&resolved, &filter, &compare, args, lang), None)
         }
         LayerArg::Problems => {
             let id = args.profile.clone().unwrap_or_default();
@@ -249,22 +304,42 @@ pub fn export(args: &ExportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
 fn choropleth(
     resolved: &Arc<crate::app::Resolved>,
     filter: &Filter,
+    compare: &crate::analysis::compare::CompareSettings,
     args: &ExportArgs,
     lang: Lang,
 ) -> ExportTable {
     let metric: Metric = args.metric.into();
-    let view = crate::app::compute_view(
-        resolved.clone(),
-        crate::app::ViewRequest {
-            filter: filter.clone(),
-            metric,
-            classification: args.classification.into(),
-            classes: usize::from(args.classes),
-            locked_breaks: None,
-            selected: None,
-        },
-    );
-    choropleth_of_view(resolved, &view, metric, args.k, lang)
+    let request = crate::app::ViewRequest {
+        filter: filter.clone(),
+        metric,
+        classification: args.classification.into(),
+        classes: usize::from(args.classes),
+        locked_breaks: None,
+        selected: None,
+    };
+    let view = crate::app::compute_view(resolved.clone(), request.clone());
+    // Period B is the filter's (the data's first or last day where it has none), as in the
+    // window.
+    let comparison = (compare.mode != crate::analysis::compare::CompareMode::Off)
+        .then(|| {
+            let range = resolved.dataset.appeals.received_range()?;
+            let b = (
+                filter.from.unwrap_or(range.0.date()),
+                filter.to.unwrap_or(range.1.date()),
+            );
+            let mut b_request = request.clone();
+            b_request.filter.from = Some(b.0);
+            b_request.filter.to = Some(b.1);
+            Some(crate::app::compute_comparison(
+                resolved.clone(),
+                crate::app::CompareRequest {
+                    b: b_request,
+                    a: compare.period_a(b),
+                },
+            ))
+        })
+        .flatten();
+    choropleth_of_view(resolved, &view, metric, args.k, lang, comparison.as_ref())
 }
 
 /// The municipalities of a computed view (the window's or one computed here) after k-anonymity.
@@ -274,6 +349,7 @@ pub(super) fn choropleth_of_view(
     metric: Metric,
     k: u64,
     lang: Lang,
+    comparison: Option<&crate::app::Comparison>,
 ) -> ExportTable {
     let resolution = &resolved.resolution;
     let facts = crate::spatial::municipalities();
@@ -326,6 +402,11 @@ pub(super) fn choropleth_of_view(
                 value: view.values.get(l).copied().flatten(),
                 population: fact.and_then(|f| f.population),
                 geometry,
+                compare: comparison.map(|c| crate::analysis::export::UnitComparison {
+                    count_a: c.a.counts.get(l).copied().unwrap_or(0),
+                    value_a: c.a.values.get(l).copied().flatten(),
+                    difference: c.difference.get(l).copied().flatten(),
+                }),
             }
         })
         .collect();

@@ -4,6 +4,7 @@
 //! Text is set in egui's Ubuntu Light, embedded (subset) so Cyrillic renders everywhere.
 
 use anyhow::{Context as _, anyhow};
+use jiff::ToSpan as _;
 use jiff::civil::Date;
 use krilla::Document;
 use krilla::color::rgb;
@@ -44,6 +45,10 @@ struct Labels {
     rank: &'static str,
     no_rows: &'static str,
     no_zones: &'static str,
+    /// A comparison's table header and the letters of its periods.
+    changes: &'static str,
+    a: &'static str,
+    b: &'static str,
 }
 
 fn labels(lang: Lang) -> Labels {
@@ -57,6 +62,9 @@ fn labels(lang: Lang) -> Labels {
             rank: "#",
             no_rows: "no municipality with enough appeals",
             no_zones: "no zone with enough appeals",
+            changes: "Largest changes, B − A",
+            a: "A",
+            b: "B",
         }
     } else {
         Labels {
@@ -68,6 +76,9 @@ fn labels(lang: Lang) -> Labels {
             rank: "№",
             no_rows: "нет муниципалитетов с достаточным числом обращений",
             no_zones: "нет зон с достаточным числом обращений",
+            changes: "Наибольшие изменения, Б − А",
+            a: "А",
+            b: "Б",
         }
     }
 }
@@ -304,6 +315,10 @@ fn draw_page(
         ty = wrapped(surface, font, col_x, ty, 10.0, dark, l.zones, col_w);
         ty = zones_table(surface, font, (col_x, ty + 2.0, col_w), zones, lang, &l) + 10.0;
     }
+    if let Some(c) = &shown.compare {
+        ty = wrapped(surface, font, col_x, ty, 10.0, dark, l.changes, col_w);
+        ty = changes_table(surface, font, (col_x, ty + 2.0, col_w), shown, c, lang, &l) + 10.0;
+    }
     ty = wrapped(
         surface,
         font,
@@ -335,6 +350,7 @@ fn draw_page(
         (provenance_y - 18.0 - chart_top).max(40.0),
         weekly,
         shown.k,
+        shown.compare.as_ref().map(|c| (c.a, c.b)),
         lang,
         &l,
     );
@@ -552,8 +568,121 @@ fn zones_table(
     )
 }
 
+/// The municipalities of a comparison with the largest changes: rank, the difference's class
+/// colour, name, appeals in A and in B, and B − A of the difference's metric (k-anonymity
+/// applied: a municipality whose A is withheld has no difference and is not listed).
+fn changes_table(
+    surface: &mut Surface<'_>,
+    font: &Font,
+    (x, mut y, w): (f32, f32, f32),
+    shown: &Shown,
+    c: &super::export_render::ShownComparison,
+    lang: Lang,
+    l: &Labels,
+) -> f32 {
+    let t = &shown.municipalities;
+    let column = |name: &str| t.columns.iter().position(|c| c == name);
+    let (Some(count_a), Some(difference)) = (column("count_a"), column("difference")) else {
+        return y;
+    };
+    let colors = theme::difference_class_colors(c.difference_breaks.len().saturating_sub(1));
+    let mut rows: Vec<(&str, u64, u64, f64)> = t
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let a = r.fields.get(count_a).and_then(Value::as_u64)?;
+            let d = r.fields.get(difference).and_then(Value::as_f64)?;
+            Some((r.name.as_str(), a, r.count, d))
+        })
+        .collect();
+    rows.sort_by(|p, q| q.3.abs().total_cmp(&p.3.abs()).then(p.0.cmp(q.0)));
+    let dark = theme::OVERLAY_TEXT;
+    let note = theme::PRESENTATION_NOTE_TEXT;
+    let (size, row_h) = (8.0, 11.5);
+    let right = x + w;
+    let (d_right, b_right, a_right) = (right, right - 50.0, right - 92.0);
+    let name_x = x + 26.0;
+    let name_w = a_right - 40.0 - name_x;
+    y += row_h;
+    text(surface, font, x + 12.0, y, size, note, l.rank, 14.0);
+    text_right(surface, font, a_right, y, size, note, l.a, 40.0);
+    text_right(surface, font, b_right, y, size, note, l.b, 40.0);
+    text_right(
+        surface,
+        font,
+        d_right,
+        y,
+        size,
+        note,
+        &format!("{} − {}", l.b, l.a),
+        48.0,
+    );
+    line(
+        surface,
+        (x, y + 3.0),
+        (right, y + 3.0),
+        theme::HATCH_STRIPE,
+        0.5,
+    );
+    if rows.is_empty() {
+        y += row_h;
+        text(surface, font, x, y, size, dark, l.no_rows, right - x);
+    }
+    for (i, (name, a, b, d)) in rows.iter().take(TOP_ROWS).enumerate() {
+        y += row_h;
+        if let Some(color) =
+            crate::analysis::class_of(*d, &c.difference_breaks).and_then(|k| colors.get(k).copied())
+        {
+            rect(surface, x, y - 7.0, 8.0, 8.0, color);
+        }
+        text_right(
+            surface,
+            font,
+            x + 22.0,
+            y,
+            size,
+            dark,
+            &format!("{}", i + 1),
+            14.0,
+        );
+        text(surface, font, name_x, y, size, dark, name, name_w);
+        text_right(
+            surface,
+            font,
+            a_right,
+            y,
+            size,
+            dark,
+            &lang.number(*a),
+            40.0,
+        );
+        text_right(
+            surface,
+            font,
+            b_right,
+            y,
+            size,
+            dark,
+            &lang.number(*b),
+            40.0,
+        );
+        text_right(
+            surface,
+            font,
+            d_right,
+            y,
+            size,
+            dark,
+            &crate::ui::compare::signed_value(lang, c.difference_metric, *d),
+            48.0,
+        );
+    }
+    y + 4.0
+}
+
 /// Bars of the appeals per week; a week with 1..k-1 appeals is drawn grey at the height of k
-/// (its exact count is not shown).
+/// (its exact count is not shown). With the periods A and B of a comparison, A's weeks are
+/// drawn in A's colour and B's in B's.
 #[allow(clippy::too_many_arguments)]
 fn weekly_chart(
     surface: &mut Surface<'_>,
@@ -564,12 +693,35 @@ fn weekly_chart(
     h: f32,
     weeks: &[(Date, u64)],
     k: u64,
+    periods: Option<((Date, Date), (Date, Date))>,
     lang: Lang,
     l: &Labels,
 ) {
     let dark = theme::OVERLAY_TEXT;
     let note = theme::PRESENTATION_NOTE_TEXT;
     text(surface, font, x, y + 9.0, 9.0, dark, l.weekly, w);
+    if let Some((a, b)) = periods {
+        // Which colour is which period.
+        let mut lx = x + w * 0.35;
+        for (letter, (from, to), c) in [(l.a, a, theme::COMPARE_A_BAR), (l.b, b, theme::BAR_FILL)] {
+            rect(surface, lx, y + 2.0, 8.0, 8.0, c);
+            let words = format!(
+                "{letter}: {}",
+                crate::ui::describe::period_in_words(Some(from), Some(to), lang)
+            );
+            text(
+                surface,
+                font,
+                lx + 11.0,
+                y + 9.0,
+                7.5,
+                dark,
+                &words,
+                w * 0.32,
+            );
+            lx += w * 0.33;
+        }
+    }
     let top = y + 16.0;
     let base = y + h - 10.0;
     let plot_h = (base - top).max(10.0);
@@ -594,10 +746,17 @@ fn weekly_chart(
         let small = *n > 0 && *n < k;
         let shown_n = if small { k } else { *n };
         let bar_h = plot_h * shown_n as f32 / max as f32;
-        let c = if small {
-            theme::HATCH_STRIPE
-        } else {
-            theme::BAR_FILL
+        let week = weeks.get(i).map(|w| w.0);
+        let in_a = |(from, to): (Date, Date)| {
+            week.and_then(|m| m.checked_add(6.days()).ok().map(|sunday| (m, sunday)))
+                .is_some_and(|(monday, sunday)| monday <= to && sunday >= from)
+        };
+        let c = match periods {
+            _ if small => theme::HATCH_STRIPE,
+            Some((_, b)) if in_a(b) => theme::BAR_FILL,
+            Some((a, _)) if in_a(a) => theme::COMPARE_A_BAR,
+            Some(_) => theme::HATCH_BACKGROUND,
+            None => theme::BAR_FILL,
         };
         rect(
             surface,

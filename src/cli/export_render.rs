@@ -124,7 +124,16 @@ pub fn export_rendered(
                 let image = renderer.render()?;
                 writeln!(out, "{}", shown.provenance_line)?;
                 let resolved = renderer.app().and_then(|a| a.resolved());
-                let weekly = weekly_counts(resolved.context("no data loaded")?, &page.state.filter);
+                // A comparison's chart spans both periods.
+                let filter = match &shown.compare {
+                    Some(c) => Filter {
+                        from: Some(c.a.0.min(c.b.0)),
+                        to: Some(c.a.1.max(c.b.1)),
+                        ..page.state.filter.clone()
+                    },
+                    None => page.state.filter.clone(),
+                };
+                let weekly = weekly_counts(resolved.context("no data loaded")?, &filter);
                 rendered.push(BriefingPage {
                     shown,
                     weekly,
@@ -207,16 +216,21 @@ fn flags_page(args: &ExportArgs) -> anyhow::Result<Page> {
     Ok(Page {
         view: None,
         name: None,
-        state: flags_state(args, filter),
+        state: flags_state(args, filter, args.compare_settings()?),
     })
 }
 
 /// The layers and their settings the flags name, shown with `filter`.
-pub(super) fn flags_state(args: &ExportArgs, filter: Filter) -> MapState {
+pub(super) fn flags_state(
+    args: &ExportArgs,
+    filter: Filter,
+    compare: crate::analysis::compare::CompareSettings,
+) -> MapState {
     let mut map = MapSettings {
         metric: args.metric.into(),
         classification: args.classification.into(),
         classes: usize::from(args.classes),
+        compare,
         ..MapSettings::default()
     };
     map.density.enabled = args.layer == LayerArg::Density;
@@ -248,6 +262,17 @@ pub(super) struct Shown {
     pub breaks: Vec<f64>,
     pub zones: Option<ExportTable>,
     pub k: u64,
+    /// The comparison of two periods on the page, when there is one.
+    pub compare: Option<ShownComparison>,
+}
+
+/// What a page comparing two periods says besides period B's figures.
+pub(super) struct ShownComparison {
+    /// Periods A and B, first and last day.
+    pub a: (Date, Date),
+    pub b: (Date, Date),
+    pub difference_metric: Metric,
+    pub difference_breaks: Vec<f64>,
 }
 
 /// Shows `page` and works out its title, tables and provenance (drawn along the bottom).
@@ -265,7 +290,15 @@ fn show_page(
     let resolved = app.resolved().context("no data loaded")?;
     let view = app.view().context("the map's figures were not computed")?;
     let metric = page.state.map.metric;
-    let municipalities = choropleth_of_view(resolved, view, metric, args.k, lang);
+    // A comparison on screen: the tables carry period A and the difference too.
+    let comparison = app.comparison().filter(|_| app.comparing());
+    let municipalities = choropleth_of_view(resolved, view, metric, args.k, lang, comparison);
+    let compare = comparison.map(|c| ShownComparison {
+        a: c.a.period(),
+        b: c.b.period(),
+        difference_metric: c.difference_metric,
+        difference_breaks: c.difference_breaks.clone(),
+    });
     let zones = match app.problems().filter(|_| page.state.problems.active) {
         Some(p) => Some(zones_table(
             &p.map,
@@ -302,6 +335,7 @@ fn show_page(
         breaks,
         zones,
         k: args.k,
+        compare,
     })
 }
 

@@ -139,6 +139,8 @@ pub fn density_difference_image(
     egui::ColorImage::new([width.max(1), height.max(1)], pixels)
 }
 
+/// Weekly bars of period A in a comparison's briefing (period B's are [`BAR_FILL`]).
+pub const COMPARE_A_BAR: Color32 = Color32::from_rgb(0x67, 0xA9, 0xCF);
 /// Gap between the two maps of the split view, points.
 pub const SPLIT_GAP_PX: f32 = 4.0;
 /// Background of the gap between the two maps of the split view.
