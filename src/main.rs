@@ -31,6 +31,7 @@ fn main() -> std::process::ExitCode {
                 .basemap
                 .as_deref()
                 .map(|b| teplokarta::tiles::choice::BasemapChoice::parse(b, cli.tms)),
+            export_runner: Some(teplokarta::cli::export_with_args),
             ..Startup::default()
         }),
     };

@@ -493,10 +493,16 @@ fn units_under_k_are_not_shown_on_the_map() {
 #[test]
 #[ignore = "needs a wgpu adapter (mesa-vulkan-drivers)"]
 fn the_window_exports_the_view_on_screen_as_png_and_pdf() {
-    use common::ui::{harness, wait_idle};
+    use common::ui::{harness_with, wait_idle};
     use egui_kittest::kittest::Queryable as _;
     let (dir, db) = demo_db(6_000, 13);
-    let mut harness = harness(&db, teplokarta::ui::Lang::En);
+    let mut harness = harness_with(teplokarta::app::Startup {
+        database: Some(db.clone()),
+        lang: Some(teplokarta::ui::Lang::En),
+        fresh: true,
+        export_runner: Some(teplokarta::cli::export_with_args),
+        ..teplokarta::app::Startup::default()
+    });
     wait_idle(&mut harness);
     {
         let app = harness.state_mut().as_mut().unwrap();

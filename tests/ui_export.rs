@@ -10,11 +10,23 @@ mod common;
 
 use std::path::Path;
 
-use common::ui::{State, harness, wait_idle};
+use common::ui::{State, harness_with, wait_idle};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use serde_json::Value;
+use teplokarta::app::Startup;
 use teplokarta::ui::Lang;
+
+/// The window on `db` with exports run as the binary runs them.
+fn harness(db: &Path, lang: Lang) -> Harness<'static, State> {
+    harness_with(Startup {
+        database: Some(db.to_owned()),
+        lang: Some(lang),
+        fresh: true,
+        export_runner: Some(teplokarta::cli::export_with_args),
+        ..Startup::default()
+    })
+}
 
 const POWER: &str = "Электроэнергетика";
 
@@ -166,4 +178,15 @@ fn a_path_that_cannot_be_written_is_reported_in_the_dialog() {
     harness.run_steps(2);
     assert!(harness.query_by_label("Export").is_none());
     harness.get_by_label(&Lang::En.number(500));
+}
+
+#[test]
+fn without_the_binary_s_runner_the_dialog_says_so() {
+    let (dir, db) = common::demo_db(300, 4);
+    let mut harness = common::ui::harness(&db, Lang::En);
+    wait_idle(&mut harness);
+    let out = dir.path().join("x.csv");
+    export_from_window(&mut harness, "CSV — the aggregates (a table)", &out);
+    harness.get_by_label("Exports run through the teplokarta program; not available in this build");
+    assert!(!out.exists());
 }

@@ -16,6 +16,11 @@ use crate::spatial::BoundaryKind;
 use crate::ui::Lang;
 use crate::ui::export_dialog::{ExportDialog, ExportFormat};
 
+/// Runs `teplokarta export` with the words after `export` and returns what it printed: the
+/// binary passes `cli::export_with_args` in [`super::Startup::export_runner`] (the app does
+/// not depend on the command line's module).
+pub type ExportRunner = fn(Vec<OsString>) -> anyhow::Result<String>;
+
 /// What the window is showing, for an export of it.
 pub struct ExportSource<'a> {
     pub db: &'a Path,

@@ -666,11 +666,17 @@ impl Jobs {
         });
     }
 
-    /// Runs `teplokarta export` with `args` (File → Export map…), then removes `views_file`
+    /// Runs `teplokarta export` with `args` through `runner` (File → Export map…), then removes
+    /// `views_file`
     /// (the temporary views file the args may name).
-    pub fn export_map(&mut self, args: Vec<std::ffi::OsString>, views_file: PathBuf) {
+    pub fn export_map(
+        &mut self,
+        runner: super::export::ExportRunner,
+        args: Vec<std::ffi::OsString>,
+        views_file: PathBuf,
+    ) {
         self.spawn("export-map", move |_| {
-            let result = crate::cli::export_with_args(args).map_err(|e| format!("{e:#}"));
+            let result = runner(args).map_err(|e| format!("{e:#}"));
             std::fs::remove_file(&views_file).ok();
             JobResult::Exported(result)
         });

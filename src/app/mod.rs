@@ -75,6 +75,8 @@ pub struct Startup {
     pub tile_cache_dir: Option<PathBuf>,
     /// The saved-views file (default: [`views::views_path`]).
     pub views_file: Option<PathBuf>,
+    /// What runs File → Export map… (`None`: the dialog says exports need the binary).
+    pub export_runner: Option<export::ExportRunner>,
 }
 
 /// Which file dialog is open.
@@ -185,6 +187,7 @@ pub struct App {
     export_dialog: Option<crate::ui::export_dialog::ExportDialog>,
     /// Exports started (numbers their temporary views files).
     exports_started: u64,
+    export_runner: Option<export::ExportRunner>,
 }
 
 /// What presentation mode changed, to put back when it ends.
@@ -394,6 +397,7 @@ impl App {
             compare: compare::CompareState::default(),
             export_dialog: None,
             exports_started: 0,
+            export_runner: startup.export_runner,
         }
     }
 
@@ -2779,13 +2783,16 @@ impl App {
         let Some(dialog) = &mut self.export_dialog else {
             return;
         };
-        match args {
-            Ok(args) => {
+        match (args, self.export_runner) {
+            (Ok(args), Some(runner)) => {
                 dialog.running = true;
                 dialog.result = None;
-                self.jobs.export_map(args, views_file);
+                self.jobs.export_map(runner, args, views_file);
             }
-            Err(err) => dialog.result = Some(Err(err.to_string())),
+            (Ok(_), None) => {
+                dialog.result = Some(Err(self.lang.texts().export_unavailable.to_owned()));
+            }
+            (Err(err), _) => dialog.result = Some(Err(err.to_string())),
         }
     }
 

@@ -108,6 +108,7 @@ pub fn period_label_ui(ctx: &egui::Context, rect: egui::Rect, id: &str, text: &s
                 .inner_margin(egui::Margin::symmetric(10, 4))
                 .corner_radius(4.0)
                 .show(ui, |ui| {
+                    ui.set_max_width(rect.width() - 40.0);
                     ui.add(
                         egui::Label::new(
                             RichText::new(text)
@@ -115,7 +116,8 @@ pub fn period_label_ui(ctx: &egui::Context, rect: egui::Rect, id: &str, text: &s
                                 .strong()
                                 .color(theme::PRESENTATION_TITLE_TEXT),
                         )
-                        .wrap_mode(egui::TextWrapMode::Extend),
+                        .halign(egui::Align::Center)
+                        .wrap(),
                     );
                 });
         });

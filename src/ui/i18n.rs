@@ -352,6 +352,7 @@ pub struct Texts {
     pub export_run: &'static str,
     pub export_running: &'static str,
     pub export_done: &'static str,
+    pub export_unavailable: &'static str,
 }
 
 /// Russian.
@@ -602,6 +603,7 @@ pub static RU: Texts = Texts {
     export_run: "Экспортировать",
     export_running: "Экспорт…",
     export_done: "Готово",
+    export_unavailable: "Экспорт выполняет программа teplokarta; в этой сборке он недоступен",
 };
 
 /// English.
@@ -852,6 +854,7 @@ pub static EN: Texts = Texts {
     export_run: "Export",
     export_running: "Exporting…",
     export_done: "Done",
+    export_unavailable: "Exports run through the teplokarta program; not available in this build",
 };
 
 impl Texts {
