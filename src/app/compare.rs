@@ -526,6 +526,8 @@ impl App {
             vec![boundary_note]
         };
         notes.extend(self.export_k_note.clone().filter(|_| presenting));
+        // The credits go into the legend: over two maps a corner of their own would cover one.
+        notes.push(self.credits().join(" · "));
         let metric = match mode {
             CompareMode::Split => comparison.request.b.metric,
             _ => comparison.difference_metric,
@@ -561,9 +563,11 @@ impl App {
                         density,
                         notes: &notes,
                     },
+                    // The strip leaves the right map's scale bar and credits free.
+                    rect.width() * 0.72,
                 );
             });
-        self.map_overlays_ui(ui, rect, commands);
+        self.map_overlays_ui(ui, rect, true, commands);
     }
 
     /// One map of the comparison in `rect` (`memory`: a copy of the map's memory to move, else

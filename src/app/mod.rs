@@ -2193,15 +2193,29 @@ impl App {
                 _ => panels::map_legend_ui(ui, lang, &input, &mut settings),
             });
         self.persisted.map = settings;
-        self.map_overlays_ui(ui, rect, commands);
+        self.map_overlays_ui(ui, rect, false, commands);
     }
 
-    /// What lies over every map: the credits of the basemap and the built-in map, the offline
-    /// badge, and the errors and notices.
+    /// The credits of the basemap (when it has any) and of the built-in map's facts.
+    fn credits(&self) -> Vec<String> {
+        let mut credits: Vec<String> = self
+            .basemap
+            .as_ref()
+            .map(|b| b.info().attribution.clone())
+            .filter(|a| !a.trim().is_empty())
+            .into_iter()
+            .collect();
+        credits.push(self.lang.texts().builtin_attribution.to_owned());
+        credits
+    }
+
+    /// What lies over every map: the credits of the basemap and the built-in map (unless the
+    /// legend carries them: `credits_in_legend`), the offline badge, and the errors and notices.
     fn map_overlays_ui(
         &mut self,
         ui: &mut egui::Ui,
         rect: egui::Rect,
+        credits_in_legend: bool,
         commands: &mut Vec<Command>,
     ) {
         let lang = self.lang;
@@ -2214,26 +2228,33 @@ impl App {
             .filter(|a| !a.trim().is_empty());
         let basemap_online = self.basemap.as_ref().is_none_or(SourceTiles::online);
         // Credits of the basemap and of the built-in map's facts, above the scale bar.
-        egui::Area::new(egui::Id::unique("map_attribution"))
-            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-8.0, -44.0))
-            .order(egui::Order::Foreground)
-            .constrain_to(rect)
-            .show(ui.ctx(), |ui| {
-                egui::Frame::new()
-                    .fill(theme::OVERLAY_FILL)
-                    .inner_margin(egui::Margin::symmetric(4, 1))
-                    .corner_radius(2.0)
-                    .show(ui, |ui| {
-                        ui.set_max_width(rect.width() * 0.6);
-                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                            if let Some(a) = &basemap_attribution {
-                                ui.label(egui::RichText::new(a).small());
-                                ui.label(egui::RichText::new("·").small().weak());
-                            }
-                            ui.label(egui::RichText::new(t.builtin_attribution).small().weak());
+        if !credits_in_legend {
+            egui::Area::new(egui::Id::unique("map_attribution"))
+                .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-8.0, -44.0))
+                .order(egui::Order::Foreground)
+                .constrain_to(rect)
+                .show(ui.ctx(), |ui| {
+                    egui::Frame::new()
+                        .fill(theme::OVERLAY_FILL)
+                        .inner_margin(egui::Margin::symmetric(4, 1))
+                        .corner_radius(2.0)
+                        .show(ui, |ui| {
+                            ui.set_max_width(rect.width() * 0.6);
+                            ui.with_layout(
+                                egui::Layout::right_to_left(egui::Align::Center),
+                                |ui| {
+                                    if let Some(a) = &basemap_attribution {
+                                        ui.label(egui::RichText::new(a).small());
+                                        ui.label(egui::RichText::new("·").small().weak());
+                                    }
+                                    ui.label(
+                                        egui::RichText::new(t.builtin_attribution).small().weak(),
+                                    );
+                                },
+                            );
                         });
-                    });
-            });
+                });
+        }
         if !basemap_online {
             // In presentation mode the title bar is at the top: the badge goes above the credits.
             let (corner, offset) = if presenting {

@@ -185,16 +185,17 @@ pub fn signed_value(lang: Lang, metric: Metric, value: f64) -> String {
     }
 }
 
-/// The comparison's legend, read-only.
-pub fn compare_legend_ui(ui: &mut Ui, lang: Lang, legend: &CompareLegend<'_>) {
+/// The comparison's legend, read-only: a strip at most `max_width` wide (classes side by
+/// side) so that it covers as little of the maps as it can.
+pub fn compare_legend_ui(ui: &mut Ui, lang: Lang, legend: &CompareLegend<'_>, max_width: f32) {
     let t = lang.texts();
+    let difference = legend.mode == CompareMode::Difference;
     egui::Frame::new()
         .fill(theme::OVERLAY_FILL)
         .corner_radius(4.0)
         .inner_margin(10.0)
         .show(ui, |ui| {
-            ui.set_max_width(320.0);
-            let difference = legend.mode == CompareMode::Difference;
+            ui.set_max_width(max_width);
             let title = if difference {
                 format!(
                     "{}: {}",
@@ -204,71 +205,86 @@ pub fn compare_legend_ui(ui: &mut Ui, lang: Lang, legend: &CompareLegend<'_>) {
             } else {
                 t.metric(legend.metric).to_owned()
             };
-            ui.label(RichText::new(title).strong().color(theme::OVERLAY_TEXT));
             let unit = if difference && legend.metric == Metric::Unresolved {
                 t.compare_percentage_points
             } else {
                 t.metric_unit(legend.metric)
             };
-            ui.label(RichText::new(unit).small().color(theme::OVERLAY_TEXT));
-            if legend.change_as_count {
-                ui.label(
-                    RichText::new(t.compare_change_as_count)
-                        .small()
-                        .color(theme::WARNING_TEXT),
-                );
-            }
-            if !difference {
-                ui.label(
-                    RichText::new(t.compare_shared_scale)
-                        .small()
-                        .color(theme::OVERLAY_TEXT),
-                );
-            }
-            for (i, w) in legend.breaks.windows(2).enumerate() {
-                ui.horizontal(|ui| {
-                    let (rect, _) =
-                        ui.allocate_exact_size(egui::vec2(24.0, 14.0), egui::Sense::hover());
-                    let color = legend
-                        .colors
-                        .get(i)
-                        .copied()
-                        .unwrap_or(theme::MUNICIPALITY_FILL);
-                    ui.painter().rect_filled(rect, 1.0, color);
-                    ui.painter().rect_stroke(
-                        rect,
-                        1.0,
-                        theme::MUNICIPALITY_STROKE,
-                        egui::StrokeKind::Inside,
+            let header = |ui: &mut Ui| {
+                ui.label(RichText::new(&title).strong().color(theme::OVERLAY_TEXT));
+                ui.label(RichText::new(unit).small().color(theme::OVERLAY_TEXT));
+                if legend.change_as_count {
+                    ui.label(
+                        RichText::new(t.compare_change_as_count)
+                            .small()
+                            .color(theme::WARNING_TEXT),
                     );
-                    let bounds = if difference {
-                        format!(
-                            "{} – {}",
-                            signed_value(lang, legend.metric, w[0]),
-                            signed_value(lang, legend.metric, w[1])
-                        )
-                    } else {
-                        format!(
-                            "{} – {}",
-                            lang.metric_value(legend.metric, w[0]),
-                            lang.metric_value(legend.metric, w[1])
-                        )
-                    };
-                    ui.label(RichText::new(bounds).color(theme::OVERLAY_TEXT));
-                    let n = |counts: &[usize]| counts.get(i).copied().unwrap_or(0);
-                    let counts = if difference {
-                        format!("({} {})", n(legend.class_counts.0), t.mo_short)
-                    } else {
-                        format!(
-                            "({}: {} · {}: {} {})",
-                            t.compare_letter_a,
-                            n(legend.class_counts.0),
-                            t.compare_letter_b,
-                            n(legend.class_counts.1),
-                            t.mo_short
-                        )
-                    };
-                    ui.label(RichText::new(counts).small().color(theme::OVERLAY_TEXT));
+                }
+                if !difference {
+                    ui.label(
+                        RichText::new(t.compare_shared_scale)
+                            .small()
+                            .color(theme::OVERLAY_TEXT),
+                    );
+                }
+            };
+            ui.horizontal_wrapped(header);
+            let class = |ui: &mut Ui, i: usize, w: &[f64]| {
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(24.0, 14.0), egui::Sense::hover());
+                let color = legend
+                    .colors
+                    .get(i)
+                    .copied()
+                    .unwrap_or(theme::MUNICIPALITY_FILL);
+                ui.painter().rect_filled(rect, 1.0, color);
+                ui.painter().rect_stroke(
+                    rect,
+                    1.0,
+                    theme::MUNICIPALITY_STROKE,
+                    egui::StrokeKind::Inside,
+                );
+                let (lo, hi) = (w.first().copied(), w.get(1).copied());
+                let bounds = match (lo, hi) {
+                    (Some(lo), Some(hi)) if difference => format!(
+                        "{} – {}",
+                        signed_value(lang, legend.metric, lo),
+                        signed_value(lang, legend.metric, hi)
+                    ),
+                    (Some(lo), Some(hi)) => format!(
+                        "{} – {}",
+                        lang.metric_value(legend.metric, lo),
+                        lang.metric_value(legend.metric, hi)
+                    ),
+                    _ => String::new(),
+                };
+                ui.add(egui::Label::new(RichText::new(bounds).color(theme::OVERLAY_TEXT)).extend());
+                let n = |counts: &[usize]| counts.get(i).copied().unwrap_or(0);
+                let counts = if difference {
+                    format!("({} {})", n(legend.class_counts.0), t.mo_short)
+                } else {
+                    format!(
+                        "({}: {} · {}: {} {})",
+                        t.compare_letter_a,
+                        n(legend.class_counts.0),
+                        t.compare_letter_b,
+                        n(legend.class_counts.1),
+                        t.mo_short
+                    )
+                };
+                ui.add(
+                    egui::Label::new(RichText::new(counts).small().color(theme::OVERLAY_TEXT))
+                        .extend(),
+                );
+            };
+            // Three classes a row: a class never breaks across rows.
+            let classes: Vec<&[f64]> = legend.breaks.windows(2).collect();
+            for (row, chunk) in classes.chunks(CLASSES_PER_ROW).enumerate() {
+                ui.horizontal(|ui| {
+                    for (j, w) in chunk.iter().enumerate() {
+                        class(ui, row * CLASSES_PER_ROW + j, w);
+                        ui.add_space(10.0);
+                    }
                 });
             }
             if legend.no_data > 0 {
@@ -282,15 +298,14 @@ pub fn compare_legend_ui(ui: &mut Ui, lang: Lang, legend: &CompareLegend<'_>) {
                 );
             }
             if let Some((max, ramp)) = legend.density {
-                ui.separator();
-                if difference {
-                    ui.label(
-                        RichText::new(t.compare_density_difference).color(theme::OVERLAY_TEXT),
-                    );
-                    ui.horizontal(|ui| diverging_scale_ui(ui, lang, max));
-                } else {
-                    ui.label(RichText::new(t.density_layer).color(theme::OVERLAY_TEXT));
-                    ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
+                    if difference {
+                        ui.label(
+                            RichText::new(t.compare_density_difference).color(theme::OVERLAY_TEXT),
+                        );
+                        diverging_scale_ui(ui, lang, max);
+                    } else {
+                        ui.label(RichText::new(t.density_layer).color(theme::OVERLAY_TEXT));
                         super::panels::density_scale_ui(
                             ui,
                             lang,
@@ -298,8 +313,8 @@ pub fn compare_legend_ui(ui: &mut Ui, lang: Lang, legend: &CompareLegend<'_>) {
                             max,
                             egui::vec2(14.0, 12.0),
                         );
-                    });
-                }
+                    }
+                });
             }
             if difference {
                 ui.horizontal(|ui| {
@@ -319,19 +334,20 @@ pub fn compare_legend_ui(ui: &mut Ui, lang: Lang, legend: &CompareLegend<'_>) {
             }
             if !legend.notes.is_empty() {
                 ui.separator();
-                for note in legend.notes {
-                    ui.add(
-                        egui::Label::new(
-                            RichText::new(note)
-                                .size(theme::PRESENTATION_NOTE_SIZE)
-                                .color(theme::PRESENTATION_NOTE_TEXT),
-                        )
-                        .wrap(),
-                    );
-                }
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(legend.notes.join(" · "))
+                            .size(theme::PRESENTATION_NOTE_SIZE)
+                            .color(theme::PRESENTATION_NOTE_TEXT),
+                    )
+                    .wrap(),
+                );
             }
         });
 }
+
+/// Classes on one row of the comparison's legend.
+const CLASSES_PER_ROW: usize = 3;
 
 fn swatch(ui: &mut Ui, color: egui::Color32) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 10.0), egui::Sense::hover());
