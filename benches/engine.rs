@@ -226,6 +226,34 @@ fn engine(c: &mut Criterion) {
                 view.points_unit.len()
             })
         });
+        // A comparison of two quarters (the split view and the difference layer), the
+        // filter's other settings changing between iterations.
+        group.bench_function("compare two quarters (A, B, B − A, one scale)", |b| {
+            b.iter(|| {
+                k = (k + 1) % filters.len();
+                let mut filter = filters[k].clone();
+                filter.from = "2021-10-01".parse().ok();
+                filter.to = "2021-12-31".parse().ok();
+                let c = teplokarta::app::compute_comparison(
+                    resolved.clone(),
+                    teplokarta::app::CompareRequest {
+                        b: ViewRequest {
+                            filter,
+                            metric: Metric::Per10k,
+                            classification: teplokarta::analysis::Classification::Quantiles,
+                            classes: 5,
+                            locked_breaks: None,
+                            selected: None,
+                        },
+                        a: (
+                            jiff::civil::date(2021, 7, 1),
+                            jiff::civil::date(2021, 9, 30),
+                        ),
+                    },
+                );
+                (c.a.total, c.b.total, c.difference_breaks.len())
+            })
+        });
         // The density surface of the whole oblast: 1024 × 1024 cells, a 5 km quartic kernel.
         let points = placed_lon_lat(&resolved.dataset.appeals);
         let grid = oblast_grid();
