@@ -17,7 +17,9 @@ use crate::ui::export_dialog::{ExportDialog, ExportFormat};
 
 /// What the window is showing, for an export of it.
 pub struct ExportSource<'a> {
-    pub db: &'a Path,
+    /// The open source (a PostgreSQL URL is passed on whole, in memory only: the export runs
+    /// in this process and names the source without its password).
+    pub db: &'a crate::data::Source,
     pub boundaries: &'a BoundaryKind,
     pub lang: Lang,
     /// The view on screen: extent, layers and their settings, filter (its name is the title).
@@ -36,7 +38,17 @@ pub fn export_args(
     source: &ExportSource<'_>,
     views_file: &Path,
 ) -> Result<Vec<OsString>, super::views::ViewsError> {
-    let mut args: Vec<OsString> = vec![source.db.into()];
+    let mut args: Vec<OsString> = match source.db {
+        crate::data::Source::Sqlite(path) => vec![path.into()],
+        crate::data::Source::Postgres { url, table } => {
+            let mut args: Vec<OsString> = vec![url.into()];
+            if let Some(table) = table {
+                args.push("--table".into());
+                args.push(table.into());
+            }
+            args
+        }
+    };
     let mut flag = |name: &str, value: String| {
         args.push(format!("--{name}").into());
         args.push(value.into());
@@ -178,7 +190,7 @@ mod tests {
             ..Filter::default()
         };
         let source = ExportSource {
-            db: Path::new("/data/a.sqlite"),
+            db: &crate::data::Source::Sqlite("/data/a.sqlite".into()),
             boundaries: &BoundaryKind::Schematic,
             lang: Lang::Ru,
             view: view(filter),
