@@ -1150,4 +1150,33 @@ mod window {
         drop(harness);
         drop(schema);
     }
+
+    #[test]
+    #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+    fn a_refused_login_in_the_window_is_an_error_over_the_map_without_the_password() {
+        let (url, user) = url_with_password("wrong-window-password-7");
+        let mut harness = harness_with(Startup {
+            database: Some(Source::parse(&url, None)),
+            lang: Some(Lang::Ru),
+            fresh: true,
+            ..Startup::default()
+        });
+        wait_idle(&mut harness);
+        assert!(harness.state().as_ref().unwrap().dataset().is_none());
+        let wanted = format!("сервер PostgreSQL отказал пользователю `{user}`");
+        harness.get_by_label_contains(&wanted);
+        let naming_the_server = egui_kittest::kittest::By::new().predicate(|n| {
+            [n.label(), n.value()].into_iter().flatten().any(|text| {
+                text.contains(&wanted) && text.contains(": postgres://") && text.contains(&user)
+            })
+        });
+        assert!(harness.query_all(naming_the_server).next().is_some());
+        let with_password = egui_kittest::kittest::By::new().predicate(|n| {
+            n.label()
+                .is_some_and(|l| l.contains("wrong-window-password-7"))
+                || n.value()
+                    .is_some_and(|v| v.contains("wrong-window-password-7"))
+        });
+        assert!(harness.query_all(with_password).next().is_none());
+    }
 }

@@ -529,10 +529,9 @@ impl Jobs {
                             last = Some(token);
                         }
                         Err(err) => {
-                            // SQLite's data_version is per connection: a new one starts afresh.
-                            if !source.is_postgres() {
-                                last = None;
-                            }
+                            // `last` stays: a source that comes back changed is reloaded (a
+                            // new SQLite connection's data_version differs, and a reload that
+                            // finds every block unchanged costs little).
                             if reachable {
                                 log::warn!("the open source stopped answering: {err}");
                                 reachable = false;

@@ -1130,4 +1130,24 @@ mod tests {
         assert_eq!(Lang::En.number(999), "999");
         assert_eq!(Lang::Ru.percent(1, 3), "33,3\u{a0}%");
     }
+
+    #[test]
+    fn postgres_errors_are_translated_and_name_the_server_last() {
+        let e = crate::data::DataError::from(crate::data::PgError::Unreachable {
+            target: "postgres://viewer@db:5432/situation".into(),
+            detail: "connection refused".into(),
+        });
+        let ru = Lang::Ru.texts().data_error(&e);
+        assert!(ru.starts_with("сервер PostgreSQL недоступен"), "{ru}");
+        assert!(
+            ru.ends_with(": postgres://viewer@db:5432/situation"),
+            "{ru}"
+        );
+        let en = Lang::En.texts().data_error(&e);
+        assert!(en.starts_with("cannot reach the PostgreSQL server"), "{en}");
+        assert!(
+            en.ends_with(": postgres://viewer@db:5432/situation"),
+            "{en}"
+        );
+    }
 }
