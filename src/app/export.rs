@@ -233,4 +233,31 @@ mod tests {
         assert_eq!(saved.len(), 1);
         assert_eq!(saved[0].filter, source.view.filter);
     }
+
+    #[test]
+    fn an_export_of_a_postgres_view_reads_the_same_table() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = crate::data::Source::parse("postgres://viewer@db/situation", Some("r72.appeals"));
+        let source = ExportSource {
+            db: &db,
+            boundaries: &BoundaryKind::Schematic,
+            lang: Lang::En,
+            view: view(Filter::default()),
+            profiles_file: None,
+        };
+        let mut dialog = ExportDialog::new(dir.path(), "2026-11-29".parse().unwrap_or_default());
+        dialog.set_format(ExportFormat::Csv);
+        let args =
+            words(&export_args(&dialog, &source, &dir.path().join("v.json")).unwrap_or_default());
+        assert_eq!(
+            args.get(..3),
+            Some(
+                &[
+                    "postgres://viewer@db/situation".to_owned(),
+                    "--table".to_owned(),
+                    "r72.appeals".to_owned()
+                ][..]
+            )
+        );
+    }
 }
