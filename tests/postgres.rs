@@ -696,6 +696,31 @@ fn cli_stats_and_check_on_postgres_equal_sqlite() {
         common::run_cli(&sqlite_args).unwrap()
     );
 
+    // The problem map's zones and the density raster.
+    let out = tempfile::tempdir().unwrap();
+    for (command, file, extra) in [
+        (
+            "problems",
+            "zones.csv",
+            vec!["--profile", "heating", "--out"],
+        ),
+        ("heat", "heat.tif", vec!["--size", "256x256", "--out"]),
+    ] {
+        let from_pg = out.path().join(format!("pg-{file}"));
+        let from_sqlite = out.path().join(format!("sqlite-{file}"));
+        let mut pg_args = vec![command, url.as_str(), "--table", table.as_str()];
+        pg_args.extend_from_slice(&extra);
+        pg_args.push(from_pg.to_str().unwrap());
+        common::run_cli(&pg_args).unwrap();
+        let mut sqlite_args = vec![command, sqlite];
+        sqlite_args.extend_from_slice(&extra);
+        sqlite_args.push(from_sqlite.to_str().unwrap());
+        common::run_cli(&sqlite_args).unwrap();
+        let bytes = std::fs::read(&from_pg).unwrap();
+        assert!(bytes.len() > 100, "{command}");
+        assert_eq!(bytes, std::fs::read(&from_sqlite).unwrap(), "{command}");
+    }
+
     let check_pg = common::run_cli(&["check", &url, "--table", &table]).unwrap();
     let check_sqlite = common::run_cli(&["check", sqlite]).unwrap();
     let (pg_first, pg_rest) = check_pg.split_once('\n').unwrap();
