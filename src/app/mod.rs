@@ -216,6 +216,19 @@ pub struct Playback {
     scale: Option<crate::ui::panels::LockedScale>,
 }
 
+/// The stale badge: the source does not answer, the data is as of the last good check.
+fn stale_text(t: &crate::ui::i18n::Texts, last_ok: Option<jiff::civil::Time>) -> String {
+    match last_ok {
+        Some(at) => format!(
+            "{} ({} {})",
+            t.stale_badge,
+            t.stale_since,
+            at.strftime("%H:%M:%S")
+        ),
+        None => t.stale_badge.to_owned(),
+    }
+}
+
 /// Seconds each frame of a playing playback stays on screen (at least until its view arrived).
 const PLAYBACK_FRAME_S: f64 = 1.0;
 
@@ -1538,10 +1551,7 @@ impl App {
                 };
                 if let Some(last_ok) = self.live.stale {
                     live.push_str(" · ");
-                    live.push_str(t.stale_badge);
-                    if let Some(at) = last_ok {
-                        live.push_str(&format!(" ({} {})", t.stale_since, at.strftime("%H:%M:%S")));
-                    }
+                    live.push_str(&stale_text(t, last_ok));
                 }
                 if d.is_demo {
                     format!("{} · {name}{live}", t.demo_badge)
@@ -2297,6 +2307,32 @@ impl App {
                         .show(ui, |ui| {
                             ui.label(
                                 egui::RichText::new(t.offline).color(theme::OFFLINE_BADGE_TEXT),
+                            );
+                        });
+                });
+        }
+        if let Some(last_ok) = self.live.stale {
+            // The source stopped answering: what is on the map is as of the last good check.
+            let (corner, offset) = if presenting {
+                (egui::Align2::CENTER_BOTTOM, egui::vec2(0.0, -40.0))
+            } else {
+                (egui::Align2::CENTER_TOP, egui::vec2(0.0, 8.0))
+            };
+            let text = stale_text(t, last_ok);
+            egui::Area::new(egui::Id::unique("source_stale"))
+                .anchor(corner, offset)
+                .order(egui::Order::Foreground)
+                .constrain_to(rect)
+                .show(ui.ctx(), |ui| {
+                    egui::Frame::new()
+                        .fill(theme::OFFLINE_BADGE_FILL)
+                        .inner_margin(egui::Margin::symmetric(8, 3))
+                        .corner_radius(3.0)
+                        .show(ui, |ui| {
+                            ui.label(
+                                egui::RichText::new(text)
+                                    .strong()
+                                    .color(theme::OFFLINE_BADGE_TEXT),
                             );
                         });
                 });
