@@ -1051,12 +1051,12 @@ mod window {
         assert_eq!(rows_in_app(&harness), total);
         assert_eq!(app.view().unwrap().summary.total as usize, total);
         let last_ok = app.live().stale.unwrap().expect("a check succeeded before");
-        // On the map and in the status bar.
+        // A badge over the map.
         let badge = format!(
             "source unreachable — data is stale (last successful check {})",
             last_ok.strftime("%H:%M:%S")
         );
-        assert_eq!(harness.query_all_by_label_contains(&badge).count(), 2);
+        harness.get_by_label_contains(&badge);
 
         // Rows written while it was away arrive once it is back, and the badge goes.
         insert_rows(&mut schema.client, &table, 960_000, 7);

@@ -1549,9 +1549,9 @@ impl App {
                     ),
                     _ => String::new(),
                 };
-                if let Some(last_ok) = self.live.stale {
-                    live.push_str(" · ");
-                    live.push_str(&stale_text(t, last_ok));
+                if self.live.stale.is_some() {
+                    // The badge over the map says what and since when.
+                    live.push_str(" · ⚠");
                 }
                 if d.is_demo {
                     format!("{} · {name}{live}", t.demo_badge)

@@ -89,14 +89,17 @@ impl Source {
     }
 
     /// A short name for the window's title and status bar: the file name, or
-    /// `db@host · table`.
+    /// `host:port/db · table` (no user, no password, no parameters).
     pub fn short_name(&self) -> String {
         match self {
             Self::Sqlite(path) => path.file_name().map_or_else(
                 || path.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             ),
-            Self::Postgres { .. } => self.to_string(),
+            Self::Postgres { url, table } => {
+                let table = table.as_deref().unwrap_or("appeals");
+                format!("{} · {table}", server_of(url))
+            }
         }
     }
 
@@ -329,6 +332,30 @@ impl ChangeProbe {
     }
 }
 
+/// `host:port/db` of a connection string (what it names, as typed; no user or password).
+fn server_of(url: &str) -> String {
+    let lower = url.to_ascii_lowercase();
+    for scheme in ["postgres://", "postgresql://"] {
+        if lower.starts_with(scheme) {
+            let rest = url.get(scheme.len()..).unwrap_or_default();
+            let rest = rest.split_once('?').map_or(rest, |(base, _)| base);
+            let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+            return rest.to_owned();
+        }
+    }
+    let pairs = strip_password(url);
+    let value = |key: &str| {
+        pairs.split_whitespace().find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == key).then(|| v.trim_matches('\'').to_owned())
+        })
+    };
+    let host = value("host").unwrap_or_else(|| "localhost".into());
+    let port = value("port").map(|p| format!(":{p}")).unwrap_or_default();
+    let db = value("dbname").unwrap_or_default();
+    format!("{host}{port}/{db}")
+}
+
 fn is_postgres(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
@@ -525,6 +552,23 @@ mod tests {
         assert_eq!(
             Source::parse("/x/y/appeals.sqlite", None).short_name(),
             "appeals.sqlite"
+        );
+        assert_eq!(source.short_name(), "db/situation · appeals");
+        assert_eq!(
+            Source::parse(
+                "postgresql://v:pw@db.example:6543/sit?sslmode=require",
+                None
+            )
+            .short_name(),
+            "db.example:6543/sit · appeals"
+        );
+        assert_eq!(
+            Source::parse(
+                "host=db port=6543 password=pw dbname=sit user=v",
+                Some("r.a")
+            )
+            .short_name(),
+            "db:6543/sit · r.a"
         );
     }
 

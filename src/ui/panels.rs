@@ -159,7 +159,7 @@ pub fn top_bar_ui(
             if busy {
                 ui.spinner();
             }
-            ui.label(RichText::new(status).weak());
+            ui.add(egui::Label::new(RichText::new(status).weak()).truncate());
         });
     });
 }
