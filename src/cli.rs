@@ -917,7 +917,12 @@ fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     writeln!(out, "appeals: {}", dataset.appeals.len())?;
     writeln!(
         out,
-        "load from SQLite: {:.0} ms",
+        "load from {}: {:.0} ms",
+        if source.is_postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
         loaded.as_secs_f64() * 1e3
     )?;
     writeln!(
