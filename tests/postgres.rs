@@ -1092,6 +1092,17 @@ mod window {
                  ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {function}();"
             ))
             .unwrap();
+        // The watcher sees the trigger (so it counts the table only now and then); a table
+        // without one is counted at every check.
+        let store = PgStore::connect(&pg_url(), Some(&table)).unwrap();
+        assert!(store.listen_for_changes().unwrap());
+        let plain = schema.table("plain");
+        schema
+            .client
+            .batch_execute(&format!("CREATE TABLE {plain} (LIKE {table})"))
+            .unwrap();
+        let store = PgStore::connect(&pg_url(), Some(&plain)).unwrap();
+        assert!(!store.listen_for_changes().unwrap());
         let mut harness = open(Source::parse(&pg_url(), Some(&table)));
         let has_status = |h: &Harness<'static, State>| {
             h.state()
@@ -1110,6 +1121,14 @@ mod window {
             .unwrap();
         let took = step_until(&mut harness, std::time::Duration::from_secs(5), has_status)
             .expect("the update never arrived");
+        assert!(took <= std::time::Duration::from_secs(2), "took {took:?}");
+        // Inserts too come by notification (the figures are read only every 30 checks).
+        let before = rows_in_app(&harness);
+        insert_rows(&mut schema.client, &table, 970_000, 3);
+        let took = step_until(&mut harness, std::time::Duration::from_secs(5), |h| {
+            rows_in_app(h) == before + 3
+        })
+        .expect("the insert never arrived");
         assert!(took <= std::time::Duration::from_secs(2), "took {took:?}");
         drop(harness);
         drop(schema);

@@ -26,6 +26,9 @@ use super::model::{Appeals, Quality};
 use super::schema::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 use super::store::{LOADED_COLUMNS, push_row, quote_ident, row_id_of};
 
+/// The change check's figures: the newest id (as text) and the row count.
+pub type ChangeFigures = (Option<String>, i64);
+
 /// The channel the optional change trigger of `docs/postgres.md` notifies.
 pub const NOTIFY_CHANNEL: &str = "teplokarta_appeals";
 
@@ -121,6 +124,8 @@ pub struct PgStore {
     probe: Mutex<Option<postgres::Statement>>,
     /// `schema.name`: the payload of the change trigger's notifications for this table.
     notify_payload: String,
+    /// `"schema"."name"`, quoted for SQL.
+    table_sql: String,
     kinds: [CellKind; 12],
     present_optional: Vec<&'static str>,
     geometry_column: Option<String>,
@@ -347,6 +352,7 @@ impl PgStore {
             probe_sql,
             probe: Mutex::new(None),
             notify_payload: format!("{schema}.{name}"),
+            table_sql: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
             kinds,
             present_optional,
             geometry_column: geometry.map(|g| g.0.clone()),
@@ -407,29 +413,44 @@ impl PgStore {
 
     /// Subscribes this connection to [`NOTIFY_CHANNEL`], where the optional trigger of
     /// `docs/postgres.md` announces every change to the table (also updates and deletes that
-    /// [`PgStore::change_check`]'s figures would miss). Harmless without the trigger.
+    /// [`PgStore::change_check`]'s figures would miss), and says whether the table has such a
+    /// trigger (an enabled one whose function notifies that channel).
     ///
     /// # Errors
     /// [`PgError::Server`] when the server refuses.
-    pub fn listen_for_changes(&self) -> Result<(), PgError> {
-        self.client
+    pub fn listen_for_changes(&self) -> Result<bool, PgError> {
+        let pg_err = |e: postgres::Error| PgError::Server {
+            target: self.target.clone(),
+            doing: "subscribing to change notifications",
+            detail: describe(&e),
+        };
+        let mut client = self
+            .client
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        client
             .batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}"))
-            .map_err(|e| PgError::Server {
-                target: self.target.clone(),
-                doing: "subscribing to change notifications",
-                detail: describe(&e),
-            })
+            .map_err(pg_err)?;
+        let row = client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid \
+                 WHERE t.tgrelid = $1::text::regclass AND NOT t.tgisinternal \
+                 AND t.tgenabled <> 'D' AND p.prosrc LIKE '%' || $2 || '%')",
+                &[&self.table_sql, &NOTIFY_CHANNEL],
+            )
+            .map_err(pg_err)?;
+        row.try_get(0).map_err(pg_err)
     }
 
     /// The cheap check of live updates: the newest id and the row count (one prepared
-    /// statement, an index lookup and an index-only count on a table keyed by `id`), and how
-    /// many notifications arrived since the last check (see [`PgStore::listen_for_changes`]).
+    /// statement, an index lookup and an index-only count on a table keyed by `id`) — or, when
+    /// `figures` is false, only a round trip that proves the connection alive — and how many
+    /// notifications for this table arrived since the last check (see
+    /// [`PgStore::listen_for_changes`]).
     ///
     /// # Errors
     /// [`PgError::Server`] when the query fails or the connection is gone.
-    pub fn change_check(&self) -> Result<(Option<String>, i64, u64), PgError> {
+    pub fn change_check(&self, figures: bool) -> Result<(Option<ChangeFigures>, u64), PgError> {
         let pg_err = |e: postgres::Error| PgError::Server {
             target: self.target.clone(),
             doing: "checking for changes",
@@ -439,23 +460,29 @@ impl PgStore {
             .client
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut probe = self
-            .probe
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let statement = match probe.as_ref() {
-            Some(statement) => statement.clone(),
-            None => {
-                let statement = client.prepare(&self.probe_sql).map_err(pg_err)?;
-                *probe = Some(statement.clone());
-                statement
-            }
+        let found = if figures {
+            let mut probe = self
+                .probe
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let statement = match probe.as_ref() {
+                Some(statement) => statement.clone(),
+                None => {
+                    let statement = client.prepare(&self.probe_sql).map_err(pg_err)?;
+                    *probe = Some(statement.clone());
+                    statement
+                }
+            };
+            let row = client.query_one(&statement, &[]).map_err(pg_err)?;
+            // The newest id as text: compared, never parsed (any id type works here; a
+            // non-integer id is the load's error, with its row).
+            let max_id: Option<String> = row.try_get(0).map_err(pg_err)?;
+            let count: Option<i64> = row.try_get(1).map_err(pg_err)?;
+            Some((max_id, count.unwrap_or(0)))
+        } else {
+            client.simple_query("SELECT 1").map_err(pg_err)?;
+            None
         };
-        let row = client.query_one(&statement, &[]).map_err(pg_err)?;
-        // The newest id as text: compared, never parsed (any id type works here; a
-        // non-integer id is the load's error, with its row).
-        let max_id: Option<String> = row.try_get(0).map_err(pg_err)?;
-        let count: Option<i64> = row.try_get(1).map_err(pg_err)?;
         // Notifications for this table (an empty payload counts for every table).
         let mut notified = 0;
         let mut notifications = client.notifications();
@@ -467,7 +494,7 @@ impl PgStore {
                 notified += 1;
             }
         }
-        Ok((max_id, count.unwrap_or(0), notified))
+        Ok((found, notified))
     }
 
     /// Loads every appeal, validating each row exactly as a SQLite load does.
@@ -485,7 +512,7 @@ impl PgStore {
     ///
     /// # Errors
     /// As [`PgStore::load`].
-    pub fn load_with_check(&self) -> Result<(Appeals, (Option<String>, i64)), PgError> {
+    pub fn load_with_check(&self) -> Result<(Appeals, ChangeFigures), PgError> {
         let loaded = self.with_snapshot(|tx| {
             let check = tx.query_one(self.probe_sql.as_str(), &[])?;
             let check: (Option<String>, i64) = (

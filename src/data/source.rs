@@ -247,6 +247,10 @@ pub struct Loaded {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChangeToken(Option<String>, i64, u64);
 
+/// With the notify trigger installed, how many checks pass between two readings of the newest
+/// id and the count (the others only drain the notifications and prove the connection alive).
+pub const TRIGGER_FIGURES_EVERY: u32 = 30;
+
 /// The change check of live updates: one read-only connection of its own, kept open between
 /// checks and opened again after a failure (so a server that comes back is reconnected).
 #[derive(Debug)]
@@ -258,7 +262,17 @@ pub struct ChangeProbe {
 #[derive(Debug)]
 enum ProbeConn {
     Sqlite(rusqlite::Connection),
-    Postgres { store: Box<PgStore>, notified: u64 },
+    Postgres {
+        store: Box<PgStore>,
+        /// Notifications counted on this connection.
+        notified: u64,
+        /// The table has the notify trigger: the figures are read only every
+        /// [`TRIGGER_FIGURES_EVERY`] checks.
+        trigger: bool,
+        /// The last figures read (newest id, count) and the checks since.
+        figures: (Option<String>, i64),
+        since_figures: u32,
+    },
 }
 
 impl ChangeProbe {
@@ -299,10 +313,14 @@ impl ChangeProbe {
                 ),
                 Source::Postgres { url, table } => {
                     let store = PgStore::connect(url, table.as_deref())?;
-                    store.listen_for_changes()?;
+                    let trigger = store.listen_for_changes()?;
                     ProbeConn::Postgres {
                         store: Box::new(store),
                         notified: 0,
+                        trigger,
+                        figures: (None, 0),
+                        // The first check reads the figures.
+                        since_figures: TRIGGER_FIGURES_EVERY,
                     }
                 }
             });
@@ -320,10 +338,25 @@ impl ChangeProbe {
                     })?;
                 Ok(ChangeToken(None, version, 0))
             }
-            Some(ProbeConn::Postgres { store, notified }) => {
-                let (max_id, count, notes) = store.change_check()?;
+            Some(ProbeConn::Postgres {
+                store,
+                notified,
+                trigger,
+                figures,
+                since_figures,
+            }) => {
+                // With the trigger, a notification tells of every change; the figures are a
+                // rare safety net (a trigger disabled meanwhile), so the table is not counted
+                // every second by every window.
+                let read_figures = !*trigger || *since_figures >= TRIGGER_FIGURES_EVERY;
+                let (found, notes) = store.change_check(read_figures)?;
+                if let Some(found) = found {
+                    *figures = found;
+                    *since_figures = 0;
+                }
+                *since_figures += 1;
                 *notified += notes;
-                Ok(ChangeToken(max_id, count, *notified))
+                Ok(ChangeToken(figures.0.clone(), figures.1, *notified))
             }
             None => Err(DataError::NotFound {
                 path: PathBuf::from(self.source.to_string()),
