@@ -49,7 +49,7 @@ fn main() {
         .unwrap_or(1_000_000);
     let path = demo(rows);
     let startup = Startup {
-        database: Some(path),
+        database: Some(path.into()),
         lang: Some(Lang::En),
         fresh: true,
         ..Startup::default()

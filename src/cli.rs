@@ -2,7 +2,7 @@
 //! (this is how every number on screen can be checked). The app boundary: errors are `anyhow`
 //! with context, printed with their whole chain.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -11,7 +11,7 @@ use crate::analysis::{
     Columns, Dim, Filter, Masks, Metric, MunicipalityResolution, aggregate, group_counts,
     summary_of,
 };
-use crate::data::{AppealStore, DemoConfig, LoadOptions, generate_demo};
+use crate::data::{DemoConfig, Source, generate_demo};
 use crate::spatial::{Boundaries, MunicipalityLocator};
 
 mod export;
@@ -47,8 +47,13 @@ pub const MAX_DEMO_ROWS: usize = 50_000_000;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Appeals database (SQLite) to open in the window; without it the built-in demo opens.
-    pub db: Option<PathBuf>,
+    /// Appeals database to open in the window: a SQLite file, or a PostgreSQL table given as a
+    /// `postgres://user@host/db` URL or a libpq `key=value` string (password from PGPASSWORD or
+    /// ~/.pgpass); without it the built-in demo opens.
+    pub db: Option<Source>,
+    /// The PostgreSQL table (`name` or `schema.name`; default `appeals`).
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
     #[command(flatten)]
     pub boundaries: BoundaryArgs,
     /// Interface language (default: the last choice, else the system locale).
@@ -81,6 +86,43 @@ const LONG_VERSION: &str = concat!(
 pub enum LangArg {
     Ru,
     En,
+}
+
+/// The database a command reads: a SQLite file or a PostgreSQL table.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Appeals database: a SQLite file, or a PostgreSQL `postgres://user@host/db` URL or libpq
+    /// `key=value` string (password from PGPASSWORD or ~/.pgpass).
+    #[arg(value_name = "DB")]
+    pub db: Source,
+    /// The PostgreSQL table (`name` or `schema.name`; default `appeals`).
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
+}
+
+impl DbArgs {
+    /// The source these arguments name.
+    ///
+    /// # Errors
+    /// `--table` given with a SQLite file (whose table is always `appeals`).
+    pub fn source(&self) -> anyhow::Result<Source> {
+        with_table(&self.db, self.table.as_deref())
+    }
+}
+
+/// `source` with the `--table` of the command line.
+///
+/// # Errors
+/// `--table` given with a SQLite file.
+pub fn with_table(source: &Source, table: Option<&str>) -> anyhow::Result<Source> {
+    match (source, table) {
+        (Source::Postgres { url, .. }, Some(table)) => Ok(Source::parse(url, Some(table))),
+        (Source::Sqlite(path), Some(_)) => bail!(
+            "--table applies to a PostgreSQL source only (a SQLite database's table is `appeals`): {}",
+            path.display()
+        ),
+        (source, None) => Ok(source.clone()),
+    }
 }
 
 /// Where municipality polygons come from.
@@ -192,13 +234,15 @@ pub enum Command {
     },
     /// Check a database: rows, date range, statuses and the data-quality figures.
     Check {
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         #[command(flatten)]
         boundaries: BoundaryArgs,
     },
     /// Print grouped counts for a filter (equal to SQL GROUP BY on the same filter).
     Stats {
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         /// Dimensions, comma separated: municipality, category, subcategory, source, status, settlement, month.
         #[arg(long, value_delimiter = ',', required = true)]
         by: Vec<Dim>,
@@ -240,7 +284,8 @@ pub enum Command {
 /// Measures the window's data path headless: load → resolve → views, with the peak memory.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    pub db: PathBuf,
+    #[command(flatten)]
+    pub db: DbArgs,
     #[command(flatten)]
     pub boundaries: BoundaryArgs,
     /// Filter changes to time.
@@ -251,7 +296,8 @@ pub struct BenchArgs {
 /// Arguments of `heat`.
 #[derive(Debug, Args)]
 pub struct HeatArgs {
-    pub db: PathBuf,
+    #[command(flatten)]
+    pub db: DbArgs,
     #[command(flatten)]
     pub filter: FilterArgs,
     /// Area to cover: LON_MIN,LAT_MIN,LON_MAX,LAT_MAX (default: the bulk of the appeals).
@@ -389,7 +435,7 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
                 summary.elapsed.as_secs_f64()
             )?;
         }
-        Command::Check { db, boundaries } => check(db, boundaries, out)?,
+        Command::Check { db, boundaries } => check(&db.source()?, boundaries, out)?,
         Command::Bench(args) => bench(args, out)?,
         Command::Heat(args) => heat(args, out)?,
         Command::Problems(args) => problems::problems(args, out)?,
@@ -406,7 +452,7 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
             boundaries,
         } => match metric {
             Some(metric) => metric_stats(
-                db,
+                &db.source()?,
                 by,
                 filter,
                 (
@@ -418,7 +464,7 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
                 *format,
                 out,
             )?,
-            None => stats(db, by, filter, *format, boundaries, out)?,
+            None => stats(&db.source()?, by, filter, *format, boundaries, out)?,
         },
     }
     Ok(())
@@ -441,7 +487,7 @@ fn resolve(
 /// `stats --by municipality --metric M`: every municipality with its count and metric value,
 /// exactly as the legend and tooltips show them ("no data" where there is no value).
 fn metric_stats(
-    db: &Path,
+    db: &Source,
     by: &[Dim],
     filter_args: &FilterArgs,
     settings: (Metric, crate::analysis::Classification, usize),
@@ -460,9 +506,8 @@ fn metric_stats(
         bail!("--metric change compares with the previous period: give --from and --to");
     }
     // The window's own view job: the same values, ranks and breaks as the legend and tooltips.
-    let dataset = Arc::new(
-        load_dataset(db.to_owned(), false).with_context(|| format!("reading {}", db.display()))?,
-    );
+    let dataset =
+        Arc::new(load_dataset(db.clone(), false).with_context(|| format!("reading {db}"))?);
     let boundaries = Arc::new(BoundarySet::new(boundary_args.load()?));
     let resolved = Arc::new(resolve(dataset, boundaries));
     check_names(&filter, &resolved.dataset.appeals, &resolved.resolution, db)?;
@@ -617,7 +662,7 @@ fn check_names(
     filter: &Filter,
     appeals: &crate::data::Appeals,
     resolution: &MunicipalityResolution,
-    db: &Path,
+    db: &dyn std::fmt::Display,
 ) -> anyhow::Result<()> {
     let unknown = |flag: &str,
                    wanted: &std::collections::BTreeSet<String>,
@@ -630,7 +675,7 @@ fn check_names(
                 present.truncate(30);
                 Err(anyhow::anyhow!(
                     "--{flag} {w:?} matches nothing in {} (present: {})",
-                    db.display(),
+                    db,
                     present.join(", ")
                 ))
             }
@@ -672,7 +717,7 @@ fn check_names(
         if !known {
             anyhow::bail!(
                 "--subcategory {category:?}/{subcategory:?} matches nothing in {}",
-                db.display()
+                db
             );
         }
     }
@@ -714,14 +759,15 @@ fn heat(args: &HeatArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
             args.out.display()
         );
     }
-    let appeals = load(&args.db)?;
+    let source = args.db.source()?;
+    let appeals = load(&source)?;
     // Municipalities by point-in-polygon are only needed to filter by them.
     let resolution = if filter.municipalities.is_empty() {
         MunicipalityResolution::new(&appeals)
     } else {
         resolve(&appeals, &args.boundaries)?
     };
-    check_names(&filter, &appeals, &resolution, &args.db)?;
+    check_names(&filter, &appeals, &resolution, &source)?;
     let columns = Columns::new(&appeals, &resolution);
     let masks = Masks::new(&filter, &appeals, &resolution, &columns);
     let rows = masks.rows(&columns);
@@ -860,7 +906,9 @@ fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     use std::sync::Arc;
     use std::time::Instant;
     let started = Instant::now();
-    let dataset = Arc::new(load_dataset(args.db.clone(), false).map_err(anyhow::Error::msg)?);
+    let source = args.db.source()?;
+    let dataset =
+        Arc::new(load_dataset(source.clone(), false).with_context(|| format!("reading {source}"))?);
     let loaded = started.elapsed();
     let boundaries = Arc::new(BoundarySet::new(args.boundaries.load()?));
     let started = Instant::now();
@@ -869,7 +917,12 @@ fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     writeln!(out, "appeals: {}", dataset.appeals.len())?;
     writeln!(
         out,
-        "load from SQLite: {:.0} ms",
+        "load from {}: {:.0} ms",
+        if source.is_postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
         loaded.as_secs_f64() * 1e3
     )?;
     writeln!(
@@ -967,12 +1020,9 @@ fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load(db: &Path) -> anyhow::Result<crate::data::Appeals> {
-    let store = AppealStore::open(db, &LoadOptions::default())
-        .with_context(|| format!("opening {}", db.display()))?;
-    store
-        .load()
-        .with_context(|| format!("reading {}", db.display()))
+fn load(db: &Source) -> anyhow::Result<crate::data::Appeals> {
+    let store = db.open().with_context(|| format!("opening {db}"))?;
+    store.load().with_context(|| format!("reading {db}"))
 }
 
 fn pct(part: u64, total: u64) -> String {
@@ -984,7 +1034,7 @@ fn pct(part: u64, total: u64) -> String {
 }
 
 fn check(
-    db: &Path,
+    db: &Source,
     boundary_args: &BoundaryArgs,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<()> {
@@ -998,7 +1048,10 @@ fn check(
     let mut summary = summary_of(&aggregate(&columns, &masks), &appeals, &resolution);
     summary.received_range = appeals.received_range();
     let q = &summary.quality;
-    writeln!(out, "file: {}", db.display())?;
+    match db {
+        Source::Sqlite(path) => writeln!(out, "file: {}", path.display())?,
+        Source::Postgres { .. } => writeln!(out, "source: {db}")?,
+    }
     writeln!(out, "rows: {}", summary.total)?;
     match summary.received_range {
         Some((lo, hi)) => writeln!(
@@ -1128,7 +1181,7 @@ fn check(
 }
 
 fn stats(
-    db: &Path,
+    db: &Source,
     by: &[Dim],
     filter_args: &FilterArgs,
     format: Format,

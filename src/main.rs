@@ -18,22 +18,30 @@ fn main() -> std::process::ExitCode {
             let mut lock = stdout.lock();
             run(command, &mut lock)
         }
-        None => run_gui(Startup {
-            database: cli.db.clone(),
-            boundaries: cli.boundaries.boundaries.clone(),
-            name_property: cli.boundaries.name_property.clone(),
-            lang: cli.lang.map(|l| match l {
-                LangArg::Ru => Lang::Ru,
-                LangArg::En => Lang::En,
+        None => match cli
+            .db
+            .as_ref()
+            .map(|db| teplokarta::cli::with_table(db, cli.table.as_deref()))
+            .transpose()
+        {
+            Err(err) => Err(err),
+            Ok(database) => run_gui(Startup {
+                database,
+                boundaries: cli.boundaries.boundaries.clone(),
+                name_property: cli.boundaries.name_property.clone(),
+                lang: cli.lang.map(|l| match l {
+                    LangArg::Ru => Lang::Ru,
+                    LangArg::En => Lang::En,
+                }),
+                fresh: cli.fresh,
+                basemap: cli
+                    .basemap
+                    .as_deref()
+                    .map(|b| teplokarta::tiles::choice::BasemapChoice::parse(b, cli.tms)),
+                export_runner: Some(teplokarta::cli::export_with_args),
+                ..Startup::default()
             }),
-            fresh: cli.fresh,
-            basemap: cli
-                .basemap
-                .as_deref()
-                .map(|b| teplokarta::tiles::choice::BasemapChoice::parse(b, cli.tms)),
-            export_runner: Some(teplokarta::cli::export_with_args),
-            ..Startup::default()
-        }),
+        },
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -497,7 +497,7 @@ fn the_window_exports_the_view_on_screen_as_png_and_pdf() {
     use egui_kittest::kittest::Queryable as _;
     let (dir, db) = demo_db(6_000, 13);
     let mut harness = harness_with(teplokarta::app::Startup {
-        database: Some(db.clone()),
+        database: Some(db.clone().into()),
         lang: Some(teplokarta::ui::Lang::En),
         fresh: true,
         export_runner: Some(teplokarta::cli::export_with_args),
@@ -577,4 +577,104 @@ fn the_window_exports_the_view_on_screen_as_png_and_pdf() {
     let (_, text) = pdf_text(&dir.path().join("window.pdf"));
     assert!(text.contains("Largest changes, B − A"), "{text}");
     assert!(text.contains("A: 2–31 August 2021"), "{text}");
+}
+
+/// The rendered PNG and the CSV behind it are the same from a PostgreSQL copy of the database
+/// as from the SQLite file. Needs a server too: runs when `TEPLOKARTA_PG_URL` is set (`.ci/run`
+/// keeps its server up for this file), and says it skipped otherwise.
+#[test]
+#[ignore = "needs a wgpu adapter (mesa-vulkan-drivers)"]
+fn png_and_csv_from_postgres_equal_those_from_sqlite() {
+    let Ok(url) = std::env::var("TEPLOKARTA_PG_URL") else {
+        eprintln!("skipped: TEPLOKARTA_PG_URL is not set");
+        return;
+    };
+    let (dir, db) = demo_db(3_000, 11);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let schema = format!("tk_render_{}", std::process::id());
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema}; CREATE TABLE {schema}.appeals (id bigint PRIMARY KEY, \
+             external_id text, received_at text, source text, category text, subcategory text, \
+             municipality text, settlement text, address text, lat double precision, \
+             lon double precision, status text, resolved_at text, text text)"
+        ))
+        .unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, external_id, received_at, source, category, subcategory, municipality, \
+             settlement, address, lat, lon, status, resolved_at, text FROM appeals",
+        )
+        .unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let mut tx = client.transaction().unwrap();
+    let insert = tx
+        .prepare(&format!(
+            "INSERT INTO {schema}.appeals VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14)"
+        ))
+        .unwrap();
+    use rusqlite::types::ValueRef as V;
+    while let Some(row) = rows.next().unwrap() {
+        let id: i64 = row.get(0).unwrap();
+        let text = |i: usize| match row.get_ref(i).unwrap() {
+            V::Null => None,
+            V::Text(t) => Some(String::from_utf8(t.to_vec()).unwrap()),
+            V::Integer(n) => Some(n.to_string()),
+            other => panic!("column {i}: {other:?}"),
+        };
+        let number = |i: usize| match row.get_ref(i).unwrap() {
+            V::Null => None,
+            V::Real(r) => Some(r),
+            V::Integer(n) => Some(n as f64),
+            other => panic!("column {i}: {other:?}"),
+        };
+        let cells: Vec<Option<String>> = (1..14)
+            .map(|i| if i == 9 || i == 10 { None } else { text(i) })
+            .collect();
+        let (lat, lon) = (number(9), number(10));
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&id];
+        for (i, cell) in cells.iter().enumerate() {
+            match i + 1 {
+                9 => params.push(&lat),
+                10 => params.push(&lon),
+                _ => params.push(cell),
+            }
+        }
+        tx.execute(&insert, &params).unwrap();
+    }
+    tx.commit().unwrap();
+    let table = format!("{schema}.appeals");
+    for (name, extra) in [
+        ("map.png", vec!["--size", "640x400", "--k", "1"]),
+        ("table.csv", vec!["--k", "1"]),
+    ] {
+        let from_sqlite = dir.path().join(format!("sqlite-{name}"));
+        let from_pg = dir.path().join(format!("pg-{name}"));
+        export(&db, &from_sqlite, &extra);
+        let mut args = vec![
+            "export",
+            url.as_str(),
+            "--table",
+            table.as_str(),
+            "--out",
+            from_pg.to_str().unwrap(),
+        ];
+        args.extend_from_slice(&extra);
+        common::run_cli(&args).unwrap();
+        if name.ends_with(".png") {
+            let (w, h, pixels) = decode_png(&from_pg);
+            assert_eq!((w, h, pixels), decode_png(&from_sqlite), "{name}");
+        } else {
+            assert_eq!(
+                std::fs::read_to_string(&from_pg).unwrap(),
+                std::fs::read_to_string(&from_sqlite).unwrap(),
+                "{name}"
+            );
+        }
+    }
+    client
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
 }

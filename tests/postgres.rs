@@ -630,3 +630,599 @@ fn tls_modes_encrypt_and_verify_the_server() {
     assert!(matches!(err, PgError::Tls { .. }), "{err:?}");
     assert!(err.to_string().contains("TLS"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The PostgreSQL source through the command line and the window (`data::Source`).
+
+/// The numeric fixture (3,000 generated appeals and the quality rows) in SQLite and in a fresh
+/// schema's table; the schema is dropped with the returned guard.
+fn fixture_in_both() -> (Schema, String, tempfile::TempDir, std::path::PathBuf) {
+    let mut schema = Schema::new();
+    let (dir, sqlite_path) = sqlite_fixture(Variant::Numeric, 3_000);
+    let table = schema.table("appeals");
+    copy_to_postgres(&mut schema.client, &sqlite_path, &table, Variant::Numeric);
+    (schema, table, dir, sqlite_path)
+}
+
+fn count_rows(client: &mut postgres::Client, table: &str) -> usize {
+    let n: i64 = client
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .unwrap()
+        .get(0);
+    n as usize
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn cli_stats_and_check_on_postgres_equal_sqlite() {
+    let (schema, table, _dir, sqlite) = fixture_in_both();
+    let url = pg_url();
+    let sqlite = sqlite.to_str().unwrap();
+    for by in [
+        "municipality,category",
+        "source,status",
+        "month",
+        "settlement",
+    ] {
+        let from_pg = common::run_cli(&[
+            "stats", &url, "--table", &table, "--by", by, "--format", "csv",
+        ])
+        .unwrap();
+        let from_sqlite =
+            common::run_cli(&["stats", sqlite, "--by", by, "--format", "csv"]).unwrap();
+        assert_eq!(from_pg, from_sqlite, "stats --by {by}");
+        assert!(from_pg.lines().count() > 3, "{from_pg}");
+    }
+    // The choropleth's values, ranks and classes, as the legend shows them.
+    let args = |db: &str| {
+        vec![
+            "stats".to_owned(),
+            db.to_owned(),
+            "--by".into(),
+            "municipality".into(),
+            "--metric".into(),
+            "per10k".into(),
+            "--category".into(),
+            "ЖКХ".into(),
+        ]
+    };
+    let mut pg_args = args(&url);
+    pg_args.extend(["--table".to_owned(), table.clone()]);
+    let pg_args: Vec<&str> = pg_args.iter().map(String::as_str).collect();
+    let sqlite_args = args(sqlite);
+    let sqlite_args: Vec<&str> = sqlite_args.iter().map(String::as_str).collect();
+    assert_eq!(
+        common::run_cli(&pg_args).unwrap(),
+        common::run_cli(&sqlite_args).unwrap()
+    );
+
+    // The problem map's zones and the density raster.
+    let out = tempfile::tempdir().unwrap();
+    for (command, file, extra) in [
+        (
+            "problems",
+            "zones.csv",
+            vec!["--profile", "heating", "--out"],
+        ),
+        ("heat", "heat.tif", vec!["--size", "256x256", "--out"]),
+    ] {
+        let from_pg = out.path().join(format!("pg-{file}"));
+        let from_sqlite = out.path().join(format!("sqlite-{file}"));
+        let mut pg_args = vec![command, url.as_str(), "--table", table.as_str()];
+        pg_args.extend_from_slice(&extra);
+        pg_args.push(from_pg.to_str().unwrap());
+        common::run_cli(&pg_args).unwrap();
+        let mut sqlite_args = vec![command, sqlite];
+        sqlite_args.extend_from_slice(&extra);
+        sqlite_args.push(from_sqlite.to_str().unwrap());
+        common::run_cli(&sqlite_args).unwrap();
+        let bytes = std::fs::read(&from_pg).unwrap();
+        assert!(bytes.len() > 100, "{command}");
+        assert_eq!(bytes, std::fs::read(&from_sqlite).unwrap(), "{command}");
+    }
+
+    let check_pg = common::run_cli(&["check", &url, "--table", &table]).unwrap();
+    let check_sqlite = common::run_cli(&["check", sqlite]).unwrap();
+    let (pg_first, pg_rest) = check_pg.split_once('\n').unwrap();
+    let (sqlite_first, sqlite_rest) = check_sqlite.split_once('\n').unwrap();
+    assert_eq!(pg_rest, sqlite_rest, "check's figures");
+    assert!(sqlite_first.starts_with("file: "), "{sqlite_first}");
+    assert!(pg_first.starts_with("source: postgres://"), "{pg_first}");
+    assert!(pg_first.ends_with(&format!("table {table}")), "{pg_first}");
+    let password = password_of(&url);
+    assert!(
+        !password.is_empty() && !check_pg.contains(&password),
+        "{pg_first}"
+    );
+    assert!(check_pg.contains("rows: 3007"), "{check_pg}");
+    drop(schema);
+}
+
+/// `teplokarta ARGS` as a process: its exit status and standard error.
+fn run_binary(args: &[&str]) -> (std::process::ExitStatus, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_teplokarta"))
+        .args(args)
+        .env_remove("PGPASSWORD")
+        .env("PGPASSFILE", "/nonexistent/teplokarta-test-pgpass")
+        .output()
+        .unwrap();
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn cli_connection_failures_are_one_line_errors_naming_the_server() {
+    let (schema, table, _dir, _sqlite) = fixture_in_both();
+    let url = pg_url();
+    let config: postgres::Config = url.parse().unwrap();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let (wrong, user) = url_with_password("not-the-password-42");
+    let down_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let down = format!("postgres://{user}:hunter2secret@127.0.0.1:{down_port}/x?connect_timeout=5");
+    let password = password_of(&url);
+    let cases: Vec<(Vec<String>, String, &str)> = vec![
+        (
+            vec![
+                "stats".into(),
+                wrong.clone(),
+                "--table".into(),
+                table.clone(),
+                "--by".into(),
+                "source".into(),
+            ],
+            format!("127.0.0.1:{port}"),
+            "refused user",
+        ),
+        (
+            vec![
+                "check".into(),
+                url.clone(),
+                "--table".into(),
+                format!("{}.nope", schema.name),
+            ],
+            format!("127.0.0.1:{port}"),
+            "no table",
+        ),
+        (
+            vec!["check".into(), down.clone()],
+            format!("127.0.0.1:{down_port}"),
+            "cannot reach the PostgreSQL server",
+        ),
+        (
+            vec![
+                "heat".into(),
+                down,
+                "--out".into(),
+                "/tmp/never-written.tif".into(),
+            ],
+            format!("127.0.0.1:{down_port}"),
+            "cannot reach the PostgreSQL server",
+        ),
+    ];
+    for (args, server, what) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (status, stderr) = run_binary(&args);
+        assert!(!status.success(), "{args:?}: {stderr}");
+        assert_eq!(status.code(), Some(1), "an error, not a panic: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(stderr.contains(what), "{args:?}: {stderr}");
+        assert!(stderr.contains(&server), "{args:?}: {stderr}");
+        for secret in [password.as_str(), "not-the-password-42", "hunter2secret"] {
+            assert!(!stderr.contains(secret), "{args:?}: {stderr}");
+        }
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // A missing column.
+    let mut admin = admin();
+    let bad = schema.table("no_status");
+    admin
+        .batch_execute(&format!(
+            "CREATE TABLE {bad} (id bigint, received_at text, source text, category text)"
+        ))
+        .unwrap();
+    let (status, stderr) = run_binary(&["stats", &url, "--table", &bad, "--by", "source"]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no required column `status`"), "{stderr}");
+    assert!(!stderr.contains(&password), "{stderr}");
+    // Without a password in the URL it comes from PGPASSWORD.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_teplokarta"))
+        .args([
+            "check",
+            &teplokarta::data::strip_password(&url),
+            "--table",
+            &table,
+        ])
+        .env("PGPASSWORD", &password)
+        .env("PGPASSFILE", "/nonexistent/teplokarta-test-pgpass")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("rows: 3007"), "{stdout}");
+    assert!(!stdout.contains(&password), "{stdout}");
+    // --table is for PostgreSQL only.
+    let err = common::run_cli(&["check", "/tmp/x.sqlite", "--table", "t"]).unwrap_err();
+    assert!(format!("{err:#}").contains("--table applies to a PostgreSQL source only"));
+    drop(schema);
+}
+
+mod window {
+    use super::*;
+    use common::ui::{State, harness_with, wait_idle};
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+    use std::io::{Read as _, Write as _};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use teplokarta::app::Startup;
+    use teplokarta::data::Source;
+    use teplokarta::ui::Lang;
+
+    fn open(source: Source) -> Harness<'static, State> {
+        let mut harness = harness_with(Startup {
+            database: Some(source),
+            lang: Some(Lang::En),
+            fresh: true,
+            ..Startup::default()
+        });
+        wait_idle(&mut harness);
+        harness
+    }
+
+    fn rows_in_app(harness: &Harness<'static, State>) -> usize {
+        harness
+            .state()
+            .as_ref()
+            .unwrap()
+            .dataset()
+            .map_or(0, |d| d.appeals.len())
+    }
+
+    /// Steps the window until `done` or `limit` passes; how long it took.
+    fn step_until(
+        harness: &mut Harness<'static, State>,
+        limit: std::time::Duration,
+        done: impl Fn(&Harness<'static, State>) -> bool,
+    ) -> Option<std::time::Duration> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            harness.step();
+            if done(harness) {
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+
+    fn insert_rows(client: &mut postgres::Client, table: &str, first_id: i64, n: i64) {
+        client
+            .batch_execute(&format!(
+                "INSERT INTO {table} (id, received_at, source, category, municipality, status, lat, lon) \
+                 SELECT g, '2021-06-01T10:00:00', 'pos', 'ЖКХ', 'Тюмень', 'new', 57.15, 65.53 \
+                 FROM generate_series({first_id}, {}) g",
+                first_id + n - 1
+            ))
+            .unwrap();
+    }
+
+    #[test]
+    #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+    fn window_on_postgres_shows_the_sql_count_and_new_rows_within_two_seconds() {
+        let (mut schema, table, _dir, _sqlite) = fixture_in_both();
+        let url = pg_url();
+        let source = Source::parse(&url, Some(&table));
+        let mut harness = open(source.clone());
+        let total = count_rows(&mut schema.client, &table);
+        {
+            let app = harness.state().as_ref().unwrap();
+            assert_eq!(app.dataset().unwrap().source, source);
+            assert_eq!(app.view().unwrap().summary.total as usize, total);
+            // Remembered without the password.
+            let remembered = app.persisted().last_source.clone().unwrap();
+            assert_eq!(remembered, source.without_password());
+            let password = password_of(&url);
+            assert!(!format!("{remembered:?}").contains(&password));
+            assert!(app.live().stale.is_none());
+        }
+        // The status bar names the source, without the password.
+        let shown = source.short_name();
+        assert!(shown.contains(&table) && !shown.contains(&password_of(&url)));
+        harness.get_by_label_contains(&shown);
+
+        // Rows another connection commits reach the model within 2 s.
+        insert_rows(&mut schema.client, &table, 950_000, 25);
+        let took = step_until(&mut harness, std::time::Duration::from_secs(5), |h| {
+            rows_in_app(h) == total + 25
+        })
+        .expect("the new rows never arrived");
+        assert!(took <= std::time::Duration::from_secs(2), "took {took:?}");
+        wait_idle(&mut harness);
+        let app = harness.state().as_ref().unwrap();
+        assert_eq!(app.view().unwrap().summary.total as usize, total + 25);
+        harness.get_by_label_contains("+25 new");
+        drop(harness);
+        drop(schema);
+    }
+
+    /// A TCP proxy to the test server that can be cut (every connection closed, new ones
+    /// refused) and restored.
+    struct Proxy {
+        port: u16,
+        up: Arc<AtomicBool>,
+        open: Arc<std::sync::Mutex<Vec<TcpStream>>>,
+    }
+
+    impl Proxy {
+        fn start(upstream: u16) -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let up = Arc::new(AtomicBool::new(true));
+            let open: Arc<std::sync::Mutex<Vec<TcpStream>>> = Arc::default();
+            let (up2, open2) = (up.clone(), open.clone());
+            std::thread::spawn(move || {
+                for client in listener.incoming() {
+                    let Ok(client) = client else { continue };
+                    if !up2.load(Ordering::SeqCst) {
+                        drop(client);
+                        continue;
+                    }
+                    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                        continue;
+                    };
+                    let mut open = open2.lock().unwrap();
+                    open.push(client.try_clone().unwrap());
+                    open.push(server.try_clone().unwrap());
+                    for (mut from, mut to) in [
+                        (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                        (server, client),
+                    ] {
+                        std::thread::spawn(move || {
+                            let mut buf = [0u8; 16 * 1024];
+                            loop {
+                                match from.read(&mut buf) {
+                                    Ok(0) | Err(_) => break,
+                                    Ok(n) => {
+                                        if to.write_all(&buf[..n]).is_err() {
+                                            break;
+                                        }
+                                    }
+                                }
+                            }
+                            let _ = to.shutdown(std::net::Shutdown::Both);
+                        });
+                    }
+                }
+            });
+            Self { port, up, open }
+        }
+
+        fn cut(&self) {
+            self.up.store(false, Ordering::SeqCst);
+            for stream in self.open.lock().unwrap().drain(..) {
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            }
+        }
+
+        fn restore(&self) {
+            self.up.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+    fn a_server_that_goes_away_leaves_the_data_marked_stale_and_is_reconnected() {
+        let (mut schema, table, _dir, _sqlite) = fixture_in_both();
+        let url = pg_url();
+        let config: postgres::Config = url.parse().unwrap();
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        let proxy = Proxy::start(port);
+        let via_proxy = url.replacen(&format!(":{port}/"), &format!(":{}/", proxy.port), 1);
+        assert_ne!(via_proxy, url);
+        let mut harness = open(Source::parse(&via_proxy, Some(&table)));
+        let total = count_rows(&mut schema.client, &table);
+        assert_eq!(rows_in_app(&harness), total);
+        assert!(harness.state().as_ref().unwrap().live().stale.is_none());
+        // Let the watcher make its first check through the proxy (it checks every second).
+        std::thread::sleep(std::time::Duration::from_millis(1_500));
+        harness.run_steps(2);
+        assert!(harness.state().as_ref().unwrap().live().stale.is_none());
+
+        proxy.cut();
+        step_until(&mut harness, std::time::Duration::from_secs(15), |h| {
+            h.state().as_ref().unwrap().live().stale.is_some()
+        })
+        .expect("never marked stale");
+        harness.run_steps(2);
+        // The last data stays on screen, with a visible badge and the last good check's time.
+        let app = harness.state().as_ref().unwrap();
+        assert_eq!(rows_in_app(&harness), total);
+        assert_eq!(app.view().unwrap().summary.total as usize, total);
+        let last_ok = app.live().stale.unwrap().expect("a check succeeded before");
+        // A badge over the map.
+        let badge = format!(
+            "source unreachable — data is stale (last successful check {})",
+            last_ok.strftime("%H:%M:%S")
+        );
+        harness.get_by_label_contains(&badge);
+
+        // Rows written while it was away arrive once it is back, and the badge goes.
+        insert_rows(&mut schema.client, &table, 960_000, 7);
+        proxy.restore();
+        step_until(&mut harness, std::time::Duration::from_secs(15), |h| {
+            h.state().as_ref().unwrap().live().stale.is_none() && rows_in_app(h) == total + 7
+        })
+        .expect("never reconnected");
+        wait_idle(&mut harness);
+        assert_eq!(
+            harness
+                .query_all_by_label_contains("source unreachable")
+                .count(),
+            0
+        );
+        drop(harness);
+        drop(schema);
+    }
+
+    #[test]
+    #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+    fn with_the_notify_trigger_an_update_is_followed_within_two_seconds() {
+        let (mut schema, table, _dir, _sqlite) = fixture_in_both();
+        // The trigger of docs/postgres.md, in the test's schema.
+        let function = schema.table("teplokarta_notify_appeals");
+        schema
+            .client
+            .batch_execute(&format!(
+                "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN PERFORM pg_notify('teplokarta_appeals', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME); \
+                 RETURN NULL; END $$; \
+                 CREATE TRIGGER teplokarta_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE \
+                 ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {function}();"
+            ))
+            .unwrap();
+        // The watcher sees the trigger (so it counts the table only now and then); a table
+        // without one is counted at every check.
+        let store = PgStore::connect(&pg_url(), Some(&table)).unwrap();
+        assert!(store.listen_for_changes().unwrap());
+        let plain = schema.table("plain");
+        schema
+            .client
+            .batch_execute(&format!("CREATE TABLE {plain} (LIKE {table})"))
+            .unwrap();
+        let store = PgStore::connect(&pg_url(), Some(&plain)).unwrap();
+        assert!(!store.listen_for_changes().unwrap());
+        let mut harness = open(Source::parse(&pg_url(), Some(&table)));
+        let has_status = |h: &Harness<'static, State>| {
+            h.state()
+                .as_ref()
+                .unwrap()
+                .dataset()
+                .is_some_and(|d| d.appeals.statuses.code("closed_by_trigger_test").is_some())
+        };
+        assert!(!has_status(&harness));
+        // Neither the newest id nor the count changes: only the notification tells.
+        schema
+            .client
+            .batch_execute(&format!(
+                "UPDATE {table} SET status = 'closed_by_trigger_test' WHERE id = 900004"
+            ))
+            .unwrap();
+        let took = step_until(&mut harness, std::time::Duration::from_secs(5), has_status)
+            .expect("the update never arrived");
+        assert!(took <= std::time::Duration::from_secs(2), "took {took:?}");
+        // Inserts too come by notification (the figures are read only every 30 checks).
+        let before = rows_in_app(&harness);
+        insert_rows(&mut schema.client, &table, 970_000, 3);
+        let took = step_until(&mut harness, std::time::Duration::from_secs(5), |h| {
+            rows_in_app(h) == before + 3
+        })
+        .expect("the insert never arrived");
+        assert!(took <= std::time::Duration::from_secs(2), "took {took:?}");
+        drop(harness);
+        drop(schema);
+    }
+
+    #[test]
+    #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+    fn file_connect_opens_a_table_and_remembers_it_without_the_password() {
+        let (mut schema, table, _dir, _sqlite) = fixture_in_both();
+        let (_d, sqlite) = common::demo_db(300, 31);
+        // A URL pasted with its password in it (the binary test below takes it from
+        // PGPASSWORD): used for this session, never remembered or shown.
+        let typed = pg_url();
+        let password = password_of(&typed);
+        let mut harness = common::ui::harness(&sqlite, Lang::En);
+        wait_idle(&mut harness);
+        harness.get_by_label("File").click();
+        harness.run();
+        harness.get_by_label("Connect to PostgreSQL…").click();
+        harness.run();
+        for (label, text) in [
+            ("Address (postgres://… or host=… dbname=…)", typed.as_str()),
+            ("Table", table.as_str()),
+        ] {
+            harness
+                .get_by_role_and_label(egui::accesskit::Role::TextInput, label)
+                .focus();
+            harness.run();
+            harness
+                .get_by_role_and_label(egui::accesskit::Role::TextInput, label)
+                .type_text(text);
+            harness.run();
+        }
+        harness.get_by_label("Connect").click();
+        harness.step();
+        wait_idle(&mut harness);
+        let total = count_rows(&mut schema.client, &table);
+        let app = harness.state().as_ref().unwrap();
+        let source = Source::parse(&typed, Some(&table));
+        assert_eq!(app.dataset().unwrap().source, source);
+        assert_eq!(app.view().unwrap().summary.total as usize, total);
+        let remembered = app.persisted().last_source.clone().unwrap();
+        assert_eq!(remembered, source.without_password());
+        let Source::Postgres { url, .. } = &remembered else {
+            panic!("{remembered:?}")
+        };
+        assert!(!url.contains(&password), "remembered {url}");
+        assert!(harness.query_by_label_contains(&password).is_none());
+        // File → Connect… again offers the remembered source, still without the password.
+        harness.get_by_label("File").click();
+        harness.run();
+        harness.get_by_label("Connect to PostgreSQL…").click();
+        harness.run();
+        let offered = teplokarta::data::strip_password(&typed);
+        assert!(harness.query_all_by_value(&offered).next().is_some());
+        assert!(
+            harness
+                .query_all(egui_kittest::kittest::By::new().predicate(|n| {
+                    n.value().is_some_and(|v| v.contains(&password))
+                        || n.label().is_some_and(|l| l.contains(&password))
+                }))
+                .next()
+                .is_none()
+        );
+        drop(harness);
+        drop(schema);
+    }
+
+    #[test]
+    #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+    fn a_refused_login_in_the_window_is_an_error_over_the_map_without_the_password() {
+        let (url, user) = url_with_password("wrong-window-password-7");
+        let mut harness = harness_with(Startup {
+            database: Some(Source::parse(&url, None)),
+            lang: Some(Lang::Ru),
+            fresh: true,
+            ..Startup::default()
+        });
+        wait_idle(&mut harness);
+        assert!(harness.state().as_ref().unwrap().dataset().is_none());
+        let wanted = format!("сервер PostgreSQL отказал пользователю `{user}`");
+        harness.get_by_label_contains(&wanted);
+        let naming_the_server = egui_kittest::kittest::By::new().predicate(|n| {
+            [n.label(), n.value()].into_iter().flatten().any(|text| {
+                text.contains(&wanted) && text.contains(": postgres://") && text.contains(&user)
+            })
+        });
+        assert!(harness.query_all(naming_the_server).next().is_some());
+        let with_password = egui_kittest::kittest::By::new().predicate(|n| {
+            n.label()
+                .is_some_and(|l| l.contains("wrong-window-password-7"))
+                || n.value()
+                    .is_some_and(|v| v.contains("wrong-window-password-7"))
+        });
+        assert!(harness.query_all(with_password).next().is_none());
+    }
+}

@@ -66,8 +66,8 @@ fn dropping_a_database_opens_it_and_a_bad_one_keeps_the_data() {
     drop_file(&mut harness, &second);
     harness.get_by_label(&Lang::En.number(1_200));
     assert_eq!(
-        harness.state().as_ref().unwrap().dataset().unwrap().path,
-        second
+        harness.state().as_ref().unwrap().dataset().unwrap().source,
+        second.clone().into()
     );
     assert_eq!(
         harness
@@ -87,8 +87,8 @@ fn dropping_a_database_opens_it_and_a_bad_one_keeps_the_data() {
     harness.get_by_label_contains("not a SQLite database");
     harness.get_by_label(&Lang::En.number(1_200));
     assert_eq!(
-        harness.state().as_ref().unwrap().dataset().unwrap().path,
-        second,
+        harness.state().as_ref().unwrap().dataset().unwrap().source,
+        second.clone().into(),
         "the loaded data stays"
     );
 
@@ -552,7 +552,7 @@ fn the_import_dialog_previews_maps_imports_and_opens_the_result() {
     harness.step();
     wait_idle(&mut harness);
     let app = harness.state().as_ref().unwrap();
-    assert_eq!(app.dataset().unwrap().path, target);
+    assert_eq!(app.dataset().unwrap().source, target.clone().into());
     assert_eq!(total_of(&target), 2);
     assert_eq!(app.view().unwrap().summary.total, 2);
     let conn = rusqlite::Connection::open(&target).unwrap();
@@ -575,7 +575,7 @@ fn a_problem_profile_edited_in_the_window_is_saved_and_used() {
     let file = dir.path().join("problem-profiles.toml");
     let (_db_dir, db) = common::demo_db(6_000, 52);
     let mut harness = harness_with(Startup {
-        database: Some(db.clone()),
+        database: Some(db.clone().into()),
         lang: Some(Lang::En),
         fresh: true,
         profiles_file: Some(file.clone()),

@@ -39,7 +39,7 @@ fn mbtiles(dir: &Path, name: &str, bounds: [f64; 4], attribution: &str) -> PathB
 
 fn app_on(db: &Path, basemap: Option<BasemapChoice>, cache: &Path) -> Harness<'static, State> {
     harness_with(Startup {
-        database: Some(db.to_owned()),
+        database: Some(db.to_owned().into()),
         lang: Some(Lang::En),
         fresh: true,
         basemap,

@@ -20,7 +20,7 @@ use teplokarta::ui::Lang;
 /// The window on `db` with exports run as the binary runs them.
 fn harness(db: &Path, lang: Lang) -> Harness<'static, State> {
     harness_with(Startup {
-        database: Some(db.to_owned()),
+        database: Some(db.to_owned().into()),
         lang: Some(lang),
         fresh: true,
         export_runner: Some(teplokarta::cli::export_with_args),

@@ -22,7 +22,7 @@ use teplokarta::ui::problem_panel::ProblemPrefs;
 
 fn app_on(db: &Path, views_file: &Path) -> Harness<'static, State> {
     harness_with(Startup {
-        database: Some(db.to_owned()),
+        database: Some(db.to_owned().into()),
         lang: Some(Lang::En),
         fresh: true,
         views_file: Some(views_file.to_owned()),

@@ -23,7 +23,9 @@ pub type ExportRunner = fn(Vec<OsString>) -> anyhow::Result<String>;
 
 /// What the window is showing, for an export of it.
 pub struct ExportSource<'a> {
-    pub db: &'a Path,
+    /// The open source (a PostgreSQL URL is passed on whole, in memory only: the export runs
+    /// in this process and names the source without its password).
+    pub db: &'a crate::data::Source,
     pub boundaries: &'a BoundaryKind,
     pub lang: Lang,
     /// The view on screen: extent, layers and their settings, filter (its name is the title).
@@ -42,7 +44,17 @@ pub fn export_args(
     source: &ExportSource<'_>,
     views_file: &Path,
 ) -> Result<Vec<OsString>, super::views::ViewsError> {
-    let mut args: Vec<OsString> = vec![source.db.into()];
+    let mut args: Vec<OsString> = match source.db {
+        crate::data::Source::Sqlite(path) => vec![path.into()],
+        crate::data::Source::Postgres { url, table } => {
+            let mut args: Vec<OsString> = vec![url.into()];
+            if let Some(table) = table {
+                args.push("--table".into());
+                args.push(table.into());
+            }
+            args
+        }
+    };
     let mut flag = |name: &str, value: String| {
         args.push(format!("--{name}").into());
         args.push(value.into());
@@ -199,7 +211,7 @@ mod tests {
             ..Filter::default()
         };
         let source = ExportSource {
-            db: Path::new("/data/a.sqlite"),
+            db: &crate::data::Source::Sqlite("/data/a.sqlite".into()),
             boundaries: &BoundaryKind::Schematic,
             lang: Lang::Ru,
             view: view(filter),
@@ -241,5 +253,32 @@ mod tests {
         let saved = super::super::views::load_views(&views).unwrap_or_default();
         assert_eq!(saved.len(), 1);
         assert_eq!(saved[0].filter, source.view.filter);
+    }
+
+    #[test]
+    fn an_export_of_a_postgres_view_reads_the_same_table() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = crate::data::Source::parse("postgres://viewer@db/situation", Some("r72.appeals"));
+        let source = ExportSource {
+            db: &db,
+            boundaries: &BoundaryKind::Schematic,
+            lang: Lang::En,
+            view: view(Filter::default()),
+            profiles_file: None,
+        };
+        let mut dialog = ExportDialog::new(dir.path(), "2026-11-29".parse().unwrap_or_default());
+        dialog.set_format(ExportFormat::Csv);
+        let args =
+            words(&export_args(&dialog, &source, &dir.path().join("v.json")).unwrap_or_default());
+        assert_eq!(
+            args.get(..3),
+            Some(
+                &[
+                    "postgres://viewer@db/situation".to_owned(),
+                    "--table".to_owned(),
+                    "r72.appeals".to_owned()
+                ][..]
+            )
+        );
     }
 }

@@ -14,8 +14,8 @@ use crate::analysis::{
     summary_of,
 };
 use crate::data::{
-    AppealStore, Appeals, ChangeSet, DataError, DemoConfig, Fingerprint, LoadOptions, Placement,
-    default_demo_path, generate_demo,
+    Appeals, ChangeProbe, ChangeSet, ChangeToken, DataError, DemoConfig, Fingerprint, Loaded,
+    Placement, Source, default_demo_path, generate_demo,
 };
 use crate::layers::BoundaryGeometry;
 use crate::spatial::{
@@ -26,13 +26,17 @@ use crate::tiles::choice::{BasemapChoice, OpenedBasemap, TileCacheSettings};
 
 /// A loaded database.
 pub struct Dataset {
-    pub path: PathBuf,
+    /// Where it was read from (may hold a password in memory: show it with `Display`,
+    /// remember it with [`Source::without_password`]).
+    pub source: Source,
     pub is_demo: bool,
     /// Loaded again because another process changed the file (keep the map and selection).
     pub live_reload: bool,
     pub appeals: Appeals,
     /// The table's block sums when these rows were read, for loading only what changes later.
     pub fingerprint: Option<Fingerprint>,
+    /// PostgreSQL: the change check's figures in the load's snapshot, where the watcher starts.
+    pub change_token: Option<ChangeToken>,
     /// Web-Mercator unit coordinates of every row (NaN where not placed).
     pub point_unit: Vec<[f64; 2]>,
     /// Bounds of the bulk of the placed appeals (0.5–99.5 percentiles, so a stray point far
@@ -286,7 +290,15 @@ pub enum JobResult {
     /// The watched database was changed by another process.
     DatabaseChanged {
         watch: u64,
-        path: PathBuf,
+        source: Source,
+    },
+    /// The watched source stopped answering (`reachable: false`) or answers again; `last_ok`
+    /// is the local time of the last successful check.
+    SourceHealth {
+        watch: u64,
+        source: Source,
+        reachable: bool,
+        last_ok: Option<jiff::civil::Time>,
     },
     /// A basemap was opened (`Ok(None)`: the built-in map). `user_opened`: from the menu or a
     /// dropped file, not restored at start.
@@ -344,6 +356,10 @@ pub enum FilePurpose {
 /// within this, and loaded right after).
 pub const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// How often a PostgreSQL source is checked (one prepared statement on the watcher's own
+/// read-only connection): new rows appear within two seconds.
+pub const PG_WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1_000);
+
 /// The job runner: a channel and the generation counters.
 pub struct Jobs {
     sender: Sender<JobResult>,
@@ -359,6 +375,8 @@ pub struct Jobs {
     pub playback_generation: u64,
     pub compare_generation: u64,
     pub compare_density_generation: u64,
+    /// The dataset generation of the last demo load (a failed demo is generated anew once).
+    pub demo_generation: u64,
     /// The database being watched for changes by other processes; a new watch ends the old.
     pub watch_generation: Arc<std::sync::atomic::AtomicU64>,
     /// Jobs started and not yet reported.
@@ -383,6 +401,7 @@ impl Jobs {
             playback_generation: 0,
             compare_generation: 0,
             compare_density_generation: 0,
+            demo_generation: 0,
             watch_generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             pending: 0,
         }
@@ -415,13 +434,14 @@ impl Jobs {
         }
     }
 
-    /// Loads a database.
-    pub fn load_database(&mut self, path: PathBuf) {
+    /// Loads a database (a SQLite file or a PostgreSQL table).
+    pub fn load_database(&mut self, source: impl Into<Source>) {
+        let source = source.into();
         self.dataset_generation += 1;
         let generation = self.dataset_generation;
         self.spawn("load-database", move |_| JobResult::Dataset {
             generation,
-            result: load_dataset(path, false)
+            result: load_dataset(source, false)
                 .map(Arc::new)
                 .map_err(JobError::from),
         });
@@ -446,54 +466,88 @@ impl Jobs {
         });
     }
 
-    /// Watches `path` for commits by other processes: `PRAGMA data_version` on a read-only
-    /// connection of its own, polled every [`WATCH_INTERVAL`] off the UI thread (an idle
-    /// reader never blocks a writer). Reports [`JobResult::DatabaseChanged`]; ends when another
-    /// watch starts. Not counted as a pending job: it runs for the whole session.
-    pub fn watch_database(&mut self, path: PathBuf) {
+    /// Watches `source` for commits by other processes with a [`ChangeProbe`] (SQLite:
+    /// `PRAGMA data_version`; PostgreSQL: a prepared `max(id), count(*)` and the optional
+    /// trigger's notifications) on a read-only connection of its own, polled every
+    /// [`WATCH_INTERVAL`] (PostgreSQL: [`PG_WATCH_INTERVAL`]) off the UI thread (an idle reader
+    /// never blocks a writer). Reports [`JobResult::DatabaseChanged`], and
+    /// [`JobResult::SourceHealth`] when the source stops answering or answers again (the probe
+    /// reconnects by itself; a change missed meanwhile is reported when it is back). Ends when
+    /// another watch starts. Not counted as a pending job: it runs for the whole session.
+    pub fn watch_database(&mut self, source: Source, loaded: Option<ChangeToken>) {
         use std::sync::atomic::Ordering;
         let watch = self.watch_generation.fetch_add(1, Ordering::SeqCst) + 1;
         let current = self.watch_generation.clone();
         let sender = self.sender.clone();
         let ctx = self.ctx.clone();
+        let interval = if source.is_postgres() {
+            PG_WATCH_INTERVAL
+        } else {
+            WATCH_INTERVAL
+        };
         let spawned = std::thread::Builder::new()
             .name("watch-database".to_owned())
             .spawn(move || {
-                let mut conn: Option<rusqlite::Connection> = None;
-                let mut last: Option<i64> = None;
+                let mut probe = ChangeProbe::new(source.clone());
+                let mut last = loaded;
+                let mut reachable = true;
+                let mut last_ok: Option<jiff::civil::Time> = None;
+                let send = |result: JobResult| {
+                    let sent = sender.send(result).is_ok();
+                    ctx.request_repaint();
+                    sent
+                };
                 while current.load(Ordering::SeqCst) == watch {
-                    if conn.is_none() {
-                        conn = rusqlite::Connection::open_with_flags(
-                            &path,
-                            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                        )
-                        .ok();
+                    let checked = probe.check();
+                    if current.load(Ordering::SeqCst) != watch {
+                        return;
                     }
-                    let version = conn.as_ref().and_then(|c| {
-                        c.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
-                            .ok()
-                    });
-                    match (last, version) {
-                        (Some(a), Some(b)) if a != b => {
-                            if sender
-                                .send(JobResult::DatabaseChanged {
+                    match checked {
+                        Ok(token) => {
+                            last_ok = Some(jiff::Zoned::now().time());
+                            if !reachable {
+                                reachable = true;
+                                let health = JobResult::SourceHealth {
                                     watch,
-                                    path: path.clone(),
-                                })
-                                .is_err()
-                            {
-                                return;
+                                    source: source.clone(),
+                                    reachable,
+                                    last_ok,
+                                };
+                                if !send(health) {
+                                    return;
+                                }
                             }
-                            ctx.request_repaint();
+                            if last.as_ref().is_some_and(|l| *l != token) {
+                                let changed = JobResult::DatabaseChanged {
+                                    watch,
+                                    source: source.clone(),
+                                };
+                                if !send(changed) {
+                                    return;
+                                }
+                            }
+                            last = Some(token);
                         }
-                        (_, None) => conn = None,
-                        _ => {}
+                        Err(err) => {
+                            // `last` stays: a source that comes back changed is reloaded (a
+                            // new SQLite connection's data_version differs, and a reload that
+                            // finds every block unchanged costs little).
+                            if reachable {
+                                log::warn!("the open source stopped answering: {err}");
+                                reachable = false;
+                                let health = JobResult::SourceHealth {
+                                    watch,
+                                    source: source.clone(),
+                                    reachable,
+                                    last_ok,
+                                };
+                                if !send(health) {
+                                    return;
+                                }
+                            }
+                        }
                     }
-                    if version.is_some() {
-                        last = version;
-                    }
-                    std::thread::sleep(WATCH_INTERVAL);
+                    std::thread::sleep(interval);
                 }
             });
         if let Err(err) = spawned {
@@ -505,6 +559,7 @@ impl Jobs {
     pub fn load_demo(&mut self, config: DemoConfig) {
         self.dataset_generation += 1;
         let generation = self.dataset_generation;
+        self.demo_generation = generation;
         let ctx = self.ctx.clone();
         self.spawn("demo", move |sender| {
             let result = (|| {
@@ -519,7 +574,7 @@ impl Jobs {
                     ctx.request_repaint();
                     generate_demo(&config, &path)?;
                 }
-                Ok(load_dataset(path, true)?)
+                Ok(load_dataset(Source::Sqlite(path), true)?)
             })();
             JobResult::Dataset {
                 generation,
@@ -857,6 +912,7 @@ impl Jobs {
                     r,
                     JobResult::Progress { .. }
                         | JobResult::DatabaseChanged { .. }
+                        | JobResult::SourceHealth { .. }
                         | JobResult::ImportProgress(_)
                 )
             })
@@ -866,13 +922,18 @@ impl Jobs {
     }
 }
 
-/// Opens and loads a database (runs on a job thread; also used by tests and benchmarks).
+/// Opens and loads a database, a SQLite file (a path) or any [`Source`] (runs on a job thread;
+/// also used by the command line, tests and benchmarks).
 ///
 /// # Errors
 /// The database's error.
-pub fn load_dataset(path: PathBuf, is_demo: bool) -> Result<Dataset, DataError> {
-    let store = AppealStore::open(&path, &LoadOptions::default())?;
-    let (appeals, fingerprint) = store.load_with_fingerprint()?;
+pub fn load_dataset(source: impl Into<Source>, is_demo: bool) -> Result<Dataset, DataError> {
+    let source = source.into();
+    let Loaded {
+        appeals,
+        fingerprint,
+        token,
+    } = source.open()?.load_for_watch()?;
     let point_unit = points_unit(&appeals);
     let placed: Vec<(f64, f64)> = (0..appeals.len())
         .filter(|&i| appeals.placement.get(i) == Some(&Placement::Placed))
@@ -880,29 +941,28 @@ pub fn load_dataset(path: PathBuf, is_demo: bool) -> Result<Dataset, DataError> 
         .collect();
     let bounds = robust_bounds(&placed);
     Ok(Dataset {
-        path,
+        source,
         is_demo,
         live_reload: false,
         appeals,
-        fingerprint: Some(fingerprint),
+        fingerprint,
+        change_token: token,
         point_unit,
         bounds,
     })
 }
 
 /// `previous`'s database as it is now, reading only the blocks of rows another process
-/// inserted, updated or deleted since (see [`AppealStore::load_changes`]); `None` when nothing
-/// changed. The map's bounds are kept (the view does not jump while following).
+/// inserted, updated or deleted since (see [`crate::data::AppealStore::load_changes`]; a
+/// PostgreSQL table is read again whole); `None` when nothing changed. The map's bounds are
+/// kept (the view does not jump while following).
 ///
 /// # Errors
 /// [`DataError`] of the database, as for [`load_dataset`].
 pub fn reload_dataset(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
-    let store = AppealStore::open(&previous.path, &LoadOptions::default())?;
-    let change = match &previous.fingerprint {
-        Some(fingerprint) => store.load_changes(fingerprint)?,
-        None => ChangeSet::NeedsFullLoad,
-    };
-    let (appeals, fingerprint) = match change {
+    let store = previous.source.open()?;
+    let change = store.load_changes(previous.fingerprint.as_ref())?;
+    let (appeals, fingerprint, change_token) = match change {
         ChangeSet::Unchanged => return Ok(None),
         ChangeSet::Changes {
             ranges,
@@ -910,17 +970,22 @@ pub fn reload_dataset(previous: &Dataset) -> Result<Option<Dataset>, DataError> 
             fingerprint,
         } => (
             previous.appeals.with_ranges_replaced(&ranges, *rows),
-            fingerprint,
+            Some(fingerprint),
+            None,
         ),
-        ChangeSet::NeedsFullLoad => store.load_with_fingerprint()?,
+        ChangeSet::NeedsFullLoad => {
+            let loaded = store.load_for_watch()?;
+            (loaded.appeals, loaded.fingerprint, loaded.token)
+        }
     };
     Ok(Some(Dataset {
-        path: previous.path.clone(),
+        source: previous.source.clone(),
         is_demo: previous.is_demo,
         live_reload: true,
         point_unit: points_unit(&appeals),
         appeals,
-        fingerprint: Some(fingerprint),
+        fingerprint,
+        change_token,
         bounds: previous.bounds,
     }))
 }

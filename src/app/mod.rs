@@ -56,8 +56,8 @@ use problems::{ProblemRequest, ProblemResult};
 /// What to open at start-up.
 #[derive(Clone, Debug, Default)]
 pub struct Startup {
-    /// Database from the command line.
-    pub database: Option<PathBuf>,
+    /// Database from the command line: a SQLite file or a PostgreSQL table.
+    pub database: Option<crate::data::Source>,
     /// Boundaries from the command line.
     pub boundaries: Option<PathBuf>,
     pub name_property: Option<String>,
@@ -84,6 +84,8 @@ pub struct Startup {
 enum Dialog {
     Database,
     Boundaries,
+    /// File → Connect… (PostgreSQL): the URL in `dialog_path`, the table in `dialog_table`.
+    Connect,
 }
 
 /// The application.
@@ -122,6 +124,7 @@ pub struct App {
     dialog: Option<Dialog>,
     dialog_path: String,
     dialog_name_property: String,
+    dialog_table: String,
     show_about: bool,
     label_order: Vec<usize>,
     window_title: String,
@@ -216,16 +219,32 @@ pub struct Playback {
     scale: Option<crate::ui::panels::LockedScale>,
 }
 
+/// The stale badge: the source does not answer, the data is as of the last good check.
+fn stale_text(t: &crate::ui::i18n::Texts, last_ok: Option<jiff::civil::Time>) -> String {
+    match last_ok {
+        Some(at) => format!(
+            "{} ({} {})",
+            t.stale_badge,
+            t.stale_since,
+            at.strftime("%H:%M:%S")
+        ),
+        None => t.stale_badge.to_owned(),
+    }
+}
+
 /// Seconds each frame of a playing playback stays on screen (at least until its view arrived).
 const PLAYBACK_FRAME_S: f64 = 1.0;
 
 /// What the window shows of a database another process is writing to.
 #[derive(Clone, Debug, Default)]
 pub struct LiveState {
-    /// The file and its row count when the session opened it.
-    pub opened: Option<(PathBuf, usize)>,
+    /// The source and its row count when the session opened it.
+    pub opened: Option<(crate::data::Source, usize)>,
     /// When the data on screen was last reloaded after a change.
     pub updated_at: Option<jiff::civil::Time>,
+    /// The source stopped answering: the data on screen is stale; the local time of the last
+    /// successful check, if there was one. `None` while it answers.
+    pub stale: Option<Option<jiff::civil::Time>>,
     /// A reload is running; another change waits for it.
     reloading: bool,
     changed_meanwhile: bool,
@@ -280,12 +299,17 @@ impl App {
             ),
         };
         jobs.load_boundaries(boundaries_path, name_property);
-        let database = startup
-            .database
-            .clone()
-            .or_else(|| persisted.last_database.clone().filter(|p| p.is_file()));
+        let database = startup.database.clone().or_else(|| {
+            persisted.last_source.clone().or_else(|| {
+                persisted
+                    .last_database
+                    .clone()
+                    .filter(|p| p.is_file())
+                    .map(crate::data::Source::Sqlite)
+            })
+        });
         match database {
-            Some(path) => jobs.load_database(path),
+            Some(source) => jobs.load_database(source),
             None => jobs.load_demo(startup.demo.clone()),
         }
         // The user's problem profiles: a small TOML file read once at start.
@@ -353,6 +377,7 @@ impl App {
             progress: None,
             dialog: None,
             dialog_path: String::new(),
+            dialog_table: String::new(),
             dialog_name_property: String::new(),
             show_about: false,
             label_order: Vec::new(),
@@ -1184,13 +1209,23 @@ impl App {
                     }
                     Ok(dataset) => {
                         if !dataset.is_demo {
-                            self.persisted.last_database = Some(dataset.path.clone());
+                            // Never a password in what is remembered.
+                            match &dataset.source {
+                                crate::data::Source::Sqlite(path) => {
+                                    self.persisted.last_database = Some(path.clone());
+                                    self.persisted.last_source = None;
+                                }
+                                source => {
+                                    self.persisted.last_source = Some(source.without_password());
+                                }
+                            }
                         }
                         self.live = LiveState {
-                            opened: Some((dataset.path.clone(), dataset.appeals.len())),
+                            opened: Some((dataset.source.clone(), dataset.appeals.len())),
                             ..LiveState::default()
                         };
-                        self.jobs.watch_database(dataset.path.clone());
+                        self.jobs
+                            .watch_database(dataset.source.clone(), dataset.change_token.clone());
                         self.dataset = Some(dataset.clone());
                         self.selected = None;
                         // Category codes belong to a database: sort the new one by total.
@@ -1202,7 +1237,7 @@ impl App {
                     }
                     Err(err) => {
                         // A damaged cached demo is written anew once.
-                        let demo_failed = self.persisted.last_database.is_none()
+                        let demo_failed = generation == self.jobs.demo_generation
                             && self.dataset.is_none()
                             && !self.demo_retried;
                         if demo_failed
@@ -1326,12 +1361,26 @@ impl App {
                     d.result = Some(result.map(|s| *s));
                 }
             }
-            JobResult::DatabaseChanged { watch, path } => {
+            JobResult::SourceHealth {
+                watch,
+                source,
+                reachable,
+                last_ok,
+            } => {
                 let current = self
                     .jobs
                     .watch_generation
                     .load(std::sync::atomic::Ordering::SeqCst);
-                let open = self.dataset.clone().filter(|d| d.path == path);
+                if watch == current && self.dataset.as_ref().is_some_and(|d| d.source == source) {
+                    self.live.stale = (!reachable).then_some(last_ok);
+                }
+            }
+            JobResult::DatabaseChanged { watch, source } => {
+                let current = self
+                    .jobs
+                    .watch_generation
+                    .load(std::sync::atomic::Ordering::SeqCst);
+                let open = self.dataset.clone().filter(|d| d.source == source);
                 if watch == current
                     && let Some(open) = open
                 {
@@ -1493,13 +1542,9 @@ impl App {
             }
             (_, _) if busy && self.dataset.is_none() => t.loading.to_owned(),
             (_, Some(d)) => {
-                let name = d
-                    .path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let live = match (&self.live.opened, self.live.updated_at) {
-                    (Some((path, rows)), Some(at)) if *path == d.path => format!(
+                let name = d.source.short_name();
+                let mut live = match (&self.live.opened, self.live.updated_at) {
+                    (Some((source, rows)), Some(at)) if *source == d.source => format!(
                         " · {} {} · +{} {}",
                         t.live_updated,
                         at.strftime("%H:%M:%S"),
@@ -1508,6 +1553,10 @@ impl App {
                     ),
                     _ => String::new(),
                 };
+                if self.live.stale.is_some() {
+                    // The badge over the map says what and since when.
+                    live.push_str(" · ⚠");
+                }
                 if d.is_demo {
                     format!("{} · {name}{live}", t.demo_badge)
                 } else {
@@ -1783,6 +1832,15 @@ impl App {
                     None,
                     &mut commands,
                     |path, _| Command::OpenDatabase(path),
+                );
+            }
+            Some(Dialog::Connect) => {
+                panels::connect_dialog_ui(
+                    &ctx,
+                    lang,
+                    &mut self.dialog_path,
+                    &mut self.dialog_table,
+                    &mut commands,
                 );
             }
             Some(Dialog::Boundaries) => {
@@ -2278,6 +2336,32 @@ impl App {
                         });
                 });
         }
+        if let Some(last_ok) = self.live.stale {
+            // The source stopped answering: what is on the map is as of the last good check.
+            let (corner, offset) = if presenting {
+                (egui::Align2::CENTER_BOTTOM, egui::vec2(0.0, -40.0))
+            } else {
+                (egui::Align2::CENTER_TOP, egui::vec2(0.0, 8.0))
+            };
+            let text = stale_text(t, last_ok);
+            egui::Area::new(egui::Id::unique("source_stale"))
+                .anchor(corner, offset)
+                .order(egui::Order::Foreground)
+                .constrain_to(rect)
+                .show(ui.ctx(), |ui| {
+                    egui::Frame::new()
+                        .fill(theme::OFFLINE_BADGE_FILL)
+                        .inner_margin(egui::Margin::symmetric(8, 3))
+                        .corner_radius(3.0)
+                        .show(ui, |ui| {
+                            ui.label(
+                                egui::RichText::new(text)
+                                    .strong()
+                                    .color(theme::OFFLINE_BADGE_TEXT),
+                            );
+                        });
+                });
+        }
         if !self.errors.is_empty() || self.notice.is_some() {
             let area =
                 egui::Area::new(egui::Id::unique("map_errors")).order(egui::Order::Foreground);
@@ -2369,6 +2453,25 @@ impl App {
                 self.dialog = Some(Dialog::Database);
                 self.dialog_path.clear();
             }
+            Command::ShowConnect => {
+                self.dialog = Some(Dialog::Connect);
+                // The last PostgreSQL source (without its password) as a starting point.
+                match &self.persisted.last_source {
+                    Some(crate::data::Source::Postgres { url, table }) => {
+                        self.dialog_path = url.clone();
+                        self.dialog_table = table.clone().unwrap_or_default();
+                    }
+                    _ => {
+                        self.dialog_path.clear();
+                        self.dialog_table.clear();
+                    }
+                }
+            }
+            Command::Connect { url, table } => {
+                self.dialog = None;
+                self.jobs
+                    .load_database(crate::data::Source::parse(&url, table.as_deref()));
+            }
             Command::ShowOpenBoundaries => {
                 self.dialog = Some(Dialog::Boundaries);
                 self.dialog_path.clear();
@@ -2380,6 +2483,7 @@ impl App {
                     "SQLite",
                     &["sqlite", "sqlite3", "db", "db3"],
                 ),
+                Some(Dialog::Connect) => {}
                 Some(Dialog::Boundaries) => self.jobs.pick_file(
                     FilePurpose::OpenBoundaries,
                     t.open_boundaries.to_owned(),
@@ -2399,6 +2503,7 @@ impl App {
             Command::UseSchematicBoundaries => self.jobs.load_boundaries(None, None),
             Command::OpenDemo => {
                 self.persisted.last_database = None;
+                self.persisted.last_source = None;
                 self.jobs.load_demo(self.demo_config.clone());
             }
             Command::FitToData => self.fit_pending = true,
@@ -2794,7 +2899,7 @@ impl App {
             self.exports_started
         ));
         let source = export::ExportSource {
-            db: &dataset.path,
+            db: &dataset.source,
             boundaries: &boundaries.boundaries.kind,
             lang: self.lang,
             view,
@@ -3081,13 +3186,7 @@ impl eframe::App for App {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let title = match &self.dataset {
-            Some(d) => format!(
-                "Teplokarta — {}",
-                d.path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            ),
+            Some(d) => format!("Teplokarta — {}", d.source.short_name()),
             None => "Teplokarta".to_owned(),
         };
         if title != self.window_title {

@@ -20,6 +20,9 @@ pub struct Persisted {
     pub lang: Option<Lang>,
     /// The last database the user opened (not the demo).
     pub last_database: Option<PathBuf>,
+    /// The last PostgreSQL source the user opened, always without a password (it wins over
+    /// `last_database` when set).
+    pub last_source: Option<crate::data::Source>,
     /// The last boundaries file, with its name property.
     pub boundaries: Option<PathBuf>,
     pub name_property: Option<String>,

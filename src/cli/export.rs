@@ -27,7 +27,8 @@ use crate::ui::i18n::Lang;
 /// Arguments of `export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    pub db: PathBuf,
+    #[command(flatten)]
+    pub db: super::DbArgs,
     #[command(flatten)]
     pub filter: FilterArgs,
     /// What to export: the municipalities of the choropleth, or the zones of a problem profile.
@@ -243,9 +244,10 @@ pub fn export(args: &ExportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
     }
     let lang = args.lang();
     let english = lang == Lang::En;
+    let source = args.db.source()?;
     let dataset = Arc::new(
-        crate::app::load_dataset(args.db.clone(), false)
-            .with_context(|| format!("reading {}", args.db.display()))?,
+        crate::app::load_dataset(source.clone(), false)
+            .with_context(|| format!("reading {source}"))?,
     );
     let boundaries = Arc::new(crate::app::BoundarySet::new(args.boundaries.load()?));
     let resolved = Arc::new(crate::app::resolve(dataset.clone(), boundaries.clone()));
@@ -253,7 +255,7 @@ pub fn export(args: &ExportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
         &filter,
         &resolved.dataset.appeals,
         &resolved.resolution,
-        &args.db,
+        &source,
     )?;
     // As the rendered export records the same flags (the same settings hash).
     let settings = page_settings(

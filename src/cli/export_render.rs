@@ -61,8 +61,11 @@ pub fn export_rendered(
     };
     let lang = args.lang();
     let pages = pages(args, ext)?;
+    let source = args.db.source()?;
+    // The window reports a source it cannot read over the map; say it here in one line.
+    source.open().with_context(|| format!("opening {source}"))?;
     let startup = Startup {
-        database: Some(args.db.clone()),
+        database: Some(source.clone()),
         boundaries: args.boundaries.boundaries.clone(),
         name_property: args.boundaries.name_property.clone(),
         lang: Some(lang),
@@ -77,8 +80,8 @@ pub fn export_rendered(
         ),
         ..Startup::default()
     };
-    let mut renderer = Renderer::new(startup, options)
-        .with_context(|| format!("rendering {}", args.db.display()))?;
+    let mut renderer =
+        Renderer::new(startup, options).with_context(|| format!("rendering {source}"))?;
     if args.k > 1 {
         let note = if lang == Lang::En {
             format!(
@@ -104,7 +107,7 @@ pub fn export_rendered(
             &page.state.filter,
             &resolved.dataset.appeals,
             &resolved.resolution,
-            &args.db,
+            &source,
         )?;
     }
     // Every page and frame shows the same data: its hash reads every row, so once.

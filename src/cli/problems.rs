@@ -19,7 +19,8 @@ use crate::spatial::MunicipalityLocator;
 /// Arguments of `problems`.
 #[derive(Debug, Args)]
 pub struct ProblemArgs {
-    pub db: PathBuf,
+    #[command(flatten)]
+    pub db: super::DbArgs,
     /// Problem profile id: power-outages, heating, water, roads, waste, or one of the user's
     /// profiles file.
     #[arg(long, value_name = "ID")]
@@ -163,12 +164,13 @@ pub fn problems(args: &ProblemArgs, out: &mut dyn std::io::Write) -> anyhow::Res
     if args.out.is_some() && !matches!(ext.as_str(), "geojson" | "json" | "csv") {
         bail!("--out: the format is taken from the extension: .geojson, .json or .csv");
     }
-    let appeals = load(&args.db)?;
+    let source = args.db.source()?;
+    let appeals = load(&source)?;
     let boundaries = args.boundaries.load()?;
     let locator = MunicipalityLocator::new(&boundaries);
     let resolution =
         MunicipalityResolution::with_boundaries(&appeals, Some((&boundaries, &locator)));
-    check_names(&filter, &appeals, &resolution, &args.db)?;
+    check_names(&filter, &appeals, &resolution, &source)?;
     let columns = Columns::new(&appeals, &resolution);
     let extra = ProblemRows::new(&appeals);
     let kind = match args.zones {

@@ -48,6 +48,9 @@ pub enum DataError {
         #[source]
         source: rusqlite::Error,
     },
+    /// A PostgreSQL source that cannot be read (naming the server, never the password).
+    #[error(transparent)]
+    Postgres(#[from] super::postgres::PgError),
     #[error("cannot write {what} ({source}): {path}")]
     Write {
         what: &'static str,

@@ -26,12 +26,18 @@ use super::model::{Appeals, Quality};
 use super::schema::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 use super::store::{LOADED_COLUMNS, push_row, quote_ident, row_id_of};
 
+/// The change check's figures: the newest id (as text) and the row count.
+pub type ChangeFigures = (Option<String>, i64);
+
+/// The channel the optional change trigger of `docs/postgres.md` notifies.
+pub const NOTIFY_CHANNEL: &str = "teplokarta_appeals";
+
 /// A PostgreSQL source that cannot be read, each naming the server as
 /// `postgres://user@host:port/db` (never with a password; last, as in [`DataError`]'s messages)
-/// and, where there is one, the table, column and row. Kept apart from [`DataError`] until the
-/// interface translates these messages (`ui::i18n` matches every [`DataError`] variant).
+/// and, where there is one, the table, column and row. Reaches the app as
+/// [`DataError::Postgres`].
 ///
-/// [`DataError`]: super::DataError
+/// [`DataError::Postgres`]: super::DataError::Postgres
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
     #[error("not a PostgreSQL connection string ({detail})")]
@@ -113,6 +119,13 @@ pub struct PgStore {
     target: String,
     table: String,
     select_sql: String,
+    /// The change check of live updates (`max(id)`, `count(*)`), prepared at its first use.
+    probe_sql: String,
+    probe: Mutex<Option<postgres::Statement>>,
+    /// `schema.name`: the payload of the change trigger's notifications for this table.
+    notify_payload: String,
+    /// `"schema"."name"`, quoted for SQL.
+    table_sql: String,
     kinds: [CellKind; 12],
     present_optional: Vec<&'static str>,
     geometry_column: Option<String>,
@@ -325,11 +338,21 @@ impl PgStore {
             quote_ident(&name),
             quote_ident(id_column),
         );
+        let probe_sql = format!(
+            "SELECT max({id})::text, count(*)::int8 FROM {}.{}",
+            quote_ident(&schema),
+            quote_ident(&name),
+            id = quote_ident(id_column),
+        );
         Ok(Self {
             client: Mutex::new(client),
             target,
             table,
             select_sql,
+            probe_sql,
+            probe: Mutex::new(None),
+            notify_payload: format!("{schema}.{name}"),
+            table_sql: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
             kinds,
             present_optional,
             geometry_column: geometry.map(|g| g.0.clone()),
@@ -388,13 +411,114 @@ impl PgStore {
         Ok(value)
     }
 
+    /// Subscribes this connection to [`NOTIFY_CHANNEL`], where the optional trigger of
+    /// `docs/postgres.md` announces every change to the table (also updates and deletes that
+    /// [`PgStore::change_check`]'s figures would miss), and says whether the table has such a
+    /// trigger (an enabled one whose function notifies that channel).
+    ///
+    /// # Errors
+    /// [`PgError::Server`] when the server refuses.
+    pub fn listen_for_changes(&self) -> Result<bool, PgError> {
+        let pg_err = |e: postgres::Error| PgError::Server {
+            target: self.target.clone(),
+            doing: "subscribing to change notifications",
+            detail: describe(&e),
+        };
+        let mut client = self
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        client
+            .batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}"))
+            .map_err(pg_err)?;
+        let row = client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid \
+                 WHERE t.tgrelid = $1::text::regclass AND NOT t.tgisinternal \
+                 AND t.tgenabled <> 'D' AND p.prosrc LIKE '%' || $2 || '%')",
+                &[&self.table_sql, &NOTIFY_CHANNEL],
+            )
+            .map_err(pg_err)?;
+        row.try_get(0).map_err(pg_err)
+    }
+
+    /// The cheap check of live updates: the newest id and the row count (one prepared
+    /// statement, an index lookup and an index-only count on a table keyed by `id`) — or, when
+    /// `figures` is false, only a round trip that proves the connection alive — and how many
+    /// notifications for this table arrived since the last check (see
+    /// [`PgStore::listen_for_changes`]).
+    ///
+    /// # Errors
+    /// [`PgError::Server`] when the query fails or the connection is gone.
+    pub fn change_check(&self, figures: bool) -> Result<(Option<ChangeFigures>, u64), PgError> {
+        let pg_err = |e: postgres::Error| PgError::Server {
+            target: self.target.clone(),
+            doing: "checking for changes",
+            detail: describe(&e),
+        };
+        let mut client = self
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let found = if figures {
+            let mut probe = self
+                .probe
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let statement = match probe.as_ref() {
+                Some(statement) => statement.clone(),
+                None => {
+                    let statement = client.prepare(&self.probe_sql).map_err(pg_err)?;
+                    *probe = Some(statement.clone());
+                    statement
+                }
+            };
+            let row = client.query_one(&statement, &[]).map_err(pg_err)?;
+            // The newest id as text: compared, never parsed (any id type works here; a
+            // non-integer id is the load's error, with its row).
+            let max_id: Option<String> = row.try_get(0).map_err(pg_err)?;
+            let count: Option<i64> = row.try_get(1).map_err(pg_err)?;
+            Some((max_id, count.unwrap_or(0)))
+        } else {
+            client.simple_query("SELECT 1").map_err(pg_err)?;
+            None
+        };
+        // Notifications for this table (an empty payload counts for every table).
+        let mut notified = 0;
+        let mut notifications = client.notifications();
+        let mut pending = notifications.iter();
+        while let Some(n) =
+            postgres::fallible_iterator::FallibleIterator::next(&mut pending).map_err(pg_err)?
+        {
+            if n.payload().is_empty() || n.payload() == self.notify_payload {
+                notified += 1;
+            }
+        }
+        Ok((found, notified))
+    }
+
     /// Loads every appeal, validating each row exactly as a SQLite load does.
     ///
     /// # Errors
     /// [`PgError::WrongType`] for a value no appeal can have (a non-integer `id`, binary
     /// data in a text column), [`PgError::Server`] when the server fails.
     pub fn load(&self) -> Result<Appeals, PgError> {
+        Ok(self.load_with_check()?.0)
+    }
+
+    /// Loads every appeal like [`PgStore::load`], with the newest id and the row count of the
+    /// same snapshot ([`PgStore::change_check`]'s figures): a watcher that starts from them
+    /// misses no commit that landed between the load and its first check.
+    ///
+    /// # Errors
+    /// As [`PgStore::load`].
+    pub fn load_with_check(&self) -> Result<(Appeals, ChangeFigures), PgError> {
         let loaded = self.with_snapshot(|tx| {
+            let check = tx.query_one(self.probe_sql.as_str(), &[])?;
+            let check: (Option<String>, i64) = (
+                check.try_get::<_, Option<String>>(0)?,
+                check.try_get::<_, Option<i64>>(1)?.unwrap_or(0),
+            );
             let portal = tx.bind(self.select_sql.as_str(), &[])?;
             let mut out = Appeals::default();
             let mut quality = Quality::default();
@@ -430,7 +554,7 @@ impl PgStore {
                 }
             }
             out.quality = quality;
-            Ok(Ok(out))
+            Ok(Ok((out, check)))
         })?;
         loaded.map_err(|bad| PgError::WrongType {
             place: format!("{}, table {}", self.target, self.table),

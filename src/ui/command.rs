@@ -15,6 +15,14 @@ pub enum Command {
     /// Open the native file picker for the dialog that is showing.
     BrowseForFile,
     OpenDatabase(PathBuf),
+    /// Show File → Connect… (a PostgreSQL source).
+    ShowConnect,
+    /// Open a PostgreSQL table: the connection string as typed and the table (`None`:
+    /// `appeals`).
+    Connect {
+        url: String,
+        table: Option<String>,
+    },
     /// Boundaries from a GeoJSON file, with the name property (`None`: detected).
     OpenBoundaries(PathBuf, Option<String>),
     UseSchematicBoundaries,

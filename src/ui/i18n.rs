@@ -135,6 +135,16 @@ pub struct Texts {
     pub open_boundaries: &'static str,
     pub schematic_boundaries_menu: &'static str,
     pub open_demo: &'static str,
+    /// File → Connect… (a PostgreSQL source).
+    pub connect_menu: &'static str,
+    pub connect_title: &'static str,
+    pub connect_url: &'static str,
+    pub connect_table: &'static str,
+    pub connect_hint: &'static str,
+    pub connect_button: &'static str,
+    /// The source stopped answering: the data on screen is as of the last successful check.
+    pub stale_badge: &'static str,
+    pub stale_since: &'static str,
     pub quit: &'static str,
     pub menu_view: &'static str,
     pub fit_to_data: &'static str,
@@ -386,6 +396,14 @@ pub static RU: Texts = Texts {
     open_boundaries: "Открыть границы…",
     schematic_boundaries_menu: "Схематичные границы",
     open_demo: "Демонстрационные данные",
+    connect_menu: "Подключиться к PostgreSQL…",
+    connect_title: "Подключение к PostgreSQL",
+    connect_url: "Адрес (postgres://… или host=… dbname=…)",
+    connect_table: "Таблица",
+    connect_hint: "Пароль берётся из PGPASSWORD или ~/.pgpass; Теплокарта его не сохраняет.",
+    connect_button: "Подключиться",
+    stale_badge: "⚠ нет связи с источником — данные устарели",
+    stale_since: "последняя успешная проверка",
     quit: "Выход",
     menu_view: "Вид",
     fit_to_data: "Показать все данные",
@@ -637,6 +655,14 @@ pub static EN: Texts = Texts {
     open_boundaries: "Open boundaries…",
     schematic_boundaries_menu: "Schematic boundaries",
     open_demo: "Demo data",
+    connect_menu: "Connect to PostgreSQL…",
+    connect_title: "Connect to PostgreSQL",
+    connect_url: "Address (postgres://… or host=… dbname=…)",
+    connect_table: "Table",
+    connect_hint: "The password comes from PGPASSWORD or ~/.pgpass; Teplokarta never stores it.",
+    connect_button: "Connect",
+    stale_badge: "⚠ source unreachable — data is stale",
+    stale_since: "last successful check",
     quit: "Quit",
     menu_view: "View",
     fit_to_data: "Fit to data",
@@ -908,6 +934,7 @@ impl Texts {
             D::Write { what, path, source } => {
                 format!("не удаётся записать {what} ({source}): {}", path.display())
             }
+            D::Postgres(e) => pg_error_ru(e),
         }
     }
 
@@ -1046,6 +1073,55 @@ impl Texts {
     }
 }
 
+/// A PostgreSQL error in Russian (the server named last, never a password).
+fn pg_error_ru(e: &crate::data::PgError) -> String {
+    use crate::data::PgError as P;
+    match e {
+        P::Url { detail } => format!("это не строка подключения PostgreSQL ({detail})"),
+        P::Unreachable { target, detail } => format!(
+            "сервер PostgreSQL недоступен ({detail}); запущен ли он и принимает ли TCP-подключения?: {target}"
+        ),
+        P::Auth {
+            target,
+            user,
+            password_from,
+            detail,
+        } => format!(
+            "сервер PostgreSQL отказал пользователю `{user}` ({detail}); пароль взят из: {password_from}: {target}"
+        ),
+        P::Tls { target, detail } => {
+            format!("не удалось установить TLS с сервером PostgreSQL ({detail}): {target}")
+        }
+        P::MissingTable {
+            target,
+            table,
+            present,
+        } => format!("в базе нет таблицы `{table}` (есть: {present}): {target}"),
+        P::MissingColumn {
+            target,
+            table,
+            column,
+            present,
+        } => format!(
+            "в таблице `{table}` нет обязательного столбца `{column}` (есть: {present}): {target}"
+        ),
+        P::WrongType {
+            place,
+            row_id,
+            column,
+            expected,
+            found,
+        } => format!(
+            "строка id {row_id}, столбец `{column}`: ожидалось {expected}, найдено {found}: {place}"
+        ),
+        P::Server {
+            target,
+            doing,
+            detail,
+        } => format!("ошибка PostgreSQL ({doing}: {detail}): {target}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1056,5 +1132,25 @@ mod tests {
         assert_eq!(Lang::En.number(1_234_567), "1,234,567");
         assert_eq!(Lang::En.number(999), "999");
         assert_eq!(Lang::Ru.percent(1, 3), "33,3\u{a0}%");
+    }
+
+    #[test]
+    fn postgres_errors_are_translated_and_name_the_server_last() {
+        let e = crate::data::DataError::from(crate::data::PgError::Unreachable {
+            target: "postgres://viewer@db:5432/situation".into(),
+            detail: "connection refused".into(),
+        });
+        let ru = Lang::Ru.texts().data_error(&e);
+        assert!(ru.starts_with("сервер PostgreSQL недоступен"), "{ru}");
+        assert!(
+            ru.ends_with(": postgres://viewer@db:5432/situation"),
+            "{ru}"
+        );
+        let en = Lang::En.texts().data_error(&e);
+        assert!(en.starts_with("cannot reach the PostgreSQL server"), "{en}");
+        assert!(
+            en.ends_with(": postgres://viewer@db:5432/situation"),
+            "{en}"
+        );
     }
 }

@@ -56,6 +56,9 @@ pub fn top_bar_ui(
             if ui.button(t.open_database).clicked() {
                 commands.push(Command::ShowOpenDatabase);
             }
+            if ui.button(t.connect_menu).clicked() {
+                commands.push(Command::ShowConnect);
+            }
             if ui.button(t.open_boundaries).clicked() {
                 commands.push(Command::ShowOpenBoundaries);
             }
@@ -156,7 +159,7 @@ pub fn top_bar_ui(
             if busy {
                 ui.spinner();
             }
-            ui.label(RichText::new(status).weak());
+            ui.add(egui::Label::new(RichText::new(status).weak()).truncate());
         });
     });
 }
@@ -1031,6 +1034,70 @@ pub fn open_dialog_ui(
                 .clicked()
             {
                 commands.push(open(path.trim().into(), property.clone()));
+            }
+            if ui.button(t.cancel).clicked() {
+                commands.push(Command::CloseDialog);
+            }
+        });
+    });
+    if modal.should_close() {
+        commands.push(Command::CloseDialog);
+    }
+}
+
+/// File → Connect…: a PostgreSQL connection string (URL or libpq `key=value`) and a table.
+/// Only what was typed leaves this dialog (as [`Command::Connect`]); the password is never
+/// asked for here (it comes from `PGPASSWORD` or `~/.pgpass`).
+pub fn connect_dialog_ui(
+    ctx: &egui::Context,
+    lang: Lang,
+    url: &mut String,
+    table: &mut String,
+    commands: &mut Vec<Command>,
+) {
+    let t = lang.texts();
+    let connect = |url: &str, table: &str| Command::Connect {
+        url: url.trim().to_owned(),
+        table: Some(table.trim().to_owned()).filter(|t| !t.is_empty()),
+    };
+    let modal = egui::Modal::new(egui::Id::unique("connect_dialog")).show(ctx, |ui| {
+        ui.set_width(560.0);
+        ui.heading(t.connect_title);
+        let mut entered = false;
+        egui::Grid::new("connect_grid")
+            .num_columns(2)
+            .show(ui, |ui| {
+                let label = ui.label(t.connect_url);
+                let edit = ui
+                    .add(
+                        egui::TextEdit::singleline(url)
+                            .hint_text("postgres://viewer@db.example/situation?sslmode=verify-full")
+                            .desired_width(380.0),
+                    )
+                    .labelled_by(label.id);
+                entered |= edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                ui.end_row();
+                let label = ui.label(t.connect_table);
+                let edit = ui
+                    .add(
+                        egui::TextEdit::singleline(table)
+                            .hint_text("appeals")
+                            .desired_width(200.0),
+                    )
+                    .labelled_by(label.id);
+                entered |= edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                ui.end_row();
+            });
+        ui.label(RichText::new(t.connect_hint).weak());
+        ui.horizontal(|ui| {
+            let ready = !url.trim().is_empty();
+            if (ui
+                .add_enabled(ready, egui::Button::new(t.connect_button))
+                .clicked()
+                || entered)
+                && ready
+            {
+                commands.push(connect(url, table));
             }
             if ui.button(t.cancel).clicked() {
                 commands.push(Command::CloseDialog);

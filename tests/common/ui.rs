@@ -14,7 +14,7 @@ pub type State = Option<App>;
 /// The app on `database` in `lang`, ignoring remembered state.
 pub fn harness(database: &Path, lang: Lang) -> Harness<'static, State> {
     harness_with(Startup {
-        database: Some(database.to_owned()),
+        database: Some(database.to_owned().into()),
         lang: Some(lang),
         fresh: true,
         ..Startup::default()
