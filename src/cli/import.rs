@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 
+use crate::data::Source;
 use crate::data::import::parse::{Field, Mapping};
 use crate::data::import::read::ReadOptions;
-use crate::data::import::write::{ImportOptions, Progress, import_files};
+use crate::data::import::write::{ImportOptions, Progress, import_into};
 
 /// Arguments of `import`.
 #[derive(Debug, Args)]
@@ -18,9 +19,14 @@ pub struct ImportArgs {
     /// Input files: .csv/.txt/.tsv, .xlsx/.xls/.ods, .geojson/.json.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Target database (created with the contract's schema when absent).
-    #[arg(long, value_name = "DB.sqlite")]
-    pub into: PathBuf,
+    /// Target: a SQLite file, or a PostgreSQL server (`postgres://user@host/db`, or a libpq
+    /// `key=value` string); the database or the table is created with the contract's schema
+    /// when absent.
+    #[arg(long, value_name = "DB.sqlite|postgres://…")]
+    pub into: String,
+    /// The PostgreSQL table (`name` or `schema.name`; default `appeals`). Ignored for SQLite.
+    #[arg(long)]
+    pub table: Option<String>,
     /// Encoding of CSV inputs (default: detected among UTF-8, Windows-1251, KOI8-R).
     #[arg(long)]
     pub encoding: Option<String>,
@@ -42,6 +48,10 @@ pub struct ImportArgs {
     /// `source` of rows without one (default: import).
     #[arg(long)]
     pub source: Option<String>,
+    /// Directory for the reports of rejected rows (default: next to a SQLite target; the
+    /// current directory for PostgreSQL).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
 }
 
 /// Runs `import`.
@@ -70,6 +80,7 @@ pub fn import(args: &ImportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
         mapping,
         overrides: args.map.clone(),
         default_source: args.source.clone(),
+        report_dir: args.report_dir.clone(),
     };
     let mut stderr = std::io::stderr();
     let mut last_print = std::time::Instant::now();
@@ -96,8 +107,9 @@ pub fn import(args: &ImportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
         )
         .ok();
     };
-    let summary = import_files(&args.inputs, &args.into, &options, &mut show)
-        .with_context(|| format!("importing into {}", args.into.display()))?;
+    let target = Source::parse(&args.into, args.table.as_deref());
+    let summary = import_into(&args.inputs, &target, &options, &mut show)
+        .with_context(|| format!("importing into {target}"))?;
     writeln!(stderr).ok();
     for f in &summary.files {
         writeln!(out, "{}: {:?}", f.path.display(), f.kind)?;

@@ -175,41 +175,7 @@ impl PgStore {
     /// [`PgError::Auth`], [`PgError::Tls`], [`PgError::MissingTable`] and
     /// [`PgError::MissingColumn`], each naming the server (never the password).
     pub fn connect_with(url: &str, options: &PgOptions) -> Result<Self, PgError> {
-        let (mut config, tls) = parse_url(url)?;
-        if config.get_user().is_none() {
-            let user = env_var("PGUSER")
-                .or_else(|| env_var("USER"))
-                .unwrap_or_else(|| "postgres".into());
-            config.user(&user);
-        }
-        if config.get_hosts().is_empty() {
-            config.host(&env_var("PGHOST").unwrap_or_else(|| "localhost".into()));
-        }
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(std::time::Duration::from_secs(10));
-        }
-        config.application_name("teplokarta");
-        let target = target_of(&config);
-        let password_from = supply_password(&mut config);
-
-        let connected = match &tls {
-            TlsMode::Disable => config.connect(NoTls),
-            TlsMode::Encrypt {
-                mode,
-                verify,
-                root_cert,
-            } => {
-                let client_config =
-                    tls_config(*verify, root_cert.as_deref()).map_err(|detail| PgError::Tls {
-                        target: target.clone(),
-                        detail,
-                    })?;
-                config.ssl_mode(*mode);
-                config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(client_config))
-            }
-        };
-        let mut client =
-            connected.map_err(|e| connect_error(&e, &target, &config, password_from))?;
+        let (mut client, target) = connect_client(url)?;
         let pg_err = |doing| {
             let target = target.clone();
             move |e: postgres::Error| PgError::Server {
@@ -564,6 +530,53 @@ impl PgStore {
             found: bad.found,
         })
     }
+}
+
+/// Opens a connection to `url` (`postgres://user@host:port/db?sslmode=…`, or `host=… user=…`):
+/// user, host and connect timeout defaults, the password from the URL, `PGPASSWORD` or the
+/// password file, TLS as `sslmode` says. Returns the client (in its default, writable session
+/// mode: [`PgStore`] makes it read-only, only `import` writes) and the server's name
+/// `postgres://user@host:port/db` (no password) for messages.
+///
+/// # Errors
+/// [`PgError::Url`], [`PgError::Unreachable`], [`PgError::Auth`], [`PgError::Tls`] or
+/// [`PgError::Server`], each naming the server (never the password).
+pub(crate) fn connect_client(url: &str) -> Result<(Client, String), PgError> {
+    let (mut config, tls) = parse_url(url)?;
+    if config.get_user().is_none() {
+        let user = env_var("PGUSER")
+            .or_else(|| env_var("USER"))
+            .unwrap_or_else(|| "postgres".into());
+        config.user(&user);
+    }
+    if config.get_hosts().is_empty() {
+        config.host(&env_var("PGHOST").unwrap_or_else(|| "localhost".into()));
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(std::time::Duration::from_secs(10));
+    }
+    config.application_name("teplokarta");
+    let target = target_of(&config);
+    let password_from = supply_password(&mut config);
+
+    let connected = match &tls {
+        TlsMode::Disable => config.connect(NoTls),
+        TlsMode::Encrypt {
+            mode,
+            verify,
+            root_cert,
+        } => {
+            let client_config =
+                tls_config(*verify, root_cert.as_deref()).map_err(|detail| PgError::Tls {
+                    target: target.clone(),
+                    detail,
+                })?;
+            config.ssl_mode(*mode);
+            config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(client_config))
+        }
+    };
+    let client = connected.map_err(|e| connect_error(&e, &target, &config, password_from))?;
+    Ok((client, target))
 }
 
 /// The `SELECT` expression reading a column of SQL type `data_type` so that its cell arrives as
@@ -993,7 +1006,7 @@ fn connect_error(
 
 /// An error as one line: the server's severity, code and message, or the client's error and
 /// its cause.
-fn describe(e: &postgres::Error) -> String {
+pub(crate) fn describe(e: &postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
         return format!("{} {}: {}", db.severity(), db.code().code(), db.message());
     }
@@ -1004,7 +1017,7 @@ fn describe(e: &postgres::Error) -> String {
 }
 
 /// `schema.name`, or `name` alone in `public`.
-fn qualified(schema: String, name: String) -> String {
+pub(crate) fn qualified(schema: String, name: String) -> String {
     if schema == "public" {
         name
     } else {
@@ -1012,7 +1025,7 @@ fn qualified(schema: String, name: String) -> String {
     }
 }
 
-fn list_or_none(items: &[String]) -> String {
+pub(crate) fn list_or_none(items: &[String]) -> String {
     if items.is_empty() {
         "none".into()
     } else {

@@ -2,9 +2,11 @@
 //! reading CSV (any of the usual encodings and delimiters), Excel and GeoJSON files as tables
 //! ([`read`]), mapping their columns to the contract's fields and parsing dates, coordinates and
 //! statuses ([`parse`]), and writing them in one transaction, without duplicates, with a report
-//! of every rejected row ([`write`]).
+//! of every rejected row ([`write`]) — into a SQLite file, or a PostgreSQL table by `COPY`
+//! (`pg`, behind the same `write::Target` interface).
 
 pub mod parse;
+mod pg;
 pub mod read;
 pub mod write;
 

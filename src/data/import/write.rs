@@ -4,6 +4,11 @@
 //! `external_id` when present — a changed row is updated — else by a hash of the row's content),
 //! and every rejected row in a report (`NAME.rejected.csv` next to the target: file, line,
 //! column, reason, the raw row).
+//!
+//! Reading, mapping, per-row validation, the reports and the transaction's order live here for
+//! every target; what differs between the databases (preparing the table, finding the row a
+//! re-import matches, writing, committing) sits behind [`Target`]: SQLite here, PostgreSQL in
+//! [`super::pg`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +21,7 @@ use super::parse::{
     parse_timestamp_text,
 };
 use super::read::{ReadError, ReadOptions, SourceKind, SourceRow, Table};
-use crate::data::{CREATE_APPEALS_SQL, OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
+use crate::data::{CREATE_APPEALS_SQL, OPTIONAL_COLUMNS, PgError, REQUIRED_COLUMNS, Source};
 
 /// How to import.
 #[derive(Clone, Debug, Default)]
@@ -28,6 +33,9 @@ pub struct ImportOptions {
     pub overrides: Vec<String>,
     /// `source` of rows whose source column is empty or unmapped (default `import`).
     pub default_source: Option<String>,
+    /// Where the reports of rejected rows go; `None`: next to a SQLite target, the current
+    /// directory for a PostgreSQL one.
+    pub report_dir: Option<PathBuf>,
 }
 
 /// What one input gave.
@@ -59,8 +67,10 @@ pub struct FileSummary {
 /// Everything an import did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImportSummary {
+    /// The SQLite file; for PostgreSQL the server and table as shown (`postgres://user@host:port/db
+    /// · table appeals`, never a password).
     pub target: PathBuf,
-    /// The target did not exist and was created.
+    /// The target (the SQLite file, or the PostgreSQL table) did not exist and was created.
     pub created: bool,
     pub files: Vec<FileSummary>,
     pub elapsed: Duration,
@@ -132,6 +142,39 @@ pub enum ImportError {
     },
     #[error("no input files")]
     NoInputs,
+    /// Connecting to, preparing or writing the PostgreSQL table (names the server, never the
+    /// password).
+    #[error(transparent)]
+    Postgres(#[from] PgError),
+    #[error(
+        "target table `{table}` lacks the contract's column `{column}` (columns present: {present}); import into a new table or one made by teplokarta: {target}"
+    )]
+    PgNotContract {
+        target: String,
+        table: String,
+        column: String,
+        present: String,
+    },
+    #[error(
+        "{path}, line {line}: column {column} holds a NUL character, which PostgreSQL cannot store"
+    )]
+    PgNul {
+        path: PathBuf,
+        line: u64,
+        column: &'static str,
+    },
+}
+
+/// What differs between the databases an import writes to: everything else (reading, mapping,
+/// validation, the summary, the reports) is shared. A target holds one open transaction from
+/// its creation; dropping it without [`Target::commit`] rolls everything back.
+pub(crate) trait Target {
+    /// Writes one valid appeal with its content hash: a new row (`Imported`), nothing (`Unchanged`:
+    /// a row with the same `external_id`, or without one the same hash, and the same content),
+    /// or the matched row rewritten (`Updated`).
+    fn store(&mut self, appeal: &Appeal, hash: &str) -> Result<Outcome, ImportError>;
+    /// Writes whatever is buffered and commits.
+    fn commit(self: Box<Self>) -> Result<(), ImportError>;
 }
 
 /// Why a row is rejected: the column, the kind of problem (the key of the summary's counts),
@@ -152,19 +195,19 @@ struct Rejected {
 
 /// A row ready for the table.
 #[derive(Clone, Debug, PartialEq)]
-struct Appeal {
-    external_id: Option<String>,
-    received_at: String,
-    source: String,
-    category: String,
-    subcategory: Option<String>,
-    municipality: Option<String>,
-    settlement: Option<String>,
-    address: Option<String>,
-    lon_lat: Option<(f64, f64)>,
-    status: String,
-    resolved_at: Option<String>,
-    text: Option<String>,
+pub(crate) struct Appeal {
+    pub(crate) external_id: Option<String>,
+    pub(crate) received_at: String,
+    pub(crate) source: String,
+    pub(crate) category: String,
+    pub(crate) subcategory: Option<String>,
+    pub(crate) municipality: Option<String>,
+    pub(crate) settlement: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) lon_lat: Option<(f64, f64)>,
+    pub(crate) status: String,
+    pub(crate) resolved_at: Option<String>,
+    pub(crate) text: Option<String>,
 }
 
 impl Appeal {
@@ -289,7 +332,7 @@ fn appeal_of(
 
 /// Creates the contract's table if absent and the columns and indexes re-imports need; refuses
 /// a table that lacks contract columns.
-fn prepare_target(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<(), ImportError> {
+fn prepare_target(tx: &Connection, path: &Path) -> Result<(), ImportError> {
     let sql_err = |source| ImportError::Target {
         path: path.to_owned(),
         source,
@@ -339,54 +382,65 @@ fn prepare_target(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<(), Imp
 }
 
 /// What happened to one appeal.
-enum Outcome {
+pub(crate) enum Outcome {
     Imported,
     Updated,
     Unchanged,
 }
 
-/// The statements an import runs per row, prepared once.
-struct Statements<'t> {
-    by_external_id: rusqlite::Statement<'t>,
-    by_hash: rusqlite::Statement<'t>,
-    insert: rusqlite::Statement<'t>,
-    update: rusqlite::Statement<'t>,
+/// The SQLite target: a connection with a transaction open (`BEGIN`; closing the connection
+/// without `COMMIT` rolls it back), the statements prepared once and cached.
+struct SqliteTarget {
+    conn: Connection,
+    path: PathBuf,
 }
 
-impl<'t> Statements<'t> {
-    fn new(tx: &'t rusqlite::Transaction<'_>) -> Result<Self, rusqlite::Error> {
+const BY_EXTERNAL_ID_SQL: &str =
+    "SELECT id, import_hash FROM appeals WHERE external_id = ?1 LIMIT 1";
+const BY_HASH_SQL: &str = "SELECT id, import_hash FROM appeals WHERE import_hash = ?1 LIMIT 1";
+const INSERT_SQL: &str = "INSERT INTO appeals (external_id, received_at, source, category,
+     subcategory, municipality, settlement, address, lat, lon, status, resolved_at, text,
+     import_hash)
+ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+const UPDATE_SQL: &str = "UPDATE appeals SET external_id = ?1, received_at = ?2, source = ?3,
+     category = ?4, subcategory = ?5, municipality = ?6, settlement = ?7,
+     address = ?8, lat = ?9, lon = ?10, status = ?11, resolved_at = ?12,
+     text = ?13, import_hash = ?14
+ WHERE id = ?15";
+
+impl SqliteTarget {
+    /// Opens `path` (created when absent), begins the transaction and prepares the table.
+    fn open(path: &Path) -> Result<Self, ImportError> {
+        let sql_err = |source| ImportError::Target {
+            path: path.to_owned(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(sql_err)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(sql_err)?;
+        conn.execute_batch("BEGIN").map_err(sql_err)?;
+        prepare_target(&conn, path)?;
+        for sql in [BY_EXTERNAL_ID_SQL, BY_HASH_SQL, INSERT_SQL, UPDATE_SQL] {
+            conn.prepare_cached(sql).map_err(sql_err)?;
+        }
         Ok(Self {
-            by_external_id: tx
-                .prepare("SELECT id, import_hash FROM appeals WHERE external_id = ?1 LIMIT 1")?,
-            by_hash: tx
-                .prepare("SELECT id, import_hash FROM appeals WHERE import_hash = ?1 LIMIT 1")?,
-            insert: tx.prepare(
-                "INSERT INTO appeals (external_id, received_at, source, category, subcategory,
-                     municipality, settlement, address, lat, lon, status, resolved_at, text,
-                     import_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )?,
-            update: tx.prepare(
-                "UPDATE appeals SET external_id = ?1, received_at = ?2, source = ?3,
-                     category = ?4, subcategory = ?5, municipality = ?6, settlement = ?7,
-                     address = ?8, lat = ?9, lon = ?10, status = ?11, resolved_at = ?12,
-                     text = ?13, import_hash = ?14
-                 WHERE id = ?15",
-            )?,
+            conn,
+            path: path.to_owned(),
         })
     }
 
-    fn store(&mut self, a: &Appeal, hash: &str) -> Result<Outcome, rusqlite::Error> {
+    fn store_sql(&mut self, a: &Appeal, hash: &str) -> Result<Outcome, rusqlite::Error> {
         let (lon, lat) = a
             .lon_lat
             .map_or((None, None), |(lon, lat)| (Some(lon), Some(lat)));
         let existing: Option<(i64, Option<String>)> = match &a.external_id {
             Some(ext) => self
-                .by_external_id
+                .conn
+                .prepare_cached(BY_EXTERNAL_ID_SQL)?
                 .query_row([ext], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?,
             None => self
-                .by_hash
+                .conn
+                .prepare_cached(BY_HASH_SQL)?
                 .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?,
         };
@@ -409,17 +463,38 @@ impl<'t> Statements<'t> {
         ];
         match existing {
             None => {
-                self.insert.execute(&values[..])?;
+                self.conn.prepare_cached(INSERT_SQL)?.execute(&values[..])?;
                 Ok(Outcome::Imported)
             }
             Some((_, Some(h))) if h == hash => Ok(Outcome::Unchanged),
             Some((id, _)) => {
                 let mut with_id = values.to_vec();
                 with_id.push(&id);
-                self.update.execute(&with_id[..])?;
+                self.conn
+                    .prepare_cached(UPDATE_SQL)?
+                    .execute(&with_id[..])?;
                 Ok(Outcome::Updated)
             }
         }
+    }
+}
+
+impl Target for SqliteTarget {
+    fn store(&mut self, appeal: &Appeal, hash: &str) -> Result<Outcome, ImportError> {
+        self.store_sql(appeal, hash)
+            .map_err(|source| ImportError::Target {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), ImportError> {
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(|source| ImportError::Target {
+                path: self.path.clone(),
+                source,
+            })
     }
 }
 
@@ -444,18 +519,66 @@ pub fn mapping_for(
 
 /// The report file of an input: `NAME.rejected.csv` in the target's directory.
 pub fn report_path(target: &Path, input: &Path) -> PathBuf {
+    target
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(report_name(input))
+}
+
+/// `NAME.rejected.csv` for the input `NAME`.
+fn report_name(input: &Path) -> String {
     let name = input
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "input".to_owned());
-    target
-        .parent()
-        .unwrap_or_else(|| Path::new("."))
-        .join(format!("{name}.rejected.csv"))
+    format!("{name}.rejected.csv")
 }
 
-/// Imports `inputs` into `target` in one transaction (see the module docs). `progress` is
-/// called every few thousand rows.
+/// Imports `inputs` into `target` — a SQLite file or a PostgreSQL table, as
+/// [`Source::parse`] tells them apart — in one transaction (see the module docs and
+/// [`super::pg`]). The reports of rejected rows go next to a SQLite target, and into the current
+/// directory for PostgreSQL (unless [`ImportOptions::report_dir`] says otherwise). `progress` is called every few thousand rows.
+///
+/// # Errors
+/// [`ImportError`]; the target is then as it was before.
+pub fn import_into(
+    inputs: &[PathBuf],
+    target: &Source,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<ImportSummary, ImportError> {
+    match target {
+        Source::Sqlite(path) => import_files(inputs, path, options, progress),
+        Source::Postgres { url, table } => {
+            if inputs.is_empty() {
+                return Err(ImportError::NoInputs);
+            }
+            let started = Instant::now();
+            let pg = super::pg::PgTarget::open(url, table.as_deref())?;
+            let created = pg.created();
+            let files = import_with(
+                inputs,
+                Box::new(pg),
+                options
+                    .report_dir
+                    .as_deref()
+                    .unwrap_or_else(|| Path::new(".")),
+                options,
+                progress,
+                started,
+            )?;
+            Ok(ImportSummary {
+                target: PathBuf::from(target.without_password().to_string()),
+                created,
+                files,
+                elapsed: started.elapsed(),
+            })
+        }
+    }
+}
+
+/// Imports `inputs` into the SQLite file `target` in one transaction (see the module docs).
+/// `progress` is called every few thousand rows.
 pub fn import_files(
     inputs: &[PathBuf],
     target: &Path,
@@ -467,7 +590,21 @@ pub fn import_files(
     }
     let started = Instant::now();
     let created = !target.exists();
-    let result = import_inner(inputs, target, options, progress, started);
+    let result = SqliteTarget::open(target).and_then(|sqlite| {
+        let report_dir = options
+            .report_dir
+            .as_deref()
+            .or_else(|| target.parent())
+            .unwrap_or_else(|| Path::new("."));
+        import_with(
+            inputs,
+            Box::new(sqlite),
+            report_dir,
+            options,
+            progress,
+            started,
+        )
+    });
     if result.is_err() && created {
         // Leave no half-made database behind.
         for suffix in ["", "-journal", "-wal", "-shm"] {
@@ -476,35 +613,28 @@ pub fn import_files(
             std::fs::remove_file(PathBuf::from(p)).ok();
         }
     }
-    result.map(|mut summary| {
-        summary.created = created;
-        summary.elapsed = started.elapsed();
-        summary
+    result.map(|files| ImportSummary {
+        target: target.to_owned(),
+        created,
+        files,
+        elapsed: started.elapsed(),
     })
 }
 
-fn import_inner(
+/// The shared import: every input read, mapped and validated, each valid row stored through
+/// `target`, the reports written (into `report_dir`), then `target` committed. On any error
+/// `target` is dropped uncommitted (rolled back).
+fn import_with(
     inputs: &[PathBuf],
-    target: &Path,
+    mut target: Box<dyn Target>,
+    report_dir: &Path,
     options: &ImportOptions,
     progress: &mut dyn FnMut(&Progress),
     started: Instant,
-) -> Result<ImportSummary, ImportError> {
-    let sql_err = |source| ImportError::Target {
-        path: target.to_owned(),
-        source,
-    };
-    let mut conn = Connection::open(target).map_err(sql_err)?;
-    conn.busy_timeout(Duration::from_secs(5)).map_err(sql_err)?;
-    let tx = conn.transaction().map_err(sql_err)?;
-    prepare_target(&tx, target)?;
+) -> Result<Vec<FileSummary>, ImportError> {
     let default_source = options.default_source.as_deref().unwrap_or("import");
-    let mut summary = ImportSummary {
-        target: target.to_owned(),
-        ..ImportSummary::default()
-    };
+    let mut summary_files: Vec<FileSummary> = Vec::new();
     let mut reports: Vec<(PathBuf, PathBuf, Vec<Rejected>)> = Vec::new();
-    let mut statements = Statements::new(&tx).map_err(sql_err)?;
     let mut rows_total = 0u64;
     for (file, path) in inputs.iter().enumerate() {
         let mut table = Table::open(path, &options.read)?;
@@ -561,7 +691,14 @@ fn import_inner(
             match appeal_of(&row, &columns, &mapping, default_source) {
                 Ok((appeal, soft)) => {
                     let hash = appeal.hash();
-                    match statements.store(&appeal, &hash).map_err(sql_err)? {
+                    match target.store(&appeal, &hash).map_err(|e| match e {
+                        ImportError::PgNul { column, .. } => ImportError::PgNul {
+                            path: path.clone(),
+                            line: row.line,
+                            column,
+                        },
+                        e => e,
+                    })? {
                         Outcome::Imported => fs.imported += 1,
                         Outcome::Updated => fs.updated += 1,
                         Outcome::Unchanged => fs.unchanged += 1,
@@ -588,7 +725,7 @@ fn import_inner(
         }
         report_progress(&table, rows_total);
         // Two inputs of the same name get reports of their own.
-        let mut report = report_path(target, path);
+        let mut report = report_dir.join(report_name(path));
         let mut n = 2;
         while reports.iter().any(|(r, _, _)| *r == report) {
             report = report.with_file_name(format!(
@@ -603,9 +740,8 @@ fn import_inner(
             fs.report = Some(report.clone());
         }
         reports.push((report, path.clone(), rejected));
-        summary.files.push(fs);
+        summary_files.push(fs);
     }
-    drop(statements);
     // The reports are written before the commit: a report that cannot be written fails the
     // import (rolled back), so every rejected row is always on disk when the rows are in. A
     // report left by an earlier import of an input that now has no rejections is removed.
@@ -631,16 +767,16 @@ fn import_inner(
             });
         }
     }
-    if let Err(source) = tx.commit() {
+    if let Err(e) = target.commit() {
         remove_written();
-        return Err(sql_err(source));
+        return Err(e);
     }
     for (report, _, rejected) in &reports {
         if rejected.is_empty() && report.is_file() {
             std::fs::remove_file(report).ok();
         }
     }
-    Ok(summary)
+    Ok(summary_files)
 }
 
 fn write_report(report: &Path, input: &Path, rejected: &[Rejected]) -> std::io::Result<()> {
