@@ -664,3 +664,53 @@ fn an_existing_table_without_a_contract_column_is_refused_and_left_alone() {
         .collect();
     assert_eq!(ids, [1, 2, 3, 4, 5, 6, 7]);
 }
+
+/// `url` with `extra` (`key=value`) added to its query.
+fn with_param(url: &str, extra: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{extra}")
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+fn import_connects_like_the_viewer_tls_and_refused_logins() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, _) = inputs(dir.path());
+    let mut schema = Schema::new();
+    let table = schema.table("appeals");
+    let reports = dir.path().join("r");
+    let url = pg_url();
+
+    // A wrong password: one error naming the server and the user, never the password.
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (userinfo, host) = rest.split_once('@').unwrap();
+    let user = userinfo.split(':').next().unwrap();
+    let wrong = format!("{scheme}://{user}:not-the-Password-42@{host}");
+    let err = import_to(&[&csv], &Source::parse(&wrong, Some(&table)), &reports).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!("refused user `{user}`"))
+            && message.contains(&format!("postgres://{user}@"))
+            && !message.contains("not-the-Password-42"),
+        "{message}"
+    );
+
+    let Some(root) = std::env::var_os("TEPLOKARTA_PG_ROOT_CERT") else {
+        eprintln!("TEPLOKARTA_PG_ROOT_CERT is not set: the TLS part is skipped");
+        return;
+    };
+    let root = root.to_str().unwrap().replace('/', "%2F");
+    // verify-full without the test CA (in no public or system store) refuses, and writes nothing.
+    let err = import_to(
+        &[&csv],
+        &Source::parse(&with_param(&url, "sslmode=verify-full"), Some(&table)),
+        &reports,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("TLS"), "{err}");
+    // With it, the import goes through an encrypted, verified connection.
+    let verified = with_param(&url, &format!("sslmode=verify-full&sslrootcert={root}"));
+    let summary = import_to(&[&csv], &Source::parse(&verified, Some(&table)), &reports).unwrap();
+    assert!(summary.created);
+    assert_eq!(schema.count("appeals"), 6);
+}
