@@ -714,3 +714,80 @@ fn import_connects_like_the_viewer_tls_and_refused_logins() {
     assert!(summary.created);
     assert_eq!(schema.count("appeals"), 6);
 }
+
+/// File → Import…: the target field takes a PostgreSQL URL too; the import creates the table,
+/// and "Open the database" connects the window to it.
+#[test]
+#[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+fn the_import_dialog_imports_into_postgres_and_opens_the_table() {
+    use common::ui::{harness, wait_idle};
+    use egui_kittest::kittest::Queryable as _;
+    use teplokarta::ui::Lang;
+
+    let (_db_dir, db) = common::demo_db(300, 53);
+    let dir = tempfile::tempdir().unwrap();
+    // Few columns, so that the dialog's preview leaves its Import button on screen.
+    let text = "Номер;Дата поступления;Рубрика;Статус\r\n\
+                1;01.03.2021 09:30;ЖКХ;Решено\r\n\
+                2;02.03.2021 14:05;Дороги;В работе\r\n\
+                3;31.02.2021 10:00;ЖКХ;Открыто\r\n";
+    let csv = write(dir.path(), "export.csv", &encode(text, WINDOWS_1251));
+    let mut schema = Schema::new();
+    // The dialog has no table field: `appeals`, here found (and created) in the test's schema.
+    let url = with_param(
+        &pg_url(),
+        &format!("options=-csearch_path%3D{}", schema.name),
+    );
+
+    let mut harness = harness(&db, Lang::En);
+    wait_idle(&mut harness);
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.get_by_label("Import…").click();
+    harness.run();
+    for (role, label, text) in [
+        (
+            egui::accesskit::Role::MultilineTextInput,
+            "Files",
+            csv.display().to_string(),
+        ),
+        (
+            egui::accesskit::Role::TextInput,
+            "Into database",
+            url.clone(),
+        ),
+    ] {
+        harness.get_by_role_and_label(role, label).focus();
+        harness.run();
+        harness.get_by_role_and_label(role, label).type_text(&text);
+        harness.run();
+    }
+    harness.get_by_label("Preview").click();
+    harness.step();
+    wait_idle(&mut harness);
+    {
+        let d = harness.state().as_ref().unwrap().import_dialog().unwrap();
+        assert_eq!(d.preview_error, None);
+        assert_eq!(d.target, url);
+        assert!(d.preview.is_some(), "no preview");
+    }
+    harness.get_by_label("Import").click();
+    harness.step();
+    wait_idle(&mut harness);
+    {
+        let d = harness.state().as_ref().unwrap().import_dialog().unwrap();
+        let summary = d.result.clone().unwrap().unwrap();
+        assert_eq!(summary.files[0].imported, 2);
+    }
+    harness.get_by_label_contains("imported 2");
+    harness.get_by_label_contains("rejected 1");
+    assert_eq!(schema.count("appeals"), 2);
+    // The report went next to the input.
+    assert!(dir.path().join("export.csv.rejected.csv").is_file());
+    harness.get_by_label("Open the database").click();
+    harness.step();
+    wait_idle(&mut harness);
+    let app = harness.state().as_ref().unwrap();
+    assert!(app.dataset().unwrap().source.is_postgres());
+    assert_eq!(app.view().unwrap().summary.total, 2);
+}

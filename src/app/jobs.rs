@@ -835,8 +835,18 @@ impl Jobs {
                     ctx.request_repaint();
                 }
             };
+            // The target field takes a SQLite path or a PostgreSQL URL (`appeals` table); the
+            // reports of a PostgreSQL import go next to the first input.
+            let source = crate::data::Source::parse(&target.to_string_lossy(), None);
+            let mut options = options;
+            if source.is_postgres() && options.report_dir.is_none() {
+                options.report_dir = inputs
+                    .first()
+                    .and_then(|p| p.parent())
+                    .map(std::path::Path::to_path_buf);
+            }
             let result =
-                crate::data::import::write::import_files(&inputs, &target, &options, &mut report)
+                crate::data::import::write::import_into(&inputs, &source, &options, &mut report)
                     .map(Box::new)
                     .map_err(|e| {
                         let mut text = e.to_string();

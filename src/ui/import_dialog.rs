@@ -232,7 +232,18 @@ pub fn import_dialog_ui(
                         }
                     }
                     if ui.button(t.import_open_target).clicked() {
-                        commands.push(Command::OpenDatabase(summary.target.clone()));
+                        // A PostgreSQL target opens as a connection (the URL as typed: the
+                        // summary names it without the password).
+                        commands.push(
+                            match crate::data::Source::parse(dialog.target.trim(), None) {
+                                crate::data::Source::Postgres { url, table } => {
+                                    Command::Connect { url, table }
+                                }
+                                crate::data::Source::Sqlite(_) => {
+                                    Command::OpenDatabase(summary.target.clone())
+                                }
+                            },
+                        );
                     }
                 }
                 Some(Err(err)) => {
