@@ -39,6 +39,9 @@ const WRITTEN: [&str; 14] = [
     "import_hash",
 ];
 
+/// The content hash of a row that has none (written by something else than an import).
+const NO_HASH: u128 = 0;
+
 /// New rows per `COPY` statement.
 const CHUNK_ROWS: usize = 20_000;
 
@@ -89,9 +92,11 @@ pub(crate) struct PgTarget {
     id_name: String,
     created: bool,
     next_id: i64,
-    /// Rows with an `external_id`: its digest → (id, content hash when it has one).
-    by_external_id: HashMap<u128, (i64, Option<u128>)>,
-    /// Content hashes present.
+    /// Rows with an `external_id`: its digest → (id, content hash, [`NO_HASH`] when it has
+    /// none).
+    by_external_id: HashMap<u128, (i64, u128)>,
+    /// Content hashes of the rows without an `external_id` (the hash covers the external id, so
+    /// a row without one can only match such a row).
     hashes: HashSet<u128>,
     /// New rows not yet copied, as `COPY` text lines.
     pending: Vec<u8>,
@@ -237,11 +242,16 @@ impl PgTarget {
             let Some(id) = id else { continue };
             max_id = max_id.max(id);
             let hash = row.get::<_, Option<&str>>(2).and_then(parse_hash);
-            if let Some(ext) = row.get::<_, Option<&str>>(1) {
-                by_external_id.entry(key_digest(ext)).or_insert((id, hash));
-            }
-            if let Some(hash) = hash {
-                hashes.insert(hash);
+            match (row.get::<_, Option<&str>>(1), hash) {
+                (Some(ext), _) => {
+                    by_external_id
+                        .entry(key_digest(ext))
+                        .or_insert((id, hash.unwrap_or(NO_HASH)));
+                }
+                (None, Some(hash)) => {
+                    hashes.insert(hash);
+                }
+                (None, None) => {}
             }
         }
         drop(rows);
@@ -312,44 +322,40 @@ impl PgTarget {
 
 impl Target for PgTarget {
     fn store(&mut self, a: &Appeal, hash: &str) -> Result<Outcome, ImportError> {
-        let h = parse_hash(hash);
+        let h = parse_hash(hash).unwrap_or(NO_HASH);
         let existing = match &a.external_id {
             Some(ext) => self.by_external_id.get(&key_digest(ext)).copied(),
             // Without an external id a row matches only the same content: unchanged.
-            None => h.filter(|h| self.hashes.contains(h)).map(|h| (0, Some(h))),
+            None => self.hashes.contains(&h).then_some((0, h)),
+        };
+        let nul = |column| ImportError::PgNul {
+            path: Default::default(),
+            line: 0,
+            column,
         };
         match existing {
-            Some((_, Some(old))) if Some(old) == h => Ok(Outcome::Unchanged),
+            Some((_, old)) if old == h && old != NO_HASH => Ok(Outcome::Unchanged),
             Some((id, _)) => {
-                let line = copy_line(id, a, hash).map_err(|column| ImportError::PgNul {
-                    path: Default::default(),
-                    line: 0,
-                    column,
-                })?;
+                let line = copy_line(id, a, hash).map_err(nul)?;
                 self.updates.insert(id, line);
                 if let Some(ext) = &a.external_id {
                     self.by_external_id.insert(key_digest(ext), (id, h));
-                }
-                if let Some(h) = h {
-                    self.hashes.insert(h);
                 }
                 Ok(Outcome::Updated)
             }
             None => {
                 let id = self.next_id;
-                let line = copy_line(id, a, hash).map_err(|column| ImportError::PgNul {
-                    path: Default::default(),
-                    line: 0,
-                    column,
-                })?;
+                let line = copy_line(id, a, hash).map_err(nul)?;
                 self.next_id = self.next_id.saturating_add(1);
                 self.pending.extend_from_slice(&line);
                 self.pending_rows += 1;
-                if let Some(ext) = &a.external_id {
-                    self.by_external_id.insert(key_digest(ext), (id, h));
-                }
-                if let Some(h) = h {
-                    self.hashes.insert(h);
+                match &a.external_id {
+                    Some(ext) => {
+                        self.by_external_id.insert(key_digest(ext), (id, h));
+                    }
+                    None => {
+                        self.hashes.insert(h);
+                    }
                 }
                 if self.pending_rows >= CHUNK_ROWS {
                     self.flush()?;
