@@ -207,6 +207,20 @@ impl FilterArgs {
     }
 }
 
+/// Rows in the filter above which `--strategy auto` computes in PostgreSQL.
+pub const DEFAULT_PUSHDOWN_ABOVE: u64 = 2_000_000;
+
+/// Where the aggregation of a PostgreSQL source runs.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Strategy {
+    /// `pushdown` above `--pushdown-above` rows in the filter, else `local`.
+    Auto,
+    /// Load the rows into memory (the only strategy for SQLite).
+    Local,
+    /// `GROUP BY` in PostgreSQL; only aggregates travel.
+    Pushdown,
+}
+
 /// Output format of `stats`.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum Format {
@@ -262,6 +276,14 @@ pub enum Command {
         classes: u8,
         #[command(flatten)]
         boundaries: BoundaryArgs,
+        /// Where a PostgreSQL source's counts are computed: `local` loads the rows into memory,
+        /// `pushdown` groups them in SQL and only aggregates travel, `auto` pushes down when the
+        /// filter keeps more than `--pushdown-above` rows (one `count(*)` decides).
+        #[arg(long, value_enum, default_value_t = Strategy::Auto)]
+        strategy: Strategy,
+        /// The `auto` strategy's threshold, in rows kept by the filter.
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_PUSHDOWN_ABOVE)]
+        pushdown_above: u64,
     },
     /// Time the window's data path on a database (load, resolve, recompute per filter change)
     /// and report the peak resident memory.
@@ -450,7 +472,12 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
             classification,
             classes,
             boundaries,
+            strategy,
+            pushdown_above,
         } => match metric {
+            Some(_) if *strategy == Strategy::Pushdown => bail!(
+                "--metric is computed locally only (not yet pushed down): use --strategy local or auto"
+            ),
             Some(metric) => metric_stats(
                 &db.source()?,
                 by,
@@ -464,7 +491,15 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
                 *format,
                 out,
             )?,
-            None => stats(&db.source()?, by, filter, *format, boundaries, out)?,
+            None => {
+                let source = db.source()?;
+                match pushdown_store(&source, *strategy, *pushdown_above, filter)? {
+                    Some(store) => {
+                        stats_pushdown(&store, &source, by, filter, *format, boundaries, out)?;
+                    }
+                    None => stats(&source, by, filter, *format, boundaries, out)?,
+                }
+            }
         },
     }
     Ok(())
@@ -1177,6 +1212,100 @@ fn check(
             }
         }
     }
+    Ok(())
+}
+
+/// The store to push `stats` down to, when the strategy (and for `auto` the filter's row count)
+/// says so; `None` computes locally.
+fn pushdown_store(
+    source: &Source,
+    strategy: Strategy,
+    above: u64,
+    filter_args: &FilterArgs,
+) -> anyhow::Result<Option<crate::data::PgStore>> {
+    let Source::Postgres { url, table } = source else {
+        if strategy == Strategy::Pushdown {
+            bail!("--strategy pushdown needs a PostgreSQL source: {source}");
+        }
+        return Ok(None);
+    };
+    if strategy == Strategy::Local {
+        return Ok(None);
+    }
+    let store = crate::data::PgStore::connect(url, table.as_deref())
+        .with_context(|| format!("opening {source}"))?;
+    if strategy == Strategy::Auto {
+        let prefilter = filter_args.to_filter()?.prefilter();
+        let rows = crate::data::pushdown::count(&store, &prefilter)
+            .with_context(|| format!("counting the filter's rows in {source}"))?;
+        if rows <= above {
+            return Ok(None);
+        }
+    }
+    Ok(Some(store))
+}
+
+/// `stats` computed in PostgreSQL: the filter's rows grouped server-side (`data::pushdown`),
+/// then resolved, filtered exactly and counted by the same code as loaded rows, weighted by the
+/// groups' counts — so the output is identical to [`stats`].
+fn stats_pushdown(
+    store: &crate::data::PgStore,
+    db: &Source,
+    by: &[Dim],
+    filter_args: &FilterArgs,
+    format: Format,
+    boundary_args: &BoundaryArgs,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    use crate::data::pushdown::{GroupBy, grouped};
+    let filter = filter_args.to_filter()?;
+    let group_by = GroupBy {
+        settlement: by.contains(&Dim::Settlement),
+    };
+    let boundaries = boundary_args.load()?;
+    let locator = MunicipalityLocator::new(&boundaries);
+    let names_asked = !(filter.categories.is_empty()
+        && filter.subcategories.is_empty()
+        && filter.sources.is_empty()
+        && filter.statuses.is_empty()
+        && filter.municipalities.is_empty());
+    if names_asked {
+        // The names are checked against the whole table, as a load would.
+        let all =
+            grouped(store, None, GroupBy::default()).with_context(|| format!("reading {db}"))?;
+        let resolution =
+            MunicipalityResolution::with_boundaries(&all.appeals, Some((&boundaries, &locator)));
+        check_names(&filter, &all.appeals, &resolution, db)?;
+    }
+    let groups = grouped(store, Some(&filter.prefilter()), group_by)
+        .with_context(|| format!("reading {db}"))?;
+    let resolution =
+        MunicipalityResolution::with_boundaries(&groups.appeals, Some((&boundaries, &locator)));
+    let rows = filter.apply(&groups.appeals, &resolution);
+    let counts = crate::analysis::group_counts_weighted(
+        &groups.appeals,
+        &resolution,
+        &rows,
+        by,
+        Some(&groups.weights),
+    );
+    let mut header: Vec<String> = by.iter().map(|d| d.name().to_owned()).collect();
+    header.push("count".into());
+    let lines: Vec<Vec<String>> = counts
+        .iter()
+        .map(|g| {
+            g.keys
+                .iter()
+                .cloned()
+                .chain([g.count.to_string()])
+                .collect()
+        })
+        .collect();
+    let total: u64 = rows
+        .iter()
+        .map(|&r| groups.weights.get(r as usize).copied().unwrap_or(0))
+        .sum();
+    print_rows(out, format, &header, &lines, Some(&total.to_string()))?;
     Ok(())
 }
 

@@ -84,6 +84,18 @@ pub fn group_counts(
     rows: &[u32],
     dims: &[Dim],
 ) -> Vec<GroupCount> {
+    group_counts_weighted(appeals, municipalities, rows, dims, None)
+}
+
+/// [`group_counts`] where row `i` stands for `weights[i]` appeals (the pushdown strategy's
+/// grouped rows, `data::pushdown::Grouped`); `None` counts each row once.
+pub fn group_counts_weighted(
+    appeals: &Appeals,
+    municipalities: &MunicipalityResolution,
+    rows: &[u32],
+    dims: &[Dim],
+    weights: Option<&[u64]>,
+) -> Vec<GroupCount> {
     let month_of = |t: Option<DateTime>| {
         t.and_then(|t| u32::try_from(i32::from(t.year()) * 12 + i32::from(t.month()) - 1).ok())
             .unwrap_or(NONE)
@@ -134,7 +146,8 @@ pub fn group_counts(
         for (slot, &d) in key.iter_mut().zip(dims) {
             *slot = code(d, row as usize);
         }
-        *counts.entry(key).or_default() += 1;
+        let weight = weights.map_or(1, |w| w.get(row as usize).copied().unwrap_or(0));
+        *counts.entry(key).or_default() += weight;
     }
     let mut groups: Vec<GroupCount> = counts
         .into_iter()

@@ -132,6 +132,21 @@ impl Filter {
         Masks::new(self, appeals, municipalities, &columns).rows(&columns)
     }
 
+    /// What PostgreSQL can apply of this filter for the pushdown strategy: a superset of its
+    /// rows (the dates, the categories of the selected tree, sources, statuses); the exact
+    /// filter (leaves, municipalities) is applied locally to the grouped rows.
+    pub fn prefilter(&self) -> crate::data::pushdown::Prefilter {
+        let mut categories: BTreeSet<String> = self.categories.clone();
+        categories.extend(self.subcategories.iter().map(|(c, _)| c.clone()));
+        crate::data::pushdown::Prefilter {
+            from: self.from,
+            to: self.to,
+            categories: categories.into_iter().collect(),
+            sources: self.sources.iter().cloned().collect(),
+            statuses: self.statuses.iter().cloned().collect(),
+        }
+    }
+
     /// The same filter as an SQL `WHERE` clause over the `appeals` table, with its parameters,
     /// for checking the in-memory results (valid when the `municipality` texts are canonical
     /// names and `received_at` is well-formed).

@@ -22,7 +22,7 @@ pub mod problems;
 pub mod profiles;
 mod resolve;
 
-pub use aggregate::{Dim, GroupCount, Summary, group_counts, summary_of};
+pub use aggregate::{Dim, GroupCount, Summary, group_counts, group_counts_weighted, summary_of};
 pub use classify::{Classification, breaks, class_of, quantile_sorted};
 pub use density::{
     FAST_SUBDIVISION, Grid, Kernel, Mode, Surface, density, density_mercator,

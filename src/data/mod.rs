@@ -1,6 +1,6 @@
 //! The data layer: the appeals database contract (see `docs/data-format.md`), read-only SQLite
 //! (and PostgreSQL/PostGIS, `postgres`) loading into in-memory columns behind one interface
-//! (`Source`, `source.rs`), validation into data-quality figures, and the deterministic demo
+//! (`Source`, `source.rs`), the pushdown strategy's grouped queries (`pushdown`), validation into data-quality figures, and the deterministic demo
 //! generator. No UI here.
 
 mod demo;
@@ -8,6 +8,7 @@ mod error;
 pub mod import;
 mod model;
 pub mod postgres;
+pub mod pushdown;
 mod schema;
 mod source;
 mod store;

@@ -127,6 +127,9 @@ pub struct PgStore {
     /// `"schema"."name"`, quoted for SQL.
     table_sql: String,
     kinds: [CellKind; 12],
+    /// The loaded expression of each of [`LOADED_COLUMNS`] (what `select_sql` selects), for the
+    /// pushdown strategy's `GROUP BY` queries (`data::pushdown`).
+    exprs: Vec<String>,
     present_optional: Vec<&'static str>,
     geometry_column: Option<String>,
     batch_rows: i32,
@@ -143,7 +146,7 @@ impl std::fmt::Debug for PgStore {
 
 /// How a loaded expression's value arrives from the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum CellKind {
+pub(crate) enum CellKind {
     Int,
     Float,
     Text,
@@ -320,10 +323,16 @@ impl PgStore {
             notify_payload: format!("{schema}.{name}"),
             table_sql: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
             kinds,
+            exprs,
             present_optional,
             geometry_column: geometry.map(|g| g.0.clone()),
             batch_rows: options.batch_rows.max(1),
         })
+    }
+
+    /// The loaded expressions, their kinds and the quoted table, for `data::pushdown`.
+    pub(crate) fn cells(&self) -> (&[String], &[CellKind; 12], &str) {
+        (&self.exprs, &self.kinds, &self.table_sql)
     }
 
     /// The server and database, as `postgres://user@host:port/db` (no password).

@@ -1,0 +1,275 @@
+//! The pushdown strategy against a real server (`TEPLOKARTA_PG_URL`): `stats` computed by
+//! `GROUP BY` in PostgreSQL prints exactly what the local strategy (rows loaded into memory)
+//! prints, for several filters and dimensions, on generated appeals plus rows whose municipality
+//! text matches nothing, rows placed only by their coordinates, unparsable dates and NULL or
+//! blank subcategories; and `--strategy auto` picks pushdown above `--pushdown-above`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn pg_url() -> String {
+    std::env::var("TEPLOKARTA_PG_URL").unwrap_or_else(|_| {
+        panic!(
+            "TEPLOKARTA_PG_URL is not set: these tests need a PostgreSQL server (docs/postgres.md)"
+        )
+    })
+}
+
+/// A fresh schema, dropped with everything in it at the end of the test.
+struct Schema {
+    name: String,
+    client: postgres::Client,
+}
+
+impl Schema {
+    fn new() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "tk_push_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut client = postgres::Client::connect(&pg_url(), postgres::NoTls).unwrap();
+        client
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
+            ))
+            .unwrap();
+        Self { name, client }
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let _ = self
+            .client
+            .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name));
+    }
+}
+
+/// Rows the generator does not make: texts that match nothing, rows only their point places,
+/// unparsable and odd-shaped dates, NULL and blank subcategories.
+const EXTRA_ROWS: &[&str] = &[
+    "(900001, '2021-05-01T10:00:00+05:00', 'pos', 'ЖКХ', NULL, 'Нигдевск', 'new', NULL, 57.15, 65.53)",
+    "(900002, '2021-05-01T10:00:00+05:00', 'pos', 'ЖКХ', NULL, 'Нигдевск', 'resolved', NULL, NULL, NULL)",
+    "(900003, '2021-05-02 11:30', 'social', 'Дороги', 'Ямы', NULL, 'resolved', '2021-05-03T09:00:00+05:00', 57.15, 65.53)",
+    "(900004, '2021-05-03', 'pos', 'ЖКХ', '  ', '   ', 'archived', NULL, 58.2, 68.25)",
+    "(900005, '2021-05-04T08:00:00.250+05:00', 'pos', 'ЖКХ', 'Отопление', NULL, 'in_progress', NULL, 56.1, 69.5)",
+    "(900006, '2021-05-04T23:59:59Z', 'pos', 'ЖКХ', NULL, NULL, 'new', NULL, NULL, NULL)",
+    "(900007, ' 2021-05-05T10:00:00 ', 'pos', 'ЖКХ', NULL, NULL, 'new', NULL, 0.0, 0.0)",
+    "(900008, '2021-06-31T10:00:00', 'pos', 'ЖКХ', NULL, 'Ишим', 'new', NULL, NULL, NULL)",
+    "(900010, 'вчера', 'pos', 'ЖКХ', NULL, 'Тобольск', 'new', 'soon', 57.3, 65.6)",
+    "(900011, '2021-13-45', 'pos', 'ЖКХ', NULL, NULL, 'new', '  ', 57.4, 65.7)",
+    "(900012, '2021-05-05T10:00:00', 'social', 'ЖКХ', NULL, 'г. Тюмень', 'new', NULL, 57.1, 65.5)",
+    "(900013, '2021-05-06T07:00:00+0500', 'pos', 'Дороги', NULL, 'Нигдевск', 'new', NULL, 57.0, 200.0)",
+    "(900014, '2021-05-07T07:00', 'pos', 'Дороги', NULL, NULL, 'new', NULL, 57.2, NULL)",
+];
+
+/// The generated appeals plus [`EXTRA_ROWS`] in SQLite, and the same rows in `schema.appeals`.
+fn fixture(schema: &mut Schema, rows: usize) -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let (dir, path) = common::demo_db(rows, 20_261_129);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for row in EXTRA_ROWS {
+        conn.execute_batch(&format!(
+            "INSERT INTO appeals (id, received_at, source, category, subcategory, municipality, \
+             status, resolved_at, lat, lon) VALUES {row}"
+        ))
+        .unwrap();
+    }
+    let table = format!("{}.appeals", schema.name);
+    schema
+        .client
+        .batch_execute(&format!(
+            "CREATE TABLE {table} (id bigint PRIMARY KEY, external_id text, received_at text, \
+             source text, category text, subcategory text, municipality text, settlement text, \
+             address text, lat double precision, lon double precision, status text, \
+             resolved_at text, text text)"
+        ))
+        .unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, external_id, received_at, source, category, subcategory, municipality, \
+             settlement, address, lat, lon, status, resolved_at, text FROM appeals ORDER BY id",
+        )
+        .unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let mut tx = schema.client.transaction().unwrap();
+    let insert = tx
+        .prepare(&format!(
+            "INSERT INTO {table} (id, external_id, received_at, source, category, subcategory, \
+             municipality, settlement, address, lat, lon, status, resolved_at, text) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        ))
+        .unwrap();
+    while let Some(row) = rows.next().unwrap() {
+        let id: i64 = row.get(0).unwrap();
+        let text = |i: usize| -> Option<String> {
+            match row.get_ref(i).unwrap() {
+                rusqlite::types::ValueRef::Null => None,
+                rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8(t.to_vec()).unwrap()),
+                rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
+                rusqlite::types::ValueRef::Real(r) => Some(r.to_string()),
+                rusqlite::types::ValueRef::Blob(_) => panic!("no BLOBs in the fixture"),
+            }
+        };
+        let texts: Vec<Option<String>> = (1..=8).map(text).collect();
+        let lat: Option<f64> = row.get(9).unwrap();
+        let lon: Option<f64> = row.get(10).unwrap();
+        let tail: Vec<Option<String>> = (11..=13).map(text).collect();
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&id];
+        params.extend(
+            texts
+                .iter()
+                .map(|t| t as &(dyn postgres::types::ToSql + Sync)),
+        );
+        params.push(&lat);
+        params.push(&lon);
+        params.extend(
+            tail.iter()
+                .map(|t| t as &(dyn postgres::types::ToSql + Sync)),
+        );
+        tx.execute(&insert, &params).unwrap();
+    }
+    tx.commit().unwrap();
+    (dir, path, table)
+}
+
+fn stats(url: &str, table: &str, strategy: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "stats",
+        url,
+        "--table",
+        table,
+        "--strategy",
+        strategy,
+        "--format",
+        "csv",
+    ];
+    args.extend_from_slice(extra);
+    common::run_cli(&args).unwrap()
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+fn stats_pushed_down_equal_local_for_every_dimension_and_filter() {
+    let mut schema = Schema::new();
+    let (_dir, sqlite, table) = fixture(&mut schema, 5_000);
+    let url = pg_url();
+    let filters: Vec<Vec<&str>> = vec![
+        vec![],
+        vec!["--from", "2021-05-01", "--to", "2021-05-31"],
+        vec!["--from", "2021-05-04"],
+        vec!["--to", "2021-03-15", "--category", "ЖКХ"],
+        vec!["--subcategory", "ЖКХ/", "--subcategory", "Дороги/Ямы"],
+        vec!["--source", "pos", "--status", "new", "--status", "resolved"],
+        vec!["--municipality", "Нигдевск", "--municipality", "г. Тюмень"],
+        vec!["--municipality", "", "--from", "2021-01-01"],
+    ];
+    for filter in &filters {
+        for by in [
+            "municipality",
+            "category",
+            "source",
+            "status",
+            "municipality,category",
+            "subcategory,month",
+            "settlement",
+        ] {
+            let mut extra = vec!["--by", by];
+            extra.extend_from_slice(filter);
+            let local = stats(&url, &table, "local", &extra);
+            let pushed = stats(&url, &table, "pushdown", &extra);
+            assert_eq!(pushed, local, "--by {by} {filter:?}");
+            // And the local strategy is the SQLite file's own answer.
+            let mut sqlite_args = vec!["stats", sqlite.to_str().unwrap(), "--format", "csv"];
+            sqlite_args.extend_from_slice(&extra);
+            assert_eq!(
+                common::run_cli(&sqlite_args).unwrap(),
+                local,
+                "--by {by} {filter:?}"
+            );
+        }
+    }
+    // The fixture's special rows really are counted: the unmatched text, and the rows without
+    // a text that only their point places.
+    let by_municipality = stats(&url, &table, "pushdown", &["--by", "municipality"]);
+    assert!(by_municipality.contains("Нигдевск,3"), "{by_municipality}");
+    let total_line = stats(&url, &table, "pushdown", &["--by", "status"]);
+    assert!(total_line.lines().count() > 3, "{total_line}");
+    // A name that matches nothing is the same error both ways.
+    for strategy in ["local", "pushdown"] {
+        let err = common::run_cli(&[
+            "stats",
+            &url,
+            "--table",
+            &table,
+            "--strategy",
+            strategy,
+            "--by",
+            "status",
+            "--category",
+            "Нет такой",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("matches nothing"), "{strategy}: {err}");
+    }
+    drop(schema);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+fn auto_pushes_down_above_the_threshold_only() {
+    let mut schema = Schema::new();
+    let (_dir, _sqlite, table) = fixture(&mut schema, 2_000);
+    let url = pg_url();
+    let by = ["--by", "municipality,category"];
+    let local = stats(&url, &table, "local", &by);
+    // Either way the same output.
+    for above in ["0", "100000"] {
+        let auto = stats(
+            &url,
+            &table,
+            "auto",
+            &[&by[..], &["--pushdown-above", above]].concat(),
+        );
+        assert_eq!(auto, local, "--pushdown-above {above}");
+    }
+    // Which strategy ran: a column the local loader rejects (bytea in `address`, which the
+    // grouped queries never read) fails the local strategy only.
+    schema
+        .client
+        .batch_execute(&format!(
+            "ALTER TABLE {table} ALTER COLUMN address TYPE bytea USING convert_to(coalesce(address, 'x'), 'UTF8')"
+        ))
+        .unwrap();
+    let run = |strategy: &str, above: &str| {
+        common::run_cli(&[
+            "stats",
+            &url,
+            "--table",
+            &table,
+            "--strategy",
+            strategy,
+            "--pushdown-above",
+            above,
+            "--by",
+            "municipality,category",
+            "--format",
+            "csv",
+        ])
+    };
+    assert!(
+        run("local", "0").is_err(),
+        "the loader refuses binary addresses"
+    );
+    assert_eq!(
+        run("auto", "0").unwrap(),
+        local,
+        "above the threshold: pushdown"
+    );
+    assert!(run("auto", "100000").is_err(), "below the threshold: local");
+    drop(schema);
+}
