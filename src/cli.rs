@@ -475,22 +475,30 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
             strategy,
             pushdown_above,
         } => match metric {
-            Some(_) if *strategy == Strategy::Pushdown => bail!(
-                "--metric is computed locally only (not yet pushed down): use --strategy local or auto"
+            Some(MetricArg::Change) if *strategy == Strategy::Pushdown => bail!(
+                "--metric change is computed locally only (not yet pushed down): use --strategy local or auto"
             ),
-            Some(metric) => metric_stats(
-                &db.source()?,
-                by,
-                filter,
-                (
-                    (*metric).into(),
-                    (*classification).into(),
-                    usize::from(*classes),
-                ),
-                boundaries,
-                *format,
-                out,
-            )?,
+            Some(metric) => {
+                let source = db.source()?;
+                let store = if matches!(metric, MetricArg::Change) {
+                    None
+                } else {
+                    pushdown_store(&source, *strategy, *pushdown_above, filter)?
+                };
+                metric_stats(
+                    (&source, store.as_ref()),
+                    by,
+                    filter,
+                    (
+                        (*metric).into(),
+                        (*classification).into(),
+                        usize::from(*classes),
+                    ),
+                    boundaries,
+                    *format,
+                    out,
+                )?;
+            }
             None => {
                 let source = db.source()?;
                 match pushdown_store(&source, *strategy, *pushdown_above, filter)? {
@@ -522,7 +530,7 @@ fn resolve(
 /// `stats --by municipality --metric M`: every municipality with its count and metric value,
 /// exactly as the legend and tooltips show them ("no data" where there is no value).
 fn metric_stats(
-    db: &Source,
+    (db, pushdown): (&Source, Option<&crate::data::PgStore>),
     by: &[Dim],
     filter_args: &FilterArgs,
     settings: (Metric, crate::analysis::Classification, usize),
@@ -541,11 +549,40 @@ fn metric_stats(
         bail!("--metric change compares with the previous period: give --from and --to");
     }
     // The window's own view job: the same values, ranks and breaks as the legend and tooltips.
-    let dataset =
-        Arc::new(load_dataset(db.clone(), false).with_context(|| format!("reading {db}"))?);
     let boundaries = Arc::new(BoundarySet::new(boundary_args.load()?));
-    let resolved = Arc::new(resolve(dataset, boundaries));
-    check_names(&filter, &resolved.dataset.appeals, &resolved.resolution, db)?;
+    let resolved = match pushdown {
+        None => {
+            let dataset =
+                Arc::new(load_dataset(db.clone(), false).with_context(|| format!("reading {db}"))?);
+            let resolved = resolve(dataset, boundaries);
+            check_names(&filter, &resolved.dataset.appeals, &resolved.resolution, db)?;
+            resolved
+        }
+        Some(store) => {
+            // The groups stand in for the rows, each weighted by its count.
+            check_names_in_sql(store, &filter, &boundaries.boundaries, db)?;
+            let groups = crate::data::pushdown::grouped(
+                store,
+                Some(&filter.prefilter()),
+                crate::data::pushdown::GroupBy::default(),
+            )
+            .with_context(|| format!("reading {db}"))?;
+            let dataset = crate::app::Dataset {
+                source: db.clone(),
+                is_demo: false,
+                live_reload: false,
+                appeals: groups.appeals,
+                fingerprint: None,
+                change_token: None,
+                point_unit: Vec::new(),
+                bounds: None,
+            };
+            let mut resolved = resolve(Arc::new(dataset), boundaries);
+            resolved.columns.weight = groups.weights;
+            resolved
+        }
+    };
+    let resolved = Arc::new(resolved);
     let view = compute_view(
         resolved.clone(),
         ViewRequest {
@@ -1245,6 +1282,31 @@ fn pushdown_store(
     Ok(Some(store))
 }
 
+/// [`check_names`] for a pushed-down filter: against the whole table's names, as a load would
+/// check them (read only when the filter names something).
+fn check_names_in_sql(
+    store: &crate::data::PgStore,
+    filter: &Filter,
+    boundaries: &Boundaries,
+    db: &Source,
+) -> anyhow::Result<()> {
+    use crate::data::pushdown::{GroupBy, grouped};
+    let names_asked = !(filter.categories.is_empty()
+        && filter.subcategories.is_empty()
+        && filter.sources.is_empty()
+        && filter.statuses.is_empty()
+        && filter.municipalities.is_empty());
+    if names_asked {
+        let all =
+            grouped(store, None, GroupBy::default()).with_context(|| format!("reading {db}"))?;
+        let locator = MunicipalityLocator::new(boundaries);
+        let resolution =
+            MunicipalityResolution::with_boundaries(&all.appeals, Some((boundaries, &locator)));
+        check_names(filter, &all.appeals, &resolution, db)?;
+    }
+    Ok(())
+}
+
 /// `stats` computed in PostgreSQL: the filter's rows grouped server-side (`data::pushdown`),
 /// then resolved, filtered exactly and counted by the same code as loaded rows, weighted by the
 /// groups' counts — so the output is identical to [`stats`].
@@ -1264,19 +1326,7 @@ fn stats_pushdown(
     };
     let boundaries = boundary_args.load()?;
     let locator = MunicipalityLocator::new(&boundaries);
-    let names_asked = !(filter.categories.is_empty()
-        && filter.subcategories.is_empty()
-        && filter.sources.is_empty()
-        && filter.statuses.is_empty()
-        && filter.municipalities.is_empty());
-    if names_asked {
-        // The names are checked against the whole table, as a load would.
-        let all =
-            grouped(store, None, GroupBy::default()).with_context(|| format!("reading {db}"))?;
-        let resolution =
-            MunicipalityResolution::with_boundaries(&all.appeals, Some((&boundaries, &locator)));
-        check_names(&filter, &all.appeals, &resolution, db)?;
-    }
+    check_names_in_sql(store, &filter, &boundaries, db)?;
     let groups = grouped(store, Some(&filter.prefilter()), group_by)
         .with_context(|| format!("reading {db}"))?;
     let resolution =

@@ -221,6 +221,62 @@ fn stats_pushed_down_equal_local_for_every_dimension_and_filter() {
 
 #[test]
 #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+fn metric_stats_pushed_down_equal_local() {
+    let mut schema = Schema::new();
+    let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
+    let url = pg_url();
+    for metric in ["count", "per10k", "unresolved"] {
+        for filter in [
+            vec![],
+            vec!["--from", "2021-04-01", "--to", "2021-06-30"],
+            vec!["--category", "ЖКХ", "--status", "new"],
+            vec!["--subcategory", "ЖКХ/", "--municipality", "Нигдевск"],
+        ] {
+            for classification in ["quantiles", "jenks"] {
+                let mut extra = vec![
+                    "--by",
+                    "municipality",
+                    "--metric",
+                    metric,
+                    "--classification",
+                    classification,
+                ];
+                extra.extend_from_slice(&filter);
+                let local = stats(&url, &table, "local", &extra);
+                let pushed = stats(&url, &table, "pushdown", &extra);
+                assert_eq!(
+                    pushed, local,
+                    "--metric {metric} {filter:?} {classification}"
+                );
+                assert!(local.lines().count() > 1, "{local}");
+            }
+        }
+    }
+    // The change metric needs the whole table's first day: local only, said so.
+    let err = common::run_cli(&[
+        "stats",
+        &url,
+        "--table",
+        &table,
+        "--strategy",
+        "pushdown",
+        "--by",
+        "municipality",
+        "--metric",
+        "change",
+        "--from",
+        "2021-05-01",
+        "--to",
+        "2021-05-31",
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("locally only"), "{err}");
+    drop(schema);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
 fn auto_pushes_down_above_the_threshold_only() {
     let mut schema = Schema::new();
     let (_dir, _sqlite, table) = fixture(&mut schema, 2_000);

@@ -75,6 +75,9 @@ pub struct Columns {
     pub n_statuses: usize,
     /// First and last receipt day.
     pub day_range: Option<(i32, i32)>,
+    /// Appeals each row stands for (the pushdown strategy's grouped rows,
+    /// `data::pushdown::Grouped`); empty when every row is one appeal.
+    pub weight: Vec<u64>,
 }
 
 impl Columns {
@@ -150,6 +153,7 @@ impl Columns {
             n_sources: appeals.sources.len(),
             n_statuses: appeals.statuses.len(),
             day_range,
+            weight: Vec::new(),
         }
     }
 
@@ -347,37 +351,38 @@ pub fn aggregate(c: &Columns, masks: &Masks) -> Aggregates {
         }
         let day = c.day.get(i).copied().unwrap_or(NO_DAY);
         let label = c.label.get(i).copied().unwrap_or(0) as usize;
+        let w = c.weight.get(i).copied().unwrap_or(1);
         if in_range(masks.days, day) {
             let leaf = c.leaf.get(i).copied().unwrap_or(0) as usize;
             let category = c.leaf_category.get(leaf).copied().unwrap_or(0) as usize;
             let status = c.status.get(i).copied().unwrap_or(0) as usize;
-            a.total += 1;
+            a.total += w;
             if c.placed.get(i).copied().unwrap_or(false) {
-                a.placed += 1;
+                a.placed += w;
             }
             if let Some(x) = a.pivot.get_mut(label * n_cat + category) {
-                *x += 1;
+                *x += w;
             }
             if let Some(x) = a.by_label.get_mut(label) {
-                *x += 1;
+                *x += w;
             }
             if let Some(x) = a.by_category.get_mut(category) {
-                *x += 1;
+                *x += w;
             }
             if let Some(x) = c
                 .source
                 .get(i)
                 .and_then(|&s| a.by_source.get_mut(s as usize))
             {
-                *x += 1;
+                *x += w;
             }
             if let Some(x) = a.by_status.get_mut(status) {
-                *x += 1;
+                *x += w;
             }
             if c.status_unresolved.get(status).copied().unwrap_or(false)
                 && let Some(x) = a.unresolved_by_label.get_mut(label)
             {
-                *x += 1;
+                *x += w;
             }
             if day != NO_DAY {
                 first = first.min(day);
@@ -386,7 +391,7 @@ pub fn aggregate(c: &Columns, masks: &Masks) -> Aggregates {
         } else if in_range(masks.previous, day)
             && let Some(x) = a.previous_by_label.as_mut().and_then(|p| p.get_mut(label))
         {
-            *x += 1;
+            *x += w;
         }
     }
     a.day_range = (first <= last).then_some((first, last));
