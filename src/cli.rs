@@ -351,6 +351,14 @@ pub struct HeatArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub boundaries: BoundaryArgs,
+    /// A PostgreSQL source's binning: `pushdown` counts the appeals per fast-mode bin in SQL
+    /// (`--mode fast`, `--weight one`, no `--municipality`); `auto` does when the filter keeps
+    /// more than `--pushdown-above` rows and those conditions hold.
+    #[arg(long, value_enum, default_value_t = Strategy::Auto)]
+    pub strategy: Strategy,
+    /// The `auto` strategy's threshold, in rows kept by the filter.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PUSHDOWN_ABOVE)]
+    pub pushdown_above: u64,
 }
 
 /// Kernel shapes on the command line.
@@ -831,82 +839,6 @@ fn heat(args: &HeatArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
             args.out.display()
         );
     }
-    let source = args.db.source()?;
-    let appeals = load(&source)?;
-    // Municipalities by point-in-polygon are only needed to filter by them.
-    let resolution = if filter.municipalities.is_empty() {
-        MunicipalityResolution::new(&appeals)
-    } else {
-        resolve(&appeals, &args.boundaries)?
-    };
-    check_names(&filter, &appeals, &resolution, &source)?;
-    let columns = Columns::new(&appeals, &resolution);
-    let masks = Masks::new(&filter, &appeals, &resolution, &columns);
-    let rows = masks.rows(&columns);
-    let last_day = columns.day_range.map(|(_, last)| last);
-    let mut points = Vec::with_capacity(rows.len());
-    let mut weights = Vec::with_capacity(rows.len());
-    for &i in &rows {
-        let i = i as usize;
-        if appeals.placement.get(i) != Some(&crate::data::Placement::Placed) {
-            continue;
-        }
-        let (Some(&lon), Some(&lat)) = (appeals.lon.get(i), appeals.lat.get(i)) else {
-            continue;
-        };
-        let unresolved = columns
-            .status
-            .get(i)
-            .and_then(|&s| columns.status_unresolved.get(s as usize))
-            .copied()
-            .unwrap_or(false);
-        let weight = match args.weight {
-            WeightArg::One => 1.0,
-            WeightArg::Unresolved => f64::from(u8::from(unresolved)),
-            WeightArg::DaysOpen => {
-                let answered = columns
-                    .resolution_days
-                    .get(i)
-                    .copied()
-                    .filter(|d| d.is_finite());
-                match (answered, columns.day.get(i), last_day) {
-                    (Some(days), _, _) => f64::from(days),
-                    (None, Some(&day), Some(last)) if day != crate::analysis::NO_DAY => {
-                        f64::from(last - day)
-                    }
-                    _ => 0.0,
-                }
-            }
-        };
-        points.push((lon, lat));
-        weights.push(weight);
-    }
-    let (lon_min, lat_min, lon_max, lat_max) = match &args.bbox {
-        Some(text) => {
-            let v: Vec<f64> = text
-                .split(',')
-                .filter_map(|x| x.trim().parse().ok())
-                .collect();
-            match v.as_slice() {
-                [a, b, c, d]
-                    if a < c
-                        && b < d
-                        && crate::spatial::projection::is_valid_lon_lat(*a, *b)
-                        && crate::spatial::projection::is_valid_lon_lat(*c, *d) =>
-                {
-                    (*a, *b, *c, *d)
-                }
-                _ => bail!("--bbox {text:?}: expected LON_MIN,LAT_MIN,LON_MAX,LAT_MAX in degrees"),
-            }
-        }
-        None => {
-            let b = crate::spatial::GeoBounds::from_points(points.iter().copied()).ok_or_else(
-                || anyhow::anyhow!("no appeal with coordinates in the filter: give --bbox"),
-            )?;
-            (b.lon_min, b.lat_min, b.lon_max, b.lat_max)
-        }
-    };
-    let grid = Grid::over_lon_lat(lon_min, lat_min, lon_max, lat_max, width, height);
     let kernel = match args.kernel {
         KernelArg::Quartic => Kernel::Quartic,
         KernelArg::Triangular => Kernel::Triangular,
@@ -919,8 +851,75 @@ fn heat(args: &HeatArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
         ModeArg::Exact => Mode::Exact,
         ModeArg::Fast => Mode::Fast,
     };
-    let weights = (args.weight != WeightArg::One).then_some(weights.as_slice());
-    let surface = density(&points, weights, &grid, kernel, args.radius_m, mode);
+    let source = args.db.source()?;
+    let pushed = if mode == Mode::Fast && args.weight == WeightArg::One {
+        heat_pushdown(args, &source, &filter, (width, height), kernel)?
+    } else if args.strategy == Strategy::Pushdown {
+        bail!("--strategy pushdown bins in SQL for --mode fast --weight one only");
+    } else {
+        None
+    };
+    let (surface, grid, placed) = match pushed {
+        Some(done) => done,
+        None => {
+            let appeals = load(&source)?;
+            // Municipalities by point-in-polygon are only needed to filter by them.
+            let resolution = if filter.municipalities.is_empty() {
+                MunicipalityResolution::new(&appeals)
+            } else {
+                resolve(&appeals, &args.boundaries)?
+            };
+            check_names(&filter, &appeals, &resolution, &source)?;
+            let columns = Columns::new(&appeals, &resolution);
+            let masks = Masks::new(&filter, &appeals, &resolution, &columns);
+            let rows = masks.rows(&columns);
+            let last_day = columns.day_range.map(|(_, last)| last);
+            let mut points = Vec::with_capacity(rows.len());
+            let mut weights = Vec::with_capacity(rows.len());
+            for &i in &rows {
+                let i = i as usize;
+                if appeals.placement.get(i) != Some(&crate::data::Placement::Placed) {
+                    continue;
+                }
+                let (Some(&lon), Some(&lat)) = (appeals.lon.get(i), appeals.lat.get(i)) else {
+                    continue;
+                };
+                let unresolved = columns
+                    .status
+                    .get(i)
+                    .and_then(|&s| columns.status_unresolved.get(s as usize))
+                    .copied()
+                    .unwrap_or(false);
+                let weight = match args.weight {
+                    WeightArg::One => 1.0,
+                    WeightArg::Unresolved => f64::from(u8::from(unresolved)),
+                    WeightArg::DaysOpen => {
+                        let answered = columns
+                            .resolution_days
+                            .get(i)
+                            .copied()
+                            .filter(|d| d.is_finite());
+                        match (answered, columns.day.get(i), last_day) {
+                            (Some(days), _, _) => f64::from(days),
+                            (None, Some(&day), Some(last)) if day != crate::analysis::NO_DAY => {
+                                f64::from(last - day)
+                            }
+                            _ => 0.0,
+                        }
+                    }
+                };
+                points.push((lon, lat));
+                weights.push(weight);
+            }
+            let extent = crate::spatial::GeoBounds::from_points(points.iter().copied())
+                .map(|b| (b.lon_min, b.lat_min, b.lon_max, b.lat_max));
+            let (lon_min, lat_min, lon_max, lat_max) = heat_bbox(args, extent)?;
+            let grid = Grid::over_lon_lat(lon_min, lat_min, lon_max, lat_max, width, height);
+            let weights = (args.weight != WeightArg::One).then_some(weights.as_slice());
+            let surface = density(&points, weights, &grid, kernel, args.radius_m, mode);
+            (surface, grid, points.len())
+        }
+    };
     if ext == "png" {
         let max = args
             .max
@@ -952,11 +951,124 @@ fn heat(args: &HeatArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
         mode,
         kernel,
         args.radius_m,
-        points.len(),
+        placed,
         surface.peak(),
         started.elapsed().as_secs_f64()
     )?;
     Ok(())
+}
+
+/// The box `heat` covers: `--bbox`, else `extent` (the filtered appeals' lon/lat box).
+fn heat_bbox(
+    args: &HeatArgs,
+    extent: Option<(f64, f64, f64, f64)>,
+) -> anyhow::Result<(f64, f64, f64, f64)> {
+    match &args.bbox {
+        Some(text) => {
+            let v: Vec<f64> = text
+                .split(',')
+                .filter_map(|x| x.trim().parse().ok())
+                .collect();
+            match v.as_slice() {
+                [a, b, c, d]
+                    if a < c
+                        && b < d
+                        && crate::spatial::projection::is_valid_lon_lat(*a, *b)
+                        && crate::spatial::projection::is_valid_lon_lat(*c, *d) =>
+                {
+                    Ok((*a, *b, *c, *d))
+                }
+                _ => bail!("--bbox {text:?}: expected LON_MIN,LAT_MIN,LON_MAX,LAT_MAX in degrees"),
+            }
+        }
+        None => extent.ok_or_else(|| {
+            anyhow::anyhow!("no appeal with coordinates in the filter: give --bbox")
+        }),
+    }
+}
+
+/// `heat --mode fast --weight one` with the binning in PostgreSQL (`data::pushdown::binned`):
+/// the surface, grid and appeal count, or `None` to compute locally (a SQLite source, the
+/// strategy, a `--municipality` filter, or column types SQL cannot judge exactly).
+fn heat_pushdown(
+    args: &HeatArgs,
+    source: &Source,
+    filter: &Filter,
+    (width, height): (usize, usize),
+    kernel: crate::analysis::Kernel,
+) -> anyhow::Result<Option<(crate::analysis::Surface, crate::analysis::Grid, usize)>> {
+    use crate::analysis::{FastBinning, Grid, density_fast_binned};
+    use crate::data::pushdown::{BinParams, ExactFilter, binned};
+    let forced = args.strategy == Strategy::Pushdown;
+    if !filter.municipalities.is_empty() {
+        if forced {
+            bail!("--strategy pushdown cannot filter by --municipality in SQL (yet)");
+        }
+        return Ok(None);
+    }
+    let filter_args = &args.filter;
+    let Some(store) = pushdown_store(source, args.strategy, args.pushdown_above, filter_args)?
+    else {
+        return Ok(None);
+    };
+    let boundaries = Boundaries::schematic();
+    check_names_in_sql(&store, filter, &boundaries, source)?;
+    let exact = ExactFilter {
+        from: filter.from,
+        to: filter.to,
+        categories: filter.categories.iter().cloned().collect(),
+        leaves: filter.subcategories.iter().cloned().collect(),
+        sources: filter.sources.iter().cloned().collect(),
+        statuses: filter.statuses.iter().cloned().collect(),
+    };
+    let (from, to) = (filter.from, filter.to);
+    let in_range = |text: &str| {
+        crate::data::parse_local_date(text)
+            .is_some_and(|d| from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t))
+    };
+    let mut chosen: Option<anyhow::Result<Grid>> = None;
+    let mut choose = |extent: Option<(f64, f64, f64, f64)>| {
+        let grid = heat_bbox(args, extent)
+            .map(|(a, b, c, d)| Grid::over_lon_lat(a, b, c, d, width, height));
+        let params = grid
+            .as_ref()
+            .ok()
+            .and_then(|g| FastBinning::new(g, args.radius_m));
+        chosen = Some(grid);
+        params.map(|p| BinParams {
+            x_west_m: p.x_west_m,
+            y_north_m: p.y_north_m,
+            inv_bin_m: p.inv_bin_m,
+            bins_across: p.bins_across,
+            bins_down: p.bins_down,
+        })
+    };
+    let result = binned(&store, &exact, &in_range, &mut choose)
+        .with_context(|| format!("reading {source}"))?;
+    let grid = match chosen {
+        Some(grid) => grid?,
+        None => {
+            if forced {
+                bail!(
+                    "--strategy pushdown: the table's column types cannot be filtered exactly in SQL (text coordinates or non-text columns)"
+                );
+            }
+            return Ok(None);
+        }
+    };
+    let Some(result) = result else {
+        // The kernel spans too many cells for the fast mode's stencils: computed locally.
+        if forced {
+            bail!(
+                "--strategy pushdown: the kernel is too wide for the fast mode's bins at this size"
+            );
+        }
+        return Ok(None);
+    };
+    let placed = usize::try_from(result.placed).unwrap_or(usize::MAX);
+    let surface = density_fast_binned(&result.bins, &result.points, &grid, kernel, args.radius_m)
+        .ok_or_else(|| anyhow::anyhow!("the fast mode's binning changed"))?;
+    Ok(Some((surface, grid, placed)))
 }
 
 /// Peak and current resident memory of this process, MB (Linux; `None` elsewhere).

@@ -277,6 +277,90 @@ fn metric_stats_pushed_down_equal_local() {
 
 #[test]
 #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+fn heat_binned_in_sql_equals_local_fast_mode() {
+    let mut schema = Schema::new();
+    let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
+    let url = pg_url();
+    let out = tempfile::tempdir().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec![],
+        vec!["--from", "2021-05-01", "--to", "2021-05-31"],
+        vec!["--to", "2021-03-15", "--category", "ЖКХ", "--source", "pos"],
+        vec![
+            "--subcategory",
+            "ЖКХ/",
+            "--subcategory",
+            "Дороги/Ямы",
+            "--status",
+            "new",
+        ],
+        vec![
+            "--size",
+            "300x200",
+            "--radius-m",
+            "5000",
+            "--kernel",
+            "gaussian",
+        ],
+        vec![
+            "--bbox",
+            "65.0,56.8,66.0,57.4",
+            "--size",
+            "128x128",
+            "--radius-m",
+            "800",
+        ],
+    ];
+    for (n, case) in cases.iter().enumerate() {
+        let mut outputs = Vec::new();
+        for strategy in ["local", "pushdown"] {
+            let file = out.path().join(format!("{n}-{strategy}.tif"));
+            let mut args = vec![
+                "heat",
+                &url,
+                "--table",
+                &table,
+                "--mode",
+                "fast",
+                "--strategy",
+                strategy,
+            ];
+            if !case.contains(&"--size") {
+                args.extend_from_slice(&["--size", "256x256"]);
+            }
+            args.extend_from_slice(case);
+            args.extend_from_slice(&["--out", file.to_str().unwrap()]);
+            let said = common::run_cli(&args).unwrap();
+            // The line names the file and the time; the rest (size, cells, appeals, peak) is
+            // compared.
+            let said = said.split_once(") in ").unwrap().0.to_owned();
+            let said = said.split_once(" (").unwrap().1.to_owned();
+            outputs.push((said, std::fs::read(&file).unwrap()));
+        }
+        assert_eq!(outputs[0].0, outputs[1].0, "{case:?}");
+        assert!(outputs[0].1.len() > 100, "{case:?}");
+        assert!(outputs[0].1 == outputs[1].1, "GeoTIFF differs for {case:?}");
+    }
+    // Exact mode and other weights are local only.
+    let file = out.path().join("x.tif");
+    let err = common::run_cli(&[
+        "heat",
+        &url,
+        "--table",
+        &table,
+        "--strategy",
+        "pushdown",
+        "--out",
+        file.to_str().unwrap(),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("--mode fast"), "{err}");
+    drop(schema);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
 fn auto_pushes_down_above_the_threshold_only() {
     let mut schema = Schema::new();
     let (_dir, _sqlite, table) = fixture(&mut schema, 2_000);

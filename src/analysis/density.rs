@@ -1288,6 +1288,99 @@ pub fn density(
     )
 }
 
+/// Where [`Mode::Fast`] bins a point on a grid, for computing the bins elsewhere (the pushdown
+/// strategy does it in SQL): bin column `floor((EARTH_RADIUS_M · (lon · π/180) − x_west_m) ·
+/// inv_bin_m)` and row `floor((y_north_m − y) · inv_bin_m)` for Mercator `y`, kept when
+/// `0 ≤ col < bins_across` and `0 ≤ row < bins_down`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FastBinning {
+    pub x_west_m: f64,
+    pub y_north_m: f64,
+    pub inv_bin_m: f64,
+    pub bins_across: usize,
+    pub bins_down: usize,
+}
+
+impl FastBinning {
+    /// The binning [`density`] uses in [`Mode::Fast`] for `grid` and the radius; `None` when
+    /// the fast mode would not use stencils there (then binned counts cannot be used).
+    pub fn new(grid: &Grid, radius_ground_m: f64) -> Option<Self> {
+        let layout = FastLayout::new(grid, radius_ground_m)?;
+        Some(Self {
+            x_west_m: layout.x_west_m,
+            y_north_m: layout.y_north_m,
+            inv_bin_m: 1.0 / layout.bin_m,
+            bins_across: layout.bins_across(),
+            bins_down: layout.bins_down(),
+        })
+    }
+}
+
+/// [`density`] in [`Mode::Fast`] from points already binned (`(col, row, count)`, as
+/// [`FastBinning`] places them) plus points to bin here: the same surface as [`density`] of all
+/// those points with weight 1 (the sub-cell sums are whole numbers, exact in `f32` below 2²⁴
+/// appeals per sub-cell, whatever the order). `None` when [`FastBinning::new`] is `None`.
+pub fn density_fast_binned(
+    binned: &[(u32, u32, u64)],
+    points_lon_lat: &[(f64, f64)],
+    grid: &Grid,
+    kernel: Kernel,
+    radius_ground_m: f64,
+) -> Option<Surface> {
+    let layout = FastLayout::new(grid, radius_ground_m)?;
+    let point_bins = LonLatBins {
+        points: points_lon_lat,
+        layout,
+        inv_bin_m: 1.0 / layout.bin_m,
+        rows: LatRows::new(&layout),
+    };
+    let mut bins: Vec<(usize, usize)> = Vec::with_capacity(binned.len() + points_lon_lat.len());
+    let mut weights: Vec<f64> = Vec::with_capacity(bins.capacity());
+    for &(col, row, count) in binned {
+        bins.push((col as usize, row as usize));
+        weights.push(count as f64);
+    }
+    for i in 0..points_lon_lat.len() {
+        if let Some(bin) = point_bins.bin_of(i) {
+            bins.push(bin);
+            weights.push(1.0);
+        }
+    }
+    let listed = ListedBins {
+        bins: &bins,
+        across: layout.bins_across(),
+        down: layout.bins_down(),
+    };
+    Some(fast_with_stencils(
+        &listed,
+        Some(&weights),
+        grid,
+        kernel,
+        radius_ground_m,
+        &layout,
+    ))
+}
+
+/// Bins given as a list.
+struct ListedBins<'a> {
+    bins: &'a [(usize, usize)],
+    across: usize,
+    down: usize,
+}
+
+impl Bins for ListedBins<'_> {
+    fn len(&self) -> usize {
+        self.bins.len()
+    }
+
+    fn bin_of(&self, i: usize) -> Option<(usize, usize)> {
+        self.bins
+            .get(i)
+            .copied()
+            .filter(|&(c, r)| c < self.across && r < self.down)
+    }
+}
+
 /// Points given as Web-Mercator unit coordinates (0..1, y down, as the map layers keep them)
 /// in the form [`density_mercator`] takes: Mercator metres and the ground scale cos(lat).
 pub fn mercator_points_from_unit(points_unit: &[[f64; 2]]) -> Vec<(f64, f64, f64)> {

@@ -25,8 +25,8 @@ mod resolve;
 pub use aggregate::{Dim, GroupCount, Summary, group_counts, group_counts_weighted, summary_of};
 pub use classify::{Classification, breaks, class_of, quantile_sorted};
 pub use density::{
-    FAST_SUBDIVISION, Grid, Kernel, Mode, Surface, density, density_mercator,
-    mercator_points_from_unit,
+    FAST_SUBDIVISION, FastBinning, Grid, Kernel, Mode, Surface, density, density_fast_binned,
+    density_mercator, mercator_points_from_unit,
 };
 pub use details::{Details, details, week_start};
 pub use engine::{Aggregates, Columns, Leaf, Masks, NO_DAY, aggregate, date_of_day, day_number};

@@ -116,6 +116,7 @@ fn where_sql(store: &PgStore, prefilter: &Prefilter) -> (String, Vec<Param>) {
 enum Param {
     Text(String),
     List(Vec<String>),
+    Float(f64),
 }
 
 fn bind(params: &[Param]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
@@ -124,6 +125,7 @@ fn bind(params: &[Param]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
         .map(|p| match p {
             Param::Text(t) => t as &(dyn postgres::types::ToSql + Sync),
             Param::List(l) => l as &(dyn postgres::types::ToSql + Sync),
+            Param::Float(f) => f as &(dyn postgres::types::ToSql + Sync),
         })
         .collect()
 }
@@ -257,4 +259,313 @@ pub fn grouped(
         expected: bad.expected,
         found: bad.found,
     })
+}
+
+/// A filter the server applies exactly (no municipality: that needs the local resolution): the
+/// rows it keeps are the rows the shared filter keeps.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExactFilter {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    /// Whole categories.
+    pub categories: Vec<String>,
+    /// (category, subcategory) leaves; `""` is "no subcategory".
+    pub leaves: Vec<(String, String)>,
+    pub sources: Vec<String>,
+    pub statuses: Vec<String>,
+}
+
+/// Where the fast density mode bins a point (see `analysis::FastBinning`, whose numbers these
+/// are): the same floating-point operations, in SQL.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BinParams {
+    pub x_west_m: f64,
+    pub y_north_m: f64,
+    pub inv_bin_m: f64,
+    pub bins_across: usize,
+    pub bins_down: usize,
+}
+
+/// `(lon_min, lat_min, lon_max, lat_max)`, degrees.
+pub type LonLatBox = (f64, f64, f64, f64);
+
+/// Placed appeals binned server-side: counts per bin, and the points the server could not bin
+/// with certainty (within a millionth of a bin of an edge, or of an unusual date shape) to bin
+/// locally.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Binned {
+    pub bins: Vec<(u32, u32, u64)>,
+    pub points: Vec<(f64, f64)>,
+    /// Placed appeals in the filter, inside the bins' grid or not.
+    pub placed: u64,
+}
+
+/// Within this fraction of a bin of an edge a point is binned locally (the server's `ln`/`tan`
+/// may differ from Rust's by a few ulps; a bin is tens of metres, this is micrometres).
+const EDGE: f64 = 1e-6;
+
+/// The exact `WHERE` over text columns and float coordinates, or `None` when the table's
+/// column types make it inexact (then the caller computes locally). The date condition covers
+/// the plain ISO shape only; `residual_sql` selects the other rows, whose dates are parsed
+/// locally.
+struct ExactSql {
+    /// Everything but the date.
+    base: String,
+    /// The date condition on plain-shaped texts (`true` without bounds).
+    dates: String,
+    /// Rows whose `received_at` is not of the plain shape (and not NULL).
+    residual: String,
+    params: Vec<Param>,
+    /// How many of `params` `base` uses (the dates' come after).
+    base_params: usize,
+    received: String,
+    lon: String,
+    lat: String,
+}
+
+fn exact_sql(store: &PgStore, filter: &ExactFilter) -> Option<ExactSql> {
+    let (exprs, kinds, _) = store.cells();
+    let expr = |i: usize| exprs.get(i).cloned().unwrap_or_else(|| "NULL".to_owned());
+    let kind = |i: usize| kinds.get(i).copied().unwrap_or(CellKind::Null);
+    if (1..=5).any(|i| kind(i) != CellKind::Text)
+        || kind(8) != CellKind::Float
+        || kind(9) != CellKind::Float
+    {
+        return None;
+    }
+    let (received, source, category, status, subcategory) =
+        (expr(1), expr(2), expr(3), expr(4), expr(5));
+    let (lat, lon) = (expr(8), expr(9));
+    let mut params: Vec<Param> = Vec::new();
+    // Placed, as the loader's `placement_of` decides for numbers (NaN fails every comparison).
+    let mut base = vec![format!(
+        "{lat} BETWEEN -90 AND 90 AND {lon} BETWEEN -180 AND 180 AND NOT ({lat} = 0 AND {lon} = 0)"
+    )];
+    let mut tree = Vec::new();
+    if !filter.categories.is_empty() {
+        tree.push(format!(
+            "coalesce({category}, '') = ANY({})",
+            push_param(&mut params, Param::List(filter.categories.clone()))
+        ));
+    }
+    for (c, s) in &filter.leaves {
+        let c_param = push_param(&mut params, Param::Text(c.clone()));
+        let sub = if s.is_empty() {
+            blank_sql(&subcategory, CellKind::Text)
+        } else if s.bytes().all(|b| b.is_ascii_whitespace()) {
+            "false".to_owned()
+        } else {
+            format!(
+                "{subcategory} = {}",
+                push_param(&mut params, Param::Text(s.clone()))
+            )
+        };
+        tree.push(format!("(coalesce({category}, '') = {c_param} AND {sub})"));
+    }
+    if !tree.is_empty() {
+        base.push(format!("({})", tree.join(" OR ")));
+    }
+    for (column, set) in [(&source, &filter.sources), (&status, &filter.statuses)] {
+        if !set.is_empty() {
+            base.push(format!(
+                "coalesce({column}, '') = ANY({})",
+                push_param(&mut params, Param::List(set.clone()))
+            ));
+        }
+    }
+    let base_params = params.len();
+    let dates = if filter.from.is_none() && filter.to.is_none() {
+        "true".to_owned()
+    } else {
+        let r = &received;
+        let int = |from: usize, len: usize| format!("substr({r}, {from}, {len})::int");
+        let (year, month, day) = (int(1, 4), int(6, 2), int(9, 2));
+        let mut checks = vec![format!(
+            "{month} BETWEEN 1 AND 12 AND {day} BETWEEN 1 AND (CASE {month} WHEN 2 THEN 28 + \
+             (CASE WHEN ({year} % 4 = 0 AND {year} % 100 <> 0) OR {year} % 400 = 0 THEN 1 ELSE 0 END) \
+             WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END)"
+        )];
+        if let Some(from) = filter.from {
+            checks.push(format!(
+                "left({r}, 10) >= {}",
+                push_param(&mut params, Param::Text(from.to_string()))
+            ));
+        }
+        if let Some(to) = filter.to {
+            checks.push(format!(
+                "left({r}, 10) <= {}",
+                push_param(&mut params, Param::Text(to.to_string()))
+            ));
+        }
+        format!(
+            "(CASE WHEN {r} ~ '{PLAIN_ISO}' THEN {} ELSE false END)",
+            checks.join(" AND ")
+        )
+    };
+    let residual = format!("({received} IS NOT NULL AND {received} !~ '{PLAIN_ISO}')");
+    Some(ExactSql {
+        base: base.join(" AND "),
+        dates,
+        residual,
+        params,
+        base_params,
+        received,
+        lon,
+        lat,
+    })
+}
+
+/// Adds a parameter and returns its placeholder.
+fn push_param(params: &mut Vec<Param>, p: Param) -> String {
+    params.push(p);
+    format!("${}", params.len())
+}
+
+/// The placed appeals of `filter` binned as the fast density mode bins them, in one snapshot:
+/// `bounds` is called with the lon/lat box of those appeals (`None` without any) and returns
+/// the binning to use (`None` stops with no bins). `in_range` judges the dates of rows whose
+/// `received_at` has another shape than the plain ISO one (parsed locally, as the loader does).
+/// `None` when the table's column types make SQL inexact (text coordinates, non-text columns).
+///
+/// # Errors
+/// [`PgError::Server`].
+pub fn binned(
+    store: &PgStore,
+    filter: &ExactFilter,
+    in_range: &dyn Fn(&str) -> bool,
+    bounds: &mut dyn FnMut(Option<LonLatBox>) -> Option<BinParams>,
+) -> Result<Option<Binned>, PgError> {
+    let Some(sql) = exact_sql(store, filter) else {
+        return Ok(None);
+    };
+    let (_, _, table) = store.cells();
+    let ExactSql {
+        base,
+        dates,
+        residual,
+        params,
+        base_params,
+        received,
+        lon,
+        lat,
+    } = sql;
+    let dated = filter.from.is_some() || filter.to.is_some();
+    store
+        .with_snapshot(|tx| {
+            let bound = bind(&params);
+            // Rows of another date shape: their dates are judged here.
+            let mut odd: Vec<(f64, f64)> = Vec::new();
+            if dated {
+                let rows = tx.query(
+                    format!(
+                        "SELECT {received}, {lon}, {lat}, count(*)::int8 FROM {table} \
+                         WHERE {base} AND {residual} GROUP BY 1, 2, 3"
+                    )
+                    .as_str(),
+                    bound.get(..base_params).unwrap_or(&[]),
+                )?;
+                for row in &rows {
+                    let text: Option<&str> = row.try_get(0)?;
+                    let (Some(lon), Some(lat)) = (
+                        row.try_get::<_, Option<f64>>(1)?,
+                        row.try_get::<_, Option<f64>>(2)?,
+                    ) else {
+                        continue;
+                    };
+                    if text.is_some_and(in_range) {
+                        let n = row.try_get::<_, i64>(3)?;
+                        odd.extend(std::iter::repeat_n((lon, lat), n.max(0) as usize));
+                    }
+                }
+            }
+            let box_row = tx.query_one(
+                format!(
+                    "SELECT min({lon}), min({lat}), max({lon}), max({lat}), count(*)::int8 FROM {table} \
+                     WHERE {base} AND {dates}"
+                )
+                .as_str(),
+                &bound,
+            )?;
+            let mut extent: Option<LonLatBox> = match (
+                box_row.try_get::<_, Option<f64>>(0)?,
+                box_row.try_get::<_, Option<f64>>(1)?,
+                box_row.try_get::<_, Option<f64>>(2)?,
+                box_row.try_get::<_, Option<f64>>(3)?,
+            ) {
+                (Some(a), Some(b), Some(c), Some(d)) => Some((a, b, c, d)),
+                _ => None,
+            };
+            let placed = u64::try_from(box_row.try_get::<_, i64>(4)?).unwrap_or(0) + odd.len() as u64;
+            for &(x, y) in &odd {
+                extent = Some(match extent {
+                    None => (x, y, x, y),
+                    Some((a, b, c, d)) => (a.min(x), b.min(y), c.max(x), d.max(y)),
+                });
+            }
+            let Some(p) = bounds(extent) else {
+                return Ok(None);
+            };
+            let across = p.bins_across as f64;
+            let down = p.bins_down as f64;
+            let mut params = params.clone();
+            let mut next = |v: f64| {
+                params.push(Param::Float(v));
+                format!("${}::float8", params.len())
+            };
+            let (r_m, rad, quarter_pi, max_lat) = (
+                next(crate::spatial::projection::EARTH_RADIUS_M),
+                next(std::f64::consts::PI / 180.0),
+                next(std::f64::consts::PI / 4.0),
+                next(crate::spatial::projection::MAX_LAT),
+            );
+            let (x_west, y_north, inv, across_p, down_p, edge) = (
+                next(p.x_west_m),
+                next(p.y_north_m),
+                next(p.inv_bin_m),
+                next(across),
+                next(down),
+                next(EDGE),
+            );
+            let bins_sql = format!(
+                "WITH v AS (SELECT {lon} AS lon, {lat} AS lat, \
+                   ({r_m} * ({lon} * {rad}) - {x_west}) * {inv} AS vc, \
+                   ({y_north} - {r_m} * ln(tan({quarter_pi} + (greatest(least({lat}, {max_lat}), -{max_lat}) * {rad}) / 2))) * {inv} AS vr \
+                 FROM {table} WHERE {base} AND {dates}), \
+                 e AS (SELECT lon, lat, vc, vr, \
+                   (vc - floor(vc) < {edge} OR vc - floor(vc) > 1 - {edge} \
+                    OR vr - floor(vr) < {edge} OR vr - floor(vr) > 1 - {edge}) AS near FROM v) \
+                 SELECT CASE WHEN near THEN NULL ELSE floor(vc)::int8 END, \
+                        CASE WHEN near THEN NULL ELSE floor(vr)::int8 END, \
+                        CASE WHEN near THEN lon END, CASE WHEN near THEN lat END, count(*)::int8 \
+                 FROM e WHERE near OR (vc >= 0 AND vc < {across_p} AND vr >= 0 AND vr < {down_p}) \
+                 GROUP BY 1, 2, 3, 4"
+            );
+            let rows = tx.query(bins_sql.as_str(), &bind(&params))?;
+            let mut out = Binned {
+                bins: Vec::with_capacity(rows.len()),
+                points: odd,
+                placed,
+            };
+            for row in &rows {
+                let n = row.try_get::<_, i64>(4)?.max(0);
+                match (
+                    row.try_get::<_, Option<i64>>(0)?,
+                    row.try_get::<_, Option<i64>>(1)?,
+                    row.try_get::<_, Option<f64>>(2)?,
+                    row.try_get::<_, Option<f64>>(3)?,
+                ) {
+                    (Some(c), Some(r), _, _) => {
+                        if let (Ok(c), Ok(r)) = (u32::try_from(c), u32::try_from(r)) {
+                            out.bins.push((c, r, n as u64));
+                        }
+                    }
+                    (_, _, Some(lon), Some(lat)) => {
+                        out.points
+                            .extend(std::iter::repeat_n((lon, lat), n as usize));
+                    }
+                    _ => {}
+                }
+            }
+            Ok(Some(out))
+        })
 }
