@@ -1409,8 +1409,11 @@ fn check_names_in_sql(
         && filter.statuses.is_empty()
         && filter.municipalities.is_empty());
     if names_asked {
-        let all =
-            grouped(store, None, GroupBy::default()).with_context(|| format!("reading {db}"))?;
+        let names = GroupBy {
+            names_only: true,
+            ..GroupBy::default()
+        };
+        let all = grouped(store, None, names).with_context(|| format!("reading {db}"))?;
         let locator = MunicipalityLocator::new(boundaries);
         let resolution =
             MunicipalityResolution::with_boundaries(&all.appeals, Some((boundaries, &locator)));
@@ -1435,6 +1438,8 @@ fn stats_pushdown(
     let filter = filter_args.to_filter()?;
     let group_by = GroupBy {
         settlement: by.contains(&Dim::Settlement),
+        month: by.contains(&Dim::Month),
+        names_only: false,
     };
     let boundaries = boundary_args.load()?;
     let locator = MunicipalityLocator::new(&boundaries);

@@ -73,20 +73,31 @@ fn where_sql(store: &PgStore, prefilter: &Prefilter) -> (String, Vec<Param>) {
     let mut clauses = Vec::new();
     let mut params: Vec<Param> = Vec::new();
     if text(1) && (prefilter.from.is_some() || prefilter.to.is_some()) {
+        // Exact for the plain ISO shape (so its rows need not be grouped by day), with a range
+        // an index on `received_at COLLATE "C"` serves; rows of another shape are kept and
+        // judged locally (a partial index on exactly `received_at !~ '…'` serves them).
         let received = expr(1);
-        let mut bounds = Vec::new();
-        if let Some(from) = prefilter.from {
-            params.push(Param::Text(from.to_string()));
-            bounds.push(format!("left({received}, 10) >= ${}", params.len()));
+        let from = prefilter
+            .from
+            .map(|d| push_param(&mut params, Param::Text(d.to_string())));
+        let to = prefilter
+            .to
+            .map(|d| push_param(&mut params, Param::Text(d.to_string())));
+        let after = prefilter
+            .to
+            .and_then(|d| d.tomorrow().ok())
+            .map(|d| push_param(&mut params, Param::Text(d.to_string())));
+        let mut range = Vec::new();
+        if let Some(from) = &from {
+            range.push(format!("{received} COLLATE \"C\" >= {from}"));
         }
-        if let Some(to) = prefilter.to {
-            params.push(Param::Text(to.to_string()));
-            bounds.push(format!("left({received}, 10) <= ${}", params.len()));
+        if let Some(after) = &after {
+            range.push(format!("{received} COLLATE \"C\" < {after}"));
         }
-        // Rows of another shape are kept and judged locally.
+        range.push(plain_date_sql(received, from.as_deref(), to.as_deref()));
         clauses.push(format!(
-            "(CASE WHEN {received} ~ '{PLAIN_ISO}' THEN {} ELSE true END)",
-            bounds.join(" AND ")
+            "(({}) OR {received} !~ '{PLAIN_ISO}')",
+            range.join(" AND ")
         ));
     }
     for (index, set) in [
@@ -109,6 +120,29 @@ fn where_sql(store: &PgStore, prefilter: &Prefilter) -> (String, Vec<Param>) {
         format!(" WHERE {}", clauses.join(" AND "))
     };
     (sql, params)
+}
+
+/// True when `received` has the plain ISO shape, is a calendar date (as `jiff` reads it) and
+/// lies between the `from` and `to` placeholders' days (either may be absent).
+fn plain_date_sql(received: &str, from: Option<&str>, to: Option<&str>) -> String {
+    let r = received;
+    let int = |start: usize, len: usize| format!("substr({r}, {start}, {len})::int");
+    let (year, month, day) = (int(1, 4), int(6, 2), int(9, 2));
+    let mut checks = vec![format!(
+        "{month} BETWEEN 1 AND 12 AND {day} BETWEEN 1 AND (CASE {month} WHEN 2 THEN 28 + \
+         (CASE WHEN ({year} % 4 = 0 AND {year} % 100 <> 0) OR {year} % 400 = 0 THEN 1 ELSE 0 END) \
+         WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END)"
+    )];
+    if let Some(from) = from {
+        checks.push(format!("left({r}, 10) >= {from}"));
+    }
+    if let Some(to) = to {
+        checks.push(format!("left({r}, 10) <= {to}"));
+    }
+    format!(
+        "(CASE WHEN {r} ~ '{PLAIN_ISO}' THEN {} ELSE false END)",
+        checks.join(" AND ")
+    )
 }
 
 /// A bound parameter.
@@ -149,6 +183,12 @@ pub fn count(store: &PgStore, prefilter: &Prefilter) -> Result<u64, PgError> {
 pub struct GroupBy {
     /// Also the settlement (for `stats --by settlement`).
     pub settlement: bool,
+    /// Keep each plain-shaped row's own day (for `stats --by month`); otherwise, when the
+    /// prefilter bounds the dates (exactly, for that shape), such rows all carry one day of the
+    /// range and only rows of other shapes keep their text.
+    pub month: bool,
+    /// Only the names present matter (checking a filter's names): no dates, no points.
+    pub names_only: bool,
 }
 
 /// The prefilter's rows grouped by every value the engine looks at (local day, source,
@@ -165,13 +205,30 @@ pub fn grouped(
     let (exprs, kinds, table) = store.cells();
     let expr = |i: usize| exprs.get(i).cloned().unwrap_or_else(|| "NULL".to_owned());
     let kind = |i: usize| kinds.get(i).copied().unwrap_or(CellKind::Null);
-    let received = if kind(1) == CellKind::Text {
-        let e = expr(1);
-        format!("CASE WHEN {e} ~ '{PLAIN_ISO}' THEN left({e}, 10) ELSE {e} END")
-    } else {
-        expr(1)
+    let (where_sql, mut params) = match prefilter {
+        Some(p) => where_sql(store, p),
+        None => (String::new(), Vec::new()),
     };
-    let no_text = blank_sql(&expr(6), kind(6));
+    let dated = prefilter.is_some_and(|p| p.from.is_some() || p.to.is_some());
+    let one_day = prefilter.and_then(|p| p.from.or(p.to));
+    let received = match (kind(1), one_day) {
+        _ if by.names_only => "NULL".to_owned(),
+        (CellKind::Text, Some(day)) if dated && !by.month => {
+            let e = expr(1);
+            let day = push_param(&mut params, Param::Text(day.to_string()));
+            format!("CASE WHEN {e} ~ '{PLAIN_ISO}' THEN {day} ELSE {e} END")
+        }
+        (CellKind::Text, _) => {
+            let e = expr(1);
+            format!("CASE WHEN {e} ~ '{PLAIN_ISO}' THEN left({e}, 10) ELSE {e} END")
+        }
+        _ => expr(1),
+    };
+    let no_text = if by.names_only {
+        "false".to_owned()
+    } else {
+        blank_sql(&expr(6), kind(6))
+    };
     let mut select = vec![
         received,
         expr(2),
@@ -189,10 +246,6 @@ pub fn grouped(
     ];
     let group: Vec<String> = (1..=select.len()).map(|i| i.to_string()).collect();
     select.push("count(*)::int8".to_owned());
-    let (where_sql, params) = match prefilter {
-        Some(p) => where_sql(store, p),
-        None => (String::new(), Vec::new()),
-    };
     let sql = format!(
         "SELECT {} FROM {table}{where_sql} GROUP BY {}",
         select.join(", "),
@@ -377,32 +430,27 @@ fn exact_sql(store: &PgStore, filter: &ExactFilter) -> Option<ExactSql> {
     let dates = if filter.from.is_none() && filter.to.is_none() {
         "true".to_owned()
     } else {
-        let r = &received;
-        let int = |from: usize, len: usize| format!("substr({r}, {from}, {len})::int");
-        let (year, month, day) = (int(1, 4), int(6, 2), int(9, 2));
-        let mut checks = vec![format!(
-            "{month} BETWEEN 1 AND 12 AND {day} BETWEEN 1 AND (CASE {month} WHEN 2 THEN 28 + \
-             (CASE WHEN ({year} % 4 = 0 AND {year} % 100 <> 0) OR {year} % 400 = 0 THEN 1 ELSE 0 END) \
-             WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END)"
-        )];
-        if let Some(from) = filter.from {
-            checks.push(format!(
-                "left({r}, 10) >= {}",
-                push_param(&mut params, Param::Text(from.to_string()))
-            ));
+        let from = filter
+            .from
+            .map(|d| push_param(&mut params, Param::Text(d.to_string())));
+        let to = filter
+            .to
+            .map(|d| push_param(&mut params, Param::Text(d.to_string())));
+        let after = filter
+            .to
+            .and_then(|d| d.tomorrow().ok())
+            .map(|d| push_param(&mut params, Param::Text(d.to_string())));
+        let mut range = Vec::new();
+        if let Some(from) = &from {
+            range.push(format!("{received} COLLATE \"C\" >= {from}"));
         }
-        if let Some(to) = filter.to {
-            checks.push(format!(
-                "left({r}, 10) <= {}",
-                push_param(&mut params, Param::Text(to.to_string()))
-            ));
+        if let Some(after) = &after {
+            range.push(format!("{received} COLLATE \"C\" < {after}"));
         }
-        format!(
-            "(CASE WHEN {r} ~ '{PLAIN_ISO}' THEN {} ELSE false END)",
-            checks.join(" AND ")
-        )
+        range.push(plain_date_sql(&received, from.as_deref(), to.as_deref()));
+        format!("({})", range.join(" AND "))
     };
-    let residual = format!("({received} IS NOT NULL AND {received} !~ '{PLAIN_ISO}')");
+    let residual = format!("({received} !~ '{PLAIN_ISO}')");
     Some(ExactSql {
         base: base.join(" AND "),
         dates,
