@@ -65,61 +65,77 @@ fn blank_sql(expr: &str, kind: CellKind) -> String {
     }
 }
 
-/// The `WHERE` of `prefilter` over the store's expressions, with its text parameters.
-fn where_sql(store: &PgStore, prefilter: &Prefilter) -> (String, Vec<Param>) {
+/// The `WHERE` of a prefilter: with date bounds, two of them — `main` for the plain ISO shape
+/// (exact, served by an index on `received_at COLLATE "C"`) and `residual` for the other shapes
+/// (judged locally; a partial index on exactly `received_at !~ '…'` serves it) — whose rows
+/// are disjoint. `residual` uses only the first `base_params` parameters.
+struct Where {
+    main: String,
+    residual: Option<String>,
+    params: Vec<Param>,
+    base_params: usize,
+}
+
+/// The `WHERE`s of `prefilter` over the store's expressions, with their parameters.
+fn where_sql(store: &PgStore, prefilter: &Prefilter) -> Where {
     let (exprs, kinds, _) = store.cells();
     let expr = |i: usize| exprs.get(i).map_or("NULL", String::as_str);
     let text = |i: usize| kinds.get(i) == Some(&CellKind::Text);
     let mut clauses = Vec::new();
     let mut params: Vec<Param> = Vec::new();
-    if text(1) && (prefilter.from.is_some() || prefilter.to.is_some()) {
-        // Exact for the plain ISO shape (so its rows need not be grouped by day), with a range
-        // an index on `received_at COLLATE "C"` serves; rows of another shape are kept and
-        // judged locally (a partial index on exactly `received_at !~ '…'` serves them).
-        let received = expr(1);
-        let from = prefilter
-            .from
-            .map(|d| push_param(&mut params, Param::Text(d.to_string())));
-        let to = prefilter
-            .to
-            .map(|d| push_param(&mut params, Param::Text(d.to_string())));
-        let after = prefilter
-            .to
-            .and_then(|d| d.tomorrow().ok())
-            .map(|d| push_param(&mut params, Param::Text(d.to_string())));
-        let mut range = Vec::new();
-        if let Some(from) = &from {
-            range.push(format!("{received} COLLATE \"C\" >= {from}"));
-        }
-        if let Some(after) = &after {
-            range.push(format!("{received} COLLATE \"C\" < {after}"));
-        }
-        range.push(plain_date_sql(received, from.as_deref(), to.as_deref()));
-        clauses.push(format!(
-            "(({}) OR {received} !~ '{PLAIN_ISO}')",
-            range.join(" AND ")
-        ));
-    }
     for (index, set) in [
         (3, &prefilter.categories),
         (2, &prefilter.sources),
         (4, &prefilter.statuses),
     ] {
         if text(index) && !set.is_empty() {
-            params.push(Param::List(set.clone()));
-            clauses.push(format!(
-                "coalesce({}, '') = ANY(${})",
-                expr(index),
-                params.len()
-            ));
+            let list = push_param(&mut params, Param::List(set.clone()));
+            clauses.push(format!("coalesce({}, '') = ANY({list})", expr(index)));
         }
     }
-    let sql = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", clauses.join(" AND "))
+    let base_params = params.len();
+    let join = |clauses: &[String]| {
+        if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        }
     };
-    (sql, params)
+    if !(text(1) && (prefilter.from.is_some() || prefilter.to.is_some())) {
+        return Where {
+            main: join(&clauses),
+            residual: None,
+            params,
+            base_params,
+        };
+    }
+    let received = expr(1);
+    let from = prefilter
+        .from
+        .map(|d| push_param(&mut params, Param::Text(d.to_string())));
+    let to = prefilter
+        .to
+        .map(|d| push_param(&mut params, Param::Text(d.to_string())));
+    let after = prefilter
+        .to
+        .and_then(|d| d.tomorrow().ok())
+        .map(|d| push_param(&mut params, Param::Text(d.to_string())));
+    let mut main = clauses.clone();
+    if let Some(from) = &from {
+        main.push(format!("{received} COLLATE \"C\" >= {from}"));
+    }
+    if let Some(after) = &after {
+        main.push(format!("{received} COLLATE \"C\" < {after}"));
+    }
+    main.push(plain_date_sql(received, from.as_deref(), to.as_deref()));
+    let mut residual = clauses;
+    residual.push(format!("{received} !~ '{PLAIN_ISO}'"));
+    Where {
+        main: join(&main),
+        residual: Some(join(&residual)),
+        params,
+        base_params,
+    }
 }
 
 /// True when `received` has the plain ISO shape, is a calendar date (as `jiff` reads it) and
@@ -170,11 +186,22 @@ fn bind(params: &[Param]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
 /// [`PgError::Server`].
 pub fn count(store: &PgStore, prefilter: &Prefilter) -> Result<u64, PgError> {
     let (_, _, table) = store.cells();
-    let (where_sql, params) = where_sql(store, prefilter);
-    let sql = format!("SELECT count(*)::int8 FROM {table}{where_sql}");
+    let w = where_sql(store, prefilter);
     store.with_snapshot(|tx| {
-        let row = tx.query_one(sql.as_str(), &bind(&params))?;
-        Ok(u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0))
+        let bound = bind(&w.params);
+        let mut total = 0;
+        let queries = [
+            Some((w.main.as_str(), bound.as_slice())),
+            w.residual
+                .as_deref()
+                .map(|r| (r, bound.get(..w.base_params).unwrap_or(&[]))),
+        ];
+        for (where_sql, params) in queries.into_iter().flatten() {
+            let sql = format!("SELECT count(*)::int8 FROM {table}{where_sql}");
+            let row = tx.query_one(sql.as_str(), params)?;
+            total += u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0);
+        }
+        Ok(total)
     })
 }
 
@@ -205,52 +232,63 @@ pub fn grouped(
     let (exprs, kinds, table) = store.cells();
     let expr = |i: usize| exprs.get(i).cloned().unwrap_or_else(|| "NULL".to_owned());
     let kind = |i: usize| kinds.get(i).copied().unwrap_or(CellKind::Null);
-    let (where_sql, mut params) = match prefilter {
+    let mut w = match prefilter {
         Some(p) => where_sql(store, p),
-        None => (String::new(), Vec::new()),
+        None => Where {
+            main: String::new(),
+            residual: None,
+            params: Vec::new(),
+            base_params: 0,
+        },
     };
-    let dated = prefilter.is_some_and(|p| p.from.is_some() || p.to.is_some());
-    let one_day = prefilter.and_then(|p| p.from.or(p.to));
-    let received = match (kind(1), one_day) {
+    let e = expr(1);
+    // The day key of the main query's rows: with a residual query they all have the plain
+    // shape and lie in the range (exactly), so one day of it stands for them unless months
+    // are wanted.
+    let main_key = match (kind(1), prefilter.and_then(|p| p.from.or(p.to))) {
         _ if by.names_only => "NULL".to_owned(),
-        (CellKind::Text, Some(day)) if dated && !by.month => {
-            let e = expr(1);
-            let day = push_param(&mut params, Param::Text(day.to_string()));
-            format!("CASE WHEN {e} ~ '{PLAIN_ISO}' THEN {day} ELSE {e} END")
+        (CellKind::Text, _) if w.residual.is_some() && by.month => format!("left({e}, 10)"),
+        (CellKind::Text, Some(day)) if w.residual.is_some() => {
+            push_param(&mut w.params, Param::Text(day.to_string()))
         }
+        // Without a date bound and a month, no row's day matters.
+        _ if !by.month => "NULL".to_owned(),
         (CellKind::Text, _) => {
-            let e = expr(1);
             format!("CASE WHEN {e} ~ '{PLAIN_ISO}' THEN left({e}, 10) ELSE {e} END")
         }
-        _ => expr(1),
+        _ => e.clone(),
     };
     let no_text = if by.names_only {
         "false".to_owned()
     } else {
         blank_sql(&expr(6), kind(6))
     };
-    let mut select = vec![
-        received,
-        expr(2),
-        expr(3),
-        expr(4),
-        expr(5),
-        expr(6),
-        if by.settlement {
-            expr(7)
-        } else {
-            "NULL".to_owned()
-        },
-        format!("CASE WHEN {no_text} THEN {} END", expr(8)),
-        format!("CASE WHEN {no_text} THEN {} END", expr(9)),
-    ];
-    let group: Vec<String> = (1..=select.len()).map(|i| i.to_string()).collect();
-    select.push("count(*)::int8".to_owned());
-    let sql = format!(
-        "SELECT {} FROM {table}{where_sql} GROUP BY {}",
-        select.join(", "),
-        group.join(", ")
-    );
+    let select_sql = |key: &str, where_sql: &str| {
+        let mut select = vec![
+            key.to_owned(),
+            expr(2),
+            expr(3),
+            expr(4),
+            expr(5),
+            expr(6),
+            if by.settlement {
+                expr(7)
+            } else {
+                "NULL".to_owned()
+            },
+            format!("CASE WHEN {no_text} THEN {} END", expr(8)),
+            format!("CASE WHEN {no_text} THEN {} END", expr(9)),
+        ];
+        let group: Vec<String> = (1..=select.len()).map(|i| i.to_string()).collect();
+        select.push("count(*)::int8".to_owned());
+        format!(
+            "SELECT {} FROM {table}{where_sql} GROUP BY {}",
+            select.join(", "),
+            group.join(", ")
+        )
+    };
+    let main_sql = select_sql(&main_key, &w.main);
+    let residual_sql = w.residual.as_deref().map(|r| select_sql(&e, r));
     // Result column → the loader's column (LOADED_COLUMNS order) and its kind.
     let columns: [(usize, CellKind); 9] = [
         (1, kind(1)),
@@ -271,7 +309,11 @@ pub fn grouped(
         (9, kind(9)),
     ];
     let result = store.with_snapshot(|tx| {
-        let rows = tx.query(sql.as_str(), &bind(&params))?;
+        let bound = bind(&w.params);
+        let mut rows = tx.query(main_sql.as_str(), &bound)?;
+        if let Some(sql) = &residual_sql {
+            rows.extend(tx.query(sql.as_str(), bound.get(..w.base_params).unwrap_or(&[]))?);
+        }
         let mut out = Grouped::default();
         let mut quality = Quality::default();
         for (n, row) in rows.iter().enumerate() {
