@@ -1489,6 +1489,12 @@ mod tests {
         let grid = Grid::over_lon_lat(65.2, 56.9, 68.0, 58.3, 300, 200);
         for (kernel, radius) in [(Kernel::Quartic, 2_000.0), (Kernel::Gaussian, 5_000.0)] {
             let binning = FastBinning::new(&grid, radius).unwrap();
+            // Points on bin edges, which go the local way.
+            let mut points = points.clone();
+            for k in [100, 333, 517, 800] {
+                let x = binning.x_west_m + f64::from(k) / binning.inv_bin_m;
+                points.push(((x / EARTH_RADIUS_M).to_degrees(), 57.3));
+            }
             let mut counts: std::collections::BTreeMap<(u32, u32), u64> = Default::default();
             let mut near = Vec::new();
             for &(lon, lat) in &points {
@@ -1519,6 +1525,7 @@ mod tests {
             let from_bins = density_fast_binned(&binned, &near, &grid, kernel, radius).unwrap();
             let direct = density(&points, None, &grid, kernel, radius, Mode::Fast);
             assert!(direct.values.iter().any(|&v| v > 0.0));
+            assert!(near.len() >= 4, "the edge points are binned locally");
             let same = from_bins
                 .values
                 .iter()
