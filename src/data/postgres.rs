@@ -154,7 +154,49 @@ pub(crate) enum CellKind {
     Null,
 }
 
+impl CellKind {
+    /// The value of column `i` of `row`, as SQLite would hold it.
+    pub(crate) fn value_ref<'r>(
+        self,
+        row: &'r postgres::Row,
+        i: usize,
+    ) -> Result<ValueRef<'r>, postgres::Error> {
+        Ok(match self {
+            CellKind::Null => ValueRef::Null,
+            CellKind::Int => row
+                .try_get::<_, Option<i64>>(i)?
+                .map_or(ValueRef::Null, ValueRef::Integer),
+            CellKind::Float => row
+                .try_get::<_, Option<f64>>(i)?
+                .map_or(ValueRef::Null, ValueRef::Real),
+            CellKind::Text => row
+                .try_get::<_, Option<&str>>(i)?
+                .map_or(ValueRef::Null, |s| ValueRef::Text(s.as_bytes())),
+            CellKind::Bytes => row
+                .try_get::<_, Option<&[u8]>>(i)?
+                .map_or(ValueRef::Null, ValueRef::Blob),
+        })
+    }
+}
+
 impl PgStore {
+    /// A server error of this store while `doing` something.
+    fn server_error(&self, doing: &'static str) -> impl Fn(postgres::Error) -> PgError + Copy + '_ {
+        move |e| PgError::Server {
+            target: self.target.clone(),
+            doing,
+            detail: describe(&e),
+        }
+    }
+
+    /// The store's connection. A panic in another reader leaves no half-read state behind:
+    /// its transaction was rolled back when it was dropped.
+    fn client(&self) -> std::sync::MutexGuard<'_, Client> {
+        self.client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Connects to `url` (`postgres://user@host:port/db?sslmode=…`, or `host=… user=…`) and checks
     /// the table (`appeals` when `table` is `None`) like [`PgStore::connect_with`].
     ///
@@ -364,17 +406,8 @@ impl PgStore {
         &self,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T, postgres::Error>,
     ) -> Result<T, PgError> {
-        let pg_err = |e: postgres::Error| PgError::Server {
-            target: self.target.clone(),
-            doing: "reading",
-            detail: describe(&e),
-        };
-        // A panic in another reader leaves no half-read state behind: its transaction was
-        // rolled back when it was dropped.
-        let mut client = self
-            .client
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let pg_err = self.server_error("reading");
+        let mut client = self.client();
         let mut tx = client
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
@@ -394,15 +427,8 @@ impl PgStore {
     /// # Errors
     /// [`PgError::Server`] when the server refuses.
     pub fn listen_for_changes(&self) -> Result<bool, PgError> {
-        let pg_err = |e: postgres::Error| PgError::Server {
-            target: self.target.clone(),
-            doing: "subscribing to change notifications",
-            detail: describe(&e),
-        };
-        let mut client = self
-            .client
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let pg_err = self.server_error("subscribing to change notifications");
+        let mut client = self.client();
         client
             .batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}"))
             .map_err(pg_err)?;
@@ -426,15 +452,8 @@ impl PgStore {
     /// # Errors
     /// [`PgError::Server`] when the query fails or the connection is gone.
     pub fn change_check(&self, figures: bool) -> Result<(Option<ChangeFigures>, u64), PgError> {
-        let pg_err = |e: postgres::Error| PgError::Server {
-            target: self.target.clone(),
-            doing: "checking for changes",
-            detail: describe(&e),
-        };
-        let mut client = self
-            .client
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let pg_err = self.server_error("checking for changes");
+        let mut client = self.client();
         let found = if figures {
             let mut probe = self
                 .probe
@@ -502,21 +521,7 @@ impl PgStore {
                 for row in &rows {
                     let mut values = [ValueRef::Null; 12];
                     for (i, (value, kind)) in values.iter_mut().zip(self.kinds).enumerate() {
-                        *value = match kind {
-                            CellKind::Null => ValueRef::Null,
-                            CellKind::Int => row
-                                .try_get::<_, Option<i64>>(i)?
-                                .map_or(ValueRef::Null, ValueRef::Integer),
-                            CellKind::Float => row
-                                .try_get::<_, Option<f64>>(i)?
-                                .map_or(ValueRef::Null, ValueRef::Real),
-                            CellKind::Text => row
-                                .try_get::<_, Option<&str>>(i)?
-                                .map_or(ValueRef::Null, |s| ValueRef::Text(s.as_bytes())),
-                            CellKind::Bytes => row
-                                .try_get::<_, Option<&[u8]>>(i)?
-                                .map_or(ValueRef::Null, ValueRef::Blob),
-                        };
+                        *value = kind.value_ref(row, i)?;
                     }
                     let pushed = row_id_of(values[0])
                         .and_then(|id| push_row(&mut out, &mut quality, id, &values));

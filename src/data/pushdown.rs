@@ -322,21 +322,7 @@ pub fn grouped(
                 let Some(slot) = values.get_mut(*column) else {
                     continue;
                 };
-                *slot = match kind {
-                    CellKind::Null => ValueRef::Null,
-                    CellKind::Int => row
-                        .try_get::<_, Option<i64>>(i)?
-                        .map_or(ValueRef::Null, ValueRef::Integer),
-                    CellKind::Float => row
-                        .try_get::<_, Option<f64>>(i)?
-                        .map_or(ValueRef::Null, ValueRef::Real),
-                    CellKind::Text => row
-                        .try_get::<_, Option<&str>>(i)?
-                        .map_or(ValueRef::Null, |s| ValueRef::Text(s.as_bytes())),
-                    CellKind::Bytes => row
-                        .try_get::<_, Option<&[u8]>>(i)?
-                        .map_or(ValueRef::Null, ValueRef::Blob),
-                };
+                *slot = kind.value_ref(row, i)?;
             }
             let weight = row.try_get::<_, i64>(columns.len())?;
             if let Err(bad) = push_row(&mut out.appeals, &mut quality, n as i64, &values) {
