@@ -1456,9 +1456,24 @@ fn stats_pushdown(
         by,
         Some(&groups.weights),
     );
+    let total: u64 = rows
+        .iter()
+        .map(|&r| groups.weights.get(r as usize).copied().unwrap_or(0))
+        .sum();
+    print_groups(out, format, by, &counts, total)
+}
+
+/// The grouped counts as `stats` prints them: one row per group with its count, then the total.
+fn print_groups(
+    out: &mut dyn std::io::Write,
+    format: Format,
+    by: &[Dim],
+    groups: &[crate::analysis::GroupCount],
+    total: u64,
+) -> anyhow::Result<()> {
     let mut header: Vec<String> = by.iter().map(|d| d.name().to_owned()).collect();
     header.push("count".into());
-    let lines: Vec<Vec<String>> = counts
+    let lines: Vec<Vec<String>> = groups
         .iter()
         .map(|g| {
             g.keys
@@ -1468,10 +1483,6 @@ fn stats_pushdown(
                 .collect()
         })
         .collect();
-    let total: u64 = rows
-        .iter()
-        .map(|&r| groups.weights.get(r as usize).copied().unwrap_or(0))
-        .sum();
     print_rows(out, format, &header, &lines, Some(&total.to_string()))?;
     Ok(())
 }
@@ -1490,19 +1501,5 @@ fn stats(
     check_names(&filter, &appeals, &resolution, db)?;
     let rows = filter.apply(&appeals, &resolution);
     let groups = group_counts(&appeals, &resolution, &rows, by);
-    let mut header: Vec<String> = by.iter().map(|d| d.name().to_owned()).collect();
-    header.push("count".into());
-    let lines: Vec<Vec<String>> = groups
-        .iter()
-        .map(|g| {
-            g.keys
-                .iter()
-                .cloned()
-                .chain([g.count.to_string()])
-                .collect()
-        })
-        .collect();
-    let total = rows.len().to_string();
-    print_rows(out, format, &header, &lines, Some(&total))?;
-    Ok(())
+    print_groups(out, format, by, &groups, rows.len() as u64)
 }
