@@ -2320,21 +2320,13 @@ impl App {
             } else {
                 (egui::Align2::RIGHT_TOP, egui::vec2(-8.0, 8.0))
             };
-            egui::Area::new(egui::Id::unique("map_offline"))
-                .anchor(corner, offset)
-                .order(egui::Order::Foreground)
-                .constrain_to(rect)
-                .show(ui.ctx(), |ui| {
-                    egui::Frame::new()
-                        .fill(theme::OFFLINE_BADGE_FILL)
-                        .inner_margin(egui::Margin::symmetric(6, 2))
-                        .corner_radius(3.0)
-                        .show(ui, |ui| {
-                            ui.label(
-                                egui::RichText::new(t.offline).color(theme::OFFLINE_BADGE_TEXT),
-                            );
-                        });
-                });
+            badge_ui(
+                ui.ctx(),
+                "map_offline",
+                rect,
+                (corner, offset),
+                egui::RichText::new(t.offline),
+            );
         }
         if let Some(last_ok) = self.live.stale {
             // The source stopped answering: what is on the map is as of the last good check.
@@ -2343,24 +2335,13 @@ impl App {
             } else {
                 (egui::Align2::CENTER_TOP, egui::vec2(0.0, 8.0))
             };
-            let text = stale_text(t, last_ok);
-            egui::Area::new(egui::Id::unique("source_stale"))
-                .anchor(corner, offset)
-                .order(egui::Order::Foreground)
-                .constrain_to(rect)
-                .show(ui.ctx(), |ui| {
-                    egui::Frame::new()
-                        .fill(theme::OFFLINE_BADGE_FILL)
-                        .inner_margin(egui::Margin::symmetric(8, 3))
-                        .corner_radius(3.0)
-                        .show(ui, |ui| {
-                            ui.label(
-                                egui::RichText::new(text)
-                                    .strong()
-                                    .color(theme::OFFLINE_BADGE_TEXT),
-                            );
-                        });
-                });
+            badge_ui(
+                ui.ctx(),
+                "source_stale",
+                rect,
+                (corner, offset),
+                egui::RichText::new(stale_text(t, last_ok)).strong(),
+            );
         }
         if !self.errors.is_empty() || self.notice.is_some() {
             let area =
@@ -2931,6 +2912,30 @@ impl App {
     pub fn pivot(&self) -> Option<&PivotTable> {
         self.view.as_ref().map(|v| &v.pivot)
     }
+}
+
+/// A red badge over the map `rect` at `anchor` (corner and offset): the offline basemap, the
+/// stale source.
+fn badge_ui(
+    ctx: &egui::Context,
+    id: &str,
+    rect: egui::Rect,
+    anchor: (egui::Align2, egui::Vec2),
+    text: egui::RichText,
+) {
+    egui::Area::new(egui::Id::unique(id))
+        .anchor(anchor.0, anchor.1)
+        .order(egui::Order::Foreground)
+        .constrain_to(rect)
+        .show(ctx, |ui| {
+            egui::Frame::new()
+                .fill(theme::OFFLINE_BADGE_FILL)
+                .inner_margin(egui::Margin::symmetric(6, 2))
+                .corner_radius(3.0)
+                .show(ui, |ui| {
+                    ui.label(text.color(theme::OFFLINE_BADGE_TEXT));
+                });
+        });
 }
 
 /// Whether a surface computed for `have` serves a map that wants `want`: the same settings, a
