@@ -6,66 +6,15 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use common::pg::{Schema, admin, pg_url};
+use std::sync::atomic::Ordering;
 
 use teplokarta::data::{AppealStore, Appeals, LoadOptions, PgError, PgOptions, PgStore};
-
-fn pg_url() -> String {
-    std::env::var("TEPLOKARTA_PG_URL").unwrap_or_else(|_| {
-        panic!(
-            "TEPLOKARTA_PG_URL is not set: these tests need a PostgreSQL server, e.g. \
-             TEPLOKARTA_PG_URL=postgres://user:password@127.0.0.1:5432/db (see docs/postgres.md; \
-             .ci/run starts one)"
-        )
-    })
-}
 
 /// `url` with `extra` (`key=value`) added to its query.
 fn with_param(url: &str, extra: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}{extra}")
-}
-
-fn admin() -> postgres::Client {
-    postgres::Client::connect(&pg_url(), postgres::NoTls).expect("connect to TEPLOKARTA_PG_URL")
-}
-
-/// A fresh schema, dropped with everything in it at the end of the test.
-struct Schema {
-    name: String,
-    client: postgres::Client,
-}
-
-impl Schema {
-    fn new() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "tk_test_{}_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos()
-        );
-        let mut client = admin();
-        client
-            .batch_execute(&format!("CREATE SCHEMA {name}"))
-            .unwrap();
-        Self { name, client }
-    }
-
-    fn table(&self, table: &str) -> String {
-        format!("{}.{table}", self.name)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let _ = self
-            .client
-            .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name));
-    }
 }
 
 /// How the Postgres table stores what SQLite stores as TEXT and REAL.
@@ -283,7 +232,7 @@ fn assert_same_appeals(sqlite: &Appeals, pg: &Appeals) {
 
 /// Loads the variant's fixture from SQLite and from PostgreSQL and compares them.
 fn same_as_sqlite(variant: Variant, url: &str, options: PgOptions) -> (Appeals, PgStore) {
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_test");
     let (_dir, sqlite_path) = sqlite_fixture(variant, 3_000);
     let table = schema.table("appeals");
     copy_to_postgres(&mut schema.client, &sqlite_path, &table, variant);
@@ -420,7 +369,7 @@ fn wrong_password_is_a_clear_error_without_the_password() {
 #[test]
 #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
 fn missing_table_lists_the_tables_present() {
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_test");
     let other = schema.table("other_table");
     schema
         .client
@@ -445,7 +394,7 @@ fn missing_table_lists_the_tables_present() {
 #[test]
 #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
 fn missing_column_lists_the_columns_present() {
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_test");
     let table = schema.table("Appeals_Without_Status");
     schema
         .client
@@ -476,7 +425,7 @@ fn missing_column_lists_the_columns_present() {
 #[test]
 #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
 fn non_integer_id_is_a_wrong_type_error_naming_the_column() {
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_test");
     let table = schema.table("appeals");
     schema
         .client
@@ -518,7 +467,7 @@ fn server_down_is_a_clear_error() {
 #[test]
 #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
 fn the_store_connection_cannot_write() {
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_test");
     let table = schema.table("appeals");
     schema
         .client
@@ -604,7 +553,7 @@ fn tls_modes_encrypt_and_verify_the_server() {
             })
             .unwrap()
     };
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_test");
     let table = schema.table("appeals");
     schema
         .client
@@ -637,7 +586,7 @@ fn tls_modes_encrypt_and_verify_the_server() {
 /// The numeric fixture (3,000 generated appeals and the quality rows) in SQLite and in a fresh
 /// schema's table; the schema is dropped with the returned guard.
 fn fixture_in_both() -> (Schema, String, tempfile::TempDir, std::path::PathBuf) {
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_test");
     let (dir, sqlite_path) = sqlite_fixture(Variant::Numeric, 3_000);
     let table = schema.table("appeals");
     copy_to_postgres(&mut schema.client, &sqlite_path, &table, Variant::Numeric);

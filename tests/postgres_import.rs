@@ -10,60 +10,26 @@
 
 mod common;
 
+use common::pg::{Schema, pg_url};
+
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use common::{encode, run_cli, write};
 use encoding_rs::WINDOWS_1251;
 use teplokarta::data::import::write::{ImportOptions, ImportSummary, import_into};
 use teplokarta::data::{Appeals, Source};
 
-fn pg_url() -> String {
-    std::env::var("TEPLOKARTA_PG_URL").unwrap_or_else(|_| {
-        panic!(
-            "TEPLOKARTA_PG_URL is not set: these tests need a PostgreSQL server, e.g. \
-             TEPLOKARTA_PG_URL=postgres://user:password@127.0.0.1:5432/db (see docs/postgres.md; \
-             .ci/run starts one)"
-        )
-    })
-}
-
-fn admin() -> postgres::Client {
-    postgres::Client::connect(&pg_url(), postgres::NoTls).expect("connect to TEPLOKARTA_PG_URL")
-}
-
 /// A table's columns (`name type`) and rows (every value as text).
 type Dump = (Vec<String>, Vec<Vec<Option<String>>>);
 
-/// A fresh schema, dropped with everything in it at the end of the test.
-struct Schema {
-    name: String,
-    client: postgres::Client,
+/// What these tests ask of a schema besides [`Schema`]'s own.
+trait SchemaExt {
+    fn source(&self, table: &str) -> Source;
+    fn dump(&mut self, table: &str) -> Dump;
+    fn count(&mut self, table: &str) -> i64;
 }
 
-impl Schema {
-    fn new() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "tk_imp_{}_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos()
-        );
-        let mut client = admin();
-        client
-            .batch_execute(&format!("CREATE SCHEMA {name}"))
-            .unwrap();
-        Self { name, client }
-    }
-
-    fn table(&self, table: &str) -> String {
-        format!("{}.{table}", self.name)
-    }
-
+impl SchemaExt for Schema {
     fn source(&self, table: &str) -> Source {
         Source::parse(&pg_url(), Some(&self.table(table)))
     }
@@ -104,14 +70,6 @@ impl Schema {
             .query_one(&format!("SELECT count(*) FROM {}.{table}", self.name), &[])
             .unwrap()
             .get(0)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let _ = self
-            .client
-            .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name));
     }
 }
 
@@ -312,7 +270,7 @@ fn the_same_files_give_the_same_appeals_summary_and_reports_as_sqlite_and_reimpo
     let dir = tempfile::tempdir().unwrap();
     let (csv, geojson) = inputs(dir.path());
     let db = dir.path().join("appeals.sqlite");
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_imp");
     let pg = schema.source("appeals");
 
     // First import: both targets are created.
@@ -422,7 +380,7 @@ fn the_same_files_give_the_same_appeals_summary_and_reports_as_sqlite_and_reimpo
 fn cli_import_into_postgres_prints_what_it_prints_for_sqlite_without_the_password() {
     let dir = tempfile::tempdir().unwrap();
     let (csv, geojson) = inputs(dir.path());
-    let schema = Schema::new();
+    let schema = Schema::new("tk_imp");
     let table = schema.table("cli_appeals");
     let url = pg_url();
     let db = dir.path().join("cli.sqlite");
@@ -508,7 +466,7 @@ fn long_export(dir: &Path, name: &str, rows: usize, tail: &str) -> PathBuf {
 #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
 fn a_failure_anywhere_leaves_the_table_exactly_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_imp");
     let (pg, before) = filled(&mut schema, dir.path());
     let reports = dir.path().join("r1");
 
@@ -617,7 +575,7 @@ fn a_failure_anywhere_leaves_the_table_exactly_as_it_was() {
 fn an_existing_table_without_a_contract_column_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let (csv, _) = inputs(dir.path());
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_imp");
     schema
         .client
         .batch_execute(&format!(
@@ -676,7 +634,7 @@ fn with_param(url: &str, extra: &str) -> String {
 fn import_connects_like_the_viewer_tls_and_refused_logins() {
     let dir = tempfile::tempdir().unwrap();
     let (csv, _) = inputs(dir.path());
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_imp");
     let table = schema.table("appeals");
     let reports = dir.path().join("r");
     let url = pg_url();
@@ -732,7 +690,7 @@ fn the_import_dialog_imports_into_postgres_and_opens_the_table() {
                 2;02.03.2021 14:05;Дороги;В работе\r\n\
                 3;31.02.2021 10:00;ЖКХ;Открыто\r\n";
     let csv = write(dir.path(), "export.csv", &encode(text, WINDOWS_1251));
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_imp");
     // The dialog has no table field: `appeals`, here found (and created) in the test's schema.
     let url = with_param(
         &pg_url(),

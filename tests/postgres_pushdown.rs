@@ -7,47 +7,7 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
-fn pg_url() -> String {
-    std::env::var("TEPLOKARTA_PG_URL").unwrap_or_else(|_| {
-        panic!(
-            "TEPLOKARTA_PG_URL is not set: these tests need a PostgreSQL server (docs/postgres.md)"
-        )
-    })
-}
-
-/// A fresh schema, dropped with everything in it at the end of the test.
-struct Schema {
-    name: String,
-    client: postgres::Client,
-}
-
-impl Schema {
-    fn new() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "tk_push_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut client = postgres::Client::connect(&pg_url(), postgres::NoTls).unwrap();
-        client
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
-            ))
-            .unwrap();
-        Self { name, client }
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let _ = self
-            .client
-            .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name));
-    }
-}
+use common::pg::{Schema, pg_url};
 
 /// Rows the generator does not make: texts that match nothing, rows only their point places,
 /// unparsable and odd-shaped dates, NULL and blank subcategories.
@@ -154,7 +114,7 @@ fn stats(url: &str, table: &str, strategy: &str, extra: &[&str]) -> String {
 #[test]
 #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
 fn stats_pushed_down_equal_local_for_every_dimension_and_filter() {
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_push");
     let (_dir, sqlite, table) = fixture(&mut schema, 5_000);
     let url = pg_url();
     let filters: Vec<Vec<&str>> = vec![
@@ -222,7 +182,7 @@ fn stats_pushed_down_equal_local_for_every_dimension_and_filter() {
 #[test]
 #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
 fn metric_stats_pushed_down_equal_local() {
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_push");
     let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
     let url = pg_url();
     for metric in ["count", "per10k", "unresolved"] {
@@ -278,7 +238,7 @@ fn metric_stats_pushed_down_equal_local() {
 #[test]
 #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
 fn heat_binned_in_sql_equals_local_fast_mode() {
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_push");
     let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
     let url = pg_url();
     let out = tempfile::tempdir().unwrap();
@@ -362,7 +322,7 @@ fn heat_binned_in_sql_equals_local_fast_mode() {
 #[test]
 #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
 fn auto_pushes_down_above_the_threshold_only() {
-    let mut schema = Schema::new();
+    let mut schema = Schema::new("tk_push");
     let (_dir, _sqlite, table) = fixture(&mut schema, 2_000);
     let url = pg_url();
     let by = ["--by", "municipality,category"];

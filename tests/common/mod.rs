@@ -1,6 +1,7 @@
 //! Fixtures shared by the integration tests: generated demo databases and hand-made ones.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod pg;
 pub mod ui;
 
 use std::path::{Path, PathBuf};
