@@ -70,6 +70,27 @@ pub struct Cli {
     /// The `--basemap` folder stores rows in TMS order (y from the south).
     #[arg(long)]
     pub tms: bool,
+    /// How the window reads a PostgreSQL table: `local` loads its rows, `pushdown` groups them
+    /// in the database (only aggregates travel), `auto` pushes down above `--pushdown-above`
+    /// rows.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub strategy: Strategy,
+    /// Rows in the table above which `--strategy auto` groups it in the database.
+    #[arg(long, value_name = "ROWS", default_value_t = DEFAULT_PUSHDOWN_ABOVE)]
+    pub pushdown_above: u64,
+}
+
+impl Cli {
+    /// The window's [`crate::data::LoadStrategy`].
+    pub fn load_strategy(&self) -> crate::data::LoadStrategy {
+        match self.strategy {
+            Strategy::Auto => crate::data::LoadStrategy::Auto {
+                above_rows: self.pushdown_above,
+            },
+            Strategy::Local => crate::data::LoadStrategy::Local,
+            Strategy::Pushdown => crate::data::LoadStrategy::Pushdown,
+        }
+    }
 }
 
 const LONG_VERSION: &str = concat!(
@@ -208,7 +229,7 @@ impl FilterArgs {
 }
 
 /// Rows in the filter above which `--strategy auto` computes in PostgreSQL.
-pub const DEFAULT_PUSHDOWN_ABOVE: u64 = 2_000_000;
+pub const DEFAULT_PUSHDOWN_ABOVE: u64 = crate::data::DEFAULT_PUSHDOWN_ABOVE;
 
 /// Where the aggregation of a PostgreSQL source runs.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -584,10 +605,10 @@ fn metric_stats(
                 change_token: None,
                 point_unit: Vec::new(),
                 bounds: None,
+                weights: groups.weights,
+                pushdown: None,
             };
-            let mut resolved = resolve(Arc::new(dataset), boundaries);
-            resolved.columns.weight = groups.weights;
-            resolved
+            resolve(Arc::new(dataset), boundaries)
         }
     };
     let resolved = Arc::new(resolved);
@@ -998,7 +1019,7 @@ fn heat_pushdown(
     kernel: crate::analysis::Kernel,
 ) -> anyhow::Result<Option<(crate::analysis::Surface, crate::analysis::Grid, usize)>> {
     use crate::analysis::{FastBinning, Grid, density_fast_binned};
-    use crate::data::pushdown::{BinParams, ExactFilter, binned};
+    use crate::data::pushdown::{BinParams, binned};
     let forced = args.strategy == Strategy::Pushdown;
     if !filter.municipalities.is_empty() {
         if forced {
@@ -1013,19 +1034,8 @@ fn heat_pushdown(
     };
     let boundaries = Boundaries::schematic();
     check_names_in_sql(&store, filter, &boundaries, source)?;
-    let exact = ExactFilter {
-        from: filter.from,
-        to: filter.to,
-        categories: filter.categories.iter().cloned().collect(),
-        leaves: filter.subcategories.iter().cloned().collect(),
-        sources: filter.sources.iter().cloned().collect(),
-        statuses: filter.statuses.iter().cloned().collect(),
-    };
-    let (from, to) = (filter.from, filter.to);
-    let in_range = |text: &str| {
-        crate::data::parse_local_date(text)
-            .is_some_and(|d| from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t))
-    };
+    let exact = filter.exact_filter();
+    let in_range = |text: &str| filter.receives_in_range(text);
     let mut chosen: Option<anyhow::Result<Grid>> = None;
     let mut choose = |extent: Option<(f64, f64, f64, f64)>| {
         let grid = heat_bbox(args, extent)
@@ -1439,15 +1449,18 @@ fn stats_pushdown(
     let group_by = GroupBy {
         settlement: by.contains(&Dim::Settlement),
         month: by.contains(&Dim::Month),
-        names_only: false,
+        ..GroupBy::default()
     };
     let boundaries = boundary_args.load()?;
     let locator = MunicipalityLocator::new(&boundaries);
     check_names_in_sql(store, &filter, &boundaries, db)?;
     let groups = grouped(store, Some(&filter.prefilter()), group_by)
         .with_context(|| format!("reading {db}"))?;
-    let resolution =
-        MunicipalityResolution::with_boundaries(&groups.appeals, Some((&boundaries, &locator)));
+    let resolution = MunicipalityResolution::with_boundaries_weighted(
+        &groups.appeals,
+        Some((&boundaries, &locator)),
+        &groups.weights,
+    );
     let rows = filter.apply(&groups.appeals, &resolution);
     let counts = crate::analysis::group_counts_weighted(
         &groups.appeals,

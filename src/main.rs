@@ -39,6 +39,7 @@ fn main() -> std::process::ExitCode {
                     .as_deref()
                     .map(|b| teplokarta::tiles::choice::BasemapChoice::parse(b, cli.tms)),
                 export_runner: Some(teplokarta::cli::export_with_args),
+                strategy: cli.load_strategy(),
                 ..Startup::default()
             }),
         },

@@ -58,17 +58,21 @@ pub fn details(appeals: &Appeals, c: &Columns, masks: &Masks, label: u32) -> Det
     let mut addresses = vec![0_u64; appeals.addresses.len()];
     let mut weeks = std::collections::BTreeMap::<i32, u64>::new();
     let mut days_to_answer = Vec::new();
+    let mut total = 0_u64;
     for &i in &rows {
+        // A grouped row (the pushdown strategy) stands for its weight in appeals.
+        let w = c.weight.get(i).copied().unwrap_or(1);
+        total += w;
         let leaf = c.leaf.get(i).copied().unwrap_or(0) as usize;
         if let Some(x) = c
             .leaf_category
             .get(leaf)
             .and_then(|&k| by_category.get_mut(k as usize))
         {
-            *x += 1;
+            *x += w;
         }
         if let Some(x) = c.status.get(i).and_then(|&s| by_status.get_mut(s as usize)) {
-            *x += 1;
+            *x += w;
         }
         if let Some(x) = appeals
             .settlement
@@ -77,7 +81,7 @@ pub fn details(appeals: &Appeals, c: &Columns, masks: &Masks, label: u32) -> Det
             .flatten()
             .and_then(|s| settlements.get_mut(s as usize))
         {
-            *x += 1;
+            *x += w;
         }
         if let Some(x) = appeals
             .address
@@ -86,16 +90,16 @@ pub fn details(appeals: &Appeals, c: &Columns, masks: &Masks, label: u32) -> Det
             .flatten()
             .and_then(|a| addresses.get_mut(a as usize))
         {
-            *x += 1;
+            *x += w;
         }
         let day = c.day.get(i).copied().unwrap_or(NO_DAY);
         if day != NO_DAY {
-            *weeks.entry(week_start(day)).or_default() += 1;
+            *weeks.entry(week_start(day)).or_default() += w;
         }
         if let Some(&d) = c.resolution_days.get(i)
             && d.is_finite()
         {
-            days_to_answer.push(f64::from(d));
+            days_to_answer.extend(std::iter::repeat_n(f64::from(d), w as usize));
         }
     }
     // Fill empty weeks so the line does not jump over them.
@@ -121,7 +125,7 @@ pub fn details(appeals: &Appeals, c: &Columns, masks: &Masks, label: u32) -> Det
         |q: f64| (!days_to_answer.is_empty()).then(|| quantile_sorted(&days_to_answer, q));
     Details {
         label,
-        total: rows.len() as u64,
+        total,
         by_category: top(by_category, usize::MAX),
         weekly,
         by_status: top(by_status, usize::MAX),

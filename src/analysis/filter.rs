@@ -147,6 +147,27 @@ impl Filter {
         }
     }
 
+    /// The filter as the server applies it exactly for the density's bins (the municipality,
+    /// which needs the client's resolution, left to the caller).
+    pub fn exact_filter(&self) -> crate::data::pushdown::ExactFilter {
+        crate::data::pushdown::ExactFilter {
+            from: self.from,
+            to: self.to,
+            categories: self.categories.iter().cloned().collect(),
+            leaves: self.subcategories.iter().cloned().collect(),
+            sources: self.sources.iter().cloned().collect(),
+            statuses: self.statuses.iter().cloned().collect(),
+            municipality_texts: None,
+        }
+    }
+
+    /// Whether a `received_at` text lies in the filter's days, as the loader dates it.
+    pub fn receives_in_range(&self, received_at: &str) -> bool {
+        crate::data::parse_local_date(received_at).is_some_and(|d| {
+            self.from.is_none_or(|f| d >= f) && self.to.is_none_or(|t| d <= t)
+        })
+    }
+
     /// The same filter as an SQL `WHERE` clause over the `appeals` table, with its parameters,
     /// for checking the in-memory results (valid when the `municipality` texts are canonical
     /// names and `received_at` is well-formed).

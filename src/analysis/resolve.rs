@@ -48,6 +48,17 @@ impl MunicipalityResolution {
         appeals: &Appeals,
         boundaries: Option<(&Boundaries, &MunicipalityLocator)>,
     ) -> Self {
+        Self::with_boundaries_weighted(appeals, boundaries, &[])
+    }
+
+    /// [`Self::with_boundaries`] where row `i` stands for `weights[i]` appeals (grouped rows of
+    /// the pushdown strategy; empty = one each): the counts are of appeals, not rows.
+    pub fn with_boundaries_weighted(
+        appeals: &Appeals,
+        boundaries: Option<(&Boundaries, &MunicipalityLocator)>,
+        weights: &[u64],
+    ) -> Self {
+        let weight = |i: usize| weights.get(i).copied().unwrap_or(1);
         let units = municipalities();
         let matcher = MunicipalityMatcher::new(units);
         let mut labels: Vec<String> = units.iter().map(|m| m.name.to_owned()).collect();
@@ -82,6 +93,7 @@ impl MunicipalityResolution {
         let mut row_label = Vec::with_capacity(n);
         let (mut missing, mut assigned_by_point, mut unknown, mut disagreements) = (0, 0, 0, 0);
         for i in 0..n {
+            let w = weight(i);
             let text_label = appeals
                 .municipality
                 .get(i)
@@ -107,28 +119,28 @@ impl MunicipalityResolution {
                             .flatten()
                             .is_some();
                     if both_units && text != point {
-                        disagreements += 1;
+                        disagreements += w;
                     }
                     text
                 }
                 (Some(text), None) => text,
                 (None, Some(point)) => {
-                    missing += 1;
-                    assigned_by_point += 1;
+                    missing += w;
+                    assigned_by_point += w;
                     point
                 }
                 (None, None) => {
-                    missing += 1;
-                    unknown += 1;
+                    missing += w;
+                    unknown += w;
                     unknown_label
                 }
             };
             row_label.push(label);
         }
         let mut counts = vec![0_u64; labels.len()];
-        for &label in &row_label {
+        for (i, &label) in row_label.iter().enumerate() {
             if let Some(c) = counts.get_mut(label as usize) {
-                *c += 1;
+                *c += weight(i);
             }
         }
         let text_labels: std::collections::HashSet<u32> = raw_to_label.iter().copied().collect();

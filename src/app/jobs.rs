@@ -14,8 +14,9 @@ use crate::analysis::{
     summary_of,
 };
 use crate::data::{
-    Appeals, ChangeProbe, ChangeSet, ChangeToken, DataError, DemoConfig, Fingerprint, Loaded,
-    Placement, Source, default_demo_path, generate_demo,
+    Appeals, ChangeProbe, ChangeSet, ChangeToken, DataError, DemoConfig, Fingerprint, LoadStrategy,
+    Loaded,
+    Placement, Source, Store, default_demo_path, generate_demo,
 };
 use crate::layers::BoundaryGeometry;
 use crate::spatial::{
@@ -37,11 +38,34 @@ pub struct Dataset {
     pub fingerprint: Option<Fingerprint>,
     /// PostgreSQL: the change check's figures in the load's snapshot, where the watcher starts.
     pub change_token: Option<ChangeToken>,
-    /// Web-Mercator unit coordinates of every row (NaN where not placed).
+        /// Web-Mercator unit coordinates of every row (NaN where not placed).
     pub point_unit: Vec<[f64; 2]>,
     /// Bounds of the bulk of the placed appeals (0.5–99.5 percentiles, so a stray point far
     /// away does not shrink the map).
     pub bounds: Option<GeoBounds>,
+    /// The pushdown strategy's grouped rows: row `i` of `appeals` stands for `weights[i]`
+    /// appeals (empty: every row is one appeal). See [`Dataset::pushdown`].
+    pub weights: Vec<u64>,
+    /// When the table was read grouped (the pushdown strategy): the connection the density
+    /// surfaces are binned on in SQL. Grouped rows carry no points of appeals with a
+    /// municipality text, no answer dates and no addresses.
+    pub pushdown: Option<Arc<crate::data::PgStore>>,
+}
+
+impl Dataset {
+    /// Whether the rows are grouped (the pushdown strategy).
+    pub fn is_grouped(&self) -> bool {
+        self.pushdown.is_some()
+    }
+
+    /// Appeals the rows stand for.
+    pub fn appeal_count(&self) -> u64 {
+        if self.weights.is_empty() {
+            self.appeals.len() as u64
+        } else {
+            self.weights.iter().sum()
+        }
+    }
 }
 
 /// Boundaries with their drawing geometry and point-in-polygon index.
@@ -276,6 +300,12 @@ pub enum JobResult {
         generation: u64,
         result: Box<DensityResult>,
     },
+    /// A density surface binned in the database could not be computed.
+    DensityFailed {
+        generation: u64,
+        request: DensityRequest,
+        error: JobError,
+    },
     Saved(Result<PathBuf, String>),
     Problems {
         generation: u64,
@@ -381,6 +411,8 @@ pub struct Jobs {
     pub watch_generation: Arc<std::sync::atomic::AtomicU64>,
     /// Jobs started and not yet reported.
     pub pending: usize,
+    /// How a PostgreSQL table is read (grouped in the database above a size).
+    pub strategy: LoadStrategy,
 }
 
 impl Jobs {
@@ -404,6 +436,7 @@ impl Jobs {
             demo_generation: 0,
             watch_generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             pending: 0,
+            strategy: LoadStrategy::default(),
         }
     }
 
@@ -439,9 +472,10 @@ impl Jobs {
         let source = source.into();
         self.dataset_generation += 1;
         let generation = self.dataset_generation;
+        let strategy = self.strategy;
         self.spawn("load-database", move |_| JobResult::Dataset {
             generation,
-            result: load_dataset(source, false)
+            result: load_dataset_with(source, false, strategy)
                 .map(Arc::new)
                 .map_err(JobError::from),
         });
@@ -637,6 +671,42 @@ impl Jobs {
                     points,
                     elapsed: started.elapsed(),
                 }),
+            }
+        });
+    }
+
+    /// Computes the density surface of a grouped dataset's `filter` for `request`, binned in
+    /// the database ([`density_pushdown`]); `points` identifies the view it belongs to.
+    pub fn compute_density_pushdown(
+        &mut self,
+        resolved: Arc<Resolved>,
+        filter: Filter,
+        points: Arc<Vec<[f64; 2]>>,
+        request: DensityRequest,
+    ) {
+        self.density_generation += 1;
+        let generation = self.density_generation;
+        self.spawn("density-pushdown", move |_| {
+            let started = std::time::Instant::now();
+            match density_pushdown(&resolved, &filter, &request) {
+                Ok(surface) => {
+                    let auto_max = surface.nonzero_quantile(0.99).unwrap_or(0.0);
+                    JobResult::Density {
+                        generation,
+                        result: Box::new(DensityResult {
+                            request,
+                            surface,
+                            auto_max,
+                            points,
+                            elapsed: started.elapsed(),
+                        }),
+                    }
+                }
+                Err(error) => JobResult::DensityFailed {
+                    generation,
+                    request,
+                    error,
+                },
             }
         });
     }
@@ -938,12 +1008,63 @@ impl Jobs {
 /// # Errors
 /// The database's error.
 pub fn load_dataset(source: impl Into<Source>, is_demo: bool) -> Result<Dataset, DataError> {
+    load_dataset_with(source, is_demo, LoadStrategy::Local)
+}
+
+/// [`load_dataset`] as the window reads it: a PostgreSQL table the `strategy` pushes down is
+/// grouped in the database ([`crate::data::pushdown::grouped_with_check`]) instead of loaded,
+/// and keeps its connection for the density surfaces.
+///
+/// # Errors
+/// As [`load_dataset`].
+pub fn load_dataset_with(
+    source: impl Into<Source>,
+    is_demo: bool,
+    strategy: LoadStrategy,
+) -> Result<Dataset, DataError> {
     let source = source.into();
+    let store = source.open()?;
+    if let Store::Postgres(pg) = store {
+        if strategy.groups(&pg)? {
+            return grouped_dataset(source, *pg);
+        }
+        return rows_dataset(source, is_demo, Store::Postgres(pg).load_for_watch()?);
+    }
+    rows_dataset(source, is_demo, store.load_for_watch()?)
+}
+
+/// The whole table grouped by everything the views look at, with its change token.
+fn grouped_dataset(source: Source, store: crate::data::PgStore) -> Result<Dataset, DataError> {
+    use crate::data::pushdown::{GroupBy, grouped_with_check};
+    let by = GroupBy {
+        settlement: true,
+        month: true,
+        names_only: false,
+        placement: true,
+    };
+    let (groups, figures) = grouped_with_check(&store, by)?;
+    let appeals = groups.appeals;
+    Ok(Dataset {
+        source,
+        is_demo: false,
+        live_reload: false,
+        point_unit: points_unit(&appeals),
+        appeals,
+        fingerprint: None,
+        change_token: Some(ChangeToken::of_figures(figures)),
+        // Grouped rows carry no points of rows with a text: the map frames the boundaries.
+        bounds: None,
+        weights: groups.weights,
+        pushdown: Some(Arc::new(store)),
+    })
+}
+
+fn rows_dataset(source: Source, is_demo: bool, loaded: Loaded) -> Result<Dataset, DataError> {
     let Loaded {
         appeals,
         fingerprint,
         token,
-    } = source.open()?.load_for_watch()?;
+    } = loaded;
     let point_unit = points_unit(&appeals);
     let placed: Vec<(f64, f64)> = (0..appeals.len())
         .filter(|&i| appeals.placement.get(i) == Some(&Placement::Placed))
@@ -959,6 +1080,8 @@ pub fn load_dataset(source: impl Into<Source>, is_demo: bool) -> Result<Dataset,
         change_token: token,
         point_unit,
         bounds,
+        weights: Vec::new(),
+        pushdown: None,
     })
 }
 
@@ -970,6 +1093,13 @@ pub fn load_dataset(source: impl Into<Source>, is_demo: bool) -> Result<Dataset,
 /// # Errors
 /// [`DataError`] of the database, as for [`load_dataset`].
 pub fn reload_dataset(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
+    if previous.is_grouped() {
+        // Grouped again whole (one pass in the database); the map keeps its place.
+        let mut again = load_dataset_with(previous.source.clone(), false, LoadStrategy::Pushdown)?;
+        again.live_reload = true;
+        again.bounds = previous.bounds;
+        return Ok(Some(again));
+    }
     let store = previous.source.open()?;
     let change = store.load_changes(previous.fingerprint.as_ref())?;
     let (appeals, fingerprint, change_token) = match change {
@@ -997,7 +1127,101 @@ pub fn reload_dataset(previous: &Dataset) -> Result<Option<Dataset>, DataError> 
         fingerprint,
         change_token,
         bounds: previous.bounds,
+        weights: Vec::new(),
+        pushdown: None,
     }))
+}
+
+/// The density surface of a grouped dataset's `filter` (the fast mode, whatever `request`
+/// says): the placed appeals binned in the database by [`crate::data::pushdown::binned_fixed`]
+/// on `request`'s grid, the kernel's stencils applied here (`density_fast_binned`), as the
+/// command line's `heat --strategy pushdown` does. With a municipality filter the server keeps
+/// the rows whose text belongs to the kept municipalities, and the grouped rows without a text
+/// (placed by point-in-polygon here; they hold their points) are binned here.
+///
+/// # Errors
+/// The server's error; [`DataError::PushdownDensity`] when the kernel spans too many bins of
+/// the fast mode at this zoom or the table's columns cannot be filtered exactly in SQL.
+pub fn density_pushdown(
+    resolved: &Resolved,
+    filter: &Filter,
+    request: &DensityRequest,
+) -> Result<Surface, JobError> {
+    use crate::analysis::{FastBinning, Kernel, density_fast_binned};
+    use crate::data::DensityLimit;
+    use crate::data::pushdown::{BinParams, binned_fixed};
+    let dataset = &resolved.dataset;
+    let Some(store) = dataset.pushdown.as_ref() else {
+        return Err(DataError::PushdownDensity(DensityLimit::NotGrouped).into());
+    };
+    let appeals = &dataset.appeals;
+    let mut exact = filter.exact_filter();
+    let mut local: Vec<(f64, f64)> = Vec::new();
+    if !filter.municipalities.is_empty() {
+        let masks = Masks::new(filter, appeals, &resolved.resolution, &resolved.columns);
+        let kept = |label: u32| {
+            masks
+                .label
+                .as_ref()
+                .is_none_or(|keep| keep.get(label as usize).copied().unwrap_or(false))
+        };
+        let mut texts = std::collections::BTreeSet::new();
+        for (i, code) in appeals.municipality.iter().enumerate() {
+            if let (Some(code), Some(&label)) = (code, resolved.resolution.row_label.get(i))
+                && kept(label)
+            {
+                texts.insert(appeals.municipalities.name(*code).to_owned());
+            }
+        }
+        exact.municipality_texts = Some(texts.into_iter().collect());
+        for i in masks.rows(&resolved.columns) {
+            let i = i as usize;
+            let untexted = appeals.municipality.get(i) == Some(&None);
+            if untexted
+                && appeals.placement.get(i) == Some(&Placement::Placed)
+                && let (Some(&lon), Some(&lat)) = (appeals.lon.get(i), appeals.lat.get(i))
+            {
+                let weight = dataset.weights.get(i).copied().unwrap_or(1) as usize;
+                local.extend(std::iter::repeat_n((lon, lat), weight));
+            }
+        }
+    }
+    let fast = FastBinning::new(&request.grid, request.radius_m).ok_or(
+        DataError::PushdownDensity(DensityLimit::RadiusTooWide),
+    )?;
+    let params = BinParams {
+        x_west_m: fast.x_west_m,
+        y_north_m: fast.y_north_m,
+        inv_bin_m: fast.inv_bin_m,
+        bins_across: fast.bins_across,
+        bins_down: fast.bins_down,
+    };
+    let in_range = |text: &str| filter.receives_in_range(text);
+    let mut binned = binned_fixed(store, &exact, &in_range, params)
+        .map_err(DataError::from)?
+        .ok_or(DataError::PushdownDensity(DensityLimit::InexactColumns))?;
+    binned.points.extend(local);
+    let surface_of = |kernel: Kernel| {
+        density_fast_binned(
+            &binned.bins,
+            &binned.points,
+            &request.grid,
+            kernel,
+            request.radius_m,
+        )
+        .ok_or(DataError::PushdownDensity(DensityLimit::BinningChanged))
+    };
+    let mut surface = surface_of(request.kernel)?;
+    if let Some(k) = request.k.filter(|&k| k > 1) {
+        let reach = surface_of(Kernel::Uniform)?;
+        crate::analysis::export::hide_cells_under_k(
+            &mut surface.values,
+            &reach.values,
+            request.radius_m,
+            k,
+        );
+    }
+    Ok(surface)
 }
 
 /// Web-Mercator unit coordinates of every row (NaN where not placed).
@@ -1021,11 +1245,13 @@ fn points_unit(appeals: &Appeals) -> Vec<[f64; 2]> {
 
 /// Resolves municipalities and builds the columns (job thread; also used by tests).
 pub fn resolve(dataset: Arc<Dataset>, boundaries: Arc<BoundarySet>) -> Resolved {
-    let resolution = MunicipalityResolution::with_boundaries(
+    let resolution = MunicipalityResolution::with_boundaries_weighted(
         &dataset.appeals,
         Some((&boundaries.boundaries, &boundaries.locator)),
+        &dataset.weights,
     );
-    let columns = Columns::new(&dataset.appeals, &resolution);
+    let mut columns = Columns::new(&dataset.appeals, &resolution);
+    columns.weight.clone_from(&dataset.weights);
     let unit_labels = boundaries
         .boundaries
         .units

@@ -77,6 +77,8 @@ pub struct Startup {
     pub views_file: Option<PathBuf>,
     /// What runs File → Export map… (`None`: the dialog says exports need the binary).
     pub export_runner: Option<export::ExportRunner>,
+    /// How a PostgreSQL table is read (grouped in the database above a size).
+    pub strategy: crate::data::LoadStrategy,
 }
 
 /// Which file dialog is open.
@@ -117,6 +119,9 @@ pub struct App {
     /// The surface the map wants, since when (seconds): started once it stays wanted a moment.
     density_wanted: Option<(DensityRequest, f64)>,
     density_running: bool,
+    /// A surface binned in the database that failed (for the view's points): not asked again
+    /// until the view or the request changes.
+    density_failed: Option<(Arc<Vec<[f64; 2]>>, DensityRequest)>,
     density_generation_drawn: u64,
     errors: Vec<String>,
     notice: Option<String>,
@@ -271,6 +276,7 @@ impl App {
             .or(persisted.lang)
             .unwrap_or_else(Lang::from_system);
         let mut jobs = Jobs::new(ctx.clone());
+        jobs.strategy = startup.strategy;
         let mut persisted = persisted;
         if let Some(choice) = &startup.basemap {
             persisted.basemap = choice.clone();
@@ -371,6 +377,7 @@ impl App {
             density_texture: None,
             density_wanted: None,
             density_running: false,
+            density_failed: None,
             density_generation_drawn: 0,
             errors,
             notice: None,
@@ -1124,7 +1131,17 @@ impl App {
                 // Wait for the running one; a newer request follows.
             } else if now - since >= DENSITY_DEBOUNCE_S {
                 if let Some(view) = &self.view {
-                    self.jobs.compute_density(view.points_unit.clone(), request);
+                    if view.resolved.dataset.is_grouped() {
+                        // Grouped rows: binned in the database.
+                        self.jobs.compute_density_pushdown(
+                            view.resolved.clone(),
+                            view.request.filter.clone(),
+                            view.points_unit.clone(),
+                            request,
+                        );
+                    } else {
+                        self.jobs.compute_density(view.points_unit.clone(), request);
+                    }
                     self.density_running = true;
                 }
                 self.density_wanted = None;
@@ -1321,6 +1338,19 @@ impl App {
                 if generation == self.jobs.density_generation {
                     self.density = Some(*result);
                     self.density_generation_drawn = generation;
+                }
+            }
+            JobResult::DensityFailed {
+                generation,
+                request,
+                error,
+            } => {
+                self.density_running = false;
+                if generation == self.jobs.density_generation
+                    && let Some(view) = &self.view
+                {
+                    self.density_failed = Some((view.points_unit.clone(), request));
+                    self.errors.push(job_error_text(self.lang, &error));
                 }
             }
             JobResult::Comparison { generation, result } => {
@@ -2765,6 +2795,13 @@ impl App {
             .unwrap_or(0.0)
     }
 
+    /// Whether the open table is read grouped (the pushdown strategy).
+    pub fn grouped(&self) -> bool {
+        self.resolved
+            .as_ref()
+            .is_some_and(|r| r.dataset.is_grouped())
+    }
+
     /// The density surface computed last (for tests and exports).
     pub fn density(&self) -> Option<&DensityResult> {
         self.density.as_ref()
@@ -2784,7 +2821,8 @@ impl App {
             grid,
             radius_m,
             kernel: s.kernel,
-            mode: if s.exact {
+            // Grouped rows are binned in the database: the fast mode only.
+            mode: if s.exact && !self.grouped() {
                 crate::analysis::Mode::Exact
             } else {
                 crate::analysis::Mode::Fast
@@ -2807,7 +2845,11 @@ impl App {
         let serves = |d: &DensityResult| {
             Arc::ptr_eq(&d.points, &view.points_unit) && density_serves(&d.request, &request)
         };
-        if self.density.as_ref().is_some_and(serves) {
+        let failed = self
+            .density_failed
+            .as_ref()
+            .is_some_and(|(points, r)| Arc::ptr_eq(points, &view.points_unit) && *r == request);
+        if failed || self.density.as_ref().is_some_and(serves) {
             self.density_wanted = None;
             return;
         }

@@ -51,6 +51,9 @@ pub enum DataError {
     /// A PostgreSQL source that cannot be read (naming the server, never the password).
     #[error(transparent)]
     Postgres(#[from] super::postgres::PgError),
+    /// A density surface the pushdown strategy cannot bin in the database.
+    #[error("the density cannot be binned in the database: {0}")]
+    PushdownDensity(DensityLimit),
     #[error("cannot write {what} ({source}): {path}")]
     Write {
         what: &'static str,
@@ -82,4 +85,19 @@ impl DataError {
             _ => Self::Sqlite { path, source },
         }
     }
+}
+
+/// Why a density surface cannot be binned in the database ([`DataError::PushdownDensity`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DensityLimit {
+    #[error("the rows are not grouped")]
+    NotGrouped,
+    /// The fast mode's stencils would be too large: zoom in or take a smaller radius.
+    #[error("the radius spans too many bins at this zoom (zoom in or take a smaller radius)")]
+    RadiusTooWide,
+    /// Text coordinates or non-text filter columns.
+    #[error("the table's column types cannot be filtered exactly in SQL")]
+    InexactColumns,
+    #[error("the fast mode's binning changed")]
+    BinningChanged,
 }

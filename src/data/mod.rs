@@ -15,10 +15,13 @@ mod store;
 mod time;
 
 pub use demo::{DemoConfig, DemoSummary, SNT, Snt, SntTrend, default_demo_path, generate_demo};
-pub use error::DataError;
+pub use error::{DataError, DensityLimit};
 pub use model::{Appeals, Dict, Placement, Quality, QualitySample, StatusKind};
 pub use postgres::{NOTIFY_CHANNEL, PgError, PgOptions, PgStore};
 pub use schema::{CREATE_APPEALS_SQL, OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
-pub use source::{ChangeProbe, ChangeToken, Loaded, Source, Store, strip_password};
+pub use source::{
+    ChangeProbe, ChangeToken, DEFAULT_PUSHDOWN_ABOVE, LoadStrategy, Loaded, Source, Store,
+    strip_password,
+};
 pub use store::{AppealStore, BLOCK_SHIFT, BlockSum, ChangeSet, Fingerprint, LoadOptions};
 pub use time::{parse_local_date, parse_timestamp};

@@ -141,6 +141,46 @@ impl Quality {
             + self.coordinates_zero_zero
     }
 
+    /// The counters, in field order (for weighting a grouped row's counts).
+    fn counters_mut(&mut self) -> [&mut u64; 10] {
+        [
+            &mut self.rows,
+            &mut self.placed,
+            &mut self.no_coordinates,
+            &mut self.partial_coordinates,
+            &mut self.coordinates_not_numeric,
+            &mut self.coordinates_out_of_range,
+            &mut self.coordinates_zero_zero,
+            &mut self.received_unparsable,
+            &mut self.resolved_unparsable,
+            &mut self.required_null,
+        ]
+    }
+
+    /// The counters as numbers, in field order.
+    pub(crate) fn counters(&self) -> [u64; 10] {
+        [
+            self.rows,
+            self.placed,
+            self.no_coordinates,
+            self.partial_coordinates,
+            self.coordinates_not_numeric,
+            self.coordinates_out_of_range,
+            self.coordinates_zero_zero,
+            self.received_unparsable,
+            self.resolved_unparsable,
+            self.required_null,
+        ]
+    }
+
+    /// Counts what was counted since `before` (the counters before one row) `extra` more
+    /// times: a grouped row standing for `extra + 1` appeals.
+    pub(crate) fn repeat_since(&mut self, before: &[u64; 10], extra: u64) {
+        for (counter, was) in self.counters_mut().into_iter().zip(before) {
+            *counter += counter.saturating_sub(*was) * extra;
+        }
+    }
+
     pub(crate) fn count_placement(&mut self, placement: Placement) {
         match placement {
             Placement::Placed => self.placed += 1,

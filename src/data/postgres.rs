@@ -443,6 +443,11 @@ impl PgStore {
         row.try_get(0).map_err(pg_err)
     }
 
+    /// The change check's query (newest id as text, row count).
+    pub(crate) fn probe_sql(&self) -> &str {
+        &self.probe_sql
+    }
+
     /// The cheap check of live updates: the newest id and the row count (one prepared
     /// statement, an index lookup and an index-only count on a table keyed by `id`) — or, when
     /// `figures` is false, only a round trip that proves the connection alive — and how many

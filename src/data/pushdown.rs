@@ -17,7 +17,7 @@
 use jiff::civil::Date;
 use rusqlite::types::ValueRef;
 
-use super::model::{Appeals, Quality};
+use super::model::{Appeals, Placement, Quality};
 use super::postgres::{CellKind, PgError, PgStore};
 use super::store::push_row;
 
@@ -216,6 +216,50 @@ pub struct GroupBy {
     pub month: bool,
     /// Only the names present matter (checking a filter's names): no dates, no points.
     pub names_only: bool,
+    /// Also where the loader would place rows *with* a municipality text (their points are
+    /// not grouped: a placement class is): the window's cube, whose totals of placed appeals
+    /// and coordinate problems must be the load's. Needs numeric coordinate columns.
+    pub placement: bool,
+}
+
+/// The loader's [`Placement`] of numeric coordinates as SQL (`placement_of` in `store`: NaN
+/// and infinities are "not numeric", then the ranges, then 0,0), coded as [`placement_code`].
+fn placement_sql(lon: &str, lat: &str) -> String {
+    let odd = |e: &str| {
+        format!("{e}::float8 IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)")
+    };
+    format!(
+        "CASE WHEN {lat} IS NULL AND {lon} IS NULL THEN 1 \
+         WHEN {lat} IS NULL OR {lon} IS NULL THEN 2 \
+         WHEN {} OR {} THEN 3 \
+         WHEN NOT ({lat} BETWEEN -90 AND 90 AND {lon} BETWEEN -180 AND 180) THEN 4 \
+         WHEN {lat} = 0 AND {lon} = 0 THEN 5 ELSE 0 END",
+        odd(lat),
+        odd(lon)
+    )
+}
+
+/// The [`Placement`] of a code of [`placement_sql`].
+fn placement_code(code: i32) -> Placement {
+    match code {
+        1 => Placement::Missing,
+        2 => Placement::Partial,
+        3 => Placement::NotNumeric,
+        4 => Placement::OutOfRange,
+        5 => Placement::ZeroZero,
+        _ => Placement::Placed,
+    }
+}
+
+/// Whether [`GroupBy::placement`] can be judged in SQL for the store's coordinate columns.
+pub fn placement_in_sql(store: &PgStore) -> bool {
+    let (_, kinds, _) = store.cells();
+    [8, 9].iter().all(|&i| {
+        matches!(
+            kinds.get(i),
+            Some(CellKind::Int | CellKind::Float | CellKind::Null)
+        )
+    })
 }
 
 /// The prefilter's rows grouped by every value the engine looks at (local day, source,
@@ -229,6 +273,29 @@ pub fn grouped(
     prefilter: Option<&Prefilter>,
     by: GroupBy,
 ) -> Result<Grouped, PgError> {
+    Ok(grouped_impl(store, prefilter, by, false)?.0)
+}
+
+/// The whole table grouped as [`grouped`] does, with the change check's figures
+/// ([`PgStore::change_check`]) of the same snapshot: a watcher starting from them misses no
+/// commit.
+///
+/// # Errors
+/// As [`grouped`].
+pub fn grouped_with_check(
+    store: &PgStore,
+    by: GroupBy,
+) -> Result<(Grouped, super::postgres::ChangeFigures), PgError> {
+    let (groups, figures) = grouped_impl(store, None, by, true)?;
+    Ok((groups, figures.unwrap_or((None, 0))))
+}
+
+fn grouped_impl(
+    store: &PgStore,
+    prefilter: Option<&Prefilter>,
+    by: GroupBy,
+    check: bool,
+) -> Result<(Grouped, Option<super::postgres::ChangeFigures>), PgError> {
     let (exprs, kinds, table) = store.cells();
     let expr = |i: usize| exprs.get(i).cloned().unwrap_or_else(|| "NULL".to_owned());
     let kind = |i: usize| kinds.get(i).copied().unwrap_or(CellKind::Null);
@@ -279,6 +346,12 @@ pub fn grouped(
             format!("CASE WHEN {no_text} THEN {} END", expr(8)),
             format!("CASE WHEN {no_text} THEN {} END", expr(9)),
         ];
+        if by.placement {
+            select.push(format!(
+                "CASE WHEN {no_text} THEN NULL ELSE {} END",
+                placement_sql(&expr(9), &expr(8))
+            ));
+        }
         let group: Vec<String> = (1..=select.len()).map(|i| i.to_string()).collect();
         select.push("count(*)::int8".to_owned());
         format!(
@@ -309,6 +382,15 @@ pub fn grouped(
         (9, kind(9)),
     ];
     let result = store.with_snapshot(|tx| {
+        let figures = if check {
+            let row = tx.query_one(store.probe_sql(), &[])?;
+            Some((
+                row.try_get::<_, Option<String>>(0)?,
+                row.try_get::<_, Option<i64>>(1)?.unwrap_or(0),
+            ))
+        } else {
+            None
+        };
         let bound = bind(&w.params);
         let mut rows = tx.query(main_sql.as_str(), &bound)?;
         if let Some(sql) = &residual_sql {
@@ -324,14 +406,33 @@ pub fn grouped(
                 };
                 *slot = kind.value_ref(row, i)?;
             }
-            let weight = row.try_get::<_, i64>(columns.len())?;
+            let extra = usize::from(by.placement);
+            let placement = if by.placement {
+                row.try_get::<_, Option<i32>>(columns.len())?
+                    .map(placement_code)
+            } else {
+                None
+            };
+            let weight = u64::try_from(row.try_get::<_, i64>(columns.len() + extra)?).unwrap_or(0);
+            let before = quality.counters();
             if let Err(bad) = push_row(&mut out.appeals, &mut quality, n as i64, &values) {
                 return Ok(Err(bad));
             }
-            out.weights.push(u64::try_from(weight).unwrap_or(0));
+            if let Some(placement) = placement {
+                // The point was not read (the text places the row): the class stands for it.
+                quality.no_coordinates = quality.no_coordinates.saturating_sub(1);
+                quality.count_placement(placement);
+                if let Some(last) = out.appeals.placement.last_mut() {
+                    *last = placement;
+                }
+            }
+            quality.repeat_since(&before, weight.saturating_sub(1));
+            out.weights.push(weight);
         }
+        // Examples would name groups, not rows (`teplokarta check` lists real ones).
+        quality.samples.clear();
         out.appeals.quality = quality;
-        Ok(Ok(out))
+        Ok(Ok((out, figures)))
     })?;
     result.map_err(|bad| PgError::WrongType {
         place: format!("{}, table {}", store.target(), store.table()),
@@ -354,6 +455,10 @@ pub struct ExactFilter {
     pub leaves: Vec<(String, String)>,
     pub sources: Vec<String>,
     pub statuses: Vec<String>,
+    /// Municipality texts exactly as stored (`None` = any row, with a text or not). With a
+    /// list, rows without a text are left out: they are placed by point-in-polygon, which only
+    /// the client can do (the window's grouped rows hold their points).
+    pub municipality_texts: Option<Vec<String>>,
 }
 
 /// Where the fast density mode bins a point (see `analysis::FastBinning`, whose numbers these
@@ -409,6 +514,7 @@ fn exact_sql(store: &PgStore, filter: &ExactFilter) -> Option<ExactSql> {
     let expr = |i: usize| exprs.get(i).cloned().unwrap_or_else(|| "NULL".to_owned());
     let kind = |i: usize| kinds.get(i).copied().unwrap_or(CellKind::Null);
     if (1..=5).any(|i| kind(i) != CellKind::Text)
+        || (filter.municipality_texts.is_some() && kind(6) != CellKind::Text)
         || kind(8) != CellKind::Float
         || kind(9) != CellKind::Float
     {
@@ -453,6 +559,13 @@ fn exact_sql(store: &PgStore, filter: &ExactFilter) -> Option<ExactSql> {
                 push_param(&mut params, Param::List(set.clone()))
             ));
         }
+    }
+    if let Some(texts) = &filter.municipality_texts {
+        base.push(format!(
+            "{} = ANY({})",
+            expr(6),
+            push_param(&mut params, Param::List(texts.clone()))
+        ));
     }
     let base_params = params.len();
     let dates = if filter.from.is_none() && filter.to.is_none() {
@@ -511,6 +624,35 @@ pub fn binned(
     in_range: &dyn Fn(&str) -> bool,
     bounds: &mut dyn FnMut(Option<LonLatBox>) -> Option<BinParams>,
 ) -> Result<Option<Binned>, PgError> {
+    binned_impl(store, filter, in_range, Binning::FromExtent(bounds))
+}
+
+/// [`binned`] on bins already chosen (the window's view): no extent query, so
+/// [`Binned::placed`] counts only the appeals binned or returned as points.
+///
+/// # Errors
+/// [`PgError::Server`].
+pub fn binned_fixed(
+    store: &PgStore,
+    filter: &ExactFilter,
+    in_range: &dyn Fn(&str) -> bool,
+    params: BinParams,
+) -> Result<Option<Binned>, PgError> {
+    binned_impl(store, filter, in_range, Binning::Fixed(params))
+}
+
+/// How [`binned_impl`] gets its bins.
+enum Binning<'a> {
+    FromExtent(&'a mut dyn FnMut(Option<LonLatBox>) -> Option<BinParams>),
+    Fixed(BinParams),
+}
+
+fn binned_impl(
+    store: &PgStore,
+    filter: &ExactFilter,
+    in_range: &dyn Fn(&str) -> bool,
+    mut binning: Binning<'_>,
+) -> Result<Option<Binned>, PgError> {
     let Some(sql) = exact_sql(store, filter) else {
         return Ok(None);
     };
@@ -554,32 +696,38 @@ pub fn binned(
                     }
                 }
             }
-            let box_row = tx.query_one(
-                format!(
-                    "SELECT min({lon}), min({lat}), max({lon}), max({lat}), count(*)::int8 FROM {table} \
-                     WHERE {base} AND {dates}"
-                )
-                .as_str(),
-                &bound,
-            )?;
-            let mut extent: Option<LonLatBox> = match (
-                box_row.try_get::<_, Option<f64>>(0)?,
-                box_row.try_get::<_, Option<f64>>(1)?,
-                box_row.try_get::<_, Option<f64>>(2)?,
-                box_row.try_get::<_, Option<f64>>(3)?,
-            ) {
-                (Some(a), Some(b), Some(c), Some(d)) => Some((a, b, c, d)),
-                _ => None,
-            };
-            let placed = u64::try_from(box_row.try_get::<_, i64>(4)?).unwrap_or(0) + odd.len() as u64;
-            for &(x, y) in &odd {
-                extent = Some(match extent {
-                    None => (x, y, x, y),
-                    Some((a, b, c, d)) => (a.min(x), b.min(y), c.max(x), d.max(y)),
-                });
-            }
-            let Some(p) = bounds(extent) else {
-                return Ok(None);
+            let (p, placed) = match &mut binning {
+                Binning::Fixed(p) => (*p, None),
+                Binning::FromExtent(bounds) => {
+                    let box_row = tx.query_one(
+                        format!(
+                            "SELECT min({lon}), min({lat}), max({lon}), max({lat}), count(*)::int8 FROM {table} \
+                             WHERE {base} AND {dates}"
+                        )
+                        .as_str(),
+                        &bound,
+                    )?;
+                    let mut extent: Option<LonLatBox> = match (
+                        box_row.try_get::<_, Option<f64>>(0)?,
+                        box_row.try_get::<_, Option<f64>>(1)?,
+                        box_row.try_get::<_, Option<f64>>(2)?,
+                        box_row.try_get::<_, Option<f64>>(3)?,
+                    ) {
+                        (Some(a), Some(b), Some(c), Some(d)) => Some((a, b, c, d)),
+                        _ => None,
+                    };
+                    let placed = u64::try_from(box_row.try_get::<_, i64>(4)?).unwrap_or(0) + odd.len() as u64;
+                    for &(x, y) in &odd {
+                        extent = Some(match extent {
+                            None => (x, y, x, y),
+                            Some((a, b, c, d)) => (a.min(x), b.min(y), c.max(x), d.max(y)),
+                        });
+                    }
+                    let Some(p) = bounds(extent) else {
+                        return Ok(None);
+                    };
+                    (p, Some(placed))
+                }
             };
             let across = p.bins_across as f64;
             let down = p.bins_down as f64;
@@ -620,7 +768,7 @@ pub fn binned(
             let mut out = Binned {
                 bins: Vec::with_capacity(rows.len()),
                 points: odd,
-                placed,
+                placed: placed.unwrap_or(0),
             };
             for row in &rows {
                 let n = row.try_get::<_, i64>(4)?.max(0);
@@ -641,6 +789,10 @@ pub fn binned(
                     }
                     _ => {}
                 }
+            }
+            if placed.is_none() {
+                out.placed =
+                    out.bins.iter().map(|b| b.2).sum::<u64>() + out.points.len() as u64;
             }
             Ok(Some(out))
         })

@@ -231,6 +231,50 @@ impl Store {
     }
 }
 
+/// Rows in a PostgreSQL table above which the window's automatic strategy groups it in the
+/// database instead of loading it (and the command line's `--pushdown-above` default).
+pub const DEFAULT_PUSHDOWN_ABOVE: u64 = 2_000_000;
+
+/// How the window reads a PostgreSQL table (SQLite is always loaded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadStrategy {
+    /// Group in the database when the table has more than `above_rows` rows, else load.
+    Auto { above_rows: u64 },
+    /// Load every row into memory.
+    Local,
+    /// Group in the database: only the grouped rows travel.
+    Pushdown,
+}
+
+impl Default for LoadStrategy {
+    fn default() -> Self {
+        Self::Auto {
+            above_rows: DEFAULT_PUSHDOWN_ABOVE,
+        }
+    }
+}
+
+impl LoadStrategy {
+    /// Whether `store` is read grouped under this strategy (`Auto` counts the table's rows).
+    /// Tables whose coordinates are text are always loaded: where their rows lie cannot be
+    /// judged in SQL exactly as the loader judges it.
+    ///
+    /// # Errors
+    /// [`DataError::Postgres`] when counting fails.
+    pub fn groups(self, store: &PgStore) -> Result<bool, DataError> {
+        if !super::pushdown::placement_in_sql(store) {
+            return Ok(false);
+        }
+        Ok(match self {
+            Self::Local => false,
+            Self::Pushdown => true,
+            Self::Auto { above_rows } => {
+                super::pushdown::count(store, &super::pushdown::Prefilter::default())? > above_rows
+            }
+        })
+    }
+}
+
 /// What [`Store::load_for_watch`] read.
 #[derive(Debug)]
 pub struct Loaded {
@@ -246,6 +290,14 @@ pub struct Loaded {
 /// notifications of the optional trigger).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChangeToken(Option<String>, i64, u64);
+
+impl ChangeToken {
+    /// The token of a PostgreSQL change check's figures (newest id, row count) read in a
+    /// load's snapshot.
+    pub fn of_figures((max_id, count): super::postgres::ChangeFigures) -> Self {
+        Self(max_id, count, 0)
+    }
+}
 
 /// With the notify trigger installed, how many checks pass between two readings of the newest
 /// id and the count (the others only drain the notifications and prove the connection alive).

@@ -935,6 +935,18 @@ impl Texts {
                 format!("не удаётся записать {what} ({source}): {}", path.display())
             }
             D::Postgres(e) => pg_error_ru(e),
+            D::PushdownDensity(limit) => {
+                use crate::data::DensityLimit as L;
+                let why = match limit {
+                    L::NotGrouped => "строки не сгруппированы",
+                    L::RadiusTooWide => {
+                        "радиус слишком велик для этого масштаба (приблизьте карту или уменьшите радиус)"
+                    }
+                    L::InexactColumns => "типы столбцов таблицы не позволяют точно отфильтровать в SQL",
+                    L::BinningChanged => "изменилась разбивка быстрого режима",
+                };
+                format!("плотность не может быть посчитана в базе: {why}")
+            }
         }
     }
 
