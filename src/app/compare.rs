@@ -37,6 +37,9 @@ pub(super) struct CompareState {
     density_wanted: Option<(DensityRequest, f64)>,
     density_running: bool,
     density_generation: u64,
+    /// A surface binned in the database that failed (for the comparison's points): not asked
+    /// again until the comparison or the request changes.
+    density_failed: Option<(Arc<Vec<[f64; 2]>>, DensityRequest)>,
     /// Textures of A, B and B − A, and what they were drawn for.
     textures: Option<CompareTextures>,
 }
@@ -182,10 +185,15 @@ impl App {
                 // Wait for the running one; a newer request follows.
             } else if now - since >= DENSITY_DEBOUNCE_S {
                 if let Some(c) = &self.compare.result {
-                    self.jobs.compute_compare_density(
-                        (c.a.points_unit.clone(), c.b.points_unit.clone()),
-                        request,
-                    );
+                    if c.resolved.dataset.is_grouped() {
+                        self.jobs
+                            .compute_compare_density_pushdown(c.clone(), request);
+                    } else {
+                        self.jobs.compute_compare_density(
+                            (c.a.points_unit.clone(), c.b.points_unit.clone()),
+                            request,
+                        );
+                    }
                     self.compare.density_running = true;
                 }
                 self.compare.density_wanted = None;
@@ -212,6 +220,22 @@ impl App {
         }
     }
 
+    /// A comparison density job binned in the database that failed.
+    pub(super) fn apply_compare_density_failed(
+        &mut self,
+        generation: u64,
+        request: DensityRequest,
+        error: &super::JobError,
+    ) {
+        self.compare.density_running = false;
+        if generation == self.jobs.compare_density_generation
+            && let Some(c) = &self.compare.result
+        {
+            self.compare.density_failed = Some((c.b.points_unit.clone(), request));
+            self.errors.push(super::job_error_text(self.lang, error));
+        }
+    }
+
     /// Notes the density grid the comparison's maps need, unless the surfaces there serve.
     fn want_compare_density(
         &mut self,
@@ -228,7 +252,12 @@ impl App {
                 && Arc::ptr_eq(&d.points.1, &c.b.points_unit)
                 && super::density_serves(&d.request, &request)
         });
-        if serves {
+        let failed = self
+            .compare
+            .density_failed
+            .as_ref()
+            .is_some_and(|(points, r)| Arc::ptr_eq(points, &c.b.points_unit) && *r == request);
+        if serves || failed {
             self.compare.density_wanted = None;
             return;
         }

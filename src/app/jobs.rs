@@ -306,11 +306,19 @@ pub enum JobResult {
         request: DensityRequest,
         error: JobError,
     },
+    /// The same for a comparison's surfaces.
+    CompareDensityFailed {
+        generation: u64,
+        request: DensityRequest,
+        error: JobError,
+    },
     Saved(Result<PathBuf, String>),
     Problems {
         generation: u64,
         result: Box<super::problems::ProblemResult>,
     },
+    /// The rows a problem map of a grouped table needs could not be loaded.
+    ProblemsFailed { generation: u64, error: JobError },
     /// The first rows of an input file and its automatic mapping, for the import dialog.
     ImportPreview(Result<Box<crate::data::import::Preview>, String>),
     /// An import running: where it is.
@@ -720,9 +728,19 @@ impl Jobs {
     ) {
         self.problems_generation += 1;
         let generation = self.problems_generation;
-        self.spawn("problems", move |_| JobResult::Problems {
-            generation,
-            result: Box::new(super::problems::compute_problems(resolved, request, base)),
+        self.spawn("problems", move |_| {
+            let resolved = if resolved.dataset.is_grouped() {
+                match problem_rows_of_grouped(&resolved, &request) {
+                    Ok(rows) => Arc::new(rows),
+                    Err(error) => return JobResult::ProblemsFailed { generation, error },
+                }
+            } else {
+                resolved
+            };
+            JobResult::Problems {
+                generation,
+                result: Box::new(super::problems::compute_problems(resolved, request, base)),
+            }
         });
     }
 
@@ -824,6 +842,29 @@ impl Jobs {
         self.spawn("compare-density", move |_| JobResult::CompareDensity {
             generation,
             result: Box::new(compute_compare_density(points, request)),
+        });
+    }
+
+    /// [`Jobs::compute_compare_density`] of a grouped table (binned in the database).
+    pub fn compute_compare_density_pushdown(
+        &mut self,
+        comparison: Arc<Comparison>,
+        request: DensityRequest,
+    ) {
+        self.compare_density_generation += 1;
+        let generation = self.compare_density_generation;
+        self.spawn("compare-density-pushdown", move |_| {
+            match compute_compare_density_pushdown(&comparison, request.clone()) {
+                Ok(result) => JobResult::CompareDensity {
+                    generation,
+                    result: Box::new(result),
+                },
+                Err(error) => JobResult::CompareDensityFailed {
+                    generation,
+                    request,
+                    error,
+                },
+            }
         });
     }
 
@@ -1224,6 +1265,56 @@ pub fn density_pushdown(
     Ok(surface)
 }
 
+/// Rows of a grouped table loaded for the problem map, at most this many.
+pub const PROBLEM_ROWS_MAX: u64 = crate::data::DEFAULT_PUSHDOWN_ABOVE;
+
+/// The problem map of a grouped table needs rows (points, answer dates, settlements): the rows
+/// its filter and profile can keep (their prefilters, applied in SQL) are loaded and resolved
+/// against the same boundaries — refused above [`PROBLEM_ROWS_MAX`]. The zones are built
+/// from these rows, so a settlement's marker is the centroid of the loaded appeals (not of all
+/// of the table's) and hexagons without a spacing take it from their extent.
+///
+/// # Errors
+/// The server's error, or [`DataError::TooManyRows`].
+pub fn problem_rows_of_grouped(
+    resolved: &Resolved,
+    request: &super::problems::ProblemRequest,
+) -> Result<Resolved, JobError> {
+    use crate::data::pushdown::{count, load_prefiltered};
+    let dataset = &resolved.dataset;
+    let Some(store) = dataset.pushdown.as_ref() else {
+        return Err(DataError::PushdownDensity(crate::data::DensityLimit::NotGrouped).into());
+    };
+    let profile = crate::analysis::problems::profile_filter(&request.settings.profile);
+    let appeals = match request.filter.prefilter().and(&profile.prefilter()) {
+        Some(prefilter) => {
+            let rows = count(store, &prefilter).map_err(DataError::from)?;
+            if rows > PROBLEM_ROWS_MAX {
+                return Err(DataError::TooManyRows {
+                    rows,
+                    max: PROBLEM_ROWS_MAX,
+                }
+                .into());
+            }
+            load_prefiltered(store, &prefilter).map_err(DataError::from)?
+        }
+        None => Appeals::default(),
+    };
+    let subset = Dataset {
+        source: dataset.source.clone(),
+        is_demo: false,
+        live_reload: dataset.live_reload,
+        point_unit: points_unit(&appeals),
+        appeals,
+        fingerprint: None,
+        change_token: None,
+        bounds: dataset.bounds,
+        weights: Vec::new(),
+        pushdown: None,
+    };
+    Ok(resolve(Arc::new(subset), resolved.boundaries.clone()))
+}
+
 /// Web-Mercator unit coordinates of every row (NaN where not placed).
 fn points_unit(appeals: &Appeals) -> Vec<[f64; 2]> {
     (0..appeals.len())
@@ -1472,6 +1563,35 @@ pub fn compute_comparison(resolved: Arc<Resolved>, request: CompareRequest) -> C
 pub fn compute_compare_density(points: PointPair, request: DensityRequest) -> CompareDensity {
     let a = request.surface_of(&points.0, request.mode);
     let b = request.surface_of(&points.1, request.mode);
+    compare_surfaces(points, request, a, b)
+}
+
+/// [`compute_compare_density`] of a grouped table: each period binned in the database by
+/// [`density_pushdown`].
+///
+/// # Errors
+/// As [`density_pushdown`].
+pub fn compute_compare_density_pushdown(
+    comparison: &Comparison,
+    request: DensityRequest,
+) -> Result<CompareDensity, JobError> {
+    let resolved = &comparison.resolved;
+    let a = density_pushdown(resolved, &comparison.a.filter, &request)?;
+    let b = density_pushdown(resolved, &comparison.b.filter, &request)?;
+    let points = (
+        comparison.a.points_unit.clone(),
+        comparison.b.points_unit.clone(),
+    );
+    Ok(compare_surfaces(points, request, a, b))
+}
+
+/// The comparison of two periods' surfaces: their shared scale and their difference.
+fn compare_surfaces(
+    points: PointPair,
+    request: DensityRequest,
+    a: Surface,
+    b: Surface,
+) -> CompareDensity {
     let auto_max = a
         .nonzero_quantile(0.99)
         .unwrap_or(0.0)

@@ -244,7 +244,7 @@ const PLAYBACK_FRAME_S: f64 = 1.0;
 #[derive(Clone, Debug, Default)]
 pub struct LiveState {
     /// The source and its row count when the session opened it.
-    pub opened: Option<(crate::data::Source, usize)>,
+    pub opened: Option<(crate::data::Source, u64)>,
     /// When the data on screen was last reloaded after a change.
     pub updated_at: Option<jiff::civil::Time>,
     /// The source stopped answering: the data on screen is stale; the local time of the last
@@ -1238,7 +1238,7 @@ impl App {
                             }
                         }
                         self.live = LiveState {
-                            opened: Some((dataset.source.clone(), dataset.appeals.len())),
+                            opened: Some((dataset.source.clone(), dataset.appeal_count())),
                             ..LiveState::default()
                         };
                         self.jobs
@@ -1359,6 +1359,13 @@ impl App {
             JobResult::CompareDensity { generation, result } => {
                 self.apply_compare_density(generation, result);
             }
+            JobResult::CompareDensityFailed {
+                generation,
+                request,
+                error,
+            } => {
+                self.apply_compare_density_failed(generation, request, &error);
+            }
             JobResult::View { generation, view } => {
                 self.view_running = false;
                 if generation == self.jobs.view_generation {
@@ -1434,6 +1441,13 @@ impl App {
                         self.selected_zone = None;
                     }
                     self.problems = Some(Arc::new(*result));
+                }
+            }
+            JobResult::ProblemsFailed { generation, error } => {
+                self.problems_running = false;
+                if generation == self.jobs.problems_generation {
+                    self.problems = None;
+                    self.errors.push(job_error_text(self.lang, &error));
                 }
             }
             JobResult::Basemap {
@@ -1578,7 +1592,7 @@ impl App {
                         " · {} {} · +{} {}",
                         t.live_updated,
                         at.strftime("%H:%M:%S"),
-                        lang.number(d.appeals.len().saturating_sub(*rows) as u64),
+                        lang.number(d.appeal_count().saturating_sub(*rows)),
                         t.live_new
                     ),
                     _ => String::new(),
@@ -1586,6 +1600,15 @@ impl App {
                 if self.live.stale.is_some() {
                     // The badge over the map says what and since when.
                     live.push_str(" · ⚠");
+                }
+                if d.is_grouped() {
+                    // Say that the numbers come from the database's GROUP BY, not loaded rows.
+                    live.push_str(&format!(
+                        " · {} ({} {})",
+                        t.grouped_in_database,
+                        lang.number(d.appeals.len() as u64),
+                        t.groups
+                    ));
                 }
                 if d.is_demo {
                     format!("{} · {name}{live}", t.demo_badge)
@@ -2015,7 +2038,8 @@ impl App {
         let show_points = self.persisted.map.show_points && !problem_mode && !presenting;
         let mut points = PointsLayer {
             points_unit: match &self.view {
-                Some(v) if show_points => &v.points_unit,
+                // Grouped rows hold no points of appeals with a municipality text.
+                Some(v) if show_points && !v.resolved.dataset.is_grouped() => &v.points_unit,
                 _ => &empty[..],
             },
             cache: &mut self.points_cache,
@@ -2239,6 +2263,7 @@ impl App {
                     .view
                     .as_ref()
                     .is_some_and(|v| !v.aggregates.previous_complete),
+            grouped: self.grouped(),
         };
         let mut notes = if presenting {
             self.presentation_notes(&note)

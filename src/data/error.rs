@@ -54,6 +54,12 @@ pub enum DataError {
     /// A density surface the pushdown strategy cannot bin in the database.
     #[error("the density cannot be binned in the database: {0}")]
     PushdownDensity(DensityLimit),
+    /// The problem map of a table read grouped loads the rows of its filter and profile, and
+    /// there are too many of them.
+    #[error(
+        "the problem map needs the rows of its filter and profile, and there are {rows} of them (at most {max} are loaded): narrow the period or the categories"
+    )]
+    TooManyRows { rows: u64, max: u64 },
     #[error("cannot write {what} ({source}): {path}")]
     Write {
         what: &'static str,

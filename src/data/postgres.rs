@@ -24,7 +24,7 @@ use rustls::{
 
 use super::model::{Appeals, Quality};
 use super::schema::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
-use super::store::{LOADED_COLUMNS, push_row, quote_ident, row_id_of};
+use super::store::{BadValue, LOADED_COLUMNS, push_row, quote_ident, row_id_of};
 
 /// The change check's figures: the newest id (as text) and the row count.
 pub type ChangeFigures = (Option<String>, i64);
@@ -518,36 +518,68 @@ impl PgStore {
                 check.try_get::<_, Option<String>>(0)?,
                 check.try_get::<_, Option<i64>>(1)?.unwrap_or(0),
             );
-            let portal = tx.bind(self.select_sql.as_str(), &[])?;
-            let mut out = Appeals::default();
-            let mut quality = Quality::default();
-            loop {
-                let rows = tx.query_portal(&portal, self.batch_rows)?;
-                for row in &rows {
-                    let mut values = [ValueRef::Null; 12];
-                    for (i, (value, kind)) in values.iter_mut().zip(self.kinds).enumerate() {
-                        *value = kind.value_ref(row, i)?;
-                    }
-                    let pushed = row_id_of(values[0])
-                        .and_then(|id| push_row(&mut out, &mut quality, id, &values));
-                    if let Err(bad) = pushed {
-                        return Ok(Err(bad));
-                    }
+            Ok(self
+                .read_appeals(tx, self.select_sql.as_str(), &[])?
+                .map(|out| (out, check)))
+        })?;
+        loaded.map_err(|bad| self.wrong_type(bad))
+    }
+
+    /// Loads the rows `sql` selects (the load's columns, in `id` order, with `params`) in
+    /// one snapshot, validating each row exactly as [`PgStore::load`] does.
+    ///
+    /// # Errors
+    /// As [`PgStore::load`].
+    pub(crate) fn load_select(
+        &self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Appeals, PgError> {
+        self.with_snapshot(|tx| self.read_appeals(tx, sql, params))?
+            .map_err(|bad| self.wrong_type(bad))
+    }
+
+    /// The rows of `sql` read in batches through a portal and validated by the loader's
+    /// `push_row`; the first invalid value stops it.
+    fn read_appeals(
+        &self,
+        tx: &mut Transaction<'_>,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Result<Appeals, BadValue>, postgres::Error> {
+        let portal = tx.bind(sql, params)?;
+        let mut out = Appeals::default();
+        let mut quality = Quality::default();
+        loop {
+            let rows = tx.query_portal(&portal, self.batch_rows)?;
+            for row in &rows {
+                let mut values = [ValueRef::Null; 12];
+                for (i, (value, kind)) in values.iter_mut().zip(self.kinds).enumerate() {
+                    *value = kind.value_ref(row, i)?;
                 }
-                if rows.len() < self.batch_rows as usize {
-                    break;
+                let pushed = row_id_of(values[0])
+                    .and_then(|id| push_row(&mut out, &mut quality, id, &values));
+                if let Err(bad) = pushed {
+                    return Ok(Err(bad));
                 }
             }
-            out.quality = quality;
-            Ok(Ok((out, check)))
-        })?;
-        loaded.map_err(|bad| PgError::WrongType {
+            if rows.len() < self.batch_rows as usize {
+                break;
+            }
+        }
+        out.quality = quality;
+        Ok(Ok(out))
+    }
+
+    /// The error of a value no appeal can have, naming the table and row.
+    fn wrong_type(&self, bad: BadValue) -> PgError {
+        PgError::WrongType {
             place: format!("{}, table {}", self.target, self.table),
             row_id: bad.row_id,
             column: bad.column,
             expected: bad.expected,
             found: bad.found,
-        })
+        }
     }
 }
 

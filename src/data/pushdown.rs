@@ -37,6 +37,56 @@ pub struct Prefilter {
     pub statuses: Vec<String>,
 }
 
+impl Prefilter {
+    /// Rows both prefilters keep (a superset of both filters' common rows); `None` when they
+    /// have no category, source or status in common, so no row passes both.
+    #[must_use]
+    pub fn and(&self, other: &Prefilter) -> Option<Prefilter> {
+        let both = |a: &Vec<String>, b: &Vec<String>| -> Option<Vec<String>> {
+            if a.is_empty() || b.is_empty() {
+                return Some(if a.is_empty() { b.clone() } else { a.clone() });
+            }
+            let common: Vec<String> = a.iter().filter(|x| b.contains(x)).cloned().collect();
+            (!common.is_empty()).then_some(common)
+        };
+        let from = match (self.from, other.from) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let to = match (self.to, other.to) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Some(Prefilter {
+            from,
+            to,
+            categories: both(&self.categories, &other.categories)?,
+            sources: both(&self.sources, &other.sources)?,
+            statuses: both(&self.statuses, &other.statuses)?,
+        })
+    }
+}
+
+/// The rows `prefilter` keeps, loaded as [`PgStore::load`] loads rows (in `id` order, each
+/// validated by the loader), in one snapshot.
+///
+/// # Errors
+/// As [`PgStore::load`].
+pub fn load_prefiltered(store: &PgStore, prefilter: &Prefilter) -> Result<Appeals, PgError> {
+    let (exprs, _, table) = store.cells();
+    let w = where_sql(store, prefilter);
+    let columns = exprs.join(", ");
+    let sql = match &w.residual {
+        None => format!("SELECT {columns} FROM {table}{} ORDER BY 1", w.main),
+        Some(residual) => format!(
+            "SELECT * FROM (SELECT {columns} FROM {table}{} UNION ALL \
+             SELECT {columns} FROM {table}{residual}) AS rows ORDER BY 1",
+            w.main
+        ),
+    };
+    store.load_select(&sql, &bind(&w.params))
+}
+
 /// Appeals grouped server-side: `appeals` holds one row per group, `weights` its row count.
 #[derive(Clone, Debug, Default)]
 pub struct Grouped {

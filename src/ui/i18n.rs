@@ -130,6 +130,11 @@ pub struct Texts {
     pub live_updated: &'static str,
     /// "new" (appeals added since the session opened the database).
     pub live_new: &'static str,
+    /// The status bar when a table is read grouped (the pushdown strategy).
+    pub grouped_in_database: &'static str,
+    pub groups: &'static str,
+    /// Why the points layer is empty for a grouped table.
+    pub points_need_rows: &'static str,
     pub menu_file: &'static str,
     pub open_database: &'static str,
     pub open_boundaries: &'static str,
@@ -391,6 +396,9 @@ pub static RU: Texts = Texts {
     import_open_target: "Открыть базу",
     live_updated: "обновлено",
     live_new: "новых",
+    grouped_in_database: "сгруппировано в базе",
+    groups: "групп",
+    points_need_rows: "точки не показываются: таблица сгруппирована в базе (плотность считается в базе)",
     menu_file: "Файл",
     open_database: "Открыть базу…",
     open_boundaries: "Открыть границы…",
@@ -650,6 +658,9 @@ pub static EN: Texts = Texts {
     import_open_target: "Open the database",
     live_updated: "updated",
     live_new: "new",
+    grouped_in_database: "grouped in the database",
+    groups: "groups",
+    points_need_rows: "points are not drawn: the table is grouped in the database (the density is binned there)",
     menu_file: "File",
     open_database: "Open database…",
     open_boundaries: "Open boundaries…",
@@ -935,6 +946,9 @@ impl Texts {
                 format!("не удаётся записать {what} ({source}): {}", path.display())
             }
             D::Postgres(e) => pg_error_ru(e),
+            D::TooManyRows { rows, max } => format!(
+                "проблемной карте нужны строки её фильтра и профиля, а их {rows} (загружается не больше {max}): сузьте период или категории"
+            ),
             D::PushdownDensity(limit) => {
                 use crate::data::DensityLimit as L;
                 let why = match limit {

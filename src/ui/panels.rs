@@ -640,6 +640,8 @@ pub struct LegendInput<'a> {
     /// The previous period of the range starts before the data.
     pub change_outside_data: bool,
     pub density: Option<DensityLegend>,
+    /// The table is read grouped (the pushdown strategy): no points to draw.
+    pub grouped: bool,
 }
 
 /// The choropleth legend (metric, units, class bounds, municipalities per class, no data) with
@@ -722,7 +724,13 @@ pub fn map_legend_ui(ui: &mut Ui, lang: Lang, input: &LegendInput<'_>, settings:
                                 breaks: input.breaks.to_vec(),
                             });
                         }
-                        ui.checkbox(&mut settings.show_points, t.show_points);
+                        if input.grouped {
+                            let mut off = false;
+                            ui.add_enabled(false, egui::Checkbox::new(&mut off, t.show_points))
+                                .on_disabled_hover_text(t.points_need_rows);
+                        } else {
+                            ui.checkbox(&mut settings.show_points, t.show_points);
+                        }
                     });
                 });
             if settings.metric != metric_before {
