@@ -373,3 +373,274 @@ fn auto_pushes_down_above_the_threshold_only() {
     assert!(run("auto", "100000").is_err(), "below the threshold: local");
     drop(schema);
 }
+
+/// The window's pushdown strategy: the table grouped in the database once, every view computed
+/// from the weighted groups, the density binned in SQL, the problem map on the filter's rows.
+mod window {
+    use super::{Schema, fixture, pg_url};
+    use std::sync::Arc;
+    use teplokarta::analysis::problems::{ProblemSettings, ZoneKind};
+    use teplokarta::analysis::{
+        Classification, Filter, Grid, Kernel, Metric, Mode, density_mercator,
+        mercator_points_from_unit,
+    };
+    use teplokarta::app::problems::{ProblemRequest, compute_problems};
+    use teplokarta::app::{
+        BoundarySet, DensityRequest, Resolved, View, ViewRequest, compute_view, density_pushdown,
+        load_dataset_with, problem_rows_of_grouped, resolve,
+    };
+    use teplokarta::data::{LoadStrategy, Source};
+    use teplokarta::spatial::Boundaries;
+
+    /// The same table resolved twice: rows loaded, and grouped in the database.
+    fn both(url: &str, table: &str) -> (Arc<Resolved>, Arc<Resolved>) {
+        let source = Source::parse(url, Some(table));
+        let boundaries = Arc::new(BoundarySet::new(Boundaries::schematic()));
+        let local = load_dataset_with(source.clone(), false, LoadStrategy::Local).unwrap();
+        let grouped = load_dataset_with(source, false, LoadStrategy::Pushdown).unwrap();
+        assert!(!local.is_grouped() && grouped.is_grouped());
+        assert_eq!(grouped.appeal_count(), local.appeals.len() as u64);
+        // Few rows share a day, category, status, settlement…: grouping pays with volume.
+        assert!(
+            grouped.appeals.len() < local.appeals.len(),
+            "{} groups for {} rows",
+            grouped.appeals.len(),
+            local.appeals.len()
+        );
+        (
+            Arc::new(resolve(Arc::new(local), boundaries.clone())),
+            Arc::new(resolve(Arc::new(grouped), boundaries)),
+        )
+    }
+
+    fn filters() -> Vec<Filter> {
+        let date = |s: &str| Some(s.parse().unwrap());
+        let set = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
+        vec![
+            Filter::default(),
+            Filter {
+                from: date("2021-05-01"),
+                to: date("2021-05-31"),
+                ..Filter::default()
+            },
+            Filter {
+                to: date("2021-03-15"),
+                categories: set(&["ЖКХ"]),
+                sources: set(&["pos"]),
+                ..Filter::default()
+            },
+            Filter {
+                subcategories: [
+                    ("ЖКХ".to_owned(), String::new()),
+                    ("Дороги".to_owned(), "Ямы".to_owned()),
+                ]
+                .into_iter()
+                .collect(),
+                statuses: set(&["new", "in_progress"]),
+                ..Filter::default()
+            },
+            // Municipalities: by text (a variant), the unknown bucket, and a text that
+            // matches nothing.
+            Filter {
+                from: date("2021-04-01"),
+                to: date("2021-09-30"),
+                municipalities: set(&["г. Тюмень", "Ишим", "", "Нигдевск"]),
+                ..Filter::default()
+            },
+        ]
+    }
+
+    fn view(resolved: &Arc<Resolved>, filter: &Filter, metric: Metric, selected: u32) -> View {
+        compute_view(
+            resolved.clone(),
+            ViewRequest {
+                filter: filter.clone(),
+                metric,
+                classification: Classification::Quantiles,
+                classes: 5,
+                locked_breaks: None,
+                selected: Some(selected),
+            },
+        )
+    }
+
+    #[test]
+    #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+    fn views_of_the_grouped_table_equal_the_loaded_rows() {
+        let mut schema = Schema::new("tk_pushw");
+        let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
+        let (local, grouped) = both(&pg_url(), &table);
+        // The same labels (the groups are resolved by the same matcher and point-in-polygon).
+        assert_eq!(local.resolution.labels, grouped.resolution.labels);
+        let tyumen = local.resolution.label_code("Тюмень").unwrap();
+        for filter in filters() {
+            for metric in [Metric::Count, Metric::Per10k, Metric::Unresolved, Metric::Change] {
+                if metric == Metric::Change && (filter.from.is_none() || filter.to.is_none()) {
+                    continue;
+                }
+                let a = view(&local, &filter, metric, tyumen);
+                let b = view(&grouped, &filter, metric, tyumen);
+                let case = format!("{filter:?} {metric:?}");
+                assert_eq!(a.values, b.values, "{case}");
+                assert_eq!(a.breaks, b.breaks, "{case}");
+                assert_eq!(a.ranks, b.ranks, "{case}");
+                assert_eq!(a.in_filter, b.in_filter, "{case}");
+                assert_eq!(a.aggregates.by_label, b.aggregates.by_label, "{case}");
+                // Category codes follow the order names first arrive in (rows or groups), so
+                // the pivot is compared by name.
+                assert_eq!(a.pivot.category_names, b.pivot.category_names, "{case}");
+                assert_eq!(a.pivot.rows, b.pivot.rows, "{case}");
+                assert_eq!(a.pivot.totals, b.pivot.totals, "{case}");
+                assert_eq!(a.pivot.total_other, b.pivot.total_other, "{case}");
+                assert_eq!(a.pivot.total, b.pivot.total, "{case}");
+                // The side panel: totals, placed, lists, quality and municipality figures.
+                let (s, t) = (&a.summary, &b.summary);
+                assert_eq!(s.total, t.total, "{case}");
+                assert_eq!(s.placed, t.placed, "{case}");
+                assert_eq!(s.days, t.days, "{case}");
+                assert_eq!(s.by_category, t.by_category, "{case}");
+                assert_eq!(s.by_municipality, t.by_municipality, "{case}");
+                assert_eq!(s.by_source, t.by_source, "{case}");
+                assert_eq!(s.by_status, t.by_status, "{case}");
+                assert_eq!(s.unmatched_municipalities, t.unmatched_municipalities);
+                assert_eq!(s.no_municipality, t.no_municipality);
+                assert_eq!(s.assigned_by_point, t.assigned_by_point);
+                assert_eq!(s.unknown_municipality, t.unknown_municipality);
+                let mut q = s.quality.clone();
+                q.samples.clear();
+                assert_eq!(q, t.quality, "{case}");
+                // The details of a municipality: its time series (weeks), categories,
+                // statuses and settlements.
+                let (d, e) = (a.details.unwrap(), b.details.unwrap());
+                assert_eq!(d.total, e.total, "{case}");
+                assert_eq!(d.weekly, e.weekly, "{case}");
+                assert_eq!(d.by_category, e.by_category, "{case}");
+                assert_eq!(d.by_status, e.by_status, "{case}");
+                assert_eq!(d.top_settlements, e.top_settlements, "{case}");
+            }
+        }
+        // The fixture's odd rows are in: coordinates 0,0, out of range, partial.
+        assert!(grouped.dataset.appeals.quality.coordinates_zero_zero > 0);
+        assert!(grouped.dataset.appeals.quality.coordinates_out_of_range > 0);
+        assert!(grouped.dataset.appeals.quality.partial_coordinates > 0);
+        drop(schema);
+    }
+
+    #[test]
+    #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+    fn density_binned_in_sql_equals_the_loaded_rows_fast_mode() {
+        let mut schema = Schema::new("tk_pushw");
+        let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
+        let (local, grouped) = both(&pg_url(), &table);
+        let grids = [
+            (Grid::over_lon_lat(64.0, 55.5, 72.0, 59.5, 320, 200), 4_000.0),
+            (Grid::over_lon_lat(65.0, 56.8, 66.0, 57.4, 256, 160), 600.0),
+        ];
+        let mut cells_seen = 0;
+        for filter in filters() {
+            for (grid, radius_m) in &grids {
+                for (kernel, k) in [(Kernel::Quartic, None), (Kernel::Gaussian, Some(3))] {
+                    let request = DensityRequest {
+                        grid: grid.clone(),
+                        radius_m: *radius_m,
+                        kernel,
+                        mode: Mode::Fast,
+                        k,
+                    };
+                    let points = view(&local, &filter, Metric::Count, 0).points_unit;
+                    let mercator = mercator_points_from_unit(&points);
+                    let mut expected =
+                        density_mercator(&mercator, None, grid, kernel, *radius_m, Mode::Fast);
+                    if let Some(k) = k {
+                        let reach = density_mercator(
+                            &mercator,
+                            None,
+                            grid,
+                            Kernel::Uniform,
+                            *radius_m,
+                            Mode::Fast,
+                        );
+                        teplokarta::analysis::export::hide_cells_under_k(
+                            &mut expected.values,
+                            &reach.values,
+                            *radius_m,
+                            k,
+                        );
+                    }
+                    let got = density_pushdown(&grouped, &filter, &request).unwrap();
+                    let case = format!("{filter:?} {radius_m} {kernel:?}");
+                    assert_eq!(got.values.len(), expected.values.len(), "{case}");
+                    assert!(got.values == expected.values, "surface differs: {case}");
+                    cells_seen += got.values.iter().filter(|v| **v > 0.0).count();
+                }
+            }
+        }
+        assert!(cells_seen > 1_000, "{cells_seen} non-empty cells");
+        drop(schema);
+    }
+
+    #[test]
+    #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+    fn problem_map_of_the_grouped_table_equals_the_loaded_rows() {
+        let mut schema = Schema::new("tk_pushw");
+        let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
+        let (local, grouped) = both(&pg_url(), &table);
+        let mut zones_compared = 0;
+        for filter in filters() {
+            for zones in [ZoneKind::Municipalities, ZoneKind::Settlements] {
+                let request = ProblemRequest {
+                    filter: filter.clone(),
+                    settings: ProblemSettings::default(),
+                    zones,
+                    cell_km: None,
+                };
+                let a = compute_problems(local.clone(), request.clone(), None);
+                let rows = Arc::new(problem_rows_of_grouped(&grouped, &request).unwrap());
+                let b = compute_problems(rows, request, None);
+                let case = format!("{filter:?} {zones:?}");
+                assert_eq!(a.map.appeals, b.map.appeals, "{case}");
+                assert_eq!(a.map.unzoned, b.map.unzoned, "{case}");
+                assert_eq!(a.map.slices, b.map.slices, "{case}");
+                let by_name = |r: &teplokarta::app::problems::ProblemResult| {
+                    let mut zones: Vec<_> = r
+                        .map
+                        .zones
+                        .iter()
+                        .filter(|z| z.appeals > 0)
+                        .map(|z| {
+                            let zone = &r.base.zones.zones[z.zone as usize];
+                            let mut z = z.clone();
+                            z.zone = 0;
+                            (zone.name.clone(), zone.municipality.clone(), z)
+                        })
+                        .collect();
+                    zones.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+                    zones
+                };
+                let (za, zb) = (by_name(&a), by_name(&b));
+                zones_compared += za.len();
+                // Every zone's counts, time series, trend and service level are the same. Gi*
+                // (and the classes built on it) compares a zone with the zones the loaded rows
+                // form, which can be fewer than a full load's: not compared.
+                let counts = |z: &[(String, String, teplokarta::analysis::problems::ZoneStats)]| {
+                    z.iter()
+                        .map(|(n, m, s)| {
+                            (
+                                n.clone(),
+                                m.clone(),
+                                (s.appeals, s.incidents, s.open, s.overdue),
+                                s.series.clone(),
+                                s.trend.clone(),
+                                s.median_days_to_answer,
+                                s.last_day,
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(counts(&za), counts(&zb), "{case}");
+            }
+        }
+        assert!(zones_compared > 20, "{zones_compared} zones compared");
+        drop(schema);
+    }
+}

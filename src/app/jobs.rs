@@ -1312,7 +1312,11 @@ pub fn problem_rows_of_grouped(
         weights: Vec::new(),
         pushdown: None,
     };
-    Ok(resolve(Arc::new(subset), resolved.boundaries.clone()))
+    let mut rows = resolve(Arc::new(subset), resolved.boundaries.clone());
+    // The data's first and last day are the table's (an open period ends there, and "overdue"
+    // is judged at its last day), not the loaded rows'.
+    rows.columns.day_range = resolved.columns.day_range;
+    Ok(rows)
 }
 
 /// Web-Mercator unit coordinates of every row (NaN where not placed).

@@ -16,7 +16,8 @@ pub mod views;
 pub use jobs::{
     BoundarySet, CompareRequest, CompareSide, Comparison, Dataset, DensityRequest, DensityResult,
     FilePurpose, JobError, JobResult, Jobs, Resolved, View, ViewRequest, compute_comparison,
-    compute_view, load_dataset, pooled_breaks, reload_dataset, resolve,
+    compute_view, density_pushdown, load_dataset, load_dataset_with, pooled_breaks,
+    problem_rows_of_grouped, reload_dataset, resolve,
 };
 pub use state::{Persisted, STORAGE_KEY};
 

@@ -401,17 +401,43 @@ fn grouped_impl(
                 "CASE WHEN {no_text} THEN NULL ELSE {} END",
                 placement_sql(&expr(9), &expr(8))
             ));
+            // `resolved_at` only as far as the loader's count of unparsable ones needs: a
+            // plain ISO text with a real calendar date parses (one stand-in for all), any
+            // other text is judged locally.
+            let r = expr(10);
+            select.push(if kind(10) == CellKind::Text {
+                format!(
+                    "CASE WHEN {r} IS NULL THEN NULL WHEN {} THEN '2000-01-01' ELSE {r} END",
+                    plain_date_sql(&r, None, None)
+                )
+            } else {
+                r
+            });
         }
         let group: Vec<String> = (1..=select.len()).map(|i| i.to_string()).collect();
         select.push("count(*)::int8".to_owned());
+        // Each group's first row: in that order the groups meet each name where a load meets
+        // it first (a group's first row is the first row with any value it has that no
+        // earlier group has), so every dictionary gets the load's codes.
+        select.push(format!("min({})", expr(0)));
         format!(
             "SELECT {} FROM {table}{where_sql} GROUP BY {}",
             select.join(", "),
             group.join(", ")
         )
     };
-    let main_sql = select_sql(&main_key, &w.main);
-    let residual_sql = w.residual.as_deref().map(|r| select_sql(&e, r));
+    let columns_out = 11 + 2 * usize::from(by.placement);
+    let grouped_sql = match w.residual.as_deref() {
+        None => format!(
+            "{} ORDER BY {columns_out}",
+            select_sql(&main_key, &w.main)
+        ),
+        Some(r) => format!(
+            "SELECT * FROM ({} UNION ALL {}) AS groups ORDER BY {columns_out}",
+            select_sql(&main_key, &w.main),
+            select_sql(&e, r)
+        ),
+    };
     // Result column → the loader's column (LOADED_COLUMNS order) and its kind.
     let columns: [(usize, CellKind); 9] = [
         (1, kind(1)),
@@ -441,11 +467,7 @@ fn grouped_impl(
         } else {
             None
         };
-        let bound = bind(&w.params);
-        let mut rows = tx.query(main_sql.as_str(), &bound)?;
-        if let Some(sql) = &residual_sql {
-            rows.extend(tx.query(sql.as_str(), bound.get(..w.base_params).unwrap_or(&[]))?);
-        }
+        let rows = tx.query(grouped_sql.as_str(), &bind(&w.params))?;
         let mut out = Grouped::default();
         let mut quality = Quality::default();
         for (n, row) in rows.iter().enumerate() {
@@ -456,8 +478,11 @@ fn grouped_impl(
                 };
                 *slot = kind.value_ref(row, i)?;
             }
-            let extra = usize::from(by.placement);
+            let extra = 2 * usize::from(by.placement);
             let placement = if by.placement {
+                if let Some(slot) = values.get_mut(10) {
+                    *slot = kind(10).value_ref(row, columns.len() + 1)?;
+                }
                 row.try_get::<_, Option<i32>>(columns.len())?
                     .map(placement_code)
             } else {
@@ -474,6 +499,12 @@ fn grouped_impl(
                 quality.count_placement(placement);
                 if let Some(last) = out.appeals.placement.last_mut() {
                     *last = placement;
+                }
+            }
+            if by.placement {
+                // The answer time was only read to be judged (its stand-in is no answer time).
+                if let Some(last) = out.appeals.resolved.last_mut() {
+                    *last = None;
                 }
             }
             quality.repeat_since(&before, weight.saturating_sub(1));
