@@ -83,10 +83,15 @@ pub struct Cli {
 impl Cli {
     /// The window's [`crate::data::LoadStrategy`].
     pub fn load_strategy(&self) -> crate::data::LoadStrategy {
-        match self.strategy {
-            Strategy::Auto => crate::data::LoadStrategy::Auto {
-                above_rows: self.pushdown_above,
-            },
+        self.strategy.for_window(self.pushdown_above)
+    }
+}
+
+impl Strategy {
+    /// The window's [`crate::data::LoadStrategy`] for this choice and threshold.
+    pub fn for_window(self, above_rows: u64) -> crate::data::LoadStrategy {
+        match self {
+            Strategy::Auto => crate::data::LoadStrategy::Auto { above_rows },
             Strategy::Local => crate::data::LoadStrategy::Local,
             Strategy::Pushdown => crate::data::LoadStrategy::Pushdown,
         }
@@ -334,6 +339,14 @@ pub struct BenchArgs {
     /// Filter changes to time.
     #[arg(long, default_value_t = 20)]
     pub rounds: usize,
+    /// How a PostgreSQL table is read, as the window reads it: rows loaded (`local`), or
+    /// grouped in the database with the density binned there (`pushdown`); `auto` groups
+    /// above `--pushdown-above` rows.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub strategy: Strategy,
+    /// Rows in the table above which `--strategy auto` groups it in the database.
+    #[arg(long, value_name = "ROWS", default_value_t = DEFAULT_PUSHDOWN_ABOVE)]
+    pub pushdown_above: u64,
 }
 
 /// Arguments of `heat`.
@@ -1096,22 +1109,40 @@ fn memory_mb() -> Option<(f64, f64)> {
 }
 
 fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
-    use crate::app::{BoundarySet, ViewRequest, compute_view, load_dataset, resolve};
+    use crate::app::{BoundarySet, ViewRequest, compute_view, load_dataset_with, resolve};
     use std::sync::Arc;
     use std::time::Instant;
     let started = Instant::now();
     let source = args.db.source()?;
-    let dataset =
-        Arc::new(load_dataset(source.clone(), false).with_context(|| format!("reading {source}"))?);
+    let strategy = args.strategy.for_window(args.pushdown_above);
+    let dataset = Arc::new(
+        load_dataset_with(source.clone(), false, strategy)
+            .with_context(|| format!("reading {source}"))?,
+    );
     let loaded = started.elapsed();
     let boundaries = Arc::new(BoundarySet::new(args.boundaries.load()?));
+    let region = boundaries.boundaries.bounds();
     let started = Instant::now();
     let resolved = Arc::new(resolve(dataset.clone(), boundaries));
     let resolved_in = started.elapsed();
-    writeln!(out, "appeals: {}", dataset.appeals.len())?;
+    if dataset.is_grouped() {
+        writeln!(
+            out,
+            "appeals: {} (grouped in the database: {} groups)",
+            dataset.appeal_count(),
+            dataset.appeals.len()
+        )?;
+    } else {
+        writeln!(out, "appeals: {}", dataset.appeals.len())?;
+    }
     writeln!(
         out,
-        "load from {}: {:.0} ms",
+        "{} from {}: {:.0} ms",
+        if dataset.is_grouped() {
+            "GROUP BY"
+        } else {
+            "load"
+        },
         if source.is_postgres() {
             "PostgreSQL"
         } else {
@@ -1174,8 +1205,11 @@ fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
             selected: None,
         },
     );
+    if dataset.is_grouped() {
+        bench_density_pushdown(&resolved, region, out)?;
+    }
     let points = crate::analysis::mercator_points_from_unit(&all.points_unit);
-    if let Some(bounds) = dataset.bounds {
+    if let Some(bounds) = dataset.bounds.filter(|_| !dataset.is_grouped()) {
         let grid = crate::analysis::Grid::over_lon_lat(
             bounds.lon_min,
             bounds.lat_min,
@@ -1210,6 +1244,57 @@ fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     }
     if let Some((peak, now)) = memory_mb() {
         writeln!(out, "resident memory: peak {peak:.0} MB, now {now:.0} MB")?;
+    }
+    Ok(())
+}
+
+/// `bench` of a grouped table: the density binned in the database (as the window's density
+/// job does) for the whole table, its last 30 days and its last 7 days, on 1024 × 1024 cells
+/// over `region`.
+fn bench_density_pushdown(
+    resolved: &crate::app::Resolved,
+    region: Option<crate::spatial::GeoBounds>,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    use crate::analysis::{Grid, Kernel, Mode, date_of_day};
+    let (Some(bounds), Some((_, last))) = (region, resolved.columns.day_range) else {
+        return Ok(());
+    };
+    let grid = Grid::over_lon_lat(
+        bounds.lon_min,
+        bounds.lat_min,
+        bounds.lon_max,
+        bounds.lat_max,
+        1024,
+        1024,
+    );
+    let request = crate::app::DensityRequest {
+        grid,
+        radius_m: 5_000.0,
+        kernel: Kernel::Quartic,
+        mode: Mode::Fast,
+        k: None,
+    };
+    for (name, days) in [("all", None), ("last 30 days", Some(30)), ("last 7 days", Some(7))] {
+        let filter = Filter {
+            from: days.map(|d| date_of_day(last - d + 1)),
+            to: days.map(|_| date_of_day(last)),
+            ..Filter::default()
+        };
+        let mut times = Vec::new();
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            let surface = crate::app::density_pushdown(resolved, &filter, &request)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+            drop(surface);
+        }
+        times.sort_by(f64::total_cmp);
+        writeln!(
+            out,
+            "density binned in the database, 1024×1024, 5 km quartic, {name}: median {:.0} ms",
+            times.get(1).copied().unwrap_or(f64::NAN)
+        )?;
     }
     Ok(())
 }

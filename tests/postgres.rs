@@ -820,23 +820,91 @@ mod window {
     use teplokarta::ui::Lang;
 
     fn open(source: Source) -> Harness<'static, State> {
+        open_with(source, teplokarta::data::LoadStrategy::default())
+    }
+
+    fn open_with(
+        source: Source,
+        strategy: teplokarta::data::LoadStrategy,
+    ) -> Harness<'static, State> {
         let mut harness = harness_with(Startup {
             database: Some(source),
             lang: Some(Lang::En),
             fresh: true,
+            strategy,
             ..Startup::default()
         });
         wait_idle(&mut harness);
         harness
     }
 
+    /// Appeals the window's data stands for (grouped rows count their appeals).
     fn rows_in_app(harness: &Harness<'static, State>) -> usize {
         harness
             .state()
             .as_ref()
             .unwrap()
             .dataset()
-            .map_or(0, |d| d.appeals.len())
+            .map_or(0, |d| d.appeal_count() as usize)
+    }
+
+    #[test]
+    #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+    fn window_on_a_grouped_table_shows_the_sql_count_and_new_rows_within_two_seconds() {
+        let (mut schema, table, _dir, _sqlite) = fixture_in_both();
+        let url = pg_url();
+        let source = Source::parse(&url, Some(&table));
+        // Above the threshold (here 1,000 rows) the table is grouped in the database.
+        let mut harness = open_with(
+            source,
+            teplokarta::data::LoadStrategy::Auto { above_rows: 1_000 },
+        );
+        let total = count_rows(&mut schema.client, &table);
+        let groups = {
+            let app = harness.state().as_ref().unwrap();
+            let dataset = app.dataset().unwrap();
+            assert!(dataset.is_grouped());
+            assert!(dataset.appeals.len() < total);
+            assert_eq!(app.view().unwrap().summary.total as usize, total);
+            dataset.appeals.len()
+        };
+        harness.get_by_label_contains("grouped in the database");
+        // The points layer is off, and says why (in the legend's class settings).
+        harness.get_by_label("Classes").click();
+        harness.run_steps(2);
+        let points = harness.get_by_label("Points");
+        assert!(egui_kittest::kittest::NodeT::accesskit_node(&points).is_disabled());
+
+        // New rows are grouped and appended (not the whole table again) within 2 s.
+        insert_rows(&mut schema.client, &table, 950_000, 25);
+        let took = step_until(&mut harness, std::time::Duration::from_secs(5), |h| {
+            rows_in_app(h) == total + 25
+        })
+        .expect("the new rows never arrived");
+        assert!(took <= std::time::Duration::from_secs(2), "took {took:?}");
+        wait_idle(&mut harness);
+        {
+            let app = harness.state().as_ref().unwrap();
+            assert_eq!(app.view().unwrap().summary.total as usize, total + 25);
+            // The 25 identical rows are one more group (appended, the rest kept).
+            assert_eq!(app.dataset().unwrap().appeals.len(), groups + 1);
+        }
+        harness.get_by_label_contains("+25 new");
+        // A delete is more than an append: the table is grouped again whole.
+        schema
+            .client
+            .batch_execute(&format!("DELETE FROM {table} WHERE id >= 950010"))
+            .unwrap();
+        step_until(&mut harness, std::time::Duration::from_secs(5), |h| {
+            rows_in_app(h) == total + 10
+        })
+        .expect("the delete never arrived");
+        wait_idle(&mut harness);
+        let app = harness.state().as_ref().unwrap();
+        assert_eq!(app.view().unwrap().summary.total as usize, total + 10);
+        assert_eq!(app.dataset().unwrap().appeals.len(), groups + 1);
+        drop(harness);
+        drop(schema);
     }
 
     /// Steps the window until `done` or `limit` passes; how long it took.

@@ -1074,16 +1074,55 @@ pub fn load_dataset_with(
     rows_dataset(source, is_demo, store.load_for_watch()?)
 }
 
+/// What the views of a grouped table group by.
+const WINDOW_GROUPS: crate::data::pushdown::GroupBy = crate::data::pushdown::GroupBy {
+    settlement: true,
+    month: true,
+    names_only: false,
+    placement: true,
+};
+
+/// A grouped table after rows were only added: the rows above the newest id seen grouped and
+/// appended to the groups (an index range on `id`, not a pass over the table). `None` when
+/// more changed than that (the count does not grow by the rows appended: deletes, or rows
+/// added below the newest id) or the change token is missing: then it is grouped again whole.
+fn appended(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
+    let (Some(store), Some(token)) = (&previous.pushdown, &previous.change_token) else {
+        return Ok(None);
+    };
+    let (Some(after_id), count) = token.figures() else {
+        return Ok(None);
+    };
+    let into = crate::data::pushdown::Grouped {
+        appeals: previous.appeals.clone(),
+        weights: previous.weights.clone(),
+    };
+    let Some((groups, figures, added)) =
+        crate::data::pushdown::grouped_after(store, WINDOW_GROUPS, after_id, into)?
+    else {
+        return Ok(None);
+    };
+    if u64::try_from(figures.1 - count).ok() != Some(added) {
+        return Ok(None);
+    }
+    let appeals = groups.appeals;
+    Ok(Some(Dataset {
+        source: previous.source.clone(),
+        is_demo: false,
+        live_reload: true,
+        point_unit: points_unit(&appeals),
+        appeals,
+        fingerprint: None,
+        change_token: Some(ChangeToken::of_figures(figures)),
+        bounds: previous.bounds,
+        weights: groups.weights,
+        pushdown: Some(store.clone()),
+    }))
+}
+
 /// The whole table grouped by everything the views look at, with its change token.
 fn grouped_dataset(source: Source, store: crate::data::PgStore) -> Result<Dataset, DataError> {
-    use crate::data::pushdown::{GroupBy, grouped_with_check};
-    let by = GroupBy {
-        settlement: true,
-        month: true,
-        names_only: false,
-        placement: true,
-    };
-    let (groups, figures) = grouped_with_check(&store, by)?;
+    let (groups, figures) = crate::data::pushdown::grouped_with_check(&store, WINDOW_GROUPS)?;
     let appeals = groups.appeals;
     Ok(Dataset {
         source,
@@ -1135,8 +1174,12 @@ fn rows_dataset(source: Source, is_demo: bool, loaded: Loaded) -> Result<Dataset
 /// [`DataError`] of the database, as for [`load_dataset`].
 pub fn reload_dataset(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
     if previous.is_grouped() {
-        // Grouped again whole (one pass in the database); the map keeps its place.
-        let mut again = load_dataset_with(previous.source.clone(), false, LoadStrategy::Pushdown)?;
+        let mut again = match appended(previous)? {
+            Some(appended) => appended,
+            // Grouped again whole (one pass in the database).
+            None => load_dataset_with(previous.source.clone(), false, LoadStrategy::Pushdown)?,
+        };
+        // The map keeps its place.
         again.live_reload = true;
         again.bounds = previous.bounds;
         return Ok(Some(again));

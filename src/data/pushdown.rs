@@ -17,7 +17,7 @@
 use jiff::civil::Date;
 use rusqlite::types::ValueRef;
 
-use super::model::{Appeals, Placement, Quality};
+use super::model::{Appeals, Placement};
 use super::postgres::{CellKind, PgError, PgStore};
 use super::store::push_row;
 
@@ -323,7 +323,7 @@ pub fn grouped(
     prefilter: Option<&Prefilter>,
     by: GroupBy,
 ) -> Result<Grouped, PgError> {
-    Ok(grouped_impl(store, prefilter, by, false)?.0)
+    Ok(grouped_impl(store, prefilter, by, false, None)?.0)
 }
 
 /// The whole table grouped as [`grouped`] does, with the change check's figures
@@ -336,15 +336,43 @@ pub fn grouped_with_check(
     store: &PgStore,
     by: GroupBy,
 ) -> Result<(Grouped, super::postgres::ChangeFigures), PgError> {
-    let (groups, figures) = grouped_impl(store, None, by, true)?;
+    let (groups, figures) = grouped_impl(store, None, by, true, None)?;
     Ok((groups, figures.unwrap_or((None, 0))))
 }
+
+/// The rows whose `id` is above `after_id` (the newest id of an earlier change check) grouped
+/// as [`grouped_with_check`] groups, appended to `into` (whose dictionaries they continue, so
+/// codes are what a load of the whole table gives), with the change check's figures of the
+/// same snapshot and the number of rows appended. `None` when the `id` column is neither an
+/// integer nor text.
+///
+/// # Errors
+/// As [`grouped`].
+pub fn grouped_after(
+    store: &PgStore,
+    by: GroupBy,
+    after_id: &str,
+    into: Grouped,
+) -> Result<Option<(Grouped, super::postgres::ChangeFigures, u64)>, PgError> {
+    let before = into.rows();
+    let (groups, figures) =
+        match grouped_impl(store, None, by, true, Some((after_id.to_owned(), into)))? {
+            (groups, Some(figures)) => (groups, figures),
+            (_, None) => return Ok(None),
+        };
+    let added = groups.rows().saturating_sub(before);
+    Ok(Some((groups, figures, added)))
+}
+
+/// Rows read per round trip of a grouping: the groups are streamed, not held twice.
+const GROUP_BATCH: i32 = 20_000;
 
 fn grouped_impl(
     store: &PgStore,
     prefilter: Option<&Prefilter>,
     by: GroupBy,
     check: bool,
+    append: Option<(String, Grouped)>,
 ) -> Result<(Grouped, Option<super::postgres::ChangeFigures>), PgError> {
     let (exprs, kinds, table) = store.cells();
     let expr = |i: usize| exprs.get(i).cloned().unwrap_or_else(|| "NULL".to_owned());
@@ -357,6 +385,19 @@ fn grouped_impl(
             params: Vec::new(),
             base_params: 0,
         },
+    };
+    let mut out = match append {
+        Some((after_id, into)) => {
+            let cast = match kind(0) {
+                CellKind::Int => "bigint",
+                CellKind::Text => "text",
+                _ => return Ok((into, None)),
+            };
+            let p = push_param(&mut w.params, Param::Text(after_id));
+            w.main = format!(" WHERE {} > CAST({p}::text AS {cast})", expr(0));
+            into
+        }
+        None => Grouped::default(),
     };
     let e = expr(1);
     // The day key of the main query's rows: with a residual query they all have the plain
@@ -467,10 +508,16 @@ fn grouped_impl(
         } else {
             None
         };
-        let rows = tx.query(grouped_sql.as_str(), &bind(&w.params))?;
-        let mut out = Grouped::default();
-        let mut quality = Quality::default();
-        for (n, row) in rows.iter().enumerate() {
+        // A whole-table grouping hashes hundreds of thousands of groups: in memory, not spilled
+        // to disk in work_mem's default 4 MB (this transaction only).
+        tx.batch_execute("SET LOCAL work_mem = '64MB'")?;
+        let portal = tx.bind(grouped_sql.as_str(), &bind(&w.params))?;
+        let mut quality = std::mem::take(&mut out.appeals.quality);
+        let mut n = out.appeals.len();
+        loop {
+        let rows = tx.query_portal(&portal, GROUP_BATCH)?;
+        for row in &rows {
+            n += 1;
             let mut values = [ValueRef::Null; 12];
             for (i, (column, kind)) in columns.iter().enumerate() {
                 let Some(slot) = values.get_mut(*column) else {
@@ -509,6 +556,10 @@ fn grouped_impl(
             }
             quality.repeat_since(&before, weight.saturating_sub(1));
             out.weights.push(weight);
+        }
+        if rows.len() < GROUP_BATCH as usize {
+            break;
+        }
         }
         // Examples would name groups, not rows (`teplokarta check` lists real ones).
         quality.samples.clear();

@@ -297,6 +297,11 @@ impl ChangeToken {
     pub fn of_figures((max_id, count): super::postgres::ChangeFigures) -> Self {
         Self(max_id, count, 0)
     }
+
+    /// The newest id (as text) and the row count this token was taken at.
+    pub fn figures(&self) -> (Option<&str>, i64) {
+        (self.0.as_deref(), self.1)
+    }
 }
 
 /// With the notify trigger installed, how many checks pass between two readings of the newest
