@@ -1275,7 +1275,11 @@ fn bench_density_pushdown(
         mode: Mode::Fast,
         k: None,
     };
-    for (name, days) in [("all", None), ("last 30 days", Some(30)), ("last 7 days", Some(7))] {
+    for (name, days) in [
+        ("all", None),
+        ("last 30 days", Some(30)),
+        ("last 7 days", Some(7)),
+    ] {
         let filter = Filter {
             from: days.map(|d| date_of_day(last - d + 1)),
             to: days.map(|_| date_of_day(last)),

@@ -868,7 +868,10 @@ mod window {
             assert_eq!(app.view().unwrap().summary.total as usize, total);
             dataset.appeals.len()
         };
-        harness.get_by_label_contains("grouped in the database");
+        harness.get_by_label_contains(&format!(
+            "grouped in the DB: {} groups",
+            Lang::En.number(groups as u64)
+        ));
         // The points layer is off, and says why (in the legend's class settings).
         harness.get_by_label("Classes").click();
         harness.run_steps(2);

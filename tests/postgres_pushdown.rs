@@ -474,7 +474,12 @@ mod window {
         assert_eq!(local.resolution.labels, grouped.resolution.labels);
         let tyumen = local.resolution.label_code("Тюмень").unwrap();
         for filter in filters() {
-            for metric in [Metric::Count, Metric::Per10k, Metric::Unresolved, Metric::Change] {
+            for metric in [
+                Metric::Count,
+                Metric::Per10k,
+                Metric::Unresolved,
+                Metric::Change,
+            ] {
                 if metric == Metric::Change && (filter.from.is_none() || filter.to.is_none()) {
                     continue;
                 }
@@ -533,7 +538,10 @@ mod window {
         let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
         let (local, grouped) = both(&pg_url(), &table);
         let grids = [
-            (Grid::over_lon_lat(64.0, 55.5, 72.0, 59.5, 320, 200), 4_000.0),
+            (
+                Grid::over_lon_lat(64.0, 55.5, 72.0, 59.5, 320, 200),
+                4_000.0,
+            ),
             (Grid::over_lon_lat(65.0, 56.8, 66.0, 57.4, 256, 160), 600.0),
         ];
         let mut cells_seen = 0;
@@ -541,7 +549,7 @@ mod window {
             for (grid, radius_m) in &grids {
                 for (kernel, k) in [(Kernel::Quartic, None), (Kernel::Gaussian, Some(3))] {
                     let request = DensityRequest {
-                        grid: grid.clone(),
+                        grid: *grid,
                         radius_m: *radius_m,
                         kernel,
                         mode: Mode::Fast,
@@ -622,21 +630,22 @@ mod window {
                 // Every zone's counts, time series, trend and service level are the same. Gi*
                 // (and the classes built on it) compares a zone with the zones the loaded rows
                 // form, which can be fewer than a full load's: not compared.
-                let counts = |z: &[(String, String, teplokarta::analysis::problems::ZoneStats)]| {
-                    z.iter()
-                        .map(|(n, m, s)| {
-                            (
-                                n.clone(),
-                                m.clone(),
-                                (s.appeals, s.incidents, s.open, s.overdue),
-                                s.series.clone(),
-                                s.trend.clone(),
-                                s.median_days_to_answer,
-                                s.last_day,
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                };
+                let counts =
+                    |z: &[(String, String, teplokarta::analysis::problems::ZoneStats)]| {
+                        z.iter()
+                            .map(|(n, m, s)| {
+                                (
+                                    n.clone(),
+                                    m.clone(),
+                                    (s.appeals, s.incidents, s.open, s.overdue),
+                                    s.series.clone(),
+                                    s.trend,
+                                    s.median_days_to_answer,
+                                    s.last_day,
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                    };
                 assert_eq!(counts(&za), counts(&zb), "{case}");
             }
         }

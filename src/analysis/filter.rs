@@ -163,9 +163,8 @@ impl Filter {
 
     /// Whether a `received_at` text lies in the filter's days, as the loader dates it.
     pub fn receives_in_range(&self, received_at: &str) -> bool {
-        crate::data::parse_local_date(received_at).is_some_and(|d| {
-            self.from.is_none_or(|f| d >= f) && self.to.is_none_or(|t| d <= t)
-        })
+        crate::data::parse_local_date(received_at)
+            .is_some_and(|d| self.from.is_none_or(|f| d >= f) && self.to.is_none_or(|t| d <= t))
     }
 
     /// The same filter as an SQL `WHERE` clause over the `appeals` table, with its parameters,

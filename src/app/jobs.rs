@@ -15,8 +15,7 @@ use crate::analysis::{
 };
 use crate::data::{
     Appeals, ChangeProbe, ChangeSet, ChangeToken, DataError, DemoConfig, Fingerprint, LoadStrategy,
-    Loaded,
-    Placement, Source, Store, default_demo_path, generate_demo,
+    Loaded, Placement, Source, Store, default_demo_path, generate_demo,
 };
 use crate::layers::BoundaryGeometry;
 use crate::spatial::{
@@ -38,7 +37,7 @@ pub struct Dataset {
     pub fingerprint: Option<Fingerprint>,
     /// PostgreSQL: the change check's figures in the load's snapshot, where the watcher starts.
     pub change_token: Option<ChangeToken>,
-        /// Web-Mercator unit coordinates of every row (NaN where not placed).
+    /// Web-Mercator unit coordinates of every row (NaN where not placed).
     pub point_unit: Vec<[f64; 2]>,
     /// Bounds of the bulk of the placed appeals (0.5–99.5 percentiles, so a stray point far
     /// away does not shrink the map).
@@ -318,7 +317,10 @@ pub enum JobResult {
         result: Box<super::problems::ProblemResult>,
     },
     /// The rows a problem map of a grouped table needs could not be loaded.
-    ProblemsFailed { generation: u64, error: JobError },
+    ProblemsFailed {
+        generation: u64,
+        error: JobError,
+    },
     /// The first rows of an input file and its automatic mapping, for the import dialog.
     ImportPreview(Result<Box<crate::data::import::Preview>, String>),
     /// An import running: where it is.
@@ -853,8 +855,9 @@ impl Jobs {
     ) {
         self.compare_density_generation += 1;
         let generation = self.compare_density_generation;
-        self.spawn("compare-density-pushdown", move |_| {
-            match compute_compare_density_pushdown(&comparison, request.clone()) {
+        self.spawn(
+            "compare-density-pushdown",
+            move |_| match compute_compare_density_pushdown(&comparison, request.clone()) {
                 Ok(result) => JobResult::CompareDensity {
                     generation,
                     result: Box::new(result),
@@ -864,8 +867,8 @@ impl Jobs {
                     request,
                     error,
                 },
-            }
-        });
+            },
+        );
     }
 
     /// Class bounds for a time playback: the metric of every frame (`filters`, one per frame)
@@ -1270,9 +1273,8 @@ pub fn density_pushdown(
             }
         }
     }
-    let fast = FastBinning::new(&request.grid, request.radius_m).ok_or(
-        DataError::PushdownDensity(DensityLimit::RadiusTooWide),
-    )?;
+    let fast = FastBinning::new(&request.grid, request.radius_m)
+        .ok_or(DataError::PushdownDensity(DensityLimit::RadiusTooWide))?;
     let params = BinParams {
         x_west_m: fast.x_west_m,
         y_north_m: fast.y_north_m,

@@ -1605,7 +1605,7 @@ impl App {
                 if d.is_grouped() {
                     // Say that the numbers come from the database's GROUP BY, not loaded rows.
                     live.push_str(&format!(
-                        " · {} ({} {})",
+                        " · {}: {} {}",
                         t.grouped_in_database,
                         lang.number(d.appeals.len() as u64),
                         t.groups

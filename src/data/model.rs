@@ -453,3 +453,27 @@ impl Appeals {
         Some(it.fold((first, first), |(lo, hi), &t| (lo.min(t), hi.max(t))))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grouped_row_counts_its_problems_once_per_appeal() {
+        let mut quality = Quality::default();
+        quality.rows = 10;
+        quality.placed = 9;
+        quality.no_coordinates = 1;
+        // One group of 4 appeals with 0,0 coordinates and an unreadable answer time.
+        let before = quality.counters();
+        quality.rows += 1;
+        quality.count_placement(Placement::ZeroZero);
+        quality.resolved_unparsable += 1;
+        quality.repeat_since(&before, 3);
+        assert_eq!(quality.rows, 14);
+        assert_eq!(quality.coordinates_zero_zero, 4);
+        assert_eq!(quality.resolved_unparsable, 4);
+        // What the group did not touch is unchanged.
+        assert_eq!((quality.placed, quality.no_coordinates), (9, 1));
+    }
+}

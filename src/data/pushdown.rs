@@ -466,10 +466,7 @@ fn grouped_impl(
     };
     let columns_out = 11 + 2 * usize::from(by.placement);
     let grouped_sql = match w.residual.as_deref() {
-        None => format!(
-            "{} ORDER BY {columns_out}",
-            select_sql(&main_key, &w.main)
-        ),
+        None => format!("{} ORDER BY {columns_out}", select_sql(&main_key, &w.main)),
         Some(r) => format!(
             "SELECT * FROM ({} UNION ALL {}) AS groups ORDER BY {columns_out}",
             select_sql(&main_key, &w.main),
@@ -926,4 +923,64 @@ fn binned_impl(
             }
             Ok(Some(out))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> Option<Date> {
+        Some(s.parse().unwrap())
+    }
+
+    fn list(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn prefilters_meet_on_common_values_and_the_narrower_dates() {
+        let filter = Prefilter {
+            from: day("2021-03-01"),
+            to: day("2021-03-31"),
+            categories: list(&["ЖКХ", "Дороги"]),
+            sources: Vec::new(),
+            statuses: list(&["new"]),
+        };
+        let profile = Prefilter {
+            from: day("2021-03-10"),
+            to: None,
+            categories: list(&["ЖКХ"]),
+            sources: list(&["pos"]),
+            statuses: Vec::new(),
+        };
+        let both = filter.and(&profile).unwrap();
+        assert_eq!(both.from, day("2021-03-10"));
+        assert_eq!(both.to, day("2021-03-31"));
+        assert_eq!(both.categories, list(&["ЖКХ"]));
+        // An empty list is "any": the other side's list stands.
+        assert_eq!(both.sources, list(&["pos"]));
+        assert_eq!(both.statuses, list(&["new"]));
+        assert_eq!(both, profile.and(&filter).unwrap());
+        // Nothing in common: no row passes both.
+        let roads = Prefilter {
+            categories: list(&["Транспорт"]),
+            ..Prefilter::default()
+        };
+        assert_eq!(filter.and(&roads), None);
+        assert_eq!(Prefilter::default().and(&roads), Some(roads));
+    }
+
+    #[test]
+    fn placement_codes_name_the_loaders_classes() {
+        let sql = placement_sql("lon", "lat");
+        for code in 0..=5 {
+            assert!(code == 0 || sql.contains(&format!("THEN {code}")), "{sql}");
+        }
+        assert_eq!(placement_code(0), Placement::Placed);
+        assert_eq!(placement_code(1), Placement::Missing);
+        assert_eq!(placement_code(2), Placement::Partial);
+        assert_eq!(placement_code(3), Placement::NotNumeric);
+        assert_eq!(placement_code(4), Placement::OutOfRange);
+        assert_eq!(placement_code(5), Placement::ZeroZero);
+    }
 }

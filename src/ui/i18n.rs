@@ -396,7 +396,7 @@ pub static RU: Texts = Texts {
     import_open_target: "Открыть базу",
     live_updated: "обновлено",
     live_new: "новых",
-    grouped_in_database: "сгруппировано в базе",
+    grouped_in_database: "сгруппировано в БД",
     groups: "групп",
     points_need_rows: "точки не показываются: таблица сгруппирована в базе (плотность считается в базе)",
     menu_file: "Файл",
@@ -658,7 +658,7 @@ pub static EN: Texts = Texts {
     import_open_target: "Open the database",
     live_updated: "updated",
     live_new: "new",
-    grouped_in_database: "grouped in the database",
+    grouped_in_database: "grouped in the DB",
     groups: "groups",
     points_need_rows: "points are not drawn: the table is grouped in the database (the density is binned there)",
     menu_file: "File",
@@ -956,7 +956,9 @@ impl Texts {
                     L::RadiusTooWide => {
                         "радиус слишком велик для этого масштаба (приблизьте карту или уменьшите радиус)"
                     }
-                    L::InexactColumns => "типы столбцов таблицы не позволяют точно отфильтровать в SQL",
+                    L::InexactColumns => {
+                        "типы столбцов таблицы не позволяют точно отфильтровать в SQL"
+                    }
                     L::BinningChanged => "изменилась разбивка быстрого режима",
                 };
                 format!("плотность не может быть посчитана в базе: {why}")
