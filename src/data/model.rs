@@ -460,10 +460,12 @@ mod tests {
 
     #[test]
     fn a_grouped_row_counts_its_problems_once_per_appeal() {
-        let mut quality = Quality::default();
-        quality.rows = 10;
-        quality.placed = 9;
-        quality.no_coordinates = 1;
+        let mut quality = Quality {
+            rows: 10,
+            placed: 9,
+            no_coordinates: 1,
+            ..Quality::default()
+        };
         // One group of 4 appeals with 0,0 coordinates and an unreadable answer time.
         let before = quality.counters();
         quality.rows += 1;
