@@ -20,8 +20,8 @@ pub use model::{Appeals, Dict, Placement, Quality, QualitySample, StatusKind};
 pub use postgres::{NOTIFY_CHANNEL, PgError, PgOptions, PgStore};
 pub use schema::{CREATE_APPEALS_SQL, OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 pub use source::{
-    ChangeProbe, ChangeToken, DEFAULT_PUSHDOWN_ABOVE, LoadStrategy, Loaded, Source, Store,
-    strip_password,
+    ChangeProbe, ChangeToken, DEFAULT_PUSHDOWN_ABOVE, FIGURES_EVERY, LoadStrategy, Loaded, Source,
+    Store, strip_password,
 };
 pub use store::{AppealStore, BLOCK_SHIFT, BlockSum, ChangeSet, Fingerprint, LoadOptions};
 pub use time::{parse_local_date, parse_timestamp};

@@ -112,6 +112,28 @@ impl Default for PgOptions {
     }
 }
 
+/// How much [`PgStore::change_check`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeCheck {
+    /// The newest id and the row count.
+    Figures,
+    /// The newest id only.
+    NewestId,
+    /// Only a round trip (the notifications are drained either way).
+    Alive,
+}
+
+/// What [`PgStore::change_check`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckFound {
+    /// The newest id as text (`Some(None)`: the table is empty), when read.
+    pub newest: Option<Option<String>>,
+    /// The row count, when read.
+    pub count: Option<i64>,
+    /// Notifications for this table since the last check.
+    pub notified: u64,
+}
+
 /// A read-only connection to an appeals table on a PostgreSQL server whose columns have been
 /// checked.
 pub struct PgStore {
@@ -122,6 +144,9 @@ pub struct PgStore {
     /// The change check of live updates (`max(id)`, `count(*)`), prepared at its first use.
     probe_sql: String,
     probe: Mutex<Option<postgres::Statement>>,
+    /// The newest id alone (an index lookup), prepared at its first use.
+    newest_sql: String,
+    newest: Mutex<Option<postgres::Statement>>,
     /// `schema.name`: the payload of the change trigger's notifications for this table.
     notify_payload: String,
     /// `"schema"."name"`, quoted for SQL.
@@ -355,6 +380,12 @@ impl PgStore {
             quote_ident(&name),
             id = quote_ident(id_column),
         );
+        let newest_sql = format!(
+            "SELECT max({id})::text FROM {}.{}",
+            quote_ident(&schema),
+            quote_ident(&name),
+            id = quote_ident(id_column),
+        );
         Ok(Self {
             client: Mutex::new(client),
             target,
@@ -362,6 +393,8 @@ impl PgStore {
             select_sql,
             probe_sql,
             probe: Mutex::new(None),
+            newest_sql,
+            newest: Mutex::new(None),
             notify_payload: format!("{schema}.{name}"),
             table_sql: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
             kinds,
@@ -448,40 +481,54 @@ impl PgStore {
         &self.probe_sql
     }
 
-    /// The cheap check of live updates: the newest id and the row count (one prepared
-    /// statement, an index lookup and an index-only count on a table keyed by `id`) — or, when
-    /// `figures` is false, only a round trip that proves the connection alive — and how many
-    /// notifications for this table arrived since the last check (see
-    /// [`PgStore::listen_for_changes`]).
+    /// The cheap check of live updates, as much of it as `what` asks: the newest id and the row
+    /// count (an index lookup and an index-only count of the whole table), the newest id alone
+    /// (an index lookup), or only a round trip that proves the connection alive — each a
+    /// prepared statement — and how many notifications for this table arrived since the last
+    /// check (see [`PgStore::listen_for_changes`]). Returns the newest id when read, the count
+    /// when read, and the notifications.
     ///
     /// # Errors
     /// [`PgError::Server`] when the query fails or the connection is gone.
-    pub fn change_check(&self, figures: bool) -> Result<(Option<ChangeFigures>, u64), PgError> {
+    pub fn change_check(&self, what: ChangeCheck) -> Result<CheckFound, PgError> {
         let pg_err = self.server_error("checking for changes");
         let mut client = self.client();
-        let found = if figures {
-            let mut probe = self
-                .probe
+        let mut prepared = |cache: &Mutex<Option<postgres::Statement>>, sql: &str| {
+            let mut cache = cache
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let statement = match probe.as_ref() {
-                Some(statement) => statement.clone(),
+            match cache.as_ref() {
+                Some(statement) => Ok(statement.clone()),
                 None => {
-                    let statement = client.prepare(&self.probe_sql).map_err(pg_err)?;
-                    *probe = Some(statement.clone());
-                    statement
+                    let statement = client.prepare(sql)?;
+                    *cache = Some(statement.clone());
+                    Ok::<_, postgres::Error>(statement)
                 }
-            };
-            let row = client.query_one(&statement, &[]).map_err(pg_err)?;
-            // The newest id as text: compared, never parsed (any id type works here; a
-            // non-integer id is the load's error, with its row).
-            let max_id: Option<String> = row.try_get(0).map_err(pg_err)?;
-            let count: Option<i64> = row.try_get(1).map_err(pg_err)?;
-            Some((max_id, count.unwrap_or(0)))
-        } else {
-            client.simple_query("SELECT 1").map_err(pg_err)?;
-            None
+            }
         };
+        let statement = match what {
+            ChangeCheck::Figures => Some(prepared(&self.probe, &self.probe_sql).map_err(pg_err)?),
+            ChangeCheck::NewestId => {
+                Some(prepared(&self.newest, &self.newest_sql).map_err(pg_err)?)
+            }
+            ChangeCheck::Alive => None,
+        };
+        let mut found = CheckFound::default();
+        match statement {
+            Some(statement) => {
+                let row = client.query_one(&statement, &[]).map_err(pg_err)?;
+                // The newest id as text: compared, never parsed (any id type works here; a
+                // non-integer id is the load's error, with its row).
+                found.newest = Some(row.try_get(0).map_err(pg_err)?);
+                if what == ChangeCheck::Figures {
+                    let count: Option<i64> = row.try_get(1).map_err(pg_err)?;
+                    found.count = Some(count.unwrap_or(0));
+                }
+            }
+            None => {
+                client.simple_query("SELECT 1").map_err(pg_err)?;
+            }
+        }
         // Notifications for this table (an empty payload counts for every table).
         let mut notified = 0;
         let mut notifications = client.notifications();
@@ -493,7 +540,8 @@ impl PgStore {
                 notified += 1;
             }
         }
-        Ok((found, notified))
+        found.notified = notified;
+        Ok(found)
     }
 
     /// Loads every appeal, validating each row exactly as a SQLite load does.

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::DataError;
 use super::model::Appeals;
-use super::postgres::PgStore;
+use super::postgres::{ChangeCheck, PgStore};
 use super::store::{AppealStore, ChangeSet, Fingerprint, LoadOptions};
 
 /// Where appeals are read from. `Debug` and `Display` never show a password.
@@ -304,9 +304,10 @@ impl ChangeToken {
     }
 }
 
-/// With the notify trigger installed, how many checks pass between two readings of the newest
-/// id and the count (the others only drain the notifications and prove the connection alive).
-pub const TRIGGER_FIGURES_EVERY: u32 = 30;
+/// How many checks pass between two readings of the row count (the others read the newest id,
+/// or with the notify trigger installed only drain the notifications and prove the connection
+/// alive).
+pub const FIGURES_EVERY: u32 = 30;
 
 /// The change check of live updates: one read-only connection of its own, kept open between
 /// checks and opened again after a failure (so a server that comes back is reconnected).
@@ -323,8 +324,8 @@ enum ProbeConn {
         store: Box<PgStore>,
         /// Notifications counted on this connection.
         notified: u64,
-        /// The table has the notify trigger: the figures are read only every
-        /// [`TRIGGER_FIGURES_EVERY`] checks.
+        /// The table has the notify trigger: between readings of the count, a check is only a
+        /// round trip (without it, the newest id).
         trigger: bool,
         /// The last figures read (newest id, count) and the checks since.
         figures: (Option<String>, i64),
@@ -377,7 +378,7 @@ impl ChangeProbe {
                         trigger,
                         figures: (None, 0),
                         // The first check reads the figures.
-                        since_figures: TRIGGER_FIGURES_EVERY,
+                        since_figures: FIGURES_EVERY,
                     }
                 }
             });
@@ -402,17 +403,25 @@ impl ChangeProbe {
                 figures,
                 since_figures,
             }) => {
-                // With the trigger, a notification tells of every change; the figures are a
-                // rare safety net (a trigger disabled meanwhile), so the table is not counted
-                // every second by every window.
-                let read_figures = !*trigger || *since_figures >= TRIGGER_FIGURES_EVERY;
-                let (found, notes) = store.change_check(read_figures)?;
-                if let Some(found) = found {
-                    *figures = found;
+                // The table is not counted every second by every window: with the trigger a
+                // notification tells of every change, without it the newest id (an index
+                // lookup) shows new rows; the count — deletes, rows committed below the newest
+                // id, a trigger disabled meanwhile — is read every FIGURES_EVERY checks.
+                let what = match (*since_figures >= FIGURES_EVERY, *trigger) {
+                    (true, _) => ChangeCheck::Figures,
+                    (false, true) => ChangeCheck::Alive,
+                    (false, false) => ChangeCheck::NewestId,
+                };
+                let found = store.change_check(what)?;
+                if let Some(newest) = found.newest {
+                    figures.0 = newest;
+                }
+                if let Some(count) = found.count {
+                    figures.1 = count;
                     *since_figures = 0;
                 }
                 *since_figures += 1;
-                *notified += notes;
+                *notified += found.notified;
                 Ok(ChangeToken(figures.0.clone(), figures.1, *notified))
             }
             None => Err(DataError::NotFound {
