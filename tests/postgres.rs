@@ -919,6 +919,36 @@ mod window {
         harness.run_steps(2);
         let points = harness.get_by_label("Points");
         assert!(egui_kittest::kittest::NodeT::accesskit_node(&points).is_disabled());
+        // A municipality's details (their figures from the groups equal the loaded rows':
+        // tests/postgres_pushdown.rs); answer times and addresses say that they need the rows.
+        let tyumen = teplokarta::spatial::municipalities()
+            .iter()
+            .position(|m| m.name == "Тюмень")
+            .unwrap() as u32;
+        let ctx = harness.ctx.clone();
+        harness
+            .state_mut()
+            .as_mut()
+            .unwrap()
+            .apply(&ctx, teplokarta::ui::Command::Select(Some(tyumen)));
+        wait_idle(&mut harness);
+        let in_tyumen = {
+            let app = harness.state().as_ref().unwrap();
+            let details = app.view().unwrap().details.clone().unwrap();
+            assert_eq!(details.label, tyumen);
+            details.total
+        };
+        assert!(in_tyumen > 100);
+        harness.get_by_label(&format!(
+            "Appeals in the filter: {}",
+            Lang::En.number(in_tyumen)
+        ));
+        assert_eq!(
+            harness
+                .query_all_by_label_contains("not available — the table is grouped in the DB")
+                .count(),
+            2
+        );
 
         // New rows are grouped and appended (not the whole table again) within 2 s.
         insert_rows(&mut schema.client, &table, 950_000, 25);

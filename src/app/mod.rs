@@ -1739,6 +1739,7 @@ impl App {
                         resolved.resolution.label(label),
                         details,
                         &resolved.dataset.appeals,
+                        resolved.dataset.is_grouped(),
                         &mut commands,
                     );
                 });

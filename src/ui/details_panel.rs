@@ -11,13 +11,15 @@ use super::theme;
 use crate::analysis::{Details, date_of_day};
 use crate::data::Appeals;
 
-/// Draws the panel for `details` of the municipality `name`.
+/// Draws the panel for `details` of the municipality `name`. `grouped`: the table is read
+/// grouped in the database, whose groups hold no answer times and addresses.
 pub fn details_panel_ui(
     ui: &mut Ui,
     lang: Lang,
     name: &str,
     details: &Details,
     appeals: &Appeals,
+    grouped: bool,
     commands: &mut Vec<Command>,
 ) {
     let t = lang.texts();
@@ -55,15 +57,22 @@ pub fn details_panel_ui(
                 ));
             }
             let days = |d: Option<f64>| d.map_or_else(|| "—".to_owned(), |d| lang.decimal(d, 1));
-            ui.label(format!(
-                "{}: {} · {}: {} ({} {})",
-                t.median_days,
-                days(details.resolution_median_days),
-                t.p90_days,
-                days(details.resolution_p90_days),
-                lang.number(details.answered),
-                t.answered
-            ));
+            if grouped {
+                ui.label(
+                    RichText::new(format!("{}: {}", t.median_days, t.needs_rows))
+                        .color(theme::WARNING_TEXT),
+                );
+            } else {
+                ui.label(format!(
+                    "{}: {} · {}: {} ({} {})",
+                    t.median_days,
+                    days(details.resolution_median_days),
+                    t.p90_days,
+                    days(details.resolution_p90_days),
+                    lang.number(details.answered),
+                    t.answered
+                ));
+            }
             ui.separator();
 
             // Categories, as horizontal bars.
@@ -124,6 +133,9 @@ pub fn details_panel_ui(
                 ));
             }
             ui.label(RichText::new(t.top_addresses).strong());
+            if grouped {
+                ui.label(RichText::new(t.needs_rows).color(theme::WARNING_TEXT));
+            }
             for (a, n) in &details.top_addresses {
                 ui.label(format!(
                     "{} — {}",

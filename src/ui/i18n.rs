@@ -135,6 +135,8 @@ pub struct Texts {
     pub groups: &'static str,
     /// Why the points layer is empty for a grouped table.
     pub points_need_rows: &'static str,
+    /// What a grouped table cannot show (answer times, addresses).
+    pub needs_rows: &'static str,
     pub menu_file: &'static str,
     pub open_database: &'static str,
     pub open_boundaries: &'static str,
@@ -399,6 +401,7 @@ pub static RU: Texts = Texts {
     grouped_in_database: "сгруппировано в БД",
     groups: "групп",
     points_need_rows: "точки не показываются: таблица сгруппирована в базе (плотность считается в базе)",
+    needs_rows: "нет — таблица сгруппирована в БД, нужны строки",
     menu_file: "Файл",
     open_database: "Открыть базу…",
     open_boundaries: "Открыть границы…",
@@ -661,6 +664,7 @@ pub static EN: Texts = Texts {
     grouped_in_database: "grouped in the DB",
     groups: "groups",
     points_need_rows: "points are not drawn: the table is grouped in the database (the density is binned there)",
+    needs_rows: "not available — the table is grouped in the DB, this needs its rows",
     menu_file: "File",
     open_database: "Open database…",
     open_boundaries: "Open boundaries…",
