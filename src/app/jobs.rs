@@ -1087,8 +1087,9 @@ const WINDOW_GROUPS: crate::data::pushdown::GroupBy = crate::data::pushdown::Gro
 
 /// A grouped table after rows were only added: the rows above the newest id seen grouped and
 /// appended to the groups (an index range on `id`, not a pass over the table). `None` when
-/// more changed than that (the count does not grow by the rows appended: deletes, or rows
-/// added below the newest id) or the change token is missing: then it is grouped again whole.
+/// more changed than that (no new rows — an update the trigger announced —, or the count does
+/// not grow by the rows appended: deletes, or rows added below the newest id) or the change
+/// token is missing: then it is grouped again whole.
 fn appended(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
     let (Some(store), Some(token)) = (&previous.pushdown, &previous.change_token) else {
         return Ok(None);
@@ -1105,7 +1106,9 @@ fn appended(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
     else {
         return Ok(None);
     };
-    if u64::try_from(figures.1 - count).ok() != Some(added) {
+    // Something changed (the watcher said so): without new rows it was an update or a
+    // delete with as many inserts below the newest id — not an append.
+    if added == 0 || u64::try_from(figures.1 - count).ok() != Some(added) {
         return Ok(None);
     }
     let appeals = groups.appeals;

@@ -13,6 +13,11 @@
 //!   takes from those characters), else by its whole text (parsed locally like a loaded row);
 //!   `lat`/`lon` only for rows without a municipality text (the only rows the resolution places
 //!   by point-in-polygon), so those arrive one group per distinct point.
+//!
+//! Also here: the window's grouped table ([`grouped_with_check`], [`grouped_after`] for live
+//! appends; [`GroupBy::placement`] keeps the load's placement classes and quality counts), the
+//! density's bins on a given grid ([`binned_fixed`]), and the rows of a prefilter loaded as a
+//! load reads them ([`load_prefiltered`], for the problem map of a grouped table).
 
 use jiff::civil::Date;
 use rusqlite::types::ValueRef;
