@@ -1173,6 +1173,17 @@ mod window {
     #[test]
     #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
     fn with_the_notify_trigger_an_update_is_followed_within_two_seconds() {
+        update_followed_by_notification(teplokarta::data::LoadStrategy::Local);
+    }
+
+    #[test]
+    #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+    fn with_the_notify_trigger_an_update_of_a_grouped_table_is_followed_within_two_seconds() {
+        // No rows added: not an append, so the table is grouped again.
+        update_followed_by_notification(teplokarta::data::LoadStrategy::Pushdown);
+    }
+
+    fn update_followed_by_notification(strategy: teplokarta::data::LoadStrategy) {
         let (mut schema, table, _dir, _sqlite) = fixture_in_both();
         // The trigger of docs/postgres.md, in the test's schema.
         let function = schema.table("teplokarta_notify_appeals");
@@ -1197,7 +1208,17 @@ mod window {
             .unwrap();
         let store = PgStore::connect(&pg_url(), Some(&plain)).unwrap();
         assert!(!store.listen_for_changes().unwrap());
-        let mut harness = open(Source::parse(&pg_url(), Some(&table)));
+        let mut harness = open_with(Source::parse(&pg_url(), Some(&table)), strategy);
+        assert_eq!(
+            harness
+                .state()
+                .as_ref()
+                .unwrap()
+                .dataset()
+                .unwrap()
+                .is_grouped(),
+            strategy == teplokarta::data::LoadStrategy::Pushdown
+        );
         let has_status = |h: &Harness<'static, State>| {
             h.state()
                 .as_ref()
