@@ -910,10 +910,16 @@ mod window {
             assert_eq!(app.view().unwrap().summary.total as usize, total);
             dataset.appeals.len()
         };
-        harness.get_by_label_contains(&format!(
-            "grouped in the DB: {} groups",
-            Lang::En.number(groups as u64)
-        ));
+        // In the status bar and in the side panel (the status bar may be cut off).
+        assert_eq!(
+            harness
+                .query_all_by_label_contains(&format!(
+                    "grouped in the DB: {} groups",
+                    Lang::En.number(groups as u64)
+                ))
+                .count(),
+            2
+        );
         // The points layer is off, and says why (in the legend's class settings).
         harness.get_by_label("Classes").click();
         harness.run_steps(2);

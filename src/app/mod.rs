@@ -1670,11 +1670,15 @@ impl App {
                             }
                             match &self.view {
                                 Some(view) => {
+                                    let dataset = &view.resolved.dataset;
                                     panels::side_panel_ui(
                                         ui,
                                         lang,
                                         &view.summary,
                                         &view.resolved.boundaries.boundaries,
+                                        dataset
+                                            .is_grouped()
+                                            .then_some(dataset.appeals.len() as u64),
                                     );
                                 }
                                 _ => {

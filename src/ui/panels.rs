@@ -318,12 +318,15 @@ fn count_list_ui(
         });
 }
 
-/// The side panel for a loaded database.
+/// The side panel for a loaded database. `groups`: the table is read grouped in the database,
+/// in that many groups (said under the boundaries line, so that it is seen whatever the width
+/// of the status bar).
 pub fn side_panel_ui(
     ui: &mut Ui,
     lang: Lang,
     summary: &Summary,
     boundaries: &crate::spatial::Boundaries,
+    groups: Option<u64>,
 ) {
     let t = lang.texts();
     ui.add_space(6.0);
@@ -350,6 +353,18 @@ pub fn side_panel_ui(
     ui.add_space(4.0);
     quality_ui(ui, lang, summary, boundaries.is_schematic());
     boundaries_line_ui(ui, lang, boundaries);
+    if let Some(groups) = groups {
+        ui.label(
+            RichText::new(format!(
+                "{}: {} {}",
+                t.grouped_in_database,
+                lang.number(groups),
+                t.groups
+            ))
+            .small(),
+        )
+        .on_hover_text(t.grouped_hint);
+    }
     ui.separator();
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
