@@ -627,9 +627,16 @@ mod window {
                 };
                 let (za, zb) = (by_name(&a), by_name(&b));
                 zones_compared += za.len();
-                // Every zone's counts, time series, trend and service level are the same. Gi*
-                // (and the classes built on it) compares a zone with the zones the loaded rows
-                // form, which can be fewer than a full load's: not compared.
+                if zones == ZoneKind::Municipalities {
+                    // The same zones (all the table's labels, a text naming no unit placed at
+                    // the mean of all its appeals): everything equal, Gi* and classes included.
+                    assert_eq!(a.base.zones.zones, b.base.zones.zones, "{case}");
+                    assert_eq!(a.map.distance_km, b.map.distance_km, "{case}");
+                    assert_eq!(za, zb, "{case}");
+                }
+                // Every zone's counts, time series, trend and service level are the same. For
+                // settlements Gi* compares a zone with the zones the loaded rows form (markers
+                // at the loaded appeals' centroid): not compared.
                 let counts =
                     |z: &[(String, String, teplokarta::analysis::problems::ZoneStats)]| {
                         z.iter()

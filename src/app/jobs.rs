@@ -1316,11 +1316,14 @@ pub fn density_pushdown(
 /// Rows of a grouped table loaded for the problem map, at most this many.
 pub const PROBLEM_ROWS_MAX: u64 = crate::data::DEFAULT_PUSHDOWN_ABOVE;
 
-/// The problem map of a grouped table needs rows (points, answer dates, settlements): the rows
+/// The problem map of a grouped table needs rows (points, answer times, settlements): the rows
 /// its filter and profile can keep (their prefilters, applied in SQL) are loaded and resolved
-/// against the same boundaries — refused above [`PROBLEM_ROWS_MAX`]. The zones are built
-/// from these rows, so a settlement's marker is the centroid of the loaded appeals (not of all
-/// of the table's) and hexagons without a spacing take it from their extent.
+/// against the same boundaries — refused above [`PROBLEM_ROWS_MAX`] — with the grouped table's
+/// dictionaries, so they have the same municipality labels and so the same municipality zones.
+/// For that zoning, every row of a municipality text that names no unit is loaded too: such a
+/// zone is placed at the mean of all its appeals, as in a full load. Settlement and hexagon
+/// zones are built from the loaded rows (a settlement's marker is the centroid of the loaded
+/// appeals, hexagons without a spacing take it from their extent).
 ///
 /// # Errors
 /// The server's error, or [`DataError::TooManyRows`].
@@ -1333,21 +1336,37 @@ pub fn problem_rows_of_grouped(
     let Some(store) = dataset.pushdown.as_ref() else {
         return Err(DataError::PushdownDensity(crate::data::DensityLimit::NotGrouped).into());
     };
+    let seed = Appeals::with_dictionaries_of(&dataset.appeals);
     let profile = crate::analysis::problems::profile_filter(&request.settings.profile);
-    let appeals = match request.filter.prefilter().and(&profile.prefilter()) {
-        Some(prefilter) => {
-            let rows = count(store, &prefilter).map_err(DataError::from)?;
-            if rows > PROBLEM_ROWS_MAX {
-                return Err(DataError::TooManyRows {
-                    rows,
-                    max: PROBLEM_ROWS_MAX,
-                }
-                .into());
+    // Texts that name no unit: their zones stand at the mean of all their appeals.
+    let mut unplaced_labels: Vec<String> = Vec::new();
+    if request.zones == crate::analysis::problems::ZoneKind::Municipalities {
+        let resolution = &resolved.resolution;
+        let mut seen = std::collections::HashSet::new();
+        for (i, code) in dataset.appeals.municipality.iter().enumerate() {
+            if let (Some(code), Some(&label)) = (code, resolution.row_label.get(i))
+                && resolution.unit_of_label.get(label as usize) == Some(&None)
+                && label != resolution.unknown_label
+                && seen.insert(*code)
+            {
+                unplaced_labels.push(dataset.appeals.municipalities.name(*code).to_owned());
             }
-            load_prefiltered(store, &prefilter).map_err(DataError::from)?
         }
-        None => Appeals::default(),
-    };
+    }
+    // No prefilter when the filter and the profile have nothing in common (no row passes).
+    let prefilter = request.filter.prefilter().and(&profile.prefilter());
+    if let Some(prefilter) = &prefilter {
+        let rows = count(store, prefilter).map_err(DataError::from)?;
+        if rows > PROBLEM_ROWS_MAX {
+            return Err(DataError::TooManyRows {
+                rows,
+                max: PROBLEM_ROWS_MAX,
+            }
+            .into());
+        }
+    }
+    let appeals = load_prefiltered(store, prefilter.as_ref(), &unplaced_labels, seed)
+        .map_err(DataError::from)?;
     let subset = Dataset {
         source: dataset.source.clone(),
         is_demo: false,

@@ -264,6 +264,21 @@ impl Appeals {
     /// `resolved_at` is present but not a timestamp.
     pub const FLAG_RESOLVED_UNPARSABLE: u8 = 4;
 
+    /// No rows, and `other`'s dictionaries: rows read into it get `other`'s codes for the names
+    /// it knows (new names are added after them).
+    pub fn with_dictionaries_of(other: &Appeals) -> Appeals {
+        Appeals {
+            sources: other.sources.clone(),
+            categories: other.categories.clone(),
+            subcategories: other.subcategories.clone(),
+            municipalities: other.municipalities.clone(),
+            settlements: other.settlements.clone(),
+            addresses: other.addresses.clone(),
+            statuses: other.statuses.clone(),
+            ..Appeals::default()
+        }
+    }
+
     /// Number of appeals.
     pub fn len(&self) -> usize {
         self.id.len()

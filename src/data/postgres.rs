@@ -22,7 +22,7 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
-use super::model::{Appeals, Quality};
+use super::model::Appeals;
 use super::schema::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 use super::store::{BadValue, LOADED_COLUMNS, push_row, quote_ident, row_id_of};
 
@@ -567,14 +567,15 @@ impl PgStore {
                 check.try_get::<_, Option<i64>>(1)?.unwrap_or(0),
             );
             Ok(self
-                .read_appeals(tx, self.select_sql.as_str(), &[])?
+                .read_appeals(tx, self.select_sql.as_str(), &[], Appeals::default())?
                 .map(|out| (out, check)))
         })?;
         loaded.map_err(|bad| self.wrong_type(bad))
     }
 
-    /// Loads the rows `sql` selects (the load's columns, in `id` order, with `params`) in
-    /// one snapshot, validating each row exactly as [`PgStore::load`] does.
+    /// Loads the rows `sql` selects (the load's columns, in `id` order, with `params`) into
+    /// `into` (whose dictionaries they continue) in one snapshot, validating each row exactly as
+    /// [`PgStore::load`] does.
     ///
     /// # Errors
     /// As [`PgStore::load`].
@@ -582,8 +583,9 @@ impl PgStore {
         &self,
         sql: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
+        into: Appeals,
     ) -> Result<Appeals, PgError> {
-        self.with_snapshot(|tx| self.read_appeals(tx, sql, params))?
+        self.with_snapshot(|tx| self.read_appeals(tx, sql, params, into))?
             .map_err(|bad| self.wrong_type(bad))
     }
 
@@ -594,10 +596,10 @@ impl PgStore {
         tx: &mut Transaction<'_>,
         sql: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
+        mut out: Appeals,
     ) -> Result<Result<Appeals, BadValue>, postgres::Error> {
         let portal = tx.bind(sql, params)?;
-        let mut out = Appeals::default();
-        let mut quality = Quality::default();
+        let mut quality = std::mem::take(&mut out.quality);
         loop {
             let rows = tx.query_portal(&portal, self.batch_rows)?;
             for row in &rows {

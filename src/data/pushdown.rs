@@ -72,24 +72,70 @@ impl Prefilter {
     }
 }
 
-/// The rows `prefilter` keeps, loaded as [`PgStore::load`] loads rows (in `id` order, each
-/// validated by the loader), in one snapshot.
+/// The rows `prefilter` keeps (none without one), and every row whose municipality text is one
+/// of `municipalities`, loaded as [`PgStore::load`] loads rows (in `id` order, each validated by
+/// the loader) into `into` (whose dictionaries they continue), in one snapshot.
 ///
 /// # Errors
 /// As [`PgStore::load`].
-pub fn load_prefiltered(store: &PgStore, prefilter: &Prefilter) -> Result<Appeals, PgError> {
-    let (exprs, _, table) = store.cells();
-    let w = where_sql(store, prefilter);
+pub fn load_prefiltered(
+    store: &PgStore,
+    prefilter: Option<&Prefilter>,
+    municipalities: &[String],
+    into: Appeals,
+) -> Result<Appeals, PgError> {
+    let (exprs, kinds, table) = store.cells();
     let columns = exprs.join(", ");
-    let sql = match &w.residual {
-        None => format!("SELECT {columns} FROM {table}{} ORDER BY 1", w.main),
-        Some(residual) => format!(
-            "SELECT * FROM (SELECT {columns} FROM {table}{} UNION ALL \
-             SELECT {columns} FROM {table}{residual}) AS rows ORDER BY 1",
-            w.main
-        ),
+    let condition = |part: &str| {
+        let part = part.trim_start().trim_start_matches("WHERE ").to_owned();
+        if part.is_empty() {
+            "true".to_owned()
+        } else {
+            format!("({part})")
+        }
     };
-    store.load_select(&sql, &bind(&w.params))
+    // The prefilter's two disjoint parts, each its own query so that each uses its index.
+    let mut parts = Vec::new();
+    let mut w = match prefilter {
+        Some(prefilter) => {
+            let w = where_sql(store, prefilter);
+            parts.push(condition(&w.main));
+            if let Some(residual) = &w.residual {
+                parts.push(condition(residual));
+            }
+            w
+        }
+        None => Where {
+            main: String::new(),
+            residual: None,
+            params: Vec::new(),
+            base_params: 0,
+        },
+    };
+    let mut queries: Vec<String> = parts
+        .iter()
+        .map(|part| format!("SELECT {columns} FROM {table} WHERE {part}"))
+        .collect();
+    // The named municipalities' rows that the prefilter does not already bring (no row twice).
+    if !municipalities.is_empty() && kinds.get(6) == Some(&CellKind::Text) {
+        let list = push_param(&mut w.params, Param::List(municipalities.to_vec()));
+        let mut named = format!(
+            "{} = ANY({list})",
+            exprs.get(6).map_or("NULL", String::as_str)
+        );
+        for part in &parts {
+            named.push_str(&format!(" AND NOT coalesce({part}, false)"));
+        }
+        queries.push(format!("SELECT {columns} FROM {table} WHERE {named}"));
+    }
+    if queries.is_empty() {
+        return Ok(into);
+    }
+    let sql = format!(
+        "SELECT * FROM ({}) AS loaded ORDER BY 1",
+        queries.join(" UNION ALL ")
+    );
+    store.load_select(&sql, &bind(&w.params), into)
 }
 
 /// Appeals grouped server-side: `appeals` holds one row per group, `weights` its row count.
