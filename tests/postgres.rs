@@ -955,6 +955,23 @@ mod window {
                 .count(),
             2
         );
+        // File → Export map… says that an export reads the rows, and how many.
+        harness
+            .state_mut()
+            .as_mut()
+            .unwrap()
+            .apply(&ctx, teplokarta::ui::Command::ShowExport);
+        harness.run_steps(2);
+        harness.get_by_label_contains(&format!(
+            "an export reads its rows: this takes time and memory ({})",
+            Lang::En.number(total as u64)
+        ));
+        harness
+            .state_mut()
+            .as_mut()
+            .unwrap()
+            .apply(&ctx, teplokarta::ui::Command::CloseExport);
+        harness.run_steps(2);
 
         // New rows are grouped and appended (not the whole table again) within 2 s.
         insert_rows(&mut schema.client, &table, 950_000, 25);

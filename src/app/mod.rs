@@ -2702,10 +2702,16 @@ impl App {
                         .and_then(|d| d.document_dir().map(std::path::Path::to_path_buf))
                         .or_else(|| std::env::current_dir().ok())
                         .unwrap_or_default();
-                    self.export_dialog = Some(crate::ui::export_dialog::ExportDialog::new(
+                    let mut dialog = crate::ui::export_dialog::ExportDialog::new(
                         &dir,
                         jiff::Zoned::now().date(),
-                    ));
+                    );
+                    dialog.loads_rows = self
+                        .dataset
+                        .as_ref()
+                        .filter(|d| d.is_grouped())
+                        .map(|d| d.appeal_count());
+                    self.export_dialog = Some(dialog);
                 }
             }
             Command::CloseExport => self.export_dialog = None,

@@ -72,6 +72,9 @@ pub struct ExportDialog {
     pub running: bool,
     /// The last export's result: what it printed, or the error.
     pub result: Option<Result<String, String>>,
+    /// The open table is grouped in the database, with this many appeals: an export reads
+    /// its rows (said before it starts).
+    pub loads_rows: Option<u64>,
 }
 
 impl ExportDialog {
@@ -89,6 +92,7 @@ impl ExportDialog {
             moving: false,
             running: false,
             result: None,
+            loads_rows: None,
         };
         d.path = dir
             .join(format!("teplokarta-{today}.png"))
@@ -210,6 +214,12 @@ pub fn export_dialog_ui(
                 ui.label(RichText::new(error).color(theme::ERROR_TEXT));
             }
             None => {}
+        }
+        if let Some(rows) = dialog.loads_rows {
+            ui.label(
+                RichText::new(format!("{} ({})", t.export_loads_rows, lang.number(rows)))
+                    .color(theme::WARNING_TEXT),
+            );
         }
         ui.horizontal(|ui| {
             let ready = !dialog.path.trim().is_empty() && !dialog.running;

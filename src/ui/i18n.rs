@@ -139,6 +139,8 @@ pub struct Texts {
     pub points_need_rows: &'static str,
     /// What a grouped table cannot show (answer times, addresses).
     pub needs_rows: &'static str,
+    /// The export dialog on a grouped table.
+    pub export_loads_rows: &'static str,
     pub menu_file: &'static str,
     pub open_database: &'static str,
     pub open_boundaries: &'static str,
@@ -405,6 +407,7 @@ pub static RU: Texts = Texts {
     grouped_hint: "Таблица большая: строки не загружаются, база отдаёт их группами с числом обращений (GROUP BY). Все числа совпадают с загруженными строками; плотность считается в базе; точек, сроков ответа и адресов нет.",
     points_need_rows: "точки не показываются: таблица сгруппирована в базе (плотность считается в базе)",
     needs_rows: "нет — таблица сгруппирована в БД, нужны строки",
+    export_loads_rows: "Таблица сгруппирована в БД, а экспорт читает её строки: это займёт время и память",
     menu_file: "Файл",
     open_database: "Открыть базу…",
     open_boundaries: "Открыть границы…",
@@ -669,6 +672,7 @@ pub static EN: Texts = Texts {
     grouped_hint: "The table is large: its rows are not loaded, the database returns them grouped with their counts (GROUP BY). Every number equals the loaded rows'; the density is binned in the database; there are no points, answer times or addresses.",
     points_need_rows: "points are not drawn: the table is grouped in the database (the density is binned there)",
     needs_rows: "not available — the table is grouped in the DB, this needs its rows",
+    export_loads_rows: "The table is grouped in the DB, and an export reads its rows: this takes time and memory",
     menu_file: "File",
     open_database: "Open database…",
     open_boundaries: "Open boundaries…",
