@@ -1140,6 +1140,50 @@ mod window {
 
     #[test]
     #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+    fn a_grouped_table_bins_on_a_new_connection_after_the_server_went_away() {
+        use teplokarta::analysis::{Filter, Grid, Kernel, Mode};
+        use teplokarta::app::{BoundarySet, DensityRequest, density_pushdown, load_dataset_with};
+        let (schema, table, _dir, _sqlite) = fixture_in_both();
+        let url = pg_url();
+        let config: postgres::Config = url.parse().unwrap();
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        let proxy = Proxy::start(port);
+        let via_proxy = url.replacen(&format!(":{port}/"), &format!(":{}/", proxy.port), 1);
+        let dataset = load_dataset_with(
+            Source::parse(&via_proxy, Some(&table)),
+            false,
+            teplokarta::data::LoadStrategy::Pushdown,
+        )
+        .unwrap();
+        let resolved = teplokarta::app::resolve(
+            Arc::new(dataset),
+            Arc::new(BoundarySet::new(
+                teplokarta::spatial::Boundaries::schematic(),
+            )),
+        );
+        let request = DensityRequest {
+            grid: Grid::over_lon_lat(64.0, 55.5, 72.0, 59.5, 200, 120),
+            radius_m: 4_000.0,
+            kernel: Kernel::Quartic,
+            mode: Mode::Fast,
+            k: None,
+        };
+        let filter = Filter::default();
+        let before = density_pushdown(&resolved, &filter, &request).unwrap();
+        assert!(before.values.iter().any(|v| *v > 0.0));
+        // The connection is cut: an error naming the server, not a panic.
+        proxy.cut();
+        let error = density_pushdown(&resolved, &filter, &request).unwrap_err();
+        assert!(error.to_string().contains("postgres://"), "{error}");
+        // The server is back: the next surface is binned on a new connection, the same.
+        proxy.restore();
+        let after = density_pushdown(&resolved, &filter, &request).unwrap();
+        assert!(after.values == before.values);
+        drop(schema);
+    }
+
+    #[test]
+    #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
     fn a_server_that_goes_away_leaves_the_data_marked_stale_and_is_reconnected() {
         let (mut schema, table, _dir, _sqlite) = fixture_in_both();
         let url = pg_url();

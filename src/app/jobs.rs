@@ -1094,6 +1094,10 @@ fn appended(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
     let (Some(store), Some(token)) = (&previous.pushdown, &previous.change_token) else {
         return Ok(None);
     };
+    if store.is_closed() {
+        // The server went away meanwhile: grouped again on a new connection.
+        return Ok(None);
+    }
     let (Some(after_id), count) = token.figures() else {
         return Ok(None);
     };
@@ -1241,9 +1245,7 @@ pub fn density_pushdown(
     use crate::data::DensityLimit;
     use crate::data::pushdown::{BinParams, binned_fixed};
     let dataset = &resolved.dataset;
-    let Some(store) = dataset.pushdown.as_ref() else {
-        return Err(DataError::PushdownDensity(DensityLimit::NotGrouped).into());
-    };
+    let store = live_store(dataset)?;
     let appeals = &dataset.appeals;
     let mut exact = filter.exact_filter();
     let mut local: Vec<(f64, f64)> = Vec::new();
@@ -1286,7 +1288,7 @@ pub fn density_pushdown(
         bins_down: fast.bins_down,
     };
     let in_range = |text: &str| filter.receives_in_range(text);
-    let mut binned = binned_fixed(store, &exact, &in_range, params)
+    let mut binned = binned_fixed(&store, &exact, &in_range, params)
         .map_err(DataError::from)?
         .ok_or(DataError::PushdownDensity(DensityLimit::InexactColumns))?;
     binned.points.extend(local);
@@ -1313,6 +1315,28 @@ pub fn density_pushdown(
     Ok(surface)
 }
 
+/// The grouped table's connection, or a new one when the server went away since (the table
+/// is then grouped again at the next change; until then each job connects anew).
+///
+/// # Errors
+/// [`DensityLimit::NotGrouped`](crate::data::DensityLimit), or the connection's error.
+fn live_store(dataset: &Dataset) -> Result<Arc<crate::data::PgStore>, DataError> {
+    let Some(store) = dataset.pushdown.as_ref() else {
+        return Err(DataError::PushdownDensity(
+            crate::data::DensityLimit::NotGrouped,
+        ));
+    };
+    if !store.is_closed() {
+        return Ok(store.clone());
+    }
+    match dataset.source.open()? {
+        crate::data::Store::Postgres(store) => Ok(Arc::new(*store)),
+        crate::data::Store::Sqlite(_) => Err(DataError::PushdownDensity(
+            crate::data::DensityLimit::NotGrouped,
+        )),
+    }
+}
+
 /// Rows of a grouped table loaded for the problem map, at most this many.
 pub const PROBLEM_ROWS_MAX: u64 = crate::data::DEFAULT_PUSHDOWN_ABOVE;
 
@@ -1333,9 +1357,8 @@ pub fn problem_rows_of_grouped(
 ) -> Result<Resolved, JobError> {
     use crate::data::pushdown::{count, load_prefiltered};
     let dataset = &resolved.dataset;
-    let Some(store) = dataset.pushdown.as_ref() else {
-        return Err(DataError::PushdownDensity(crate::data::DensityLimit::NotGrouped).into());
-    };
+    let store = live_store(dataset)?;
+    let store = &store;
     let seed = Appeals::with_dictionaries_of(&dataset.appeals);
     let profile = crate::analysis::problems::profile_filter(&request.settings.profile);
     // Texts that name no unit: their zones stand at the mean of all their appeals.

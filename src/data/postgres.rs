@@ -476,6 +476,12 @@ impl PgStore {
         row.try_get(0).map_err(pg_err)
     }
 
+    /// Whether the connection is gone (the server restarted, the network was cut): the store
+    /// cannot be used again; open a new one.
+    pub fn is_closed(&self) -> bool {
+        self.client().is_closed()
+    }
+
     /// The change check's query (newest id as text, row count).
     pub(crate) fn probe_sql(&self) -> &str {
         &self.probe_sql
