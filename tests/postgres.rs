@@ -1140,6 +1140,44 @@ mod window {
 
     #[test]
     #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+    fn loading_a_table_to_group_says_so_before_the_grouping() {
+        use teplokarta::app::{JobResult, Jobs};
+        let (mut schema, table, _dir, _sqlite) = fixture_in_both();
+        let total = count_rows(&mut schema.client, &table) as u64;
+        let mut jobs = Jobs::new(egui::Context::default());
+        jobs.strategy = teplokarta::data::LoadStrategy::Auto { above_rows: 1_000 };
+        jobs.load_database(Source::parse(&pg_url(), Some(&table)));
+        let mut seen = Vec::new();
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(30) {
+            for result in jobs.drain() {
+                match result {
+                    JobResult::Grouping { rows, .. } => {
+                        // Still loading: the grouping is a step, not the end of the job.
+                        assert_eq!(jobs.pending, 1);
+                        seen.push(format!("grouping {rows:?}"));
+                    }
+                    JobResult::Dataset { result, .. } => {
+                        seen.push(format!("grouped {}", result.unwrap().is_grouped()));
+                    }
+                    _ => {}
+                }
+            }
+            if seen.len() == 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(
+            seen,
+            [format!("grouping Some({total})"), "grouped true".to_owned()]
+        );
+        assert_eq!(jobs.pending, 0);
+        drop(schema);
+    }
+
+    #[test]
+    #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
     fn a_grouped_table_bins_on_a_new_connection_after_the_server_went_away() {
         use teplokarta::analysis::{Filter, Grid, Kernel, Mode};
         use teplokarta::app::{BoundarySet, DensityRequest, density_pushdown, load_dataset_with};

@@ -268,6 +268,12 @@ pub enum JobError {
 
 /// What a job reports.
 pub enum JobResult {
+    /// The load of the given dataset generation groups the table in the database (of this
+    /// many rows, when counted).
+    Grouping {
+        generation: u64,
+        rows: Option<u64>,
+    },
     /// A long job of the given dataset generation has started a visible step.
     Progress {
         generation: u64,
@@ -483,11 +489,19 @@ impl Jobs {
         self.dataset_generation += 1;
         let generation = self.dataset_generation;
         let strategy = self.strategy;
-        self.spawn("load-database", move |_| JobResult::Dataset {
-            generation,
-            result: load_dataset_with(source, false, strategy)
-                .map(Arc::new)
-                .map_err(JobError::from),
+        let ctx = self.ctx.clone();
+        self.spawn("load-database", move |sender| {
+            // Grouping a large table takes a while: the status bar says what is going on.
+            let grouping = |rows: Option<u64>| {
+                sender.send(JobResult::Grouping { generation, rows }).ok();
+                ctx.request_repaint();
+            };
+            JobResult::Dataset {
+                generation,
+                result: load_dataset_reporting(source, false, strategy, &grouping)
+                    .map(Arc::new)
+                    .map_err(JobError::from),
+            }
         });
     }
 
@@ -1035,6 +1049,7 @@ impl Jobs {
                 !matches!(
                     r,
                     JobResult::Progress { .. }
+                        | JobResult::Grouping { .. }
                         | JobResult::DatabaseChanged { .. }
                         | JobResult::SourceHealth { .. }
                         | JobResult::ImportProgress(_)
@@ -1066,10 +1081,25 @@ pub fn load_dataset_with(
     is_demo: bool,
     strategy: LoadStrategy,
 ) -> Result<Dataset, DataError> {
+    load_dataset_reporting(source, is_demo, strategy, &|_| {})
+}
+
+/// [`load_dataset_with`], calling `grouping` with the table's row count (when counted) before
+/// a table is grouped in the database (which takes a while on a large table).
+///
+/// # Errors
+/// As [`load_dataset`].
+pub fn load_dataset_reporting(
+    source: impl Into<Source>,
+    is_demo: bool,
+    strategy: LoadStrategy,
+    grouping: &dyn Fn(Option<u64>),
+) -> Result<Dataset, DataError> {
     let source = source.into();
     let store = source.open()?;
     if let Store::Postgres(pg) = store {
-        if strategy.groups(&pg)? {
+        if let Some(rows) = strategy.grouping(&pg)? {
+            grouping(rows);
             return grouped_dataset(source, *pg);
         }
         return rows_dataset(source, is_demo, Store::Postgres(pg).load_for_watch()?);

@@ -127,6 +127,8 @@ pub struct App {
     errors: Vec<String>,
     notice: Option<String>,
     progress: Option<(u64, String)>,
+    /// The load of this dataset generation groups the table in the database (of so many rows).
+    grouping: Option<(u64, Option<u64>)>,
     dialog: Option<Dialog>,
     dialog_path: String,
     dialog_name_property: String,
@@ -383,6 +385,7 @@ impl App {
             errors,
             notice: None,
             progress: None,
+            grouping: None,
             dialog: None,
             dialog_path: String::new(),
             dialog_table: String::new(),
@@ -1180,6 +1183,7 @@ impl App {
     fn apply_result(&mut self, result: JobResult) {
         match result {
             JobResult::Progress { generation, what } => self.progress = Some((generation, what)),
+            JobResult::Grouping { generation, rows } => self.grouping = Some((generation, rows)),
             JobResult::Failed { job, message } => {
                 if job == "view" {
                     self.view_running = false;
@@ -1195,6 +1199,7 @@ impl App {
                     return;
                 }
                 self.progress = None;
+                self.grouping = None;
                 self.live.reloading = false;
                 match result {
                     Ok(dataset)
@@ -1584,6 +1589,20 @@ impl App {
         let status = match (&self.progress, &self.dataset) {
             (Some((generation, _)), _) if *generation == self.jobs.dataset_generation && busy => {
                 t.generating_demo.to_owned()
+            }
+            _ if busy
+                && let Some((generation, rows)) = self.grouping
+                && generation == self.jobs.dataset_generation =>
+            {
+                match rows {
+                    Some(rows) => format!(
+                        "{} ({} {})…",
+                        t.grouping_in_database,
+                        lang.number(rows),
+                        t.appeals_unit
+                    ),
+                    None => format!("{}…", t.grouping_in_database),
+                }
             }
             (_, _) if busy && self.dataset.is_none() => t.loading.to_owned(),
             (_, Some(d)) => {

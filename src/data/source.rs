@@ -255,21 +255,23 @@ impl Default for LoadStrategy {
 }
 
 impl LoadStrategy {
-    /// Whether `store` is read grouped under this strategy (`Auto` counts the table's rows).
-    /// Tables whose coordinates are text are always loaded: where their rows lie cannot be
-    /// judged in SQL exactly as the loader judges it.
+    /// Whether `store` is read grouped under this strategy: `None` to load it, else the
+    /// table's row count when it was counted (`Auto` counts the table). Tables whose
+    /// coordinates are text are always loaded: where their rows lie cannot be judged in SQL
+    /// exactly as the loader judges it.
     ///
     /// # Errors
     /// [`DataError::Postgres`] when counting fails.
-    pub fn groups(self, store: &PgStore) -> Result<bool, DataError> {
+    pub fn grouping(self, store: &PgStore) -> Result<Option<Option<u64>>, DataError> {
         if !super::pushdown::placement_in_sql(store) {
-            return Ok(false);
+            return Ok(None);
         }
         Ok(match self {
-            Self::Local => false,
-            Self::Pushdown => true,
+            Self::Local => None,
+            Self::Pushdown => Some(None),
             Self::Auto { above_rows } => {
-                super::pushdown::count(store, &super::pushdown::Prefilter::default())? > above_rows
+                let rows = super::pushdown::count(store, &super::pushdown::Prefilter::default())?;
+                (rows > above_rows).then_some(Some(rows))
             }
         })
     }

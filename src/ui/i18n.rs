@@ -135,6 +135,8 @@ pub struct Texts {
     pub groups: &'static str,
     /// What "grouped in the database" means, on hover.
     pub grouped_hint: &'static str,
+    /// The status bar while a large table is grouped in the database.
+    pub grouping_in_database: &'static str,
     /// Why the points layer is empty for a grouped table.
     pub points_need_rows: &'static str,
     /// What a grouped table cannot show (answer times, addresses).
@@ -404,6 +406,7 @@ pub static RU: Texts = Texts {
     live_new: "новых",
     grouped_in_database: "сгруппировано в БД",
     groups: "групп",
+    grouping_in_database: "Группировка в БД",
     grouped_hint: "Таблица большая: строки не загружаются, база отдаёт их группами с числом обращений (GROUP BY). Все числа совпадают с загруженными строками; плотность считается в базе; точек, сроков ответа и адресов нет.",
     points_need_rows: "точки не показываются: таблица сгруппирована в базе (плотность считается в базе)",
     needs_rows: "нет — таблица сгруппирована в БД, нужны строки",
@@ -669,6 +672,7 @@ pub static EN: Texts = Texts {
     live_new: "new",
     grouped_in_database: "grouped in the DB",
     groups: "groups",
+    grouping_in_database: "Grouping in the DB",
     grouped_hint: "The table is large: its rows are not loaded, the database returns them grouped with their counts (GROUP BY). Every number equals the loaded rows'; the density is binned in the database; there are no points, answer times or addresses.",
     points_need_rows: "points are not drawn: the table is grouped in the database (the density is binned there)",
     needs_rows: "not available — the table is grouped in the DB, this needs its rows",
