@@ -628,7 +628,7 @@ impl PgStore {
     }
 
     /// The error of a value no appeal can have, naming the table and row.
-    fn wrong_type(&self, bad: BadValue) -> PgError {
+    pub(crate) fn wrong_type(&self, bad: BadValue) -> PgError {
         PgError::WrongType {
             place: format!("{}, table {}", self.target, self.table),
             row_id: bad.row_id,

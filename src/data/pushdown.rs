@@ -86,31 +86,14 @@ pub fn load_prefiltered(
 ) -> Result<Appeals, PgError> {
     let (exprs, kinds, table) = store.cells();
     let columns = exprs.join(", ");
-    let condition = |part: &str| {
-        let part = part.trim_start().trim_start_matches("WHERE ").to_owned();
-        if part.is_empty() {
-            "true".to_owned()
-        } else {
-            format!("({part})")
-        }
-    };
     // The prefilter's two disjoint parts, each its own query so that each uses its index.
-    let mut parts = Vec::new();
-    let mut w = match prefilter {
-        Some(prefilter) => {
-            let w = where_sql(store, prefilter);
-            parts.push(condition(&w.main));
-            if let Some(residual) = &w.residual {
-                parts.push(condition(residual));
-            }
-            w
-        }
-        None => Where {
-            main: String::new(),
-            residual: None,
-            params: Vec::new(),
-            base_params: 0,
-        },
+    // (Without a prefilter, no part: only the named municipalities' rows.)
+    let mut w = Where::of(store, prefilter);
+    let parts: Vec<String> = match prefilter {
+        Some(_) => std::iter::once(w.main.clone())
+            .chain(w.residual.clone())
+            .collect(),
+        None => Vec::new(),
     };
     let mut queries: Vec<String> = parts
         .iter()
@@ -167,15 +150,33 @@ fn blank_sql(expr: &str, kind: CellKind) -> String {
     }
 }
 
-/// The `WHERE` of a prefilter: with date bounds, two of them — `main` for the plain ISO shape
-/// (exact, served by an index on `received_at COLLATE "C"`) and `residual` for the other shapes
-/// (judged locally; a partial index on exactly `received_at !~ '…'` serves it) — whose rows
-/// are disjoint. `residual` uses only the first `base_params` parameters.
+/// The conditions of a prefilter (what follows `WHERE`, `true` when nothing is asked): with
+/// date bounds, two of them — `main` for the plain ISO shape (exact, served by an index on
+/// `received_at COLLATE "C"`) and `residual` for the other shapes (judged locally; a partial
+/// index on exactly `received_at !~ '…'` serves it) — whose rows are disjoint. `residual` uses
+/// only the first `base_params` parameters.
 struct Where {
     main: String,
     residual: Option<String>,
     params: Vec<Param>,
     base_params: usize,
+}
+
+impl Where {
+    /// Every row (no prefilter).
+    fn everything() -> Self {
+        Self {
+            main: "true".to_owned(),
+            residual: None,
+            params: Vec::new(),
+            base_params: 0,
+        }
+    }
+
+    /// The conditions of `prefilter`, or every row without one.
+    fn of(store: &PgStore, prefilter: Option<&Prefilter>) -> Self {
+        prefilter.map_or_else(Self::everything, |p| where_sql(store, p))
+    }
 }
 
 /// The `WHERE`s of `prefilter` over the store's expressions, with their parameters.
@@ -198,9 +199,9 @@ fn where_sql(store: &PgStore, prefilter: &Prefilter) -> Where {
     let base_params = params.len();
     let join = |clauses: &[String]| {
         if clauses.is_empty() {
-            String::new()
+            "true".to_owned()
         } else {
-            format!(" WHERE {}", clauses.join(" AND "))
+            format!("({})", clauses.join(" AND "))
         }
     };
     if !(text(1) && (prefilter.from.is_some() || prefilter.to.is_some())) {
@@ -299,7 +300,7 @@ pub fn count(store: &PgStore, prefilter: &Prefilter) -> Result<u64, PgError> {
                 .map(|r| (r, bound.get(..w.base_params).unwrap_or(&[]))),
         ];
         for (where_sql, params) in queries.into_iter().flatten() {
-            let sql = format!("SELECT count(*)::int8 FROM {table}{where_sql}");
+            let sql = format!("SELECT count(*)::int8 FROM {table} WHERE {where_sql}");
             let row = tx.query_one(sql.as_str(), params)?;
             total += u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0);
         }
@@ -426,15 +427,7 @@ fn grouped_impl(
     let (exprs, kinds, table) = store.cells();
     let expr = |i: usize| exprs.get(i).cloned().unwrap_or_else(|| "NULL".to_owned());
     let kind = |i: usize| kinds.get(i).copied().unwrap_or(CellKind::Null);
-    let mut w = match prefilter {
-        Some(p) => where_sql(store, p),
-        None => Where {
-            main: String::new(),
-            residual: None,
-            params: Vec::new(),
-            base_params: 0,
-        },
-    };
+    let mut w = Where::of(store, prefilter);
     let mut out = match append {
         Some((after_id, into)) => {
             let cast = match kind(0) {
@@ -443,7 +436,7 @@ fn grouped_impl(
                 _ => return Ok((into, None)),
             };
             let p = push_param(&mut w.params, Param::Text(after_id));
-            w.main = format!(" WHERE {} > CAST({p}::text AS {cast})", expr(0));
+            w.main = format!("{} > CAST({p}::text AS {cast})", expr(0));
             into
         }
         None => Grouped::default(),
@@ -511,7 +504,7 @@ fn grouped_impl(
         // earlier group has), so every dictionary gets the load's codes.
         select.push(format!("min({})", expr(0)));
         format!(
-            "SELECT {} FROM {table}{where_sql} GROUP BY {}",
+            "SELECT {} FROM {table} WHERE {where_sql} GROUP BY {}",
             select.join(", "),
             group.join(", ")
         )
@@ -607,13 +600,7 @@ fn grouped_impl(
         out.appeals.quality = quality;
         Ok(Ok((out, figures)))
     })?;
-    result.map_err(|bad| PgError::WrongType {
-        place: format!("{}, table {}", store.target(), store.table()),
-        row_id: bad.row_id,
-        column: bad.column,
-        expected: bad.expected,
-        found: bad.found,
-    })
+    result.map_err(|bad| store.wrong_type(bad))
 }
 
 /// A filter the server applies exactly (no municipality: that needs the local resolution): the
