@@ -52,6 +52,31 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// A table read grouped on `store`, with the change check's `figures` of the grouping's
+    /// snapshot.
+    fn of_groups(
+        source: Source,
+        groups: crate::data::pushdown::Grouped,
+        figures: crate::data::postgres::ChangeFigures,
+        store: Arc<crate::data::PgStore>,
+    ) -> Self {
+        let appeals = groups.appeals;
+        Self {
+            source,
+            is_demo: false,
+            live_reload: false,
+            point_unit: points_unit(&appeals),
+            appeals,
+            fingerprint: None,
+            change_token: Some(ChangeToken::of_figures(figures)),
+            // Grouped rows carry no points of rows with a text: the map frames the boundaries
+            // (a reload keeps the map where it is).
+            bounds: None,
+            weights: groups.weights,
+            pushdown: Some(store),
+        }
+    }
+
     /// Whether the rows are grouped (the pushdown strategy).
     pub fn is_grouped(&self) -> bool {
         self.pushdown.is_some()
@@ -560,50 +585,39 @@ impl Jobs {
                     if current.load(Ordering::SeqCst) != watch {
                         return;
                     }
-                    match checked {
-                        Ok(token) => {
-                            last_ok = Some(jiff::Zoned::now().time());
-                            if !reachable {
-                                reachable = true;
-                                let health = JobResult::SourceHealth {
-                                    watch,
-                                    source: source.clone(),
-                                    reachable,
-                                    last_ok,
-                                };
-                                if !send(health) {
-                                    return;
-                                }
-                            }
-                            if last.as_ref().is_some_and(|l| *l != token) {
-                                let changed = JobResult::DatabaseChanged {
-                                    watch,
-                                    source: source.clone(),
-                                };
-                                if !send(changed) {
-                                    return;
-                                }
-                            }
-                            last = Some(token);
+                    if checked.is_ok() {
+                        last_ok = Some(jiff::Zoned::now().time());
+                    }
+                    // The window hears when the source stops or starts answering again.
+                    if checked.is_ok() != reachable {
+                        reachable = checked.is_ok();
+                        if let Err(err) = &checked {
+                            log::warn!("the open source stopped answering: {err}");
                         }
-                        Err(err) => {
-                            // `last` stays: a source that comes back changed is reloaded (a
-                            // new SQLite connection's data_version differs, and a reload that
-                            // finds every block unchanged costs little).
-                            if reachable {
-                                log::warn!("the open source stopped answering: {err}");
-                                reachable = false;
-                                let health = JobResult::SourceHealth {
-                                    watch,
-                                    source: source.clone(),
-                                    reachable,
-                                    last_ok,
-                                };
-                                if !send(health) {
-                                    return;
-                                }
+                        let health = JobResult::SourceHealth {
+                            watch,
+                            source: source.clone(),
+                            reachable,
+                            last_ok,
+                        };
+                        if !send(health) {
+                            return;
+                        }
+                    }
+                    // After an error `last` stays: a source that comes back changed is
+                    // reloaded (a new SQLite connection's data_version differs, and a reload
+                    // that finds every block unchanged costs little).
+                    if let Ok(token) = checked {
+                        if last.as_ref().is_some_and(|l| *l != token) {
+                            let changed = JobResult::DatabaseChanged {
+                                watch,
+                                source: source.clone(),
+                            };
+                            if !send(changed) {
+                                return;
                             }
                         }
+                        last = Some(token);
                     }
                     std::thread::sleep(interval);
                 }
@@ -1145,38 +1159,18 @@ fn appended(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
     if added == 0 || u64::try_from(figures.1 - count).ok() != Some(added) {
         return Ok(None);
     }
-    let appeals = groups.appeals;
-    Ok(Some(Dataset {
-        source: previous.source.clone(),
-        is_demo: false,
-        live_reload: true,
-        point_unit: points_unit(&appeals),
-        appeals,
-        fingerprint: None,
-        change_token: Some(ChangeToken::of_figures(figures)),
-        bounds: previous.bounds,
-        weights: groups.weights,
-        pushdown: Some(store.clone()),
-    }))
+    Ok(Some(Dataset::of_groups(
+        previous.source.clone(),
+        groups,
+        figures,
+        store.clone(),
+    )))
 }
 
 /// The whole table grouped by everything the views look at, with its change token.
 fn grouped_dataset(source: Source, store: crate::data::PgStore) -> Result<Dataset, DataError> {
     let (groups, figures) = crate::data::pushdown::grouped_with_check(&store, WINDOW_GROUPS)?;
-    let appeals = groups.appeals;
-    Ok(Dataset {
-        source,
-        is_demo: false,
-        live_reload: false,
-        point_unit: points_unit(&appeals),
-        appeals,
-        fingerprint: None,
-        change_token: Some(ChangeToken::of_figures(figures)),
-        // Grouped rows carry no points of rows with a text: the map frames the boundaries.
-        bounds: None,
-        weights: groups.weights,
-        pushdown: Some(Arc::new(store)),
-    })
+    Ok(Dataset::of_groups(source, groups, figures, Arc::new(store)))
 }
 
 fn rows_dataset(source: Source, is_demo: bool, loaded: Loaded) -> Result<Dataset, DataError> {
