@@ -1219,10 +1219,8 @@ fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
             1024,
         );
         for mode in [crate::analysis::Mode::Fast, crate::analysis::Mode::Exact] {
-            let mut times = Vec::new();
-            for _ in 0..5 {
-                let started = Instant::now();
-                let surface = crate::analysis::density_mercator(
+            let median = median_ms(5, || {
+                crate::analysis::density_mercator(
                     &points,
                     None,
                     &grid,
@@ -1230,15 +1228,12 @@ fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
                     5_000.0,
                     mode,
                 );
-                times.push(started.elapsed().as_secs_f64() * 1e3);
-                drop(surface);
-            }
-            times.sort_by(f64::total_cmp);
+                Ok(())
+            })?;
             writeln!(
                 out,
-                "density 1024×1024, 5 km quartic, {mode:?}, {} appeals: median {:.1} ms",
+                "density 1024×1024, 5 km quartic, {mode:?}, {} appeals: median {median:.1} ms",
                 points.len(),
-                times.get(2).copied().unwrap_or(f64::NAN)
             )?;
         }
     }
@@ -1285,22 +1280,29 @@ fn bench_density_pushdown(
             to: days.map(|_| date_of_day(last)),
             ..Filter::default()
         };
-        let mut times = Vec::new();
-        for _ in 0..3 {
-            let started = std::time::Instant::now();
-            let surface = crate::app::density_pushdown(resolved, &filter, &request)
+        let median = median_ms(3, || {
+            crate::app::density_pushdown(resolved, &filter, &request)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            times.push(started.elapsed().as_secs_f64() * 1e3);
-            drop(surface);
-        }
-        times.sort_by(f64::total_cmp);
+            Ok(())
+        })?;
         writeln!(
             out,
-            "density binned in the database, 1024×1024, 5 km quartic, {name}: median {:.0} ms",
-            times.get(1).copied().unwrap_or(f64::NAN)
+            "density binned in the database, 1024×1024, 5 km quartic, {name}: median {median:.0} ms"
         )?;
     }
     Ok(())
+}
+
+/// The median wall time of `runs` calls of `run`, milliseconds.
+fn median_ms(runs: usize, mut run: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = std::time::Instant::now();
+        run()?;
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times.get(times.len() / 2).copied().unwrap_or(f64::NAN))
 }
 
 fn load(db: &Source) -> anyhow::Result<crate::data::Appeals> {

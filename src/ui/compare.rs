@@ -230,19 +230,10 @@ pub fn compare_legend_ui(ui: &mut Ui, lang: Lang, legend: &CompareLegend<'_>, ma
             };
             ui.horizontal_wrapped(header);
             let class = |ui: &mut Ui, i: usize, w: &[f64]| {
-                let (rect, _) =
-                    ui.allocate_exact_size(egui::vec2(24.0, 14.0), egui::Sense::hover());
-                let color = legend
-                    .colors
-                    .get(i)
-                    .copied()
-                    .unwrap_or(theme::MUNICIPALITY_FILL);
-                ui.painter().rect_filled(rect, 1.0, color);
-                ui.painter().rect_stroke(
-                    rect,
-                    1.0,
-                    theme::MUNICIPALITY_STROKE,
-                    egui::StrokeKind::Inside,
+                super::panels::class_swatch_ui(
+                    ui,
+                    egui::vec2(24.0, 14.0),
+                    legend.colors.get(i).copied(),
                 );
                 let (lo, hi) = (w.first().copied(), w.get(1).copied());
                 let bounds = match (lo, hi) {

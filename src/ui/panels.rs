@@ -822,19 +822,7 @@ pub(super) fn class_rows_ui(
     let t = lang.texts();
     for (i, w) in rows.breaks.windows(2).enumerate() {
         ui.horizontal(|ui| {
-            let (rect, _) = ui.allocate_exact_size(swatch_size, egui::Sense::hover());
-            let color = rows
-                .colors
-                .get(i)
-                .copied()
-                .unwrap_or(theme::MUNICIPALITY_FILL);
-            ui.painter().rect_filled(rect, 1.0, color);
-            ui.painter().rect_stroke(
-                rect,
-                1.0,
-                theme::MUNICIPALITY_STROKE,
-                egui::StrokeKind::Inside,
-            );
+            class_swatch_ui(ui, swatch_size, rows.colors.get(i).copied());
             let (lo, hi) = (
                 lang.metric_value(metric, w[0]),
                 lang.metric_value(metric, w[1]),
@@ -1147,4 +1135,17 @@ pub fn about_ui(ctx: &egui::Context, lang: Lang, commands: &mut Vec<Command>) {
     if modal.should_close() {
         commands.push(Command::ShowAbout(false));
     }
+}
+
+/// A legend class's colour swatch (the municipality fill when the class has no colour).
+pub fn class_swatch_ui(ui: &mut Ui, size: egui::Vec2, color: Option<egui::Color32>) {
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    ui.painter()
+        .rect_filled(rect, 1.0, color.unwrap_or(theme::MUNICIPALITY_FILL));
+    ui.painter().rect_stroke(
+        rect,
+        1.0,
+        theme::MUNICIPALITY_STROKE,
+        egui::StrokeKind::Inside,
+    );
 }
