@@ -931,12 +931,7 @@ mod window {
             .iter()
             .position(|m| m.name == "Тюмень")
             .unwrap() as u32;
-        let ctx = harness.ctx.clone();
-        harness
-            .state_mut()
-            .as_mut()
-            .unwrap()
-            .apply(&ctx, teplokarta::ui::Command::Select(Some(tyumen)));
+        apply(&mut harness, teplokarta::ui::Command::Select(Some(tyumen)));
         wait_idle(&mut harness);
         let in_tyumen = {
             let app = harness.state().as_ref().unwrap();
@@ -956,30 +951,23 @@ mod window {
             2
         );
         // File → Export map… says that an export reads the rows, and how many.
-        harness
-            .state_mut()
-            .as_mut()
-            .unwrap()
-            .apply(&ctx, teplokarta::ui::Command::ShowExport);
+        apply(&mut harness, teplokarta::ui::Command::ShowExport);
         harness.run_steps(2);
         harness.get_by_label_contains(&format!(
             "an export reads its rows: this takes time and memory ({})",
             Lang::En.number(total as u64)
         ));
-        harness
-            .state_mut()
-            .as_mut()
-            .unwrap()
-            .apply(&ctx, teplokarta::ui::Command::CloseExport);
+        apply(&mut harness, teplokarta::ui::Command::CloseExport);
         harness.run_steps(2);
 
         // New rows are grouped and appended (not the whole table again) within 2 s.
-        insert_rows(&mut schema.client, &table, 950_000, 25);
-        let took = step_until(&mut harness, std::time::Duration::from_secs(5), |h| {
-            rows_in_app(h) == total + 25
-        })
-        .expect("the new rows never arrived");
-        assert!(took <= std::time::Duration::from_secs(2), "took {took:?}");
+        inserted_rows_arrive_within_two_seconds(
+            &mut harness,
+            &mut schema.client,
+            &table,
+            (950_000, 25),
+            total + 25,
+        );
         wait_idle(&mut harness);
         {
             let app = harness.state().as_ref().unwrap();
@@ -1024,6 +1012,29 @@ mod window {
         None
     }
 
+    /// Inserts `n` rows from `first_id` on another connection and steps the window until it
+    /// holds `expected` appeals, which must take at most 2 s.
+    fn inserted_rows_arrive_within_two_seconds(
+        harness: &mut Harness<'static, State>,
+        client: &mut postgres::Client,
+        table: &str,
+        (first_id, n): (i64, i64),
+        expected: usize,
+    ) {
+        insert_rows(client, table, first_id, n);
+        let took = step_until(harness, std::time::Duration::from_secs(5), |h| {
+            rows_in_app(h) == expected
+        })
+        .expect("the new rows never arrived");
+        assert!(took <= std::time::Duration::from_secs(2), "took {took:?}");
+    }
+
+    /// Runs `command` in the window as a click would.
+    fn apply(harness: &mut Harness<'static, State>, command: teplokarta::ui::Command) {
+        let ctx = harness.ctx.clone();
+        harness.state_mut().as_mut().unwrap().apply(&ctx, command);
+    }
+
     fn insert_rows(client: &mut postgres::Client, table: &str, first_id: i64, n: i64) {
         client
             .batch_execute(&format!(
@@ -1060,12 +1071,13 @@ mod window {
         harness.get_by_label_contains(&shown);
 
         // Rows another connection commits reach the model within 2 s.
-        insert_rows(&mut schema.client, &table, 950_000, 25);
-        let took = step_until(&mut harness, std::time::Duration::from_secs(5), |h| {
-            rows_in_app(h) == total + 25
-        })
-        .expect("the new rows never arrived");
-        assert!(took <= std::time::Duration::from_secs(2), "took {took:?}");
+        inserted_rows_arrive_within_two_seconds(
+            &mut harness,
+            &mut schema.client,
+            &table,
+            (950_000, 25),
+            total + 25,
+        );
         wait_idle(&mut harness);
         let app = harness.state().as_ref().unwrap();
         assert_eq!(app.view().unwrap().summary.total as usize, total + 25);
@@ -1344,12 +1356,13 @@ mod window {
         assert!(took <= std::time::Duration::from_secs(2), "took {took:?}");
         // Inserts too come by notification (the figures are read only every 30 checks).
         let before = rows_in_app(&harness);
-        insert_rows(&mut schema.client, &table, 970_000, 3);
-        let took = step_until(&mut harness, std::time::Duration::from_secs(5), |h| {
-            rows_in_app(h) == before + 3
-        })
-        .expect("the insert never arrived");
-        assert!(took <= std::time::Duration::from_secs(2), "took {took:?}");
+        inserted_rows_arrive_within_two_seconds(
+            &mut harness,
+            &mut schema.client,
+            &table,
+            (970_000, 3),
+            before + 3,
+        );
         drop(harness);
         drop(schema);
     }
