@@ -210,6 +210,26 @@ pub struct DensityResult {
     pub elapsed: std::time::Duration,
 }
 
+impl DensityResult {
+    /// `surface` computed for `request` from `points` since `started`, with its automatic top
+    /// of scale.
+    fn new(
+        request: DensityRequest,
+        surface: Surface,
+        points: Arc<Vec<[f64; 2]>>,
+        started: std::time::Instant,
+    ) -> Self {
+        let auto_max = surface.nonzero_quantile(0.99).unwrap_or(0.0);
+        Self {
+            request,
+            surface,
+            auto_max,
+            points,
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
 /// The points of period A and of period B (Web-Mercator unit coordinates).
 pub type PointPair = (Arc<Vec<[f64; 2]>>, Arc<Vec<[f64; 2]>>);
 
@@ -699,16 +719,9 @@ impl Jobs {
         self.spawn("density", move |_| {
             let started = std::time::Instant::now();
             let surface = request.surface_of(&points, request.mode);
-            let auto_max = surface.nonzero_quantile(0.99).unwrap_or(0.0);
             JobResult::Density {
                 generation,
-                result: Box::new(DensityResult {
-                    request,
-                    surface,
-                    auto_max,
-                    points,
-                    elapsed: started.elapsed(),
-                }),
+                result: Box::new(DensityResult::new(request, surface, points, started)),
             }
         });
     }
@@ -727,19 +740,10 @@ impl Jobs {
         self.spawn("density-pushdown", move |_| {
             let started = std::time::Instant::now();
             match density_pushdown(&resolved, &filter, &request) {
-                Ok(surface) => {
-                    let auto_max = surface.nonzero_quantile(0.99).unwrap_or(0.0);
-                    JobResult::Density {
-                        generation,
-                        result: Box::new(DensityResult {
-                            request,
-                            surface,
-                            auto_max,
-                            points,
-                            elapsed: started.elapsed(),
-                        }),
-                    }
-                }
+                Ok(surface) => JobResult::Density {
+                    generation,
+                    result: Box::new(DensityResult::new(request, surface, points, started)),
+                },
                 Err(error) => JobResult::DensityFailed {
                     generation,
                     request,
