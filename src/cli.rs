@@ -1058,13 +1058,7 @@ fn heat_pushdown(
             .ok()
             .and_then(|g| FastBinning::new(g, args.radius_m));
         chosen = Some(grid);
-        params.map(|p| BinParams {
-            x_west_m: p.x_west_m,
-            y_north_m: p.y_north_m,
-            inv_bin_m: p.inv_bin_m,
-            bins_across: p.bins_across,
-            bins_down: p.bins_down,
-        })
+        params.map(BinParams::from)
     };
     let result = binned(&store, &exact, &in_range, &mut choose)
         .with_context(|| format!("reading {source}"))?;

@@ -25,6 +25,8 @@ const EXTRA_ROWS: &[&str] = &[
     "(900012, '2021-05-05T10:00:00', 'social', 'ЖКХ', NULL, 'г. Тюмень', 'new', NULL, 57.1, 65.5)",
     "(900013, '2021-05-06T07:00:00+0500', 'pos', 'Дороги', NULL, 'Нигдевск', 'new', NULL, 57.0, 200.0)",
     "(900014, '2021-05-07T07:00', 'pos', 'Дороги', NULL, NULL, 'new', NULL, 57.2, NULL)",
+    "(900015, '2021-02-30T10:00:00', 'pos', 'ЖКХ', NULL, NULL, 'new', NULL, 57.12, 65.61)",
+    "(900016, '2021-05-10T10:00', 'pos', 'ЖКХ', NULL, NULL, 'new', NULL, 57.13, 65.62)",
 ];
 
 /// The generated appeals plus [`EXTRA_ROWS`] in SQLite, and the same rows in `schema.appeals`.
@@ -245,6 +247,14 @@ fn heat_binned_in_sql_equals_local_fast_mode() {
     let cases: Vec<Vec<&str>> = vec![
         vec![],
         vec!["--from", "2021-05-01", "--to", "2021-05-31"],
+        vec![
+            "--from",
+            "2021-02-01",
+            "--to",
+            "2021-05-31",
+            "--kernel",
+            "uniform",
+        ],
         vec!["--to", "2021-03-15", "--category", "ЖКХ", "--source", "pos"],
         vec![
             "--subcategory",
@@ -269,6 +279,16 @@ fn heat_binned_in_sql_equals_local_fast_mode() {
             "128x128",
             "--radius-m",
             "800",
+        ],
+        // Up to the Mercator limit: the fast mode projects each point there (no row edges),
+        // and so does the server, leaving the points near a bin's edge to the client.
+        vec![
+            "--bbox",
+            "0,50,120,85.05",
+            "--size",
+            "128x128",
+            "--radius-m",
+            "5000",
         ],
     ];
     for (n, case) in cases.iter().enumerate() {
@@ -316,6 +336,85 @@ fn heat_binned_in_sql_equals_local_fast_mode() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("--mode fast"), "{err}");
+    drop(schema);
+}
+
+/// Points on the fast mode's bin edges and a double either side of them: the server bins
+/// them by the binning's edges and must put each in the bin the local fast mode does (a point
+/// a bin too far moves the kernel, so the GeoTIFFs would differ).
+#[test]
+#[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+fn heat_binned_in_sql_equals_local_fast_mode_on_the_bins_edges() {
+    use teplokarta::analysis::{FastBinning, Grid};
+    let mut schema = Schema::new("tk_edges");
+    let (_dir, _sqlite, table) = fixture(&mut schema, 300);
+    let (bbox, size, radius_m) = ((65.0, 56.8, 66.0, 57.4), (160, 120), 800.0);
+    let grid = Grid::over_lon_lat(bbox.0, bbox.1, bbox.2, bbox.3, size.0, size.1);
+    let binning = FastBinning::new(&grid, radius_m).unwrap();
+    let lat_edges = binning.lat_row_edges.clone().unwrap();
+    let around = |e: f64| [e.next_down(), e, e.next_up()];
+    let mid_lat = 57.1;
+    let mid_lon = 65.5;
+    let mut points: Vec<(f64, f64)> = Vec::new();
+    for &lon in binning.lon_column_edges.iter().filter(|e| e.is_finite()) {
+        points.extend(around(lon).map(|lon| (lon, mid_lat)));
+    }
+    for &lat in &lat_edges {
+        points.extend(around(lat).map(|lat| (mid_lon, lat)));
+    }
+    // A few corners: both coordinates on edges.
+    for k in (0..binning.bins_across.min(binning.bins_down)).step_by(37) {
+        points.push((binning.lon_column_edges[k], lat_edges[k]));
+    }
+    assert!(points.len() > 1_000, "{}", points.len());
+    let mut tx = schema.client.transaction().unwrap();
+    let insert = tx
+        .prepare(&format!(
+            "INSERT INTO {table} (id, received_at, source, category, status, lon, lat) \
+             VALUES ($1, '2021-05-01T10:00:00', 'pos', 'ЖКХ', 'new', $2, $3)"
+        ))
+        .unwrap();
+    for (i, (lon, lat)) in points.iter().enumerate() {
+        tx.execute(&insert, &[&(800_000 + i as i64), lon, lat])
+            .unwrap();
+    }
+    tx.commit().unwrap();
+    let url = pg_url();
+    let out = tempfile::tempdir().unwrap();
+    let bbox = format!("{},{},{},{}", bbox.0, bbox.1, bbox.2, bbox.3);
+    let size = format!("{}x{}", size.0, size.1);
+    let radius = radius_m.to_string();
+    let mut outputs = Vec::new();
+    for strategy in ["local", "pushdown"] {
+        let file = out.path().join(format!("{strategy}.tif"));
+        let said = common::run_cli(&[
+            "heat",
+            &url,
+            "--table",
+            &table,
+            "--mode",
+            "fast",
+            "--strategy",
+            strategy,
+            "--bbox",
+            &bbox,
+            "--size",
+            &size,
+            "--radius-m",
+            &radius,
+            "--kernel",
+            "uniform",
+            "--out",
+            file.to_str().unwrap(),
+        ])
+        .unwrap();
+        // The size, cells, appeals and peak, without the file's name and the time.
+        let said = said.split_once(") in ").unwrap().0;
+        let said = said.split_once(" (").unwrap().1.to_owned();
+        outputs.push((said, std::fs::read(&file).unwrap()));
+    }
+    assert_eq!(outputs[0].0, outputs[1].0);
+    assert!(outputs[0].1 == outputs[1].1, "the GeoTIFFs differ");
     drop(schema);
 }
 

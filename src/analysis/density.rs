@@ -442,11 +442,12 @@ impl Bins for LonLatBins<'_> {
 
     #[inline]
     fn bin_of(&self, i: usize) -> Option<(usize, usize)> {
-        use crate::spatial::projection::EARTH_RADIUS_M;
         let &(lon, lat) = self.points.get(i)?;
         let l = &self.layout;
-        let x = EARTH_RADIUS_M * lon.to_radians();
-        let col = index_below((x - l.x_west_m) * self.inv_bin_m, l.bins_across() as f64)?;
+        let col = index_below(
+            column_of_lon(lon, l.x_west_m, self.inv_bin_m),
+            l.bins_across() as f64,
+        )?;
         let row = match &self.rows {
             Some(rows) => rows.row_of(lat)?,
             None if lat.is_finite() => {
@@ -459,22 +460,32 @@ impl Bins for LonLatBins<'_> {
     }
 }
 
+/// The fractional bin column of `lon` (its floor is the column): the arithmetic every caller
+/// must share bit for bit, the server's too (see [`FastBinning::lon_column_edges`]).
+#[inline]
+fn column_of_lon(lon: f64, x_west_m: f64, inv_bin_m: f64) -> f64 {
+    use crate::spatial::projection::EARTH_RADIUS_M;
+    (EARTH_RADIUS_M * lon.to_radians() - x_west_m) * inv_bin_m
+}
+
 /// Latitude → bin row without a logarithm per point: a table over a uniform latitude step,
 /// half the thinnest row, so at most one row edge falls within a step; each step holds the row
-/// at its south end and the latitude of that row's north edge.
+/// at its south end. Row `k` holds exactly the latitudes in `(edges[k + 1], edges[k]]` (the
+/// step only says where to look; the edges decide), so the server can bin by the same edges.
 struct LatRows {
     lat_south: f64,
     lat_north: f64,
     inv_step: f64,
-    steps: Vec<(f64, usize)>,
+    /// Per step: the row at its south end.
+    steps: Vec<usize>,
+    /// North edge of each row, then the south edge of the last one (descending).
+    edges: Vec<f64>,
 }
 
 impl LatRows {
     fn new(layout: &FastLayout) -> Option<Self> {
         use crate::spatial::projection::MAX_LAT;
         let rows = layout.bins_down();
-        // North edge of each row, and the south edge of the last one: row `k` holds the
-        // latitudes in (edges[k + 1], edges[k]].
         let edges: Vec<f64> = (0..=rows)
             .map(|k| lon_lat_from_mercator_m(0.0, layout.y_north_m - k as f64 * layout.bin_m).1)
             .collect();
@@ -501,13 +512,14 @@ impl LatRows {
             while row > 0 && edges.get(row).is_some_and(|&north| lat > north) {
                 row -= 1;
             }
-            steps.push((edges.get(row).copied().unwrap_or(f64::INFINITY), row));
+            steps.push(row);
         }
         Some(Self {
             lat_south,
             lat_north,
             inv_step: 1.0 / step,
             steps,
+            edges,
         })
     }
 
@@ -517,8 +529,17 @@ impl LatRows {
             return None;
         }
         let step = ((lat - self.lat_south) * self.inv_step) as usize;
-        let &(north, row) = self.steps.get(step).or_else(|| self.steps.last())?;
-        row.checked_sub(usize::from(lat > north))
+        let &row = self.steps.get(step).or_else(|| self.steps.last())?;
+        // The step is within one step of the truth (rounding), so at most one edge lies
+        // between `lat` and the step's south end: north of the row, or (rounded up a step)
+        // south of it.
+        if self.edges.get(row).is_some_and(|&north| lat > north) {
+            row.checked_sub(1)
+        } else if self.edges.get(row + 1).is_some_and(|&south| lat <= south) {
+            Some(row + 1)
+        } else {
+            Some(row)
+        }
     }
 }
 
@@ -1292,13 +1313,22 @@ pub fn density(
 /// strategy does it in SQL): bin column `floor((EARTH_RADIUS_M · (lon · π/180) − x_west_m) ·
 /// inv_bin_m)` and row `floor((y_north_m − y) · inv_bin_m)` for Mercator `y`, kept when
 /// `0 ≤ col < bins_across` and `0 ≤ row < bins_down`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FastBinning {
     pub x_west_m: f64,
     pub y_north_m: f64,
     pub inv_bin_m: f64,
     pub bins_across: usize,
     pub bins_down: usize,
+    /// `lon_column_edges[k]`: the least longitude whose column is at least `k`, for `k` in
+    /// `0..=bins_across` (`±∞` where no longitude in ±180° or every one is): the column of a
+    /// longitude is one less than the number of edges at or below it, exactly.
+    pub lon_column_edges: Vec<f64>,
+    /// The latitudes of the rows' north edges and of the last row's south edge, descending:
+    /// row `k` holds `(edges[k + 1], edges[k]]`, exactly as the fast mode bins a latitude.
+    /// `None` where the fast mode projects each point instead (near the poles, or rows too
+    /// thin for its table).
+    pub lat_row_edges: Option<Vec<f64>>,
 }
 
 impl FastBinning {
@@ -1306,14 +1336,64 @@ impl FastBinning {
     /// the fast mode would not use stencils there (then binned counts cannot be used).
     pub fn new(grid: &Grid, radius_ground_m: f64) -> Option<Self> {
         let layout = FastLayout::new(grid, radius_ground_m)?;
+        let inv_bin_m = 1.0 / layout.bin_m;
         Some(Self {
             x_west_m: layout.x_west_m,
             y_north_m: layout.y_north_m,
-            inv_bin_m: 1.0 / layout.bin_m,
+            inv_bin_m,
             bins_across: layout.bins_across(),
             bins_down: layout.bins_down(),
+            lon_column_edges: (0..=layout.bins_across())
+                .map(|k| least_lon_of_column(k as f64, layout.x_west_m, inv_bin_m))
+                .collect(),
+            lat_row_edges: LatRows::new(&layout).map(|rows| rows.edges),
         })
     }
+}
+
+impl From<FastBinning> for crate::data::pushdown::BinParams {
+    fn from(b: FastBinning) -> Self {
+        Self {
+            x_west_m: b.x_west_m,
+            y_north_m: b.y_north_m,
+            inv_bin_m: b.inv_bin_m,
+            bins_across: b.bins_across,
+            bins_down: b.bins_down,
+            lon_column_edges: b.lon_column_edges,
+            lat_row_edges: b.lat_row_edges,
+        }
+    }
+}
+
+/// The least longitude in ±180° whose [`column_of_lon`] is at least `column`, by bisection
+/// over the doubles in order (the column never decreases with the longitude: each operation
+/// rounds monotonically and the factors are positive); `-∞` when every longitude is, `+∞` when
+/// none is.
+fn least_lon_of_column(column: f64, x_west_m: f64, inv_bin_m: f64) -> f64 {
+    let reaches = |lon: f64| column_of_lon(lon, x_west_m, inv_bin_m) >= column;
+    if reaches(-180.0) {
+        return f64::NEG_INFINITY;
+    }
+    if !reaches(180.0) {
+        return f64::INFINITY;
+    }
+    // Doubles in numeric order as integers (for finite values).
+    let key = |x: f64| {
+        let bits = x.to_bits() as i64;
+        if bits < 0 { i64::MIN - bits } else { bits }
+    };
+    let value = |k: i64| f64::from_bits((if k < 0 { i64::MIN - k } else { k }) as u64);
+    // `lo` does not reach, `hi` does.
+    let (mut lo, mut hi) = (key(-180.0), key(180.0));
+    while i128::from(hi) - i128::from(lo) > 1 {
+        let mid = ((i128::from(lo) + i128::from(hi)) / 2) as i64;
+        if reaches(value(mid)) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    value(hi)
 }
 
 /// [`density`] in [`Mode::Fast`] from points already binned (`(col, row, count)`, as
@@ -1632,6 +1712,70 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The bins the server computes from the edges (`width_bucket`: how many edges lie at or
+    /// below the value) are the fast mode's, on the edges themselves and a double away too.
+    #[test]
+    fn the_binnings_edges_give_the_fast_modes_bins_exactly() {
+        let grids = [
+            Grid::over_lon_lat(64.8, 55.1, 75.2, 60.0, 1024, 1024),
+            Grid::over_lon_lat(65.4, 57.05, 65.7, 57.25, 300, 200),
+            Grid::over_lon_lat(-20.0, -10.0, 20.0, 10.0, 64, 64),
+            Grid::over_lon_lat(140.0, -45.0, 150.0, -30.0, 500, 700),
+        ];
+        let mut next = uniform(11);
+        let around = |e: f64| [e.next_down(), e, e.next_up()];
+        for grid in grids {
+            let binning = FastBinning::new(&grid, 5_000.0).expect("a binning");
+            let layout = FastLayout::new(&grid, 5_000.0).expect("a layout");
+            let rows = LatRows::new(&layout).expect("a table");
+            let edges_lat = binning.lat_row_edges.clone().expect("row edges");
+            let edges_lon = &binning.lon_column_edges;
+            assert_eq!(edges_lon.len(), binning.bins_across + 1);
+            assert_eq!(edges_lat.len(), binning.bins_down + 1);
+            assert!(edges_lon.windows(2).all(|w| w[0] < w[1]));
+            assert!(edges_lat.windows(2).all(|w| w[0] > w[1]));
+            // Columns: one less than the edges at or below, when that is a column.
+            let (west, east) = (edges_lon[0], edges_lon[binning.bins_across]);
+            let lons = (0..20_000)
+                .map(|_| west - 0.01 + (east - west + 0.02) * next())
+                .chain(edges_lon.iter().flat_map(|&e| around(e)));
+            for lon in lons {
+                let fast = index_below(
+                    column_of_lon(lon, binning.x_west_m, binning.inv_bin_m),
+                    binning.bins_across as f64,
+                );
+                let below = edges_lon.iter().filter(|&&e| e <= lon).count();
+                let bucket = (1..=binning.bins_across)
+                    .contains(&below)
+                    .then(|| below - 1);
+                assert_eq!(fast, bucket, "{lon}");
+            }
+            // Rows: one less than the edges at or north of the latitude, when a row; checked
+            // at the table's step boundaries too, where rounding picks the neighbouring step.
+            let (north, south) = (edges_lat[0], edges_lat[binning.bins_down]);
+            let steps = (0..rows.steps.len())
+                .map(|s| rows.lat_south + s as f64 / rows.inv_step)
+                .flat_map(around);
+            let lats = (0..20_000)
+                .map(|_| south - 0.01 + (north - south + 0.02) * next())
+                .chain(edges_lat.iter().flat_map(|&e| around(e)))
+                .chain(steps);
+            for lat in lats {
+                let at_or_north = edges_lat.iter().filter(|&&e| e >= lat).count();
+                let bucket = (1..=binning.bins_down)
+                    .contains(&at_or_north)
+                    .then(|| at_or_north - 1);
+                assert_eq!(rows.row_of(lat), bucket, "{lat}");
+            }
+        }
+        // Near the pole the fast mode projects each point: no edges to bin by.
+        let polar = Grid::over_lon_lat(0.0, 80.0, 10.0, 85.05, 64, 64);
+        assert_eq!(
+            FastBinning::new(&polar, 5_000.0).map(|b| b.lat_row_edges),
+            Some(None)
+        );
     }
 
     #[test]

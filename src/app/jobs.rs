@@ -1308,13 +1308,7 @@ pub fn density_pushdown(
     }
     let fast = FastBinning::new(&request.grid, request.radius_m)
         .ok_or(DataError::PushdownDensity(DensityLimit::RadiusTooWide))?;
-    let params = BinParams {
-        x_west_m: fast.x_west_m,
-        y_north_m: fast.y_north_m,
-        inv_bin_m: fast.inv_bin_m,
-        bins_across: fast.bins_across,
-        bins_down: fast.bins_down,
-    };
+    let params = BinParams::from(fast);
     let in_range = |text: &str| filter.receives_in_range(text);
     let mut binned = binned_fixed(&store, &exact, &in_range, params)
         .map_err(DataError::from)?

@@ -270,6 +270,7 @@ enum Param {
     Text(String),
     List(Vec<String>),
     Float(f64),
+    Floats(Vec<f64>),
 }
 
 fn bind(params: &[Param]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
@@ -279,6 +280,7 @@ fn bind(params: &[Param]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
             Param::Text(t) => t as &(dyn postgres::types::ToSql + Sync),
             Param::List(l) => l as &(dyn postgres::types::ToSql + Sync),
             Param::Float(f) => f as &(dyn postgres::types::ToSql + Sync),
+            Param::Floats(f) => f as &(dyn postgres::types::ToSql + Sync),
         })
         .collect()
 }
@@ -622,14 +624,21 @@ pub struct ExactFilter {
 }
 
 /// Where the fast density mode bins a point (see `analysis::FastBinning`, whose numbers these
-/// are): the same floating-point operations, in SQL.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// are). With row edges the server counts, for each point, the column edges at or below its
+/// longitude and the row edges at or north of its latitude (`width_bucket`: comparisons only,
+/// so exactly the fast mode's bins); without them it projects each point as the fast mode does
+/// and leaves the points within a millionth of a bin's edge to the client.
+#[derive(Clone, Debug, PartialEq)]
 pub struct BinParams {
     pub x_west_m: f64,
     pub y_north_m: f64,
     pub inv_bin_m: f64,
     pub bins_across: usize,
     pub bins_down: usize,
+    /// `bins_across + 1` ascending longitudes: the least of each column (`±∞` allowed).
+    pub lon_column_edges: Vec<f64>,
+    /// `bins_down + 1` descending latitudes: row `k` holds `(edges[k + 1], edges[k]]`.
+    pub lat_row_edges: Option<Vec<f64>>,
 }
 
 /// `(lon_min, lat_min, lon_max, lat_max)`, degrees.
@@ -659,6 +668,7 @@ struct ExactSql {
     base: String,
     /// The date condition on plain-shaped texts (`true` without bounds).
     dates: String,
+
     /// Rows whose `received_at` is not of the plain shape (and not NULL).
     residual: String,
     params: Vec<Param>,
@@ -728,8 +738,40 @@ fn exact_sql(store: &PgStore, filter: &ExactFilter) -> Option<ExactSql> {
         ));
     }
     let base_params = params.len();
+    let (_, _, table) = store.cells();
+    let bounded = filter.from.zip(filter.to);
     let dates = if filter.from.is_none() && filter.to.is_none() {
         "true".to_owned()
+    } else if let Some(bounds) = bounded.and_then(|(from, to)| valid_day_bounds(from, to)) {
+        // A period's valid days as text ranges, and the rows of other shapes (their own
+        // query) left out by an anti-join on their texts: comparisons instead of a regular
+        // expression and date arithmetic per row (10 s → 2 s for a year of 10 M rows).
+        let (from, to) = (
+            bounded.map(|b| b.0),
+            bounded.and_then(|b| b.1.tomorrow().ok()),
+        );
+        let from = from.map(|d| push_param(&mut params, Param::Text(d.to_string())));
+        let after = to.map(|d| push_param(&mut params, Param::Text(d.to_string())));
+        let bounds = push_param(&mut params, Param::List(bounds));
+        let mut range = Vec::new();
+        if let Some(from) = &from {
+            range.push(format!("{received} COLLATE \"C\" >= {from}"));
+        }
+        if let Some(after) = &after {
+            range.push(format!("{received} COLLATE \"C\" < {after}"));
+        }
+        range.push(format!(
+            "width_bucket({received} COLLATE \"C\", {bounds}::text[]) % 2 <> 0"
+        ));
+        // `tk_odd_text` is the derived table's only column, so the outer `received` resolves
+        // to the scanned table; PostgreSQL plans it as an anti-join (hashed, or merged for
+        // an index range), served by the index on the other shapes when there is one.
+        range.push(format!(
+            "NOT EXISTS (SELECT 1 FROM (SELECT {received} COLLATE \"C\" AS tk_odd_text \
+             FROM {table} WHERE {received} !~ '{PLAIN_ISO}') AS tk_odd \
+             WHERE tk_odd.tk_odd_text = {received} COLLATE \"C\")"
+        ));
+        format!("({})", range.join(" AND "))
     } else {
         let from = filter
             .from
@@ -762,6 +804,49 @@ fn exact_sql(store: &PgStore, filter: &ExactFilter) -> Option<ExactSql> {
         lon,
         lat,
     })
+}
+
+/// The valid days from `from` to `to` as text bounds `[lo₁, hi₁, lo₂, hi₂, …]`, one pair per
+/// month: a plain-shaped `received_at` is a valid day of the period exactly when it sorts
+/// (bytewise) into an odd bucket of them — `width_bucket` — because its first ten characters
+/// decide, and a day past a month's end (`2021-02-29`, `…-32`), a day `00` or a month `00` or
+/// `13`… sorts into a gap between two months. `None` for an empty period, years outside
+/// 0000–9999 or more than a century of months (the caller then checks each text's date).
+fn valid_day_bounds(from: Date, to: Date) -> Option<Vec<String>> {
+    if from > to || from.year() < 0 || to.year() > 9999 {
+        return None;
+    }
+    let months = (i32::from(to.year()) - i32::from(from.year())) * 12 + i32::from(to.month())
+        - i32::from(from.month());
+    if months > 1200 {
+        return None;
+    }
+    let mut bounds = Vec::with_capacity(2 * (months as usize + 1));
+    let (mut year, mut month) = (from.year(), from.month());
+    loop {
+        let first = Date::new(year, month, 1).ok()?;
+        let start = if (year, month) == (from.year(), from.month()) {
+            from.day()
+        } else {
+            1
+        };
+        let last_of_month = (year, month) == (to.year(), to.month());
+        let end = if last_of_month {
+            to.day()
+        } else {
+            first.days_in_month()
+        };
+        bounds.push(format!("{year:04}-{month:02}-{start:02}"));
+        bounds.push(format!("{year:04}-{month:02}-{:02}", end + 1));
+        if last_of_month {
+            return Some(bounds);
+        }
+        (year, month) = if month == 12 {
+            (year + 1, 1)
+        } else {
+            (year, month + 1)
+        };
+    }
 }
 
 /// Adds a parameter and returns its placeholder.
@@ -830,6 +915,8 @@ fn binned_impl(
     let dated = filter.from.is_some() || filter.to.is_some();
     store
         .with_snapshot(|tx| {
+            // Hundreds of thousands of bins hash in memory, and a query this short gains
+            // nothing from JIT compilation (seconds on the projection's expression).
             let bound = bind(&params);
             // Rows of another date shape: their dates are judged here.
             let mut odd: Vec<(f64, f64)> = Vec::new();
@@ -857,7 +944,7 @@ fn binned_impl(
                 }
             }
             let (p, placed) = match &mut binning {
-                Binning::Fixed(p) => (*p, None),
+                Binning::Fixed(p) => (p.clone(), None),
                 Binning::FromExtent(bounds) => {
                     let box_row = tx.query_one(
                         format!(
@@ -889,6 +976,22 @@ fn binned_impl(
                     (p, Some(placed))
                 }
             };
+            tx.batch_execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")?;
+            if let Some(lat_edges) = &p.lat_row_edges {
+                let query = EdgeQuery {
+                    table,
+                    base: &base,
+                    dates: &dates,
+                    lon: &lon,
+                    lat: &lat,
+                };
+                let mut out = bins_by_edges(tx, &query, &params, &p, lat_edges)?;
+                out.points.extend(odd);
+                out.placed = placed.unwrap_or_else(|| {
+                    out.bins.iter().map(|b| b.2).sum::<u64>() + out.points.len() as u64
+                });
+                return Ok(Some(out));
+            }
             let across = p.bins_across as f64;
             let down = p.bins_down as f64;
             let mut params = params.clone();
@@ -928,9 +1031,6 @@ fn binned_impl(
                  WHERE near OR (fc >= 0 AND fc < {across_p} AND fr >= 0 AND fr < {down_p}) \
                  GROUP BY 1, 2, 3, 4"
             );
-            // Hundreds of thousands of bins hash in memory, and a query this short gains
-            // nothing from JIT compilation (seconds on this expression).
-            tx.batch_execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")?;
             let rows = tx.query(bins_sql.as_str(), &bind(&params))?;
             let mut out = Binned {
                 bins: Vec::with_capacity(rows.len()),
@@ -963,6 +1063,67 @@ fn binned_impl(
             }
             Ok(Some(out))
         })
+}
+
+/// The table, its filter and its coordinates' expressions, for [`bins_by_edges`].
+struct EdgeQuery<'a> {
+    table: &'a str,
+    base: &'a str,
+    dates: &'a str,
+    lon: &'a str,
+    lat: &'a str,
+}
+
+/// The bins of the rows `base AND dates` keeps, by the binning's edges: one `width_bucket` per
+/// coordinate and one hashed key per row, no projection, so PostgreSQL scans in parallel.
+/// Every point lands in its bin or in the margin around the grid (dropped here), so nothing
+/// is left to bin locally.
+fn bins_by_edges(
+    tx: &mut postgres::Transaction<'_>,
+    query: &EdgeQuery<'_>,
+    params: &[Param],
+    p: &BinParams,
+    lat_edges: &[f64],
+) -> Result<Binned, postgres::Error> {
+    let EdgeQuery {
+        table,
+        base,
+        dates,
+        lon,
+        lat,
+    } = query;
+    let mut params = params.to_vec();
+    let columns = push_param(&mut params, Param::Floats(p.lon_column_edges.clone()));
+    // Ascending for `width_bucket`: the negated latitudes, so "at or below −lat" is "at or
+    // north of lat", the rows' closed north edges.
+    let rows = push_param(
+        &mut params,
+        Param::Floats(lat_edges.iter().map(|e| -e).collect()),
+    );
+    // Buckets run 0..=bins + 1 (0 and the last are outside the grid).
+    let stride = p.bins_down as i64 + 2;
+    let sql = format!(
+        "SELECT width_bucket({lon}, {columns}::float8[])::int8 * {stride} \
+                + width_bucket(-({lat}), {rows}::float8[]), count(*)::int8 \
+         FROM {table} WHERE {base} AND {dates} GROUP BY 1"
+    );
+    let found = tx.query(sql.as_str(), &bind(&params))?;
+    let mut out = Binned {
+        bins: Vec::with_capacity(found.len()),
+        ..Binned::default()
+    };
+    for row in &found {
+        let key = row.try_get::<_, i64>(0)?;
+        let n = row.try_get::<_, i64>(1)?.max(0) as u64;
+        let (column, down) = (key / stride, key % stride);
+        if (1..=p.bins_across as i64).contains(&column)
+            && (1..=p.bins_down as i64).contains(&down)
+            && let (Ok(c), Ok(r)) = (u32::try_from(column - 1), u32::try_from(down - 1))
+        {
+            out.bins.push((c, r, n));
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -1008,6 +1169,40 @@ mod tests {
         };
         assert_eq!(filter.and(&roads), None);
         assert_eq!(Prefilter::default().and(&roads), Some(roads));
+    }
+
+    /// Every plain-shaped text of two years (months 00–13, days 00–39, with and without a
+    /// time) lands in an odd bucket of the bounds exactly when it is a valid day of the period.
+    #[test]
+    fn valid_day_bounds_keep_exactly_the_periods_valid_days() {
+        let periods = [
+            ("2021-01-01", "2021-12-31"),
+            ("2020-02-10", "2020-03-05"),
+            ("2021-02-28", "2021-02-28"),
+            ("2019-12-31", "2021-01-01"),
+            ("2020-02-29", "2020-02-29"),
+        ];
+        for (from, to) in periods {
+            let (from, to) = (day(from).unwrap(), day(to).unwrap());
+            let bounds = valid_day_bounds(from, to).unwrap();
+            assert!(bounds.windows(2).all(|w| w[0] < w[1]), "{bounds:?}");
+            for year in 2019..=2022 {
+                for month in 0..=13 {
+                    for d in 0..=39 {
+                        let date = format!("{year:04}-{month:02}-{d:02}");
+                        let valid = date
+                            .parse::<Date>()
+                            .is_ok_and(|date| date >= from && date <= to);
+                        for text in [date.clone(), format!("{date}T23:59:59+05:00")] {
+                            let below = bounds.iter().filter(|b| b.as_str() <= text.as_str());
+                            assert_eq!(below.count() % 2 == 1, valid, "{text} in {from}..{to}");
+                        }
+                    }
+                }
+            }
+        }
+        let (a, b) = (day("2021-05-02").unwrap(), day("2021-05-01").unwrap());
+        assert_eq!(valid_day_bounds(a, b), None);
     }
 
     #[test]
