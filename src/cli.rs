@@ -1238,7 +1238,7 @@ fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
 }
 
 /// `bench` of a grouped table: the density binned in the database (as the window's density
-/// job does) for the whole table, its last 30 days and its last 7 days, on 1024 × 1024 cells
+/// job does) for the whole table, its last 365, 30 and 7 days, on 1024 × 1024 cells
 /// over `region`.
 fn bench_density_pushdown(
     resolved: &crate::app::Resolved,
@@ -1266,6 +1266,7 @@ fn bench_density_pushdown(
     };
     for (name, days) in [
         ("all", None),
+        ("last 365 days", Some(365)),
         ("last 30 days", Some(30)),
         ("last 7 days", Some(7)),
     ] {

@@ -213,24 +213,15 @@ fn where_sql(store: &PgStore, prefilter: &Prefilter) -> Where {
         };
     }
     let received = expr(1);
-    let from = prefilter
-        .from
-        .map(|d| push_param(&mut params, Param::Text(d.to_string())));
-    let to = prefilter
-        .to
-        .map(|d| push_param(&mut params, Param::Text(d.to_string())));
-    let after = prefilter
-        .to
-        .and_then(|d| d.tomorrow().ok())
-        .map(|d| push_param(&mut params, Param::Text(d.to_string())));
+    let (_, _, table) = store.cells();
     let mut main = clauses.clone();
-    if let Some(from) = &from {
-        main.push(format!("{received} COLLATE \"C\" >= {from}"));
-    }
-    if let Some(after) = &after {
-        main.push(format!("{received} COLLATE \"C\" < {after}"));
-    }
-    main.push(plain_date_sql(received, from.as_deref(), to.as_deref()));
+    main.push(period_sql(
+        received,
+        table,
+        prefilter.from,
+        prefilter.to,
+        &mut params,
+    ));
     let mut residual = clauses;
     residual.push(format!("{received} !~ '{PLAIN_ISO}'"));
     Where {
@@ -239,6 +230,62 @@ fn where_sql(store: &PgStore, prefilter: &Prefilter) -> Where {
         params,
         base_params,
     }
+}
+
+/// True for the rows whose `received` has the plain ISO shape and whose day lies in the
+/// period (either bound may be absent; `true` without both): a text range the index on
+/// `received_at COLLATE "C"` serves, then, for a bounded period, the valid days as text ranges
+/// per month (`width_bucket`, see [`valid_day_bounds`]) and the rows of other shapes left out
+/// by an anti-join on their texts — comparisons, where checking each row's shape by regular
+/// expression and its date by arithmetic took 10 s for a year of 10 M rows (now 2 s). An
+/// unbounded side falls back to those per-row checks ([`plain_date_sql`]). The rows of other
+/// shapes are the residual query's, judged locally.
+fn period_sql(
+    received: &str,
+    table: &str,
+    from: Option<Date>,
+    to: Option<Date>,
+    params: &mut Vec<Param>,
+) -> String {
+    if from.is_none() && to.is_none() {
+        return "true".to_owned();
+    }
+    let after = to.and_then(|d| d.tomorrow().ok());
+    let bounds = from
+        .zip(to)
+        .and_then(|(from, to)| valid_day_bounds(from, to));
+    let from = from.map(|d| push_param(params, Param::Text(d.to_string())));
+    let mut range = Vec::new();
+    if let Some(from) = &from {
+        range.push(format!("{received} COLLATE \"C\" >= {from}"));
+    }
+    // Pushed before `to` (which only the per-row checks use): every placeholder is used.
+    if let Some(after) = after {
+        let after = push_param(params, Param::Text(after.to_string()));
+        range.push(format!("{received} COLLATE \"C\" < {after}"));
+    }
+    match bounds {
+        Some(bounds) => {
+            let bounds = push_param(params, Param::List(bounds));
+            range.push(format!(
+                "width_bucket({received} COLLATE \"C\", {bounds}::text[]) % 2 <> 0"
+            ));
+            // `tk_odd_text` is the derived table's only column, so the outer `received`
+            // resolves to the scanned table; PostgreSQL plans it as an anti-join (hashed, or
+            // merged along an index range), served by the index on the other shapes when
+            // there is one.
+            range.push(format!(
+                "NOT EXISTS (SELECT 1 FROM (SELECT {received} COLLATE \"C\" AS tk_odd_text \
+                 FROM {table} WHERE {received} !~ '{PLAIN_ISO}') AS tk_odd \
+                 WHERE tk_odd.tk_odd_text = {received} COLLATE \"C\")"
+            ));
+        }
+        None => {
+            let to = to.map(|d| push_param(params, Param::Text(d.to_string())));
+            range.push(plain_date_sql(received, from.as_deref(), to.as_deref()));
+        }
+    }
+    format!("({})", range.join(" AND "))
 }
 
 /// True when `received` has the plain ISO shape, is a calendar date (as `jiff` reads it) and
@@ -739,60 +786,7 @@ fn exact_sql(store: &PgStore, filter: &ExactFilter) -> Option<ExactSql> {
     }
     let base_params = params.len();
     let (_, _, table) = store.cells();
-    let bounded = filter.from.zip(filter.to);
-    let dates = if filter.from.is_none() && filter.to.is_none() {
-        "true".to_owned()
-    } else if let Some(bounds) = bounded.and_then(|(from, to)| valid_day_bounds(from, to)) {
-        // A period's valid days as text ranges, and the rows of other shapes (their own
-        // query) left out by an anti-join on their texts: comparisons instead of a regular
-        // expression and date arithmetic per row (10 s → 2 s for a year of 10 M rows).
-        let (from, to) = (
-            bounded.map(|b| b.0),
-            bounded.and_then(|b| b.1.tomorrow().ok()),
-        );
-        let from = from.map(|d| push_param(&mut params, Param::Text(d.to_string())));
-        let after = to.map(|d| push_param(&mut params, Param::Text(d.to_string())));
-        let bounds = push_param(&mut params, Param::List(bounds));
-        let mut range = Vec::new();
-        if let Some(from) = &from {
-            range.push(format!("{received} COLLATE \"C\" >= {from}"));
-        }
-        if let Some(after) = &after {
-            range.push(format!("{received} COLLATE \"C\" < {after}"));
-        }
-        range.push(format!(
-            "width_bucket({received} COLLATE \"C\", {bounds}::text[]) % 2 <> 0"
-        ));
-        // `tk_odd_text` is the derived table's only column, so the outer `received` resolves
-        // to the scanned table; PostgreSQL plans it as an anti-join (hashed, or merged for
-        // an index range), served by the index on the other shapes when there is one.
-        range.push(format!(
-            "NOT EXISTS (SELECT 1 FROM (SELECT {received} COLLATE \"C\" AS tk_odd_text \
-             FROM {table} WHERE {received} !~ '{PLAIN_ISO}') AS tk_odd \
-             WHERE tk_odd.tk_odd_text = {received} COLLATE \"C\")"
-        ));
-        format!("({})", range.join(" AND "))
-    } else {
-        let from = filter
-            .from
-            .map(|d| push_param(&mut params, Param::Text(d.to_string())));
-        let to = filter
-            .to
-            .map(|d| push_param(&mut params, Param::Text(d.to_string())));
-        let after = filter
-            .to
-            .and_then(|d| d.tomorrow().ok())
-            .map(|d| push_param(&mut params, Param::Text(d.to_string())));
-        let mut range = Vec::new();
-        if let Some(from) = &from {
-            range.push(format!("{received} COLLATE \"C\" >= {from}"));
-        }
-        if let Some(after) = &after {
-            range.push(format!("{received} COLLATE \"C\" < {after}"));
-        }
-        range.push(plain_date_sql(&received, from.as_deref(), to.as_deref()));
-        format!("({})", range.join(" AND "))
-    };
+    let dates = period_sql(&received, table, filter.from, filter.to, &mut params);
     let residual = format!("({received} !~ '{PLAIN_ISO}')");
     Some(ExactSql {
         base: base.join(" AND "),
