@@ -247,45 +247,83 @@ fn period_sql(
     to: Option<Date>,
     params: &mut Vec<Param>,
 ) -> String {
-    if from.is_none() && to.is_none() {
-        return "true".to_owned();
-    }
-    let after = to.and_then(|d| d.tomorrow().ok());
-    let bounds = from
-        .zip(to)
-        .and_then(|(from, to)| valid_day_bounds(from, to));
-    let from = from.map(|d| push_param(params, Param::Text(d.to_string())));
-    let mut range = Vec::new();
-    if let Some(from) = &from {
-        range.push(format!("{received} COLLATE \"C\" >= {from}"));
-    }
-    // Pushed before `to` (which only the per-row checks use): every placeholder is used.
-    if let Some(after) = after {
-        let after = push_param(params, Param::Text(after.to_string()));
-        range.push(format!("{received} COLLATE \"C\" < {after}"));
-    }
-    match bounds {
-        Some(bounds) => {
-            let bounds = push_param(params, Param::List(bounds));
-            range.push(format!(
-                "width_bucket({received} COLLATE \"C\", {bounds}::text[]) % 2 <> 0"
-            ));
-            // `tk_odd_text` is the derived table's only column, so the outer `received`
-            // resolves to the scanned table; PostgreSQL plans it as an anti-join (hashed, or
-            // merged along an index range), served by the index on the other shapes when
-            // there is one.
-            range.push(format!(
-                "NOT EXISTS (SELECT 1 FROM (SELECT {received} COLLATE \"C\" AS tk_odd_text \
-                 FROM {table} WHERE {received} !~ '{PLAIN_ISO}') AS tk_odd \
-                 WHERE tk_odd.tk_odd_text = {received} COLLATE \"C\")"
-            ));
+    let period = Period::new(received, table, from, to, params);
+    period.sql(true)
+}
+
+/// [`period_sql`] in two parts: the conditions with parameters, and the anti-join (none), which
+/// a query may leave out when it has seen, in the same snapshot, that no row it filters has
+/// another shape.
+struct Period {
+    conditions: Vec<String>,
+    others_out: Option<String>,
+}
+
+impl Period {
+    fn new(
+        received: &str,
+        table: &str,
+        from: Option<Date>,
+        to: Option<Date>,
+        params: &mut Vec<Param>,
+    ) -> Self {
+        let mut period = Self {
+            conditions: Vec::new(),
+            others_out: None,
+        };
+        if from.is_none() && to.is_none() {
+            return period;
         }
-        None => {
-            let to = to.map(|d| push_param(params, Param::Text(d.to_string())));
-            range.push(plain_date_sql(received, from.as_deref(), to.as_deref()));
+        let after = to.and_then(|d| d.tomorrow().ok());
+        let bounds = from
+            .zip(to)
+            .and_then(|(from, to)| valid_day_bounds(from, to));
+        let from = from.map(|d| push_param(params, Param::Text(d.to_string())));
+        let range = &mut period.conditions;
+        if let Some(from) = &from {
+            range.push(format!("{received} COLLATE \"C\" >= {from}"));
+        }
+        // Pushed before `to` (which only the per-row checks use): every placeholder is used.
+        if let Some(after) = after {
+            let after = push_param(params, Param::Text(after.to_string()));
+            range.push(format!("{received} COLLATE \"C\" < {after}"));
+        }
+        match bounds {
+            Some(bounds) => {
+                let bounds = push_param(params, Param::List(bounds));
+                range.push(format!(
+                    "width_bucket({received} COLLATE \"C\", {bounds}::text[]) % 2 <> 0"
+                ));
+                // `tk_odd_text` is the derived table's only column, so the outer `received`
+                // resolves to the scanned table; PostgreSQL plans it as an anti-join (hashed, or
+                // merged along an index range), served by the index on the other shapes when
+                // there is one.
+                period.others_out = Some(format!(
+                    "NOT EXISTS (SELECT 1 FROM (SELECT {received} COLLATE \"C\" AS tk_odd_text \
+                     FROM {table} WHERE {received} !~ '{PLAIN_ISO}') AS tk_odd \
+                     WHERE tk_odd.tk_odd_text = {received} COLLATE \"C\")"
+                ));
+            }
+            None => {
+                let to = to.map(|d| push_param(params, Param::Text(d.to_string())));
+                range.push(plain_date_sql(received, from.as_deref(), to.as_deref()));
+            }
+        }
+        period
+    }
+
+    /// The SQL, with the anti-join or (`with_others_out` false) without; `true` without bounds.
+    fn sql(&self, with_others_out: bool) -> String {
+        let mut all: Vec<&str> = self.conditions.iter().map(String::as_str).collect();
+        if with_others_out && let Some(out) = &self.others_out {
+            all.push(out);
+        }
+        if all.is_empty() {
+            "true".to_owned()
+        } else {
+            format!("({})", all.join(" AND "))
         }
     }
-    format!("({})", range.join(" AND "))
 }
 
 /// True when `received` has the plain ISO shape, is a calendar date (as `jiff` reads it) and
@@ -714,7 +752,7 @@ struct ExactSql {
     /// Everything but the date.
     base: String,
     /// The date condition on plain-shaped texts (`true` without bounds).
-    dates: String,
+    dates: Period,
 
     /// Rows whose `received_at` is not of the plain shape (and not NULL).
     residual: String,
@@ -786,7 +824,7 @@ fn exact_sql(store: &PgStore, filter: &ExactFilter) -> Option<ExactSql> {
     }
     let base_params = params.len();
     let (_, _, table) = store.cells();
-    let dates = period_sql(&received, table, filter.from, filter.to, &mut params);
+    let dates = Period::new(&received, table, filter.from, filter.to, &mut params);
     let residual = format!("({received} !~ '{PLAIN_ISO}')");
     Some(ExactSql {
         base: base.join(" AND "),
@@ -914,6 +952,9 @@ fn binned_impl(
             let bound = bind(&params);
             // Rows of another date shape: their dates are judged here.
             let mut odd: Vec<(f64, f64)> = Vec::new();
+            // Whether any row of the filter has another shape: without one (this snapshot's
+            // residual query found none), the anti-join that leaves them out is not needed.
+            let mut others = false;
             if dated {
                 let rows = tx.query(
                     format!(
@@ -923,6 +964,7 @@ fn binned_impl(
                     .as_str(),
                     bound.get(..base_params).unwrap_or(&[]),
                 )?;
+                others = !rows.is_empty();
                 for row in &rows {
                     let text: Option<&str> = row.try_get(0)?;
                     let (Some(lon), Some(lat)) = (
@@ -937,6 +979,7 @@ fn binned_impl(
                     }
                 }
             }
+            let dates = dates.sql(others);
             let (p, placed) = match &mut binning {
                 Binning::Fixed(p) => (p.clone(), None),
                 Binning::FromExtent(bounds) => {
