@@ -429,6 +429,112 @@ fn heat_binned_in_sql_equals_local_fast_mode_on_the_bins_edges() {
     drop(schema);
 }
 
+/// `problems --zones municipalities` read as the window reads a large table (grouped, then the
+/// rows the filter and profile can keep) writes the same CSV, GeoJSON and ranked table as from
+/// all rows loaded; other zones are refused with `pushdown` and loaded with `auto`.
+#[test]
+#[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+fn problems_pushed_down_equal_local_for_municipality_zones() {
+    let mut schema = Schema::new("tk_problems");
+    let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
+    let url = pg_url();
+    let out = tempfile::tempdir().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--profile", "heating"],
+        vec![
+            "--profile",
+            "power-outages",
+            "--snt",
+            "--weights",
+            "knn",
+            "--k",
+            "3",
+        ],
+        vec![
+            "--profile",
+            "roads",
+            "--from",
+            "2021-03-01",
+            "--to",
+            "2021-08-31",
+            "--slice",
+            "week",
+            "--intervention",
+            "2021-06-01",
+        ],
+        // The filter and the profile share no category: no row to load but the unplaced texts'.
+        vec!["--profile", "heating", "--category", "Дороги"],
+        vec![
+            "--profile",
+            "water",
+            "--municipality",
+            "Тюмень",
+            "--source",
+            "pos",
+        ],
+    ];
+    for (n, case) in cases.iter().enumerate() {
+        let mut outputs = Vec::new();
+        for strategy in ["local", "pushdown"] {
+            let mut said = Vec::new();
+            for ext in ["csv", "geojson", ""] {
+                let file = out.path().join(format!("{n}-{strategy}.{ext}"));
+                let mut args = vec![
+                    "problems",
+                    &url,
+                    "--table",
+                    &table,
+                    "--zones",
+                    "municipalities",
+                    "--strategy",
+                    strategy,
+                ];
+                args.extend_from_slice(case);
+                let file_arg = file.to_str().unwrap().to_owned();
+                if !ext.is_empty() {
+                    args.extend_from_slice(&["--out", &file_arg]);
+                }
+                let printed = common::run_cli(&args).unwrap();
+                let written = if ext.is_empty() {
+                    Vec::new()
+                } else {
+                    std::fs::read(&file).unwrap()
+                };
+                // The printed table, without the file's name.
+                said.push((printed.replace(&file_arg, "FILE"), written));
+            }
+            outputs.push(said);
+        }
+        assert!(outputs[0][0].1.len() > 100, "{case:?}");
+        assert!(outputs[0][2].0.contains("rank"), "{case:?}");
+        for (local, pushed) in outputs[0].iter().zip(&outputs[1]) {
+            assert_eq!(local.0, pushed.0, "{case:?}");
+            assert!(local.1 == pushed.1, "the files differ for {case:?}");
+        }
+    }
+    // Settlement zones are built from all rows: refused with pushdown, loaded with auto.
+    let hex = |strategy: &str| {
+        common::run_cli(&[
+            "problems",
+            &url,
+            "--table",
+            &table,
+            "--profile",
+            "heating",
+            "--zones",
+            "settlements",
+            "--strategy",
+            strategy,
+            "--pushdown-above",
+            "10",
+        ])
+    };
+    let err = hex("pushdown").unwrap_err().to_string();
+    assert!(err.contains("--zones municipalities"), "{err}");
+    assert_eq!(hex("auto").unwrap(), hex("local").unwrap());
+    drop(schema);
+}
+
 #[test]
 #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
 fn auto_pushes_down_above_the_threshold_only() {

@@ -6,15 +6,16 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 
-use super::{BoundaryArgs, FilterArgs, check_names, load};
+use super::{BoundaryArgs, FilterArgs, Strategy, check_names};
+use crate::analysis::Filter;
 use crate::analysis::problem_export::{problems_csv, problems_geojson};
 use crate::analysis::problems::{
     Emerging, ProblemRows, ProblemSettings, RankBy, SliceKind, WeightsKind, ZoneKind, Zones,
     compute, ranked,
 };
 use crate::analysis::profiles::{Profile, merged_profiles, profiles_from_toml, profiles_path};
-use crate::analysis::{Columns, Filter, MunicipalityResolution};
-use crate::spatial::MunicipalityLocator;
+use crate::app::{BoundarySet, Resolved};
+use crate::data::Source;
 
 /// Arguments of `problems`.
 #[derive(Debug, Args)]
@@ -80,6 +81,16 @@ pub struct ProblemArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub boundaries: BoundaryArgs,
+    /// How a PostgreSQL table is read: `local` loads its rows; `pushdown` reads it as the
+    /// window reads a large table (grouped in the database, then only the rows the filter and
+    /// the profile can keep, plus those of municipality texts that name no unit) — for
+    /// `--zones municipalities`, whose figures are then exactly a full load's; `auto` does so
+    /// above `--pushdown-above` rows in the table.
+    #[arg(long, value_enum, default_value_t = Strategy::Auto)]
+    pub strategy: Strategy,
+    /// Rows in the table above which `--strategy auto` pushes down.
+    #[arg(long, value_name = "ROWS", default_value_t = crate::data::DEFAULT_PUSHDOWN_ABOVE)]
+    pub pushdown_above: u64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -165,27 +176,11 @@ pub fn problems(args: &ProblemArgs, out: &mut dyn std::io::Write) -> anyhow::Res
         bail!("--out: the format is taken from the extension: .geojson, .json or .csv");
     }
     let source = args.db.source()?;
-    let appeals = load(&source)?;
-    let boundaries = args.boundaries.load()?;
-    let locator = MunicipalityLocator::new(&boundaries);
-    let resolution =
-        MunicipalityResolution::with_boundaries(&appeals, Some((&boundaries, &locator)));
-    check_names(&filter, &appeals, &resolution, &source)?;
-    let columns = Columns::new(&appeals, &resolution);
-    let extra = ProblemRows::new(&appeals);
     let kind = match args.zones {
         ZonesArg::Settlements => ZoneKind::Settlements,
         ZonesArg::Hex => ZoneKind::Hexagons,
         ZonesArg::Municipalities => ZoneKind::Municipalities,
     };
-    let zones = Zones::build(
-        kind,
-        args.cell_km,
-        &appeals,
-        &resolution,
-        &boundaries,
-        &locator,
-    );
     let settings = ProblemSettings {
         profile,
         weights: match args.weights {
@@ -205,14 +200,26 @@ pub fn problems(args: &ProblemArgs, out: &mut dyn std::io::Write) -> anyhow::Res
         persistent_share: args.persistent_share,
         ..ProblemSettings::default()
     };
+    let boundaries = std::sync::Arc::new(BoundarySet::new(args.boundaries.load()?));
+    let request = crate::app::problems::ProblemRequest {
+        filter: filter.clone(),
+        settings: settings.clone(),
+        zones: kind,
+        cell_km: args.cell_km,
+    };
+    let rows = problem_rows(args, &source, boundaries.clone(), &request)?;
+    let (appeals, resolution, columns) = (&rows.dataset.appeals, &rows.resolution, &rows.columns);
+    let extra = ProblemRows::new(appeals);
+    let zones = Zones::build(
+        kind,
+        args.cell_km,
+        appeals,
+        resolution,
+        &boundaries.boundaries,
+        &boundaries.locator,
+    );
     let map = compute(
-        &appeals,
-        &resolution,
-        &columns,
-        &extra,
-        &zones,
-        &filter,
-        &settings,
+        appeals, resolution, columns, &extra, &zones, &filter, &settings,
     );
     let summary = format!(
         "{} appeals of profile {:?}{} in {} zones ({}; {} not in any zone); Gi* over {} zones, {}",
@@ -237,7 +244,7 @@ pub fn problems(args: &ProblemArgs, out: &mut dyn std::io::Write) -> anyhow::Res
         let bytes = if ext == "csv" {
             problems_csv(&map, &zones, "near").context("writing the CSV")?
         } else {
-            problems_geojson(&map, &zones, &boundaries, "near").into_bytes()
+            problems_geojson(&map, &zones, &boundaries.boundaries, "near").into_bytes()
         };
         std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
         writeln!(out, "{summary}\nwrote {}", path.display())?;
@@ -306,4 +313,54 @@ pub fn problems(args: &ProblemArgs, out: &mut dyn std::io::Write) -> anyhow::Res
         counts.join(", ")
     )?;
     Ok(())
+}
+
+/// The resolved rows the problem map is computed on: the whole table (`local`, SQLite), or, for
+/// a PostgreSQL table read as the window reads a large one, the grouped table's
+/// [`crate::app::problem_rows_of_grouped`] (only municipality zones: settlements and hexagons
+/// are built from the rows, so they need all of them).
+fn problem_rows(
+    args: &ProblemArgs,
+    source: &Source,
+    boundaries: std::sync::Arc<BoundarySet>,
+    request: &crate::app::problems::ProblemRequest,
+) -> anyhow::Result<Resolved> {
+    let is_postgres = matches!(source, Source::Postgres { .. });
+    let municipalities = request.zones == ZoneKind::Municipalities;
+    let strategy = match args.strategy {
+        Strategy::Pushdown if !is_postgres => {
+            bail!("--strategy pushdown needs a PostgreSQL source: {source}")
+        }
+        Strategy::Pushdown if !municipalities => bail!(
+            "--strategy pushdown computes the problem map for --zones municipalities only \
+             (settlement and hexagon zones are built from all rows: use --strategy local)"
+        ),
+        Strategy::Auto if !municipalities => Strategy::Local,
+        other => other,
+    };
+    let dataset = crate::app::load_dataset_with(
+        source.clone(),
+        false,
+        strategy.for_window(args.pushdown_above),
+    )
+    .with_context(|| format!("reading {source}"))?;
+    if strategy == Strategy::Pushdown && !dataset.is_grouped() {
+        bail!(
+            "{source} cannot be grouped in the database (its coordinate columns are not \
+             numbers): use --strategy local"
+        );
+    }
+    let resolved = crate::app::resolve(std::sync::Arc::new(dataset), boundaries);
+    check_names(
+        &request.filter,
+        &resolved.dataset.appeals,
+        &resolved.resolution,
+        source,
+    )?;
+    if !resolved.dataset.is_grouped() {
+        return Ok(resolved);
+    }
+    crate::app::problem_rows_of_grouped(&resolved, request)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("reading the problem map's rows from {source}"))
 }
