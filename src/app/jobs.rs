@@ -1146,7 +1146,7 @@ fn appended(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
         // The server went away meanwhile: grouped again on a new connection.
         return Ok(None);
     }
-    let (Some(after_id), count) = token.figures() else {
+    let (Some(after_id), count, writes) = token.figures() else {
         return Ok(None);
     };
     let into = crate::data::pushdown::Grouped {
@@ -1159,8 +1159,9 @@ fn appended(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
         return Ok(None);
     };
     // Something changed (the watcher said so): without new rows it was an update or a
-    // delete with as many inserts below the newest id — not an append.
-    if added == 0 || u64::try_from(figures.1 - count).ok() != Some(added) {
+    // delete with as many inserts below the newest id, and rows updated or deleted by the
+    // statistics tell of an update that came with inserts — not an append.
+    if added == 0 || u64::try_from(figures.1 - count).ok() != Some(added) || figures.2 != writes {
         return Ok(None);
     }
     Ok(Some(Dataset::of_groups(

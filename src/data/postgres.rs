@@ -26,8 +26,11 @@ use super::model::Appeals;
 use super::schema::{OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
 use super::store::{BadValue, LOADED_COLUMNS, push_row, quote_ident, row_id_of};
 
-/// The change check's figures: the newest id (as text) and the row count.
-pub type ChangeFigures = (Option<String>, i64);
+/// The change check's figures: the newest id (as text), the row count, and the rows updated or
+/// deleted in the table so far by the server's statistics (`pg_stat_get_tuples_updated` +
+/// `_deleted`: cumulative, flushed by each writing session within about a second of its
+/// commit, 0 with `track_counts` off) — what shows an `UPDATE` without the notify trigger.
+pub type ChangeFigures = (Option<String>, i64, i64);
 
 /// The channel the optional change trigger of `docs/postgres.md` notifies.
 pub const NOTIFY_CHANNEL: &str = "teplokarta_appeals";
@@ -130,6 +133,8 @@ pub struct CheckFound {
     pub newest: Option<Option<String>>,
     /// The row count, when read.
     pub count: Option<i64>,
+    /// The rows updated or deleted by the statistics (see [`ChangeFigures`]), when read.
+    pub writes: Option<i64>,
     /// Notifications for this table since the last check.
     pub notified: u64,
 }
@@ -374,16 +379,17 @@ impl PgStore {
             quote_ident(&name),
             quote_ident(id_column),
         );
+        let table_sql = format!("{}.{}", quote_ident(&schema), quote_ident(&name));
+        let relation = format!("'{}'::regclass", table_sql.replace('\'', "''"));
+        let writes = format!(
+            "(pg_stat_get_tuples_updated({relation}) + pg_stat_get_tuples_deleted({relation}))::int8"
+        );
         let probe_sql = format!(
-            "SELECT max({id})::text, count(*)::int8 FROM {}.{}",
-            quote_ident(&schema),
-            quote_ident(&name),
+            "SELECT max({id})::text, count(*)::int8, {writes} FROM {table_sql}",
             id = quote_ident(id_column),
         );
         let newest_sql = format!(
-            "SELECT max({id})::text FROM {}.{}",
-            quote_ident(&schema),
-            quote_ident(&name),
+            "SELECT max({id})::text, {writes} FROM {table_sql}",
             id = quote_ident(id_column),
         );
         Ok(Self {
@@ -396,7 +402,7 @@ impl PgStore {
             newest_sql,
             newest: Mutex::new(None),
             notify_payload: format!("{schema}.{name}"),
-            table_sql: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
+            table_sql,
             kinds,
             exprs,
             present_optional,
@@ -491,8 +497,9 @@ impl PgStore {
     /// count (an index lookup and an index-only count of the whole table), the newest id alone
     /// (an index lookup), or only a round trip that proves the connection alive — each a
     /// prepared statement — and how many notifications for this table arrived since the last
-    /// check (see [`PgStore::listen_for_changes`]). Returns the newest id when read, the count
-    /// when read, and the notifications.
+    /// check (see [`PgStore::listen_for_changes`]). The figure checks read the rows updated or
+    /// deleted by the statistics too (see [`ChangeFigures`]). Returns the newest id when read,
+    /// the count when read, the rows updated or deleted when read, and the notifications.
     ///
     /// # Errors
     /// [`PgError::Server`] when the query fails or the connection is gone.
@@ -526,10 +533,15 @@ impl PgStore {
                 // The newest id as text: compared, never parsed (any id type works here; a
                 // non-integer id is the load's error, with its row).
                 found.newest = Some(row.try_get(0).map_err(pg_err)?);
-                if what == ChangeCheck::Figures {
+                let writes_at = if what == ChangeCheck::Figures {
                     let count: Option<i64> = row.try_get(1).map_err(pg_err)?;
                     found.count = Some(count.unwrap_or(0));
-                }
+                    2
+                } else {
+                    1
+                };
+                let writes: Option<i64> = row.try_get(writes_at).map_err(pg_err)?;
+                found.writes = Some(writes.unwrap_or(0));
             }
             None => {
                 client.simple_query("SELECT 1").map_err(pg_err)?;
@@ -568,9 +580,10 @@ impl PgStore {
     pub fn load_with_check(&self) -> Result<(Appeals, ChangeFigures), PgError> {
         let loaded = self.with_snapshot(|tx| {
             let check = tx.query_one(self.probe_sql.as_str(), &[])?;
-            let check: (Option<String>, i64) = (
+            let check: ChangeFigures = (
                 check.try_get::<_, Option<String>>(0)?,
                 check.try_get::<_, Option<i64>>(1)?.unwrap_or(0),
+                check.try_get::<_, Option<i64>>(2)?.unwrap_or(0),
             );
             Ok(self
                 .read_appeals(tx, self.select_sql.as_str(), &[], Appeals::default())?

@@ -477,7 +477,7 @@ pub fn grouped_with_check(
     by: GroupBy,
 ) -> Result<(Grouped, super::postgres::ChangeFigures), PgError> {
     let (groups, figures) = grouped_impl(store, None, by, true, None)?;
-    Ok((groups, figures.unwrap_or((None, 0))))
+    Ok((groups, figures.unwrap_or((None, 0, 0))))
 }
 
 /// The rows whose `id` is above `after_id` (the newest id of an earlier change check) grouped
@@ -630,6 +630,7 @@ fn grouped_impl(
             Some((
                 row.try_get::<_, Option<String>>(0)?,
                 row.try_get::<_, Option<i64>>(1)?.unwrap_or(0),
+                row.try_get::<_, Option<i64>>(2)?.unwrap_or(0),
             ))
         } else {
             None

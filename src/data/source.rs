@@ -208,11 +208,11 @@ impl Store {
                 token: None,
             }),
             Self::Postgres(store) => {
-                let (appeals, (max_id, count)) = store.load_with_check()?;
+                let (appeals, figures) = store.load_with_check()?;
                 Ok(Loaded {
                     appeals,
                     fingerprint: None,
-                    token: Some(ChangeToken(max_id, count, 0)),
+                    token: Some(ChangeToken::of_figures(figures)),
                 })
             }
         }
@@ -288,21 +288,23 @@ pub struct Loaded {
 }
 
 /// A value that changes whenever another client commits a change the viewer should reload
-/// for (SQLite: `PRAGMA data_version`; PostgreSQL: the newest id and the row count, plus the
-/// notifications of the optional trigger).
+/// for (SQLite: `PRAGMA data_version`; PostgreSQL: the newest id, the row count and the rows
+/// updated or deleted by the server's statistics, plus the notifications of the optional
+/// trigger).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChangeToken(Option<String>, i64, u64);
+pub struct ChangeToken(Option<String>, i64, u64, i64);
 
 impl ChangeToken {
-    /// The token of a PostgreSQL change check's figures (newest id, row count) read in a
-    /// load's snapshot.
-    pub fn of_figures((max_id, count): super::postgres::ChangeFigures) -> Self {
-        Self(max_id, count, 0)
+    /// The token of a PostgreSQL change check's figures (newest id, row count, rows updated or
+    /// deleted) read in a load's snapshot.
+    pub fn of_figures((max_id, count, writes): super::postgres::ChangeFigures) -> Self {
+        Self(max_id, count, 0, writes)
     }
 
-    /// The newest id (as text) and the row count this token was taken at.
-    pub fn figures(&self) -> (Option<&str>, i64) {
-        (self.0.as_deref(), self.1)
+    /// The newest id (as text), the row count and the rows updated or deleted this token was
+    /// taken at.
+    pub fn figures(&self) -> (Option<&str>, i64, i64) {
+        (self.0.as_deref(), self.1, self.3)
     }
 }
 
@@ -329,8 +331,9 @@ enum ProbeConn {
         /// The table has the notify trigger: between readings of the count, a check is only a
         /// round trip (without it, the newest id).
         trigger: bool,
-        /// The last figures read (newest id, count) and the checks since.
-        figures: (Option<String>, i64),
+        /// The last figures read (newest id, count, rows updated or deleted) and the checks
+        /// since the count was.
+        figures: super::postgres::ChangeFigures,
         since_figures: u32,
     },
 }
@@ -378,7 +381,7 @@ impl ChangeProbe {
                         store: Box::new(store),
                         notified: 0,
                         trigger,
-                        figures: (None, 0),
+                        figures: (None, 0, 0),
                         // The first check reads the figures.
                         since_figures: FIGURES_EVERY,
                     }
@@ -396,7 +399,7 @@ impl ChangeProbe {
                             source: e,
                         },
                     })?;
-                Ok(ChangeToken(None, version, 0))
+                Ok(ChangeToken(None, version, 0, 0))
             }
             Some(ProbeConn::Postgres {
                 store,
@@ -422,9 +425,17 @@ impl ChangeProbe {
                     figures.1 = count;
                     *since_figures = 0;
                 }
+                if let Some(writes) = found.writes {
+                    figures.2 = writes;
+                }
                 *since_figures += 1;
                 *notified += found.notified;
-                Ok(ChangeToken(figures.0.clone(), figures.1, *notified))
+                Ok(ChangeToken(
+                    figures.0.clone(),
+                    figures.1,
+                    *notified,
+                    figures.2,
+                ))
             }
             None => Err(DataError::NotFound {
                 path: PathBuf::from(self.source.to_string()),
