@@ -532,6 +532,29 @@ fn problems_pushed_down_equal_local_for_municipality_zones() {
     let err = hex("pushdown").unwrap_err().to_string();
     assert!(err.contains("--zones municipalities"), "{err}");
     assert_eq!(hex("auto").unwrap(), hex("local").unwrap());
+    // More rows for the profile than `--pushdown-above`: `auto` loads the table, `pushdown`
+    // says how many rows it would need.
+    let limited = |strategy: &str| {
+        common::run_cli(&[
+            "problems",
+            &url,
+            "--table",
+            &table,
+            "--profile",
+            "heating",
+            "--zones",
+            "municipalities",
+            "--strategy",
+            strategy,
+            "--pushdown-above",
+            "10",
+        ])
+    };
+    let err = format!("{:#}", limited("pushdown").unwrap_err());
+    assert!(err.contains("at most 10 are loaded"), "{err}");
+    let auto = limited("auto").unwrap();
+    assert_eq!(auto, limited("local").unwrap());
+    assert!(auto.contains("rank"), "{auto}");
     drop(schema);
 }
 
@@ -819,7 +842,7 @@ mod window {
                     cell_km: None,
                 };
                 let a = compute_problems(local.clone(), request.clone(), None);
-                let rows = Arc::new(problem_rows_of_grouped(&grouped, &request).unwrap());
+                let rows = Arc::new(problem_rows_of_grouped(&grouped, &request, u64::MAX).unwrap());
                 let b = compute_problems(rows, request, None);
                 let case = format!("{filter:?} {zones:?}");
                 assert_eq!(a.map.appeals, b.map.appeals, "{case}");

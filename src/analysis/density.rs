@@ -482,29 +482,38 @@ struct LatRows {
     edges: Vec<f64>,
 }
 
+/// The rows' edges [`LatRows`] bins by, with its step and step count; `None` where it is not
+/// built (near the poles, or rows too thin for a table of fewer than 2²⁴ steps).
+fn lat_row_edges(layout: &FastLayout) -> Option<(Vec<f64>, f64, f64)> {
+    use crate::spatial::projection::MAX_LAT;
+    let rows = layout.bins_down();
+    let edges: Vec<f64> = (0..=rows)
+        .map(|k| lon_lat_from_mercator_m(0.0, layout.y_north_m - k as f64 * layout.bin_m).1)
+        .collect();
+    let (&lat_north, &lat_south) = (edges.first()?, edges.last()?);
+    if !(lat_north < MAX_LAT && lat_south > -MAX_LAT && rows > 0) {
+        return None;
+    }
+    let thinnest = edges
+        .windows(2)
+        .map(|pair| pair[0] - pair[1])
+        .fold(f64::INFINITY, f64::min);
+    if thinnest.is_nan() || thinnest <= 0.0 {
+        return None;
+    }
+    let step = thinnest / 2.0;
+    let count = ((lat_north - lat_south) / step).ceil() + 1.0;
+    if count.is_nan() || count >= (1 << 24) as f64 {
+        return None;
+    }
+    Some((edges, step, count))
+}
+
 impl LatRows {
     fn new(layout: &FastLayout) -> Option<Self> {
-        use crate::spatial::projection::MAX_LAT;
-        let rows = layout.bins_down();
-        let edges: Vec<f64> = (0..=rows)
-            .map(|k| lon_lat_from_mercator_m(0.0, layout.y_north_m - k as f64 * layout.bin_m).1)
-            .collect();
+        let (edges, step, count) = lat_row_edges(layout)?;
         let (&lat_north, &lat_south) = (edges.first()?, edges.last()?);
-        if !(lat_north < MAX_LAT && lat_south > -MAX_LAT && rows > 0) {
-            return None;
-        }
-        let thinnest = edges
-            .windows(2)
-            .map(|pair| pair[0] - pair[1])
-            .fold(f64::INFINITY, f64::min);
-        if thinnest.is_nan() || thinnest <= 0.0 {
-            return None;
-        }
-        let step = thinnest / 2.0;
-        let count = ((lat_north - lat_south) / step).ceil() + 1.0;
-        if count.is_nan() || count >= (1 << 24) as f64 {
-            return None;
-        }
+        let rows = layout.bins_down();
         let mut steps = Vec::with_capacity(count as usize);
         let mut row = rows - 1;
         for s in 0..count as usize {
@@ -1311,8 +1320,9 @@ pub fn density(
 
 /// Where [`Mode::Fast`] bins a point on a grid, for computing the bins elsewhere (the pushdown
 /// strategy does it in SQL): bin column `floor((EARTH_RADIUS_M · (lon · π/180) − x_west_m) ·
-/// inv_bin_m)` and row `floor((y_north_m − y) · inv_bin_m)` for Mercator `y`, kept when
-/// `0 ≤ col < bins_across` and `0 ≤ row < bins_down`.
+/// inv_bin_m)`, or equally by [`FastBinning::lon_column_edges`]; bin row by
+/// [`FastBinning::lat_row_edges`] when there are any, else `floor((y_north_m − y) ·
+/// inv_bin_m)` for Mercator `y`; kept when `0 ≤ col < bins_across` and `0 ≤ row < bins_down`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FastBinning {
     pub x_west_m: f64,
@@ -1322,7 +1332,7 @@ pub struct FastBinning {
     pub bins_down: usize,
     /// `lon_column_edges[k]`: the least longitude whose column is at least `k`, for `k` in
     /// `0..=bins_across` (`±∞` where no longitude in ±180° or every one is): the column of a
-    /// longitude is one less than the number of edges at or below it, exactly.
+    /// longitude within ±180° is one less than the number of edges at or below it, exactly.
     pub lon_column_edges: Vec<f64>,
     /// The latitudes of the rows' north edges and of the last row's south edge, descending:
     /// row `k` holds `(edges[k + 1], edges[k]]`, exactly as the fast mode bins a latitude.
@@ -1346,7 +1356,7 @@ impl FastBinning {
             lon_column_edges: (0..=layout.bins_across())
                 .map(|k| least_lon_of_column(k as f64, layout.x_west_m, inv_bin_m))
                 .collect(),
-            lat_row_edges: LatRows::new(&layout).map(|rows| rows.edges),
+            lat_row_edges: lat_row_edges(&layout).map(|(edges, _, _)| edges),
         })
     }
 }

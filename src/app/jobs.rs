@@ -764,7 +764,7 @@ impl Jobs {
         let generation = self.problems_generation;
         self.spawn("problems", move |_| {
             let resolved = if resolved.dataset.is_grouped() {
-                match problem_rows_of_grouped(&resolved, &request) {
+                match problem_rows_of_grouped(&resolved, &request, PROBLEM_ROWS_MAX) {
                     Ok(rows) => Arc::new(rows),
                     Err(error) => return JobResult::ProblemsFailed { generation, error },
                 }
@@ -1135,9 +1135,12 @@ const WINDOW_GROUPS: crate::data::pushdown::GroupBy = crate::data::pushdown::Gro
 
 /// A grouped table after rows were only added: the rows above the newest id seen grouped and
 /// appended to the groups (an index range on `id`, not a pass over the table). `None` when
-/// more changed than that (no new rows — an update the trigger announced —, or the count does
-/// not grow by the rows appended: deletes, or rows added below the newest id) or the change
-/// token is missing: then it is grouped again whole.
+/// more changed than that (no new rows — an update the trigger announced —, the count does
+/// not grow by the rows appended: deletes, or rows added below the newest id, or the server's
+/// statistics count rows updated or deleted since the token) or the change token is missing:
+/// then it is grouped again whole. (The statistics lag a writer that stays connected: an
+/// update committed with inserts may be taken for an append first, and is grouped again when
+/// the counter moves at a later check.)
 fn appended(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
     let (Some(store), Some(token)) = (&previous.pushdown, &previous.change_token) else {
         return Ok(None);
@@ -1160,7 +1163,8 @@ fn appended(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
     };
     // Something changed (the watcher said so): without new rows it was an update or a
     // delete with as many inserts below the newest id, and rows updated or deleted by the
-    // statistics tell of an update that came with inserts — not an append.
+    // statistics (once the writer has published them) tell of an update that came with
+    // inserts — not an append.
     if added == 0 || u64::try_from(figures.1 - count).ok() != Some(added) || figures.2 != writes {
         return Ok(None);
     }
@@ -1365,7 +1369,8 @@ pub const PROBLEM_ROWS_MAX: u64 = crate::data::DEFAULT_PUSHDOWN_ABOVE;
 
 /// The problem map of a grouped table needs rows (points, answer times, settlements): the rows
 /// its filter and profile can keep (their prefilters, applied in SQL) are loaded and resolved
-/// against the same boundaries — refused above [`PROBLEM_ROWS_MAX`] — with the grouped table's
+/// against the same boundaries — refused above `max_rows` (the window's is [`PROBLEM_ROWS_MAX`])
+/// — with the grouped table's
 /// dictionaries, so they have the same municipality labels and so the same municipality zones.
 /// For that zoning, every row of a municipality text that names no unit is loaded too: such a
 /// zone is placed at the mean of all its appeals, as in a full load. Settlement and hexagon
@@ -1377,6 +1382,7 @@ pub const PROBLEM_ROWS_MAX: u64 = crate::data::DEFAULT_PUSHDOWN_ABOVE;
 pub fn problem_rows_of_grouped(
     resolved: &Resolved,
     request: &super::problems::ProblemRequest,
+    max_rows: u64,
 ) -> Result<Resolved, JobError> {
     use crate::data::pushdown::{count, load_prefiltered};
     let dataset = &resolved.dataset;
@@ -1403,10 +1409,10 @@ pub fn problem_rows_of_grouped(
     let prefilter = request.filter.prefilter().and(&profile.prefilter());
     if let Some(prefilter) = &prefilter {
         let rows = count(store, prefilter).map_err(DataError::from)?;
-        if rows > PROBLEM_ROWS_MAX {
+        if rows > max_rows {
             return Err(DataError::TooManyRows {
                 rows,
-                max: PROBLEM_ROWS_MAX,
+                max: max_rows,
             }
             .into());
         }

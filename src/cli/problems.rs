@@ -15,7 +15,7 @@ use crate::analysis::problems::{
 };
 use crate::analysis::profiles::{Profile, merged_profiles, profiles_from_toml, profiles_path};
 use crate::app::{BoundarySet, Resolved};
-use crate::data::Source;
+use crate::data::{LoadStrategy, Source};
 
 /// Arguments of `problems`.
 #[derive(Debug, Args)]
@@ -83,9 +83,10 @@ pub struct ProblemArgs {
     pub boundaries: BoundaryArgs,
     /// How a PostgreSQL table is read: `local` loads its rows; `pushdown` reads it as the
     /// window reads a large table (grouped in the database, then only the rows the filter and
-    /// the profile can keep, plus those of municipality texts that name no unit) — for
-    /// `--zones municipalities`, whose figures are then exactly a full load's; `auto` does so
-    /// above `--pushdown-above` rows in the table.
+    /// the profile can keep, at most `--pushdown-above`, plus those of municipality texts that
+    /// name no unit) — for `--zones municipalities`, whose figures are then exactly a full
+    /// load's; `auto` does so above `--pushdown-above` rows in the table, and loads the table
+    /// when the filter and profile keep more rows than that.
     #[arg(long, value_enum, default_value_t = Strategy::Auto)]
     pub strategy: Strategy,
     /// Rows in the table above which `--strategy auto` pushes down.
@@ -350,7 +351,7 @@ fn problem_rows(
              numbers): use --strategy local"
         );
     }
-    let resolved = crate::app::resolve(std::sync::Arc::new(dataset), boundaries);
+    let resolved = crate::app::resolve(std::sync::Arc::new(dataset), boundaries.clone());
     check_names(
         &request.filter,
         &resolved.dataset.appeals,
@@ -360,7 +361,22 @@ fn problem_rows(
     if !resolved.dataset.is_grouped() {
         return Ok(resolved);
     }
-    crate::app::problem_rows_of_grouped(&resolved, request)
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| format!("reading the problem map's rows from {source}"))
+    // At most `--pushdown-above` rows for the profile; more are the whole table's load
+    // (`auto`) or an error (`pushdown`).
+    match crate::app::problem_rows_of_grouped(&resolved, request, args.pushdown_above) {
+        Ok(rows) => Ok(rows),
+        Err(crate::app::JobError::Data(crate::data::DataError::TooManyRows { .. }))
+            if strategy == Strategy::Auto =>
+        {
+            drop(resolved);
+            let dataset = crate::app::load_dataset_with(source.clone(), false, LoadStrategy::Local)
+                .with_context(|| format!("reading {source}"))?;
+            Ok(crate::app::resolve(
+                std::sync::Arc::new(dataset),
+                boundaries,
+            ))
+        }
+        Err(e) => Err(anyhow::anyhow!("{e}"))
+            .with_context(|| format!("reading the problem map's rows from {source}")),
+    }
 }

@@ -28,8 +28,11 @@ use super::store::{BadValue, LOADED_COLUMNS, push_row, quote_ident, row_id_of};
 
 /// The change check's figures: the newest id (as text), the row count, and the rows updated or
 /// deleted in the table so far by the server's statistics (`pg_stat_get_tuples_updated` +
-/// `_deleted`: cumulative, flushed by each writing session within about a second of its
-/// commit, 0 with `track_counts` off) — what shows an `UPDATE` without the notify trigger.
+/// `_deleted`) — what shows an `UPDATE` without the notify trigger. The counters are
+/// cumulative and outside any snapshot; a writing session publishes them at once when it
+/// disconnects, at a commit at most once a second, else within about 10 s while idle; aborted
+/// transactions count too (a needless reload); they stay 0 with `track_counts` off and for a
+/// view or a partitioned table's parent.
 pub type ChangeFigures = (Option<String>, i64, i64);
 
 /// The channel the optional change trigger of `docs/postgres.md` notifies.
@@ -152,6 +155,8 @@ pub struct PgStore {
     /// The newest id alone (an index lookup), prepared at its first use.
     newest_sql: String,
     newest: Mutex<Option<postgres::Statement>>,
+    /// The statistics' rows updated or deleted alone (see [`PgStore::writes_before`]).
+    writes_sql: String,
     /// `schema.name`: the payload of the change trigger's notifications for this table.
     notify_payload: String,
     /// `"schema"."name"`, quoted for SQL.
@@ -392,6 +397,7 @@ impl PgStore {
             "SELECT max({id})::text, {writes} FROM {table_sql}",
             id = quote_ident(id_column),
         );
+        let writes_sql = format!("SELECT {writes}");
         Ok(Self {
             client: Mutex::new(client),
             target,
@@ -401,6 +407,7 @@ impl PgStore {
             probe: Mutex::new(None),
             newest_sql,
             newest: Mutex::new(None),
+            writes_sql,
             notify_payload: format!("{schema}.{name}"),
             table_sql,
             kinds,
@@ -488,9 +495,27 @@ impl PgStore {
         self.client().is_closed()
     }
 
-    /// The change check's query (newest id as text, row count).
+    /// The change check's query (newest id as text, row count, and the statistics' rows
+    /// updated or deleted — which a snapshot reader replaces by [`PgStore::writes_before`]'s).
     pub(crate) fn probe_sql(&self) -> &str {
         &self.probe_sql
+    }
+
+    /// The statistics' rows updated or deleted (see [`ChangeFigures`]), read on its own, before
+    /// a snapshot is taken: the counters are not part of any snapshot, so one read inside it
+    /// could already count an update committed after the snapshot (missing from the data) and
+    /// the watcher would never report it. Read before, it can only make a needless reload.
+    ///
+    /// # Errors
+    /// [`PgError::Server`].
+    pub(crate) fn writes_before(&self) -> Result<i64, PgError> {
+        let pg_err = self.server_error("reading");
+        let row = self
+            .client()
+            .query_one(self.writes_sql.as_str(), &[])
+            .map_err(pg_err)?;
+        let writes: Option<i64> = row.try_get(0).map_err(self.server_error("reading"))?;
+        Ok(writes.unwrap_or(0))
     }
 
     /// The cheap check of live updates, as much of it as `what` asks: the newest id and the row
@@ -578,12 +603,13 @@ impl PgStore {
     /// # Errors
     /// As [`PgStore::load`].
     pub fn load_with_check(&self) -> Result<(Appeals, ChangeFigures), PgError> {
+        let writes = self.writes_before()?;
         let loaded = self.with_snapshot(|tx| {
             let check = tx.query_one(self.probe_sql.as_str(), &[])?;
             let check: ChangeFigures = (
                 check.try_get::<_, Option<String>>(0)?,
                 check.try_get::<_, Option<i64>>(1)?.unwrap_or(0),
-                check.try_get::<_, Option<i64>>(2)?.unwrap_or(0),
+                writes,
             );
             Ok(self
                 .read_appeals(tx, self.select_sql.as_str(), &[], Appeals::default())?

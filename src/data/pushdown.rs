@@ -624,13 +624,15 @@ fn grouped_impl(
         (8, kind(8)),
         (9, kind(9)),
     ];
+    // Before the snapshot (see `PgStore::writes_before`).
+    let writes = if check { store.writes_before()? } else { 0 };
     let result = store.with_snapshot(|tx| {
         let figures = if check {
             let row = tx.query_one(store.probe_sql(), &[])?;
             Some((
                 row.try_get::<_, Option<String>>(0)?,
                 row.try_get::<_, Option<i64>>(1)?.unwrap_or(0),
-                row.try_get::<_, Option<i64>>(2)?.unwrap_or(0),
+                writes,
             ))
         } else {
             None
@@ -948,8 +950,6 @@ fn binned_impl(
     let dated = filter.from.is_some() || filter.to.is_some();
     store
         .with_snapshot(|tx| {
-            // Hundreds of thousands of bins hash in memory, and a query this short gains
-            // nothing from JIT compilation (seconds on the projection's expression).
             let bound = bind(&params);
             // Rows of another date shape: their dates are judged here.
             let mut odd: Vec<(f64, f64)> = Vec::new();
@@ -1014,6 +1014,8 @@ fn binned_impl(
                     (p, Some(placed))
                 }
             };
+            // Hundreds of thousands of bins hash in memory, and a query this short gains
+            // nothing from JIT compilation (seconds on the projection's expression).
             tx.batch_execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")?;
             if let Some(lat_edges) = &p.lat_row_edges {
                 let query = EdgeQuery {
