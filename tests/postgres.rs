@@ -322,6 +322,71 @@ fn postgis_point_column_loads_the_same_appeals_as_sqlite() {
     assert!(pg.quality.placed > 2_000, "{:?}", pg.quality);
 }
 
+/// A point column in another SRID (Web Mercator here) is read as longitude and latitude: the
+/// same appeals as the 4326 column, within a nanodegree (the round trip through metres).
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn postgis_point_column_in_another_srid_is_transformed_to_lon_lat() {
+    let mut client = admin();
+    if let Err(e) = client.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis") {
+        assert!(
+            std::env::var_os("TEPLOKARTA_PG_REQUIRE_POSTGIS").is_none(),
+            "PostGIS is required (TEPLOKARTA_PG_REQUIRE_POSTGIS) but unavailable: {e}"
+        );
+        eprintln!("PostGIS is not available on this server: the SRID variant is skipped ({e})");
+        return;
+    }
+    let mut schema = Schema::new("tk_srid");
+    let (_dir, sqlite_path) = sqlite_fixture(Variant::Geometry, 1_000);
+    let wgs84 = schema.table("wgs84");
+    copy_to_postgres(&mut schema.client, &sqlite_path, &wgs84, Variant::Geometry);
+    let mercator = schema.table("mercator");
+    // Points Web Mercator can hold; NULL and non-point geometries as they are.
+    schema
+        .client
+        .batch_execute(&format!(
+            "CREATE TABLE {mercator} AS SELECT id, external_id, received_at, source, category, \
+             subcategory, municipality, settlement, address, status, resolved_at, text, \
+             CASE WHEN geom IS NULL THEN NULL::geometry(Point, 3857) \
+             ELSE ST_Transform(geom, 3857)::geometry(Point, 3857) END AS geom \
+             FROM {wgs84} WHERE geom IS NULL OR (ST_Y(geom) BETWEEN -85 AND 85 \
+             AND ST_X(geom) BETWEEN -180 AND 180)"
+        ))
+        .unwrap();
+    let load = |table: &str| {
+        PgStore::connect_with(
+            &pg_url(),
+            &PgOptions {
+                table: Some(table.to_owned()),
+                ..PgOptions::default()
+            },
+        )
+        .unwrap()
+        .load()
+        .unwrap()
+    };
+    let (a, b) = (load(&wgs84), load(&mercator));
+    assert!(b.len() > 900, "{}", b.len());
+    let row_of: std::collections::HashMap<i64, usize> =
+        a.id.iter().enumerate().map(|(i, &id)| (id, i)).collect();
+    let mut placed = 0;
+    for j in 0..b.len() {
+        let i = row_of[&b.id[j]];
+        assert_eq!(
+            a.placement[i], b.placement[j],
+            "placement of id {}",
+            b.id[j]
+        );
+        if a.placement[i] == teplokarta::data::Placement::Placed {
+            placed += 1;
+            assert!((a.lon[i] - b.lon[j]).abs() < 1e-9, "lon of id {}", b.id[j]);
+            assert!((a.lat[i] - b.lat[j]).abs() < 1e-9, "lat of id {}", b.id[j]);
+        }
+    }
+    assert!(placed > 800, "{placed}");
+    drop(schema);
+}
+
 fn password_of(url: &str) -> String {
     let config: postgres::Config = url.parse().unwrap();
     String::from_utf8(config.get_password().unwrap_or_default().to_vec()).unwrap()

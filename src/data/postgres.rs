@@ -356,9 +356,12 @@ impl PgStore {
                 (Some((geom, _, _)), "lat" | "lon") => {
                     let g = quote_ident(geom);
                     let axis = if wanted == "lat" { "ST_Y" } else { "ST_X" };
+                    // Another SRID (a `geometry(Point, 3857)`, a national grid) is transformed
+                    // to longitude and latitude; 0 (none given) is taken for 4326.
                     (
                         format!(
-                            "CASE WHEN GeometryType({g}) = 'POINT' THEN {axis}({g})::float8 END"
+                            "CASE WHEN GeometryType({g}) = 'POINT' THEN {axis}(CASE WHEN \
+                             ST_SRID({g}) IN (0, 4326) THEN {g} ELSE ST_Transform({g}, 4326) END)::float8 END"
                         ),
                         CellKind::Float,
                     )
