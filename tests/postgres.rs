@@ -598,6 +598,72 @@ fn the_store_connection_cannot_write() {
     assert_eq!(store.load().unwrap().len(), 2, "the next load sees it");
 }
 
+/// A role the server admits only with a client certificate (`pg_hba.conf`: `hostssl … cert`,
+/// set up by `.ci/run`) logs in with `sslcert`/`sslkey` and reads the same appeals as the
+/// table's owner; without them the server refuses it.
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn a_client_certificate_logs_in_where_the_server_asks_for_one() {
+    let var = |name: &str| std::env::var(name).ok();
+    let (Some(cert), Some(key), Some(user), Some(root)) = (
+        var("TEPLOKARTA_PG_CLIENT_CERT"),
+        var("TEPLOKARTA_PG_CLIENT_KEY"),
+        var("TEPLOKARTA_PG_CERT_USER"),
+        var("TEPLOKARTA_PG_ROOT_CERT"),
+    ) else {
+        assert!(
+            var("TEPLOKARTA_PG_REQUIRE_CLIENT_CERT").is_none(),
+            "TEPLOKARTA_PG_REQUIRE_CLIENT_CERT is set but the client certificate is not"
+        );
+        eprintln!("no client certificate set up (TEPLOKARTA_PG_CLIENT_CERT): skipped");
+        return;
+    };
+    let mut schema = Schema::new("tk_cert");
+    let (_dir, sqlite_path) = sqlite_fixture(Variant::Numeric, 200);
+    let table = schema.table("appeals");
+    copy_to_postgres(&mut schema.client, &sqlite_path, &table, Variant::Numeric);
+    schema
+        .client
+        .batch_execute(&format!(
+            "GRANT USAGE ON SCHEMA {} TO {user}; GRANT SELECT ON {table} TO {user}",
+            schema.name
+        ))
+        .unwrap();
+    let owner = PgStore::connect(&pg_url(), Some(&table))
+        .unwrap()
+        .load()
+        .unwrap();
+    let config: postgres::Config = pg_url().parse().unwrap();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config.get_dbname().unwrap();
+    let enc = |path: &str| path.replace('/', "%2F");
+    let base = format!(
+        "postgres://{user}@127.0.0.1:{port}/{db}?sslmode=verify-full&sslrootcert={}",
+        enc(&root)
+    );
+    let with_cert = format!("{base}&sslcert={}&sslkey={}", enc(&cert), enc(&key));
+    let store = PgStore::connect(&with_cert, Some(&table)).unwrap_or_else(|e| panic!("{e}"));
+    let appeals = store.load().unwrap();
+    assert_eq!(appeals.id, owner.id);
+    assert_eq!(appeals.quality, owner.quality);
+    // Without a certificate (and no password: the role has none) the server refuses.
+    let err = PgStore::connect(&base, Some(&table))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("certificate"), "{err}");
+    // A file that holds no private key is named as the `sslkey` it was given as.
+    let err = PgStore::connect(
+        &format!("{base}&sslcert={}&sslkey={}", enc(&cert), enc(&root)),
+        Some(&table),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("sslkey"), "{err}");
+    drop(schema);
+}
+
 #[test]
 #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
 fn tls_modes_encrypt_and_verify_the_server() {

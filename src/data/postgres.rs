@@ -17,7 +17,7 @@ use rusqlite::types::ValueRef;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -714,9 +714,10 @@ pub(crate) fn connect_client(url: &str) -> Result<(Client, String), PgError> {
             mode,
             verify,
             root_cert,
+            client_cert,
         } => {
-            let client_config =
-                tls_config(*verify, root_cert.as_deref()).map_err(|detail| PgError::Tls {
+            let client_config = tls_config(*verify, root_cert.as_deref(), client_cert.as_ref())
+                .map_err(|detail| PgError::Tls {
                     target: target.clone(),
                     detail,
                 })?;
@@ -755,7 +756,18 @@ enum TlsMode {
         mode: SslMode,
         verify: Verify,
         root_cert: Option<PathBuf>,
+        /// The client's certificate and key (`sslcert`/`sslkey`, or libpq's
+        /// `~/.postgresql/postgresql.crt`/`.key` when both are there), for a server whose
+        /// `pg_hba.conf` asks for `cert`.
+        client_cert: Option<ClientCert>,
     },
+}
+
+/// PEM files of a client certificate (with its chain) and its private key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ClientCert {
+    cert: PathBuf,
+    key: PathBuf,
 }
 
 /// How much of the server's certificate is checked.
@@ -770,10 +782,12 @@ enum Verify {
 }
 
 /// Parses a connection string, taking out `sslmode` (whose `verify-ca`/`verify-full` the
-/// `postgres` crate does not know) and `sslrootcert`.
+/// `postgres` crate does not know), `sslrootcert`, `sslcert` and `sslkey`.
 fn parse_url(url: &str) -> Result<(Config, TlsMode), PgError> {
     let mut ssl_mode: Option<String> = None;
     let mut root_cert: Option<String> = None;
+    let mut cert: Option<String> = None;
+    let mut key_file: Option<String> = None;
     let mut take = |key: &str, value: &str| match key {
         "sslmode" => {
             ssl_mode = Some(value.to_owned());
@@ -781,6 +795,14 @@ fn parse_url(url: &str) -> Result<(Config, TlsMode), PgError> {
         }
         "sslrootcert" => {
             root_cert = Some(value.to_owned());
+            true
+        }
+        "sslcert" => {
+            cert = Some(value.to_owned());
+            true
+        }
+        "sslkey" => {
+            key_file = Some(value.to_owned());
             true
         }
         _ => false,
@@ -826,10 +848,33 @@ fn parse_url(url: &str) -> Result<(Config, TlsMode), PgError> {
                 .map(|d| d.home_dir().join(".postgresql").join("root.crt"))
                 .filter(|p| p.is_file())
         });
+    let home_file = |name: &str| {
+        directories::BaseDirs::new()
+            .map(|d| d.home_dir().join(".postgresql").join(name))
+            .filter(|p| p.is_file())
+    };
+    let client_cert = match (
+        cert.filter(|c| !c.is_empty()),
+        key_file.filter(|k| !k.is_empty()),
+    ) {
+        (Some(cert), Some(key)) => Some(ClientCert {
+            cert: PathBuf::from(cert),
+            key: PathBuf::from(key),
+        }),
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(PgError::Url {
+                detail: "sslcert and sslkey go together: give both files".to_owned(),
+            });
+        }
+        (None, None) => home_file("postgresql.crt")
+            .zip(home_file("postgresql.key"))
+            .map(|(cert, key)| ClientCert { cert, key }),
+    };
     let encrypt = |mode, verify| TlsMode::Encrypt {
         mode,
         verify,
         root_cert: root_cert.clone(),
+        client_cert: client_cert.clone(),
     };
     let tls = match ssl_mode.as_deref().unwrap_or("prefer") {
         "disable" => TlsMode::Disable,
@@ -976,17 +1021,47 @@ fn pgpass_lookup(contents: &str, host: &str, port: u16, db: &str, user: &str) ->
     })
 }
 
-/// The rustls configuration for a verification level.
-fn tls_config(verify: Verify, root_cert: Option<&Path>) -> Result<ClientConfig, String> {
+/// The rustls configuration for a verification level, presenting `client_cert` when given.
+fn tls_config(
+    verify: Verify,
+    root_cert: Option<&Path>,
+    client_cert: Option<&ClientCert>,
+) -> Result<ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?;
+    let client = match client_cert {
+        Some(files) => {
+            let chain = CertificateDer::pem_file_iter(&files.cert)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| format!("cannot read sslcert {}: {e}", files.cert.display()))?;
+            if chain.is_empty() {
+                return Err(format!(
+                    "no certificate in sslcert {}",
+                    files.cert.display()
+                ));
+            }
+            let key = PrivateKeyDer::from_pem_file(&files.key)
+                .map_err(|e| format!("cannot read sslkey {}: {e}", files.key.display()))?;
+            Some((chain, key))
+        }
+        None => None,
+    };
+    let finish = |wants: rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>| {
+        match client {
+            Some((chain, key)) => wants
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| format!("the client certificate and key do not fit: {e}")),
+            None => Ok(wants.with_no_client_auth()),
+        }
+    };
     if verify == Verify::Nothing {
-        return Ok(builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider)))
-            .with_no_client_auth());
+        return finish(
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider))),
+        );
     }
     let mut roots = RootCertStore::empty();
     match root_cert {
@@ -1010,14 +1085,15 @@ fn tls_config(verify: Verify, root_cert: Option<&Path>) -> Result<ClientConfig, 
     )
     .build()
     .map_err(|e| e.to_string())?;
-    Ok(if verify == Verify::Full {
-        builder.with_webpki_verifier(webpki).with_no_client_auth()
+    if verify == Verify::Full {
+        finish(builder.with_webpki_verifier(webpki))
     } else {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(ChainOnly(webpki)))
-            .with_no_client_auth()
-    })
+        finish(
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(ChainOnly(webpki))),
+        )
+    }
 }
 
 /// `sslmode=prefer|require`: the channel is encrypted and the server's signature checked, but
@@ -1216,6 +1292,36 @@ mod tests {
     }
 
     #[test]
+    fn sslcert_and_sslkey_are_taken_out_of_the_url_together() {
+        let (config, tls) = parse_url(
+            "postgres://viewer@db.example/appeals?sslmode=require&sslcert=%2Ftmp%2Fc.pem&sslkey=%2Ftmp%2Fk.pem",
+        )
+        .unwrap();
+        assert_eq!(
+            tls,
+            TlsMode::Encrypt {
+                mode: SslMode::Require,
+                verify: Verify::Nothing,
+                root_cert: None,
+                client_cert: Some(ClientCert {
+                    cert: PathBuf::from("/tmp/c.pem"),
+                    key: PathBuf::from("/tmp/k.pem"),
+                }),
+            }
+        );
+        assert_eq!(config.get_user(), Some("viewer"));
+        let (_, tls) =
+            parse_url("host=h user=u sslmode=verify-ca sslcert=/c.pem sslkey='/k.pem'").unwrap();
+        assert!(matches!(
+            tls,
+            TlsMode::Encrypt { client_cert: Some(ClientCert { ref key, .. }), .. }
+                if key == Path::new("/k.pem")
+        ));
+        let err = parse_url("postgres://u@h/db?sslcert=%2Fc.pem").unwrap_err();
+        assert!(err.to_string().contains("sslcert and sslkey"), "{err}");
+    }
+
+    #[test]
     fn sslmode_and_rootcert_are_taken_out_of_the_url() {
         let (config, tls) =
             parse_url("postgres://viewer:secret@db.example:6543/appeals?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem&connect_timeout=3")
@@ -1226,6 +1332,7 @@ mod tests {
                 mode: SslMode::Require,
                 verify: Verify::Full,
                 root_cert: Some(PathBuf::from("/tmp/ca.pem")),
+                client_cert: None,
             }
         );
         assert_eq!(
