@@ -623,6 +623,72 @@ fn an_existing_table_without_a_contract_column_is_refused_and_left_alone() {
     assert_eq!(ids, [1, 2, 3, 4, 5, 6, 7]);
 }
 
+/// A table that keeps its points in a PostGIS `geom geometry(Point, 4326)` column (as the
+/// viewer reads one) takes an import: loaded back, the same appeals as a `lat`/`lon` table given
+/// the same files, bit for bit; a re-import adds nothing; a `geom` in another SRID is refused
+/// and the table left alone.
+#[test]
+#[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+fn import_into_a_postgis_geom_table_gives_the_appeals_of_a_lat_lon_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, geojson) = inputs(dir.path());
+    let mut schema = Schema::new("tk_imp");
+    let columns = |geom: &str| {
+        format!(
+            "(id bigint PRIMARY KEY, external_id text, received_at text, source text, \
+             category text, subcategory text, municipality text, settlement text, address text, \
+             {geom}, status text, resolved_at text, text text)"
+        )
+    };
+    schema
+        .client
+        .batch_execute(&format!(
+            "CREATE TABLE {} {}; CREATE TABLE {} {}",
+            schema.table("geo"),
+            columns("geom geometry(Point, 4326)"),
+            schema.table("mercator"),
+            columns("geom geometry(Point, 3857)"),
+        ))
+        .unwrap();
+    let files: [&Path; 2] = [&csv, &geojson];
+    let plain = import_to(&files, &schema.source("plain"), &dir.path().join("r1")).unwrap();
+    let geo = import_to(&files, &schema.source("geo"), &dir.path().join("r2")).unwrap();
+    let imported = |s: &ImportSummary| s.files.iter().map(|f| f.imported).collect::<Vec<_>>();
+    assert_eq!(imported(&plain), imported(&geo));
+    let (a, b) = (
+        schema.source("plain").load().unwrap(),
+        schema.source("geo").load().unwrap(),
+    );
+    assert_eq!(view_of(&a), view_of(&b));
+    assert!(b.quality.placed >= 5, "{:?}", b.quality);
+    // The points are PostGIS points in 4326.
+    let srids: Vec<i32> = schema
+        .client
+        .query(
+            &format!(
+                "SELECT DISTINCT ST_SRID(geom) FROM {} WHERE geom IS NOT NULL",
+                schema.table("geo")
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(srids, [4326]);
+    // Again: nothing new.
+    let again = import_to(&files, &schema.source("geo"), &dir.path().join("r3")).unwrap();
+    assert!(again.files.iter().all(|f| f.imported == 0), "{again:?}");
+    assert_eq!(view_of(&schema.source("geo").load().unwrap()), view_of(&b));
+    // Another SRID is not transformed on writing: refused, the table as it was.
+    let before = schema.dump("mercator");
+    let err = import_to(&files, &schema.source("mercator"), &dir.path().join("r4"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("SRID 3857"), "{err}");
+    assert_eq!(schema.dump("mercator"), before);
+}
+
 /// `url` with `extra` (`key=value`) added to its query.
 fn with_param(url: &str, extra: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };

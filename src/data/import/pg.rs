@@ -111,6 +111,9 @@ pub(crate) struct PgTarget {
     pending_rows: usize,
     /// Rewritten rows: id → its `COPY` line (the last rewrite of an id wins).
     updates: HashMap<i64, Vec<u8>>,
+    /// The table keeps its points in a PostGIS `geometry` column (in 4326, or without an
+    /// SRID) instead of `lat`/`lon`: each point is written as `SRID=4326;POINT(lon lat)`.
+    geometry: bool,
 }
 
 impl PgTarget {
@@ -186,9 +189,35 @@ impl PgTarget {
             .map(|row| row.get(0))
             .collect();
         let column = |wanted: &str| columns.iter().find(|c| c.eq_ignore_ascii_case(wanted));
+        // Neither `lat` nor `lon` but a PostGIS `geom` (as the viewer reads one): the points
+        // go there, if its SRID is 4326 or none (another would need a transform on writing).
+        let geometry = column("lat").is_none() && column("lon").is_none() && {
+            let srid: Option<i32> = client
+                .query_opt(
+                    "SELECT srid FROM geometry_columns WHERE f_table_schema = $1 \
+                     AND f_table_name = $2 AND lower(f_geometry_column::text) = 'geom'",
+                    &[&schema, &name],
+                )
+                .ok()
+                .flatten()
+                .map(|row| row.get(0));
+            match srid {
+                Some(0 | 4326) => true,
+                Some(other) => {
+                    return Err(ImportError::PgNotContract {
+                        target,
+                        table: qualified(schema, name),
+                        column: format!("geom in SRID 4326 (it is in SRID {other})"),
+                        present: list_or_none(&columns),
+                    });
+                }
+                None => false,
+            }
+        };
         if let Some(missing) = REQUIRED_COLUMNS
             .iter()
             .chain(OPTIONAL_COLUMNS)
+            .filter(|c| !(geometry && matches!(**c, "lat" | "lon")))
             .find(|c| column(c).is_none())
         {
             return Err(ImportError::PgNotContract {
@@ -212,7 +241,11 @@ impl PgTarget {
             id_sql,
             WRITTEN
                 .iter()
-                .map(|c| actual(c))
+                .filter(|c| !(geometry && **c == "lon"))
+                .map(|c| match (geometry, *c) {
+                    (true, "lat") => actual("geom"),
+                    _ => actual(c),
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -291,6 +324,7 @@ impl PgTarget {
             pending: Vec::new(),
             pending_rows: 0,
             updates: HashMap::new(),
+            geometry,
         })
     }
 
@@ -358,7 +392,7 @@ impl Target for PgTarget {
         match existing {
             Some((_, old)) if old == h && old != NO_HASH => Ok(Outcome::Unchanged),
             Some((id, _)) => {
-                let line = copy_line(id, a, hash).map_err(nul)?;
+                let line = copy_line(id, a, hash, self.geometry).map_err(nul)?;
                 self.updates.insert(id, line);
                 if let Some(ext) = &a.external_id {
                     self.by_external_id.insert(key_digest(ext), (id, h));
@@ -367,7 +401,7 @@ impl Target for PgTarget {
             }
             None => {
                 let id = self.next_id;
-                let line = copy_line(id, a, hash).map_err(nul)?;
+                let line = copy_line(id, a, hash, self.geometry).map_err(nul)?;
                 self.next_id = self.next_id.saturating_add(1);
                 self.pending.extend_from_slice(&line);
                 self.pending_rows += 1;
@@ -490,9 +524,11 @@ fn parse_hash(hex: &str) -> Option<u128> {
 }
 
 /// One `COPY` text-format line: `id`, then the [`WRITTEN`] columns, tab-separated, `\N` for
-/// NULL, backslash, tab, newline and carriage return escaped. A NUL character (which
-/// PostgreSQL's text cannot hold) is an error naming the field.
-fn copy_line(id: i64, a: &Appeal, hash: &str) -> Result<Vec<u8>, &'static str> {
+/// NULL, backslash, tab, newline and carriage return escaped (with `geometry`, `lat` and `lon`
+/// are one `SRID=4326;POINT(lon lat)`, the shortest decimals that read back as the same
+/// doubles). A NUL character (which PostgreSQL's text cannot hold) is an error naming the
+/// field.
+fn copy_line(id: i64, a: &Appeal, hash: &str, geometry: bool) -> Result<Vec<u8>, &'static str> {
     let mut line = Vec::with_capacity(256);
     write_num(&mut line, id);
     let (lon, lat) = a
@@ -512,11 +548,25 @@ fn copy_line(id: i64, a: &Appeal, hash: &str) -> Result<Vec<u8>, &'static str> {
         line.push(b'\t');
         push_text(&mut line, value, column)?;
     }
-    for value in [lat, lon] {
+    if geometry {
         line.push(b'\t');
-        match value {
-            Some(v) => write_num(&mut line, v),
+        match a.lon_lat {
+            Some((lon, lat)) => {
+                line.extend_from_slice(b"SRID=4326;POINT(");
+                write_num(&mut line, lon);
+                line.push(b' ');
+                write_num(&mut line, lat);
+                line.push(b')');
+            }
             None => line.extend_from_slice(b"\\N"),
+        }
+    } else {
+        for value in [lat, lon] {
+            line.push(b'\t');
+            match value {
+                Some(v) => write_num(&mut line, v),
+                None => line.extend_from_slice(b"\\N"),
+            }
         }
     }
     for (column, value) in [
@@ -583,7 +633,7 @@ mod tests {
 
     #[test]
     fn copy_lines_escape_what_text_format_interprets() {
-        let line = String::from_utf8(copy_line(7, &appeal(), "00").unwrap()).unwrap();
+        let line = String::from_utf8(copy_line(7, &appeal(), "00", false).unwrap()).unwrap();
         assert_eq!(
             line,
             "7\t\\N\t2021-03-01T09:30:00+05:00\timport\ta\\\\b\\tc\\nd\\re\t\\N\tТюмень\t\\N\t\\N\
@@ -591,7 +641,7 @@ mod tests {
         );
         let mut nul = appeal();
         nul.address = Some("a\0b".into());
-        assert_eq!(copy_line(1, &nul, "00"), Err("address"));
+        assert_eq!(copy_line(1, &nul, "00", false), Err("address"));
     }
 
     #[test]
