@@ -1204,14 +1204,7 @@ fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     }
     let points = crate::analysis::mercator_points_from_unit(&all.points_unit);
     if let Some(bounds) = dataset.bounds.filter(|_| !dataset.is_grouped()) {
-        let grid = crate::analysis::Grid::over_lon_lat(
-            bounds.lon_min,
-            bounds.lat_min,
-            bounds.lon_max,
-            bounds.lat_max,
-            1024,
-            1024,
-        );
+        let grid = bench_grid(bounds);
         for mode in [crate::analysis::Mode::Fast, crate::analysis::Mode::Exact] {
             let median = median_ms(5, || {
                 crate::analysis::density_mercator(
@@ -1237,6 +1230,18 @@ fn bench(args: &BenchArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The grid `bench` times densities on: 1024 × 1024 cells over `bounds`.
+fn bench_grid(bounds: crate::spatial::GeoBounds) -> crate::analysis::Grid {
+    crate::analysis::Grid::over_lon_lat(
+        bounds.lon_min,
+        bounds.lat_min,
+        bounds.lon_max,
+        bounds.lat_max,
+        1024,
+        1024,
+    )
+}
+
 /// `bench` of a grouped table: the density binned in the database (as the window's density
 /// job does) for the whole table, its last 365, 30 and 7 days, on 1024 × 1024 cells
 /// over `region`.
@@ -1245,18 +1250,11 @@ fn bench_density_pushdown(
     region: Option<crate::spatial::GeoBounds>,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<()> {
-    use crate::analysis::{Grid, Kernel, Mode, date_of_day};
+    use crate::analysis::{Kernel, Mode, date_of_day};
     let (Some(bounds), Some((_, last))) = (region, resolved.columns.day_range) else {
         return Ok(());
     };
-    let grid = Grid::over_lon_lat(
-        bounds.lon_min,
-        bounds.lat_min,
-        bounds.lon_max,
-        bounds.lat_max,
-        1024,
-        1024,
-    );
+    let grid = bench_grid(bounds);
     let request = crate::app::DensityRequest {
         grid,
         radius_m: 5_000.0,

@@ -305,16 +305,26 @@ fn timestamptz_columns_load_the_same_local_times_as_sqlite_text() {
     assert!(pg.received.iter().filter(|t| t.is_some()).count() > 3_000);
 }
 
+/// Whether the server has PostGIS (made available in the database); without it a PostGIS test
+/// is skipped, unless `TEPLOKARTA_PG_REQUIRE_POSTGIS` says it must run (as in `.ci/run`).
+fn postgis_available() -> bool {
+    match admin().batch_execute("CREATE EXTENSION IF NOT EXISTS postgis") {
+        Ok(()) => true,
+        Err(e) => {
+            assert!(
+                std::env::var_os("TEPLOKARTA_PG_REQUIRE_POSTGIS").is_none(),
+                "PostGIS is required (TEPLOKARTA_PG_REQUIRE_POSTGIS) but unavailable: {e}"
+            );
+            eprintln!("PostGIS is not available on this server: skipped ({e})");
+            false
+        }
+    }
+}
+
 #[test]
 #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
 fn postgis_point_column_loads_the_same_appeals_as_sqlite() {
-    let mut client = admin();
-    if let Err(e) = client.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis") {
-        assert!(
-            std::env::var_os("TEPLOKARTA_PG_REQUIRE_POSTGIS").is_none(),
-            "PostGIS is required (TEPLOKARTA_PG_REQUIRE_POSTGIS) but unavailable: {e}"
-        );
-        eprintln!("PostGIS is not available on this server: the geometry variant is skipped ({e})");
+    if !postgis_available() {
         return;
     }
     let (pg, store) = same_as_sqlite(Variant::Geometry, &pg_url(), PgOptions::default());
@@ -327,13 +337,7 @@ fn postgis_point_column_loads_the_same_appeals_as_sqlite() {
 #[test]
 #[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
 fn postgis_point_column_in_another_srid_is_transformed_to_lon_lat() {
-    let mut client = admin();
-    if let Err(e) = client.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis") {
-        assert!(
-            std::env::var_os("TEPLOKARTA_PG_REQUIRE_POSTGIS").is_none(),
-            "PostGIS is required (TEPLOKARTA_PG_REQUIRE_POSTGIS) but unavailable: {e}"
-        );
-        eprintln!("PostGIS is not available on this server: the SRID variant is skipped ({e})");
+    if !postgis_available() {
         return;
     }
     let mut schema = Schema::new("tk_srid");

@@ -237,6 +237,40 @@ fn metric_stats_pushed_down_equal_local() {
     drop(schema);
 }
 
+/// `heat --mode fast` of `table` with `args`, local then pushed down, into files in `dir`
+/// named after `tag`: for each, the summary line's size, cells, appeals and peak (without the
+/// file's name and the time) and the GeoTIFF's bytes.
+fn heat_both(
+    url: &str,
+    table: &str,
+    args: &[&str],
+    dir: &std::path::Path,
+    tag: &str,
+) -> Vec<(String, Vec<u8>)> {
+    ["local", "pushdown"]
+        .iter()
+        .map(|strategy| {
+            let file = dir.join(format!("{tag}-{strategy}.tif"));
+            let mut all = vec![
+                "heat",
+                url,
+                "--table",
+                table,
+                "--mode",
+                "fast",
+                "--strategy",
+                strategy,
+            ];
+            all.extend_from_slice(args);
+            all.extend_from_slice(&["--out", file.to_str().unwrap()]);
+            let said = common::run_cli(&all).unwrap();
+            let said = said.split_once(") in ").unwrap().0;
+            let said = said.split_once(" (").unwrap().1.to_owned();
+            (said, std::fs::read(&file).unwrap())
+        })
+        .collect()
+}
+
 #[test]
 #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
 fn heat_binned_in_sql_equals_local_fast_mode() {
@@ -303,31 +337,12 @@ fn heat_binned_in_sql_equals_local_fast_mode() {
         ],
     ];
     for (n, case) in cases.iter().enumerate() {
-        let mut outputs = Vec::new();
-        for strategy in ["local", "pushdown"] {
-            let file = out.path().join(format!("{n}-{strategy}.tif"));
-            let mut args = vec![
-                "heat",
-                &url,
-                "--table",
-                &table,
-                "--mode",
-                "fast",
-                "--strategy",
-                strategy,
-            ];
-            if !case.contains(&"--size") {
-                args.extend_from_slice(&["--size", "256x256"]);
-            }
-            args.extend_from_slice(case);
-            args.extend_from_slice(&["--out", file.to_str().unwrap()]);
-            let said = common::run_cli(&args).unwrap();
-            // The line names the file and the time; the rest (size, cells, appeals, peak) is
-            // compared.
-            let said = said.split_once(") in ").unwrap().0.to_owned();
-            let said = said.split_once(" (").unwrap().1.to_owned();
-            outputs.push((said, std::fs::read(&file).unwrap()));
+        let mut args: Vec<&str> = Vec::new();
+        if !case.contains(&"--size") {
+            args.extend_from_slice(&["--size", "256x256"]);
         }
+        args.extend_from_slice(case);
+        let outputs = heat_both(&url, &table, &args, out.path(), &n.to_string());
         assert_eq!(outputs[0].0, outputs[1].0, "{case:?}");
         assert!(outputs[0].1.len() > 100, "{case:?}");
         assert!(outputs[0].1 == outputs[1].1, "GeoTIFF differs for {case:?}");
@@ -395,18 +410,10 @@ fn heat_binned_in_sql_equals_local_fast_mode_on_the_bins_edges() {
     let bbox = format!("{},{},{},{}", bbox.0, bbox.1, bbox.2, bbox.3);
     let size = format!("{}x{}", size.0, size.1);
     let radius = radius_m.to_string();
-    let mut outputs = Vec::new();
-    for strategy in ["local", "pushdown"] {
-        let file = out.path().join(format!("{strategy}.tif"));
-        let said = common::run_cli(&[
-            "heat",
-            &url,
-            "--table",
-            &table,
-            "--mode",
-            "fast",
-            "--strategy",
-            strategy,
+    let outputs = heat_both(
+        &url,
+        &table,
+        &[
             "--bbox",
             &bbox,
             "--size",
@@ -415,15 +422,10 @@ fn heat_binned_in_sql_equals_local_fast_mode_on_the_bins_edges() {
             &radius,
             "--kernel",
             "uniform",
-            "--out",
-            file.to_str().unwrap(),
-        ])
-        .unwrap();
-        // The size, cells, appeals and peak, without the file's name and the time.
-        let said = said.split_once(") in ").unwrap().0;
-        let said = said.split_once(" (").unwrap().1.to_owned();
-        outputs.push((said, std::fs::read(&file).unwrap()));
-    }
+        ],
+        out.path(),
+        "edges",
+    );
     assert_eq!(outputs[0].0, outputs[1].0);
     assert!(outputs[0].1 == outputs[1].1, "the GeoTIFFs differ");
     drop(schema);

@@ -1686,22 +1686,24 @@ mod tests {
             .fold(0.0, f64::max)
     }
 
-    #[test]
-    fn the_latitude_table_gives_the_projections_bin_row() {
-        let grids = [
+    /// Grids for the latitude table's tests: the oblast, a town, the equator, the south.
+    fn table_grids() -> [Grid; 4] {
+        [
             Grid::over_lon_lat(64.8, 55.1, 75.2, 60.0, 1024, 1024),
             Grid::over_lon_lat(65.4, 57.05, 65.7, 57.25, 300, 200),
             Grid::over_lon_lat(-20.0, -10.0, 20.0, 10.0, 64, 64),
             Grid::over_lon_lat(140.0, -45.0, 150.0, -30.0, 500, 700),
-        ];
+        ]
+    }
+
+    #[test]
+    fn the_latitude_table_gives_the_projections_bin_row() {
         let mut next = uniform(7);
-        for grid in grids {
+        for grid in table_grids() {
             let layout = FastLayout::new(&grid, 5_000.0).expect("a layout");
             let rows = LatRows::new(&layout).expect("a table");
             let (lat_north, lat_south) = (rows.lat_north, rows.lat_south);
-            let edges: Vec<f64> = (0..=layout.bins_down())
-                .map(|k| lon_lat_from_mercator_m(0.0, layout.y_north_m - k as f64 * layout.bin_m).1)
-                .collect();
+            let edges = &rows.edges;
             // Random latitudes, a little beyond the bins too, and each row edge and its
             // neighbours.
             let span = lat_north - lat_south;
@@ -1728,15 +1730,9 @@ mod tests {
     /// below the value) are the fast mode's, on the edges themselves and a double away too.
     #[test]
     fn the_binnings_edges_give_the_fast_modes_bins_exactly() {
-        let grids = [
-            Grid::over_lon_lat(64.8, 55.1, 75.2, 60.0, 1024, 1024),
-            Grid::over_lon_lat(65.4, 57.05, 65.7, 57.25, 300, 200),
-            Grid::over_lon_lat(-20.0, -10.0, 20.0, 10.0, 64, 64),
-            Grid::over_lon_lat(140.0, -45.0, 150.0, -30.0, 500, 700),
-        ];
         let mut next = uniform(11);
         let around = |e: f64| [e.next_down(), e, e.next_up()];
-        for grid in grids {
+        for grid in table_grids() {
             let binning = FastBinning::new(&grid, 5_000.0).expect("a binning");
             let layout = FastLayout::new(&grid, 5_000.0).expect("a layout");
             let rows = LatRows::new(&layout).expect("a table");

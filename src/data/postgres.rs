@@ -788,24 +788,16 @@ fn parse_url(url: &str) -> Result<(Config, TlsMode), PgError> {
     let mut root_cert: Option<String> = None;
     let mut cert: Option<String> = None;
     let mut key_file: Option<String> = None;
-    let mut take = |key: &str, value: &str| match key {
-        "sslmode" => {
-            ssl_mode = Some(value.to_owned());
-            true
-        }
-        "sslrootcert" => {
-            root_cert = Some(value.to_owned());
-            true
-        }
-        "sslcert" => {
-            cert = Some(value.to_owned());
-            true
-        }
-        "sslkey" => {
-            key_file = Some(value.to_owned());
-            true
-        }
-        _ => false,
+    let mut take = |key: &str, value: &str| {
+        let slot = match key {
+            "sslmode" => &mut ssl_mode,
+            "sslrootcert" => &mut root_cert,
+            "sslcert" => &mut cert,
+            "sslkey" => &mut key_file,
+            _ => return false,
+        };
+        *slot = Some(value.to_owned());
+        true
     };
     let rest = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         match url.split_once('?') {
