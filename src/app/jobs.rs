@@ -1389,7 +1389,6 @@ pub fn problem_rows_of_grouped(
     let store = live_store(dataset)?;
     let store = &store;
     let seed = Appeals::with_dictionaries_of(&dataset.appeals);
-    let profile = crate::analysis::problems::profile_filter(&request.settings.profile);
     // Texts that name no unit: their zones stand at the mean of all their appeals.
     let mut unplaced_labels: Vec<String> = Vec::new();
     if request.zones == crate::analysis::problems::ZoneKind::Municipalities {
@@ -1405,8 +1404,7 @@ pub fn problem_rows_of_grouped(
             }
         }
     }
-    // No prefilter when the filter and the profile have nothing in common (no row passes).
-    let prefilter = request.filter.prefilter().and(&profile.prefilter());
+    let prefilter = problem_prefilter(request);
     if let Some(prefilter) = &prefilter {
         let rows = count(store, prefilter).map_err(DataError::from)?;
         if rows > max_rows {
@@ -1436,6 +1434,15 @@ pub fn problem_rows_of_grouped(
     // is judged at its last day), not the loaded rows'.
     rows.columns.day_range = resolved.columns.day_range;
     Ok(rows)
+}
+
+/// The rows the problem map of `request` can keep, as a prefilter SQL applies: its filter's and
+/// its profile's; `None` when they have nothing in common (no row passes).
+pub fn problem_prefilter(
+    request: &super::problems::ProblemRequest,
+) -> Option<crate::data::pushdown::Prefilter> {
+    let profile = crate::analysis::problems::profile_filter(&request.settings.profile);
+    request.filter.prefilter().and(&profile.prefilter())
 }
 
 /// Web-Mercator unit coordinates of every row (NaN where not placed).

@@ -17,7 +17,7 @@ pub use jobs::{
     BoundarySet, CompareRequest, CompareSide, Comparison, Dataset, DensityRequest, DensityResult,
     FilePurpose, JobError, JobResult, Jobs, Resolved, View, ViewRequest, compute_comparison,
     compute_view, density_pushdown, load_dataset, load_dataset_with, pooled_breaks,
-    problem_rows_of_grouped, reload_dataset, resolve,
+    problem_prefilter, problem_rows_of_grouped, reload_dataset, resolve,
 };
 pub use state::{Persisted, STORAGE_KEY};
 

@@ -15,7 +15,7 @@ use crate::analysis::problems::{
 };
 use crate::analysis::profiles::{Profile, merged_profiles, profiles_from_toml, profiles_path};
 use crate::app::{BoundarySet, Resolved};
-use crate::data::{LoadStrategy, Source};
+use crate::data::Source;
 
 /// Arguments of `problems`.
 #[derive(Debug, Args)]
@@ -337,6 +337,11 @@ fn problem_rows(
              (settlement and hexagon zones are built from all rows: use --strategy local)"
         ),
         Strategy::Auto if !municipalities => Strategy::Local,
+        // More rows for the profile than `--pushdown-above` (one count, before any grouping):
+        // the whole table is loaded, as `local` does.
+        Strategy::Auto if is_postgres && too_many_rows(source, request, args.pushdown_above)? => {
+            Strategy::Local
+        }
         other => other,
     };
     let dataset = crate::app::load_dataset_with(
@@ -351,7 +356,7 @@ fn problem_rows(
              numbers): use --strategy local"
         );
     }
-    let resolved = crate::app::resolve(std::sync::Arc::new(dataset), boundaries.clone());
+    let resolved = crate::app::resolve(std::sync::Arc::new(dataset), boundaries);
     check_names(
         &request.filter,
         &resolved.dataset.appeals,
@@ -361,22 +366,30 @@ fn problem_rows(
     if !resolved.dataset.is_grouped() {
         return Ok(resolved);
     }
-    // At most `--pushdown-above` rows for the profile; more are the whole table's load
-    // (`auto`) or an error (`pushdown`).
+    // At most `--pushdown-above` rows for the profile; more are an error with `pushdown`.
     match crate::app::problem_rows_of_grouped(&resolved, request, args.pushdown_above) {
         Ok(rows) => Ok(rows),
-        Err(crate::app::JobError::Data(crate::data::DataError::TooManyRows { .. }))
-            if strategy == Strategy::Auto =>
-        {
-            drop(resolved);
-            let dataset = crate::app::load_dataset_with(source.clone(), false, LoadStrategy::Local)
-                .with_context(|| format!("reading {source}"))?;
-            Ok(crate::app::resolve(
-                std::sync::Arc::new(dataset),
-                boundaries,
-            ))
-        }
         Err(e) => Err(anyhow::anyhow!("{e}"))
             .with_context(|| format!("reading the problem map's rows from {source}")),
     }
+}
+
+/// Whether the problem map of `request` needs more than `max_rows` rows of the PostgreSQL
+/// table `source` (its filter's and profile's prefilter, counted in SQL).
+fn too_many_rows(
+    source: &Source,
+    request: &crate::app::problems::ProblemRequest,
+    max_rows: u64,
+) -> anyhow::Result<bool> {
+    let Source::Postgres { url, table } = source else {
+        return Ok(false);
+    };
+    let Some(prefilter) = crate::app::problem_prefilter(request) else {
+        return Ok(false);
+    };
+    let store = crate::data::PgStore::connect(url, table.as_deref())
+        .with_context(|| format!("opening {source}"))?;
+    let rows = crate::data::pushdown::count(&store, &prefilter)
+        .with_context(|| format!("counting the problem map's rows in {source}"))?;
+    Ok(rows > max_rows)
 }
