@@ -619,6 +619,7 @@ fn metric_stats(
                 point_unit: Vec::new(),
                 bounds: None,
                 weights: groups.weights,
+                coordinate_sums_e7: groups.coordinate_sums_e7,
                 pushdown: None,
             };
             resolve(Arc::new(dataset), boundaries)

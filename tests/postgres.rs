@@ -1032,6 +1032,7 @@ mod window {
     use std::net::{TcpListener, TcpStream};
     use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
+    use teplokarta::analysis::problems::ZoneKind;
     use teplokarta::app::Startup;
     use teplokarta::data::Source;
     use teplokarta::ui::Lang;
@@ -1134,6 +1135,20 @@ mod window {
         ));
         apply(&mut harness, teplokarta::ui::Command::CloseExport);
         harness.run_steps(2);
+        // The problem map: the hexagonal grid (the default zoning) needs every point, so a
+        // grouped table shows settlements (all the table's, as a full load has them) and says
+        // why.
+        apply(&mut harness, teplokarta::ui::Command::SetProblemMode(true));
+        wait_idle(&mut harness);
+        {
+            let app = harness.state().as_ref().unwrap();
+            let result = app.problems().expect("no problem map");
+            assert_eq!(result.request.zones, ZoneKind::Settlements);
+            assert!(result.base.zones.zones.len() > 10);
+        }
+        harness.get_by_label("no grid: the table is grouped");
+        apply(&mut harness, teplokarta::ui::Command::SetProblemMode(false));
+        wait_idle(&mut harness);
 
         // New rows are grouped and appended (not the whole table again) within 2 s.
         inserted_rows_arrive_within_two_seconds(

@@ -495,7 +495,7 @@ fn heat_binned_in_sql_equals_local_fast_mode_on_the_bins_edges() {
 /// all rows loaded; other zones are refused with `pushdown` and loaded with `auto`.
 #[test]
 #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
-fn problems_pushed_down_equal_local_for_municipality_zones() {
+fn problems_pushed_down_equal_local_for_municipality_and_settlement_zones() {
     let mut schema = Schema::new("tk_problems");
     let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
     let url = pg_url();
@@ -534,7 +534,12 @@ fn problems_pushed_down_equal_local_for_municipality_zones() {
             "pos",
         ],
     ];
-    for (n, case) in cases.iter().enumerate() {
+    // Settlement zones: all the table's settlements at the centroids of all their appeals
+    // (from the groups' coordinate sums), so the Gi* classes are a full load's too.
+    let zoned = cases
+        .iter()
+        .flat_map(|case| ["municipalities", "settlements"].map(|zones| (zones, case)));
+    for (n, (zones, case)) in zoned.enumerate() {
         let mut outputs = Vec::new();
         for strategy in ["local", "pushdown"] {
             let mut said = Vec::new();
@@ -546,7 +551,7 @@ fn problems_pushed_down_equal_local_for_municipality_zones() {
                     "--table",
                     &table,
                     "--zones",
-                    "municipalities",
+                    zones,
                     "--strategy",
                     strategy,
                 ];
@@ -566,14 +571,15 @@ fn problems_pushed_down_equal_local_for_municipality_zones() {
             }
             outputs.push(said);
         }
-        assert!(outputs[0][0].1.len() > 100, "{case:?}");
-        assert!(outputs[0][2].0.contains("rank"), "{case:?}");
+        assert!(outputs[0][0].1.len() > 100, "{zones} {case:?}");
+        assert!(outputs[0][2].0.contains("rank"), "{zones} {case:?}");
         for (local, pushed) in outputs[0].iter().zip(&outputs[1]) {
-            assert_eq!(local.0, pushed.0, "{case:?}");
-            assert!(local.1 == pushed.1, "the files differ for {case:?}");
+            assert_eq!(local.0, pushed.0, "{zones} {case:?}");
+            assert!(local.1 == pushed.1, "the files differ for {zones} {case:?}");
         }
     }
-    // Settlement zones are built from all rows: refused with pushdown, loaded with auto.
+    // Hexagon zones are built from every appeal's point: refused with pushdown, loaded with
+    // auto.
     let hex = |strategy: &str| {
         common::run_cli(&[
             "problems",
@@ -583,7 +589,7 @@ fn problems_pushed_down_equal_local_for_municipality_zones() {
             "--profile",
             "heating",
             "--zones",
-            "settlements",
+            "hex",
             "--strategy",
             strategy,
             "--pushdown-above",
@@ -591,7 +597,7 @@ fn problems_pushed_down_equal_local_for_municipality_zones() {
         ])
     };
     let err = hex("pushdown").unwrap_err().to_string();
-    assert!(err.contains("--zones municipalities"), "{err}");
+    assert!(err.contains("hexagon zones"), "{err}");
     assert_eq!(hex("auto").unwrap(), hex("local").unwrap());
     // More rows for the profile than `--pushdown-above`: `auto` loads the table, `pushdown`
     // says how many rows it would need.
@@ -687,7 +693,7 @@ mod window {
     use teplokarta::app::problems::{ProblemRequest, compute_problems};
     use teplokarta::app::{
         BoundarySet, DensityRequest, Resolved, View, ViewRequest, compute_view, density_pushdown,
-        load_dataset_with, problem_rows_of_grouped, resolve,
+        load_dataset_with, problem_rows_and_base_of_grouped, resolve,
     };
     use teplokarta::data::{LoadStrategy, Source};
     use teplokarta::spatial::Boundaries;
@@ -894,6 +900,7 @@ mod window {
         let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
         let (local, grouped) = both(&pg_url(), &table);
         let mut zones_compared = 0;
+        let mut classes_seen = [0usize; 2];
         for filter in filters() {
             for zones in [ZoneKind::Municipalities, ZoneKind::Settlements] {
                 let request = ProblemRequest {
@@ -903,8 +910,8 @@ mod window {
                     cell_km: None,
                 };
                 let a = compute_problems(local.clone(), request.clone(), None);
-                let rows = Arc::new(problem_rows_of_grouped(&grouped, &request, u64::MAX).unwrap());
-                let b = compute_problems(rows, request, None);
+                let (rows, base) = problem_rows_and_base_of_grouped(&grouped, &request).unwrap();
+                let b = compute_problems(rows, request, base);
                 let case = format!("{filter:?} {zones:?}");
                 assert_eq!(a.map.appeals, b.map.appeals, "{case}");
                 assert_eq!(a.map.unzoned, b.map.unzoned, "{case}");
@@ -927,16 +934,17 @@ mod window {
                 };
                 let (za, zb) = (by_name(&a), by_name(&b));
                 zones_compared += za.len();
-                if zones == ZoneKind::Municipalities {
-                    // The same zones (all the table's labels, a text naming no unit placed at
-                    // the mean of all its appeals): everything equal, Gi* and classes included.
-                    assert_eq!(a.base.zones.zones, b.base.zones.zones, "{case}");
-                    assert_eq!(a.map.distance_km, b.map.distance_km, "{case}");
-                    assert_eq!(za, zb, "{case}");
-                }
-                // Every zone's counts, time series, trend and service level are the same. For
-                // settlements Gi* compares a zone with the zones the loaded rows form (markers
-                // at the loaded appeals' centroid): not compared.
+                // The same zones — for municipalities all the table's labels, a text naming no
+                // unit placed at the mean of all its appeals; for settlements all the table's
+                // settlements at the centroids of all their appeals, from the groups' sums —:
+                // everything equal, Gi* and classes included.
+                assert_eq!(a.base.zones.zones, b.base.zones.zones, "{case}");
+                assert_eq!(a.map.distance_km, b.map.distance_km, "{case}");
+                assert_eq!(a.map.tested_zones, b.map.tested_zones, "{case}");
+                assert_eq!(za, zb, "{case}");
+                let significant = za.iter().filter(|z| z.2.class.gi_bin() != 0).count();
+                classes_seen[usize::from(zones == ZoneKind::Settlements)] += significant;
+                // Every zone's counts, time series, trend and service level are the same.
                 let counts =
                     |z: &[(String, String, teplokarta::analysis::problems::ZoneStats)]| {
                         z.iter()
@@ -957,6 +965,19 @@ mod window {
             }
         }
         assert!(zones_compared > 20, "{zones_compared} zones compared");
+        // Hot or cold zones were compared, for both zonings.
+        assert!(classes_seen.iter().all(|&n| n > 0), "{classes_seen:?}");
+        // Hexagons need every appeal's point: refused (the window offers settlements).
+        let request = ProblemRequest {
+            filter: Filter::default(),
+            settings: ProblemSettings::default(),
+            zones: ZoneKind::Hexagons,
+            cell_km: None,
+        };
+        assert!(matches!(
+            problem_rows_and_base_of_grouped(&grouped, &request),
+            Err(teplokarta::app::JobError::HexagonsOfGroups)
+        ));
         drop(schema);
     }
 }

@@ -1242,3 +1242,83 @@ fn the_window_export_job_writes_the_zones_on_screen() {
         }
     }
 }
+
+/// A settlement's marker is the mean of its appeals' coordinates added as integers of 10⁻⁷°, so
+/// it does not depend on the order of the rows (a table grouped in the database adds them per
+/// group, in another order): the same database with its rows in reverse order gives every
+/// settlement the same position, bit for bit, within 10⁻⁷° of the plain mean.
+#[test]
+fn settlement_centroids_do_not_depend_on_the_order_of_rows() {
+    let db = small_demo();
+    let dir = tempfile::tempdir().unwrap();
+    let reversed = dir.path().join("reversed.sqlite");
+    let conn = rusqlite::Connection::open(&reversed).unwrap();
+    conn.execute_batch(CREATE_APPEALS_SQL).unwrap();
+    conn.execute("ATTACH DATABASE ?1 AS src", [db.path.to_str().unwrap()])
+        .unwrap();
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('appeals', 'src') WHERE name <> 'id'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let list = columns.join(", ");
+    conn.execute_batch(&format!(
+        "INSERT INTO main.appeals (id, {list}) SELECT 10000000 - id, {list} FROM src.appeals \
+         ORDER BY id DESC; DETACH DATABASE src"
+    ))
+    .unwrap();
+    drop(conn);
+    let other = Db::open(&reversed);
+    let positions = |db: &Db| -> BTreeMap<(String, String), (u64, u64)> {
+        db.zones(ZoneKind::Settlements, None)
+            .zones
+            .iter()
+            .filter_map(|z| {
+                let (lon, lat) = z.lon_lat?;
+                Some((
+                    (z.municipality.clone(), z.name.clone()),
+                    (lon.to_bits(), lat.to_bits()),
+                ))
+            })
+            .collect()
+    };
+    let (a, b) = (positions(db), positions(&other));
+    assert!(a.len() > 50, "{} settlements", a.len());
+    assert_eq!(a, b);
+    // Within 10⁻⁷° of the mean of the doubles — which, added in row order, does depend on it.
+    let plain_means = |db: &Db| -> BTreeMap<(String, String), (f64, f64)> {
+        let zones = db.zones(ZoneKind::Settlements, None);
+        let mut sums: BTreeMap<u32, (f64, f64, f64)> = BTreeMap::new();
+        for (i, &z) in zones.zone_of_row.iter().enumerate() {
+            if let (Some(&lon), Some(&lat), Some(teplokarta::data::Placement::Placed)) = (
+                db.appeals.lon.get(i),
+                db.appeals.lat.get(i),
+                db.appeals.placement.get(i),
+            ) {
+                let s = sums.entry(z).or_default();
+                *s = (s.0 + lon, s.1 + lat, s.2 + 1.0);
+            }
+        }
+        sums.into_iter()
+            .map(|(z, (lon, lat, n))| {
+                let zone = &zones.zones[z as usize];
+                (
+                    (zone.municipality.clone(), zone.name.clone()),
+                    (lon / n, lat / n),
+                )
+            })
+            .collect()
+    };
+    let (plain_a, plain_b) = (plain_means(db), plain_means(&other));
+    for (key, (lon, lat)) in &plain_a {
+        let (x, y) = a[key];
+        let (x, y) = (f64::from_bits(x), f64::from_bits(y));
+        assert!((x - lon).abs() < 1e-7 && (y - lat).abs() < 1e-7, "{key:?}");
+    }
+    assert_ne!(
+        plain_a, plain_b,
+        "the plain means would differ between the orders"
+    );
+}

@@ -248,48 +248,153 @@ fn placed_lon_lat(appeals: &Appeals, i: usize) -> Option<(f64, f64)> {
         .flatten()
 }
 
+/// A coordinate in units of 10⁻⁷ degree (about 1 cm), rounded to the nearest (ties to even,
+/// as PostgreSQL's `round(float8)`). A settlement's centroid is the mean of these, added as
+/// integers: exact in any order, so a table grouped in the database (each group's sum from
+/// SQL, [`crate::data::pushdown::Grouped::coordinate_sums_e7`]) gives the centroid a full load
+/// gives, bit for bit — a sum of doubles would depend on the order of the rows.
+pub fn coordinate_e7(deg: f64) -> i64 {
+    (deg * 1e7).round_ties_even() as i64
+}
+
+/// The mean of `n` coordinates whose [`coordinate_e7`] sum to `sum_e7`, in degrees.
+fn mean_of_e7(sum_e7: i64, n: u64) -> f64 {
+    sum_e7 as f64 / n as f64 / 1e7
+}
+
 /// Settlement zones: one per (municipality label, settlement text), at the mean position of
-/// the placed appeals that name it.
+/// the placed appeals that name it (by [`coordinate_e7`]), numbered in the order of their first
+/// rows.
 fn settlement_zones(appeals: &Appeals, resolution: &MunicipalityResolution) -> Zones {
-    let mut index: HashMap<(u32, u32), u32> = HashMap::new();
-    let mut zones: Vec<Zone> = Vec::new();
-    let mut sums: Vec<(f64, f64, u64)> = Vec::new();
+    let mut builder = SettlementZones::default();
     let mut zone_of_row = vec![NO_ZONE; appeals.len()];
     for (i, slot) in zone_of_row.iter_mut().enumerate() {
         let Some(settlement) = appeals.settlement.get(i).copied().flatten() else {
             continue;
         };
         let label = resolution.row_label.get(i).copied().unwrap_or(0);
-        let z = *index.entry((label, settlement)).or_insert_with(|| {
-            let name = appeals.settlements.name(settlement).to_owned();
-            zones.push(Zone {
-                nearest_settlement: name.clone(),
-                name,
-                municipality: resolution.label(label).to_owned(),
-                lon_lat: None,
-                shape: ZoneShape::Point,
-            });
-            sums.push((0.0, 0.0, 0));
-            (zones.len() - 1) as u32
+        let placed = placed_lon_lat(appeals, i)
+            .map(|(lon, lat)| (1, [coordinate_e7(lon), coordinate_e7(lat)]));
+        *slot = builder.add((label, settlement), placed, || {
+            (
+                resolution.label(label).to_owned(),
+                appeals.settlements.name(settlement).to_owned(),
+            )
         });
-        *slot = z;
-        if let (Some((lon, lat)), Some(s)) = (placed_lon_lat(appeals, i), sums.get_mut(z as usize))
-        {
-            s.0 += lon;
-            s.1 += lat;
-            s.2 += 1;
-        }
     }
-    for (zone, (lon, lat, n)) in zones.iter_mut().zip(&sums) {
-        if *n > 0 {
-            zone.lon_lat = Some((lon / *n as f64, lat / *n as f64));
-        }
+    builder.zones(zone_of_row)
+}
+
+/// Settlement zones of a table read grouped in the database, for the rows `rows` loaded from
+/// it (with their own resolution): the zones are the whole table's, built from its groups
+/// (`groups`, in the order of their first rows, each standing for `weights[g]` appeals whose
+/// [`coordinate_e7`] sum to `sums_e7[g]` when placed) — every settlement of the table, at the
+/// centroid of all its placed appeals, numbered as a full load numbers them — and each of
+/// `rows` is put in its settlement's zone. Gi* then compares the zones a full load compares.
+pub fn settlement_zones_of_groups(
+    groups: &Appeals,
+    group_resolution: &MunicipalityResolution,
+    weights: &[u64],
+    sums_e7: &[[i64; 2]],
+    rows: &Appeals,
+    rows_resolution: &MunicipalityResolution,
+) -> Zones {
+    let mut builder = SettlementZones::default();
+    for g in 0..groups.len() {
+        let Some(settlement) = groups.settlement.get(g).copied().flatten() else {
+            continue;
+        };
+        let label = group_resolution.row_label.get(g).copied().unwrap_or(0);
+        let placed = (groups.placement.get(g) == Some(&Placement::Placed))
+            .then(|| Some((*weights.get(g)?, *sums_e7.get(g)?)))
+            .flatten();
+        builder.add((label, settlement), placed, || {
+            (
+                group_resolution.label(label).to_owned(),
+                groups.settlements.name(settlement).to_owned(),
+            )
+        });
     }
-    Zones {
-        kind: Some(ZoneKind::Settlements),
-        cell_km: None,
-        zones,
-        zone_of_row,
+    let by_name: HashMap<(&str, &str), u32> = builder
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(z, zone)| ((zone.municipality.as_str(), zone.name.as_str()), z as u32))
+        .collect();
+    let zone_of_row = (0..rows.len())
+        .map(|i| {
+            let Some(settlement) = rows.settlement.get(i).copied().flatten() else {
+                return NO_ZONE;
+            };
+            let label = rows_resolution.row_label.get(i).copied().unwrap_or(0);
+            by_name
+                .get(&(
+                    rows_resolution.label(label),
+                    rows.settlements.name(settlement),
+                ))
+                .copied()
+                .unwrap_or(NO_ZONE)
+        })
+        .collect();
+    builder.zones(zone_of_row)
+}
+
+/// Settlement zones being built: a zone per (municipality label, settlement) code pair as
+/// first met, and the integer sums of their placed appeals' coordinates.
+#[derive(Default)]
+struct SettlementZones {
+    index: HashMap<(u32, u32), u32>,
+    zones: Vec<Zone>,
+    sums: Vec<(u64, [i64; 2])>,
+}
+
+impl SettlementZones {
+    /// Adds appeals of the (label, settlement) `codes`, `placed` of them with these
+    /// [`coordinate_e7`] sums, and returns their zone; `names` gives a new zone's municipality
+    /// and settlement.
+    fn add(
+        &mut self,
+        codes: (u32, u32),
+        placed: Option<(u64, [i64; 2])>,
+        names: impl FnOnce() -> (String, String),
+    ) -> u32 {
+        let z = match self.index.get(&codes) {
+            Some(&z) => z,
+            None => {
+                let (municipality, settlement) = names();
+                self.zones.push(Zone {
+                    nearest_settlement: settlement.clone(),
+                    name: settlement,
+                    municipality,
+                    lon_lat: None,
+                    shape: ZoneShape::Point,
+                });
+                self.sums.push((0, [0, 0]));
+                let z = (self.zones.len() - 1) as u32;
+                self.index.insert(codes, z);
+                z
+            }
+        };
+        if let (Some((n, [lon, lat])), Some(s)) = (placed, self.sums.get_mut(z as usize)) {
+            s.0 += n;
+            s.1[0] = s.1[0].saturating_add(lon);
+            s.1[1] = s.1[1].saturating_add(lat);
+        }
+        z
+    }
+
+    fn zones(mut self, zone_of_row: Vec<u32>) -> Zones {
+        for (zone, (n, [lon, lat])) in self.zones.iter_mut().zip(&self.sums) {
+            if *n > 0 {
+                zone.lon_lat = Some((mean_of_e7(*lon, *n), mean_of_e7(*lat, *n)));
+            }
+        }
+        Zones {
+            kind: Some(ZoneKind::Settlements),
+            cell_km: None,
+            zones: self.zones,
+            zone_of_row,
+        }
     }
 }
 

@@ -45,6 +45,9 @@ pub struct Dataset {
     /// The pushdown strategy's grouped rows: row `i` of `appeals` stands for `weights[i]`
     /// appeals (empty: every row is one appeal). See [`Dataset::pushdown`].
     pub weights: Vec<u64>,
+    /// Per grouped row, its appeals' coordinate sums in 10⁻⁷ degrees
+    /// ([`crate::data::pushdown::Grouped::coordinate_sums_e7`]; empty when not grouped).
+    pub coordinate_sums_e7: Vec<[i64; 2]>,
     /// When the table was read grouped (the pushdown strategy): the connection the density
     /// surfaces are binned on in SQL. Grouped rows carry no points of appeals with a
     /// municipality text, no answer dates and no addresses.
@@ -73,6 +76,7 @@ impl Dataset {
             // (a reload keeps the map where it is).
             bounds: None,
             weights: groups.weights,
+            coordinate_sums_e7: groups.coordinate_sums_e7,
             pushdown: Some(store),
         }
     }
@@ -309,6 +313,12 @@ pub enum JobError {
     Spatial(#[from] SpatialError),
     #[error("no user data directory to keep the demo database in")]
     NoDataDirectory,
+    #[error(
+        "hexagon zones need every appeal's point, and this table is grouped in the database: \
+         choose settlements or municipalities, or run `teplokarta problems --zones hexagons`, \
+         which loads the table"
+    )]
+    HexagonsOfGroups,
 }
 
 /// What a job reports.
@@ -763,13 +773,13 @@ impl Jobs {
         self.problems_generation += 1;
         let generation = self.problems_generation;
         self.spawn("problems", move |_| {
-            let resolved = if resolved.dataset.is_grouped() {
-                match problem_rows_of_grouped(&resolved, &request, PROBLEM_ROWS_MAX) {
-                    Ok(rows) => Arc::new(rows),
+            let (resolved, base) = if resolved.dataset.is_grouped() {
+                match problem_rows_and_base_of_grouped(&resolved, &request) {
+                    Ok(rows_and_base) => rows_and_base,
                     Err(error) => return JobResult::ProblemsFailed { generation, error },
                 }
             } else {
-                resolved
+                (resolved, base)
             };
             JobResult::Problems {
                 generation,
@@ -1155,6 +1165,7 @@ fn appended(previous: &Dataset) -> Result<Option<Dataset>, DataError> {
     let into = crate::data::pushdown::Grouped {
         appeals: previous.appeals.clone(),
         weights: previous.weights.clone(),
+        coordinate_sums_e7: previous.coordinate_sums_e7.clone(),
     };
     let Some((groups, figures, added)) =
         crate::data::pushdown::grouped_after(store, WINDOW_GROUPS, after_id, into)?
@@ -1204,6 +1215,7 @@ fn rows_dataset(source: Source, is_demo: bool, loaded: Loaded) -> Result<Dataset
         point_unit,
         bounds,
         weights: Vec::new(),
+        coordinate_sums_e7: Vec::new(),
         pushdown: None,
     })
 }
@@ -1255,6 +1267,7 @@ pub fn reload_dataset(previous: &Dataset) -> Result<Option<Dataset>, DataError> 
         change_token,
         bounds: previous.bounds,
         weights: Vec::new(),
+        coordinate_sums_e7: Vec::new(),
         pushdown: None,
     }))
 }
@@ -1427,6 +1440,7 @@ pub fn problem_rows_of_grouped(
         change_token: None,
         bounds: dataset.bounds,
         weights: Vec::new(),
+        coordinate_sums_e7: Vec::new(),
         pushdown: None,
     };
     let mut rows = resolve(Arc::new(subset), resolved.boundaries.clone());
@@ -1434,6 +1448,55 @@ pub fn problem_rows_of_grouped(
     // is judged at its last day), not the loaded rows'.
     rows.columns.day_range = resolved.columns.day_range;
     Ok(rows)
+}
+
+/// The rows the problem map of `request` needs from a grouped table ([`problem_rows_of_grouped`])
+/// and, for settlement zones, the base with the whole table's settlements built from its groups
+/// (`analysis::problems::settlement_zones_of_groups`): every settlement at the centroid of all
+/// its appeals, as a full load has them, so Gi* compares the same zones. Hexagons need every
+/// appeal's point and are refused (the window offers settlements instead).
+///
+/// # Errors
+/// As [`problem_rows_of_grouped`]; [`JobError::HexagonsOfGroups`].
+pub fn problem_rows_and_base_of_grouped(
+    resolved: &Resolved,
+    request: &super::problems::ProblemRequest,
+) -> Result<(Arc<Resolved>, Option<Arc<super::problems::ProblemBase>>), JobError> {
+    use crate::analysis::problems::ZoneKind;
+    if request.zones == ZoneKind::Hexagons {
+        return Err(JobError::HexagonsOfGroups);
+    }
+    let rows = Arc::new(problem_rows_of_grouped(
+        resolved,
+        request,
+        PROBLEM_ROWS_MAX,
+    )?);
+    let base = (request.zones == ZoneKind::Settlements).then(|| {
+        Arc::new(super::problems::ProblemBase::with_zones(
+            rows.clone(),
+            request,
+            settlement_zones_of_grouped(resolved, &rows),
+        ))
+    });
+    Ok((rows, base))
+}
+
+/// The settlement zones of the grouped table `grouped` (all its settlements, at the centroids
+/// of all their appeals, from the groups' coordinate sums) with `rows`, loaded from it for the
+/// problem map, put in them.
+pub fn settlement_zones_of_grouped(
+    grouped: &Resolved,
+    rows: &Resolved,
+) -> crate::analysis::problems::Zones {
+    let dataset = &grouped.dataset;
+    crate::analysis::problems::settlement_zones_of_groups(
+        &dataset.appeals,
+        &grouped.resolution,
+        &dataset.weights,
+        &dataset.coordinate_sums_e7,
+        &rows.dataset.appeals,
+        &rows.resolution,
+    )
 }
 
 /// The rows the problem map of `request` can keep, as a prefilter SQL applies: its filter's and

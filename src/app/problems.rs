@@ -44,16 +44,21 @@ impl ProblemBase {
 
     /// Builds the zones of `request` for `resolved`.
     pub fn build(resolved: Arc<Resolved>, request: &ProblemRequest) -> Self {
-        let appeals = &resolved.dataset.appeals;
         let zones = Zones::build(
             request.zones,
             request.cell_km,
-            appeals,
+            &resolved.dataset.appeals,
             &resolved.resolution,
             &resolved.boundaries.boundaries,
             &resolved.boundaries.locator,
         );
-        let rows = ProblemRows::new(appeals);
+        Self::with_zones(resolved, request, zones)
+    }
+
+    /// The base of `request` for `resolved` with zones built elsewhere (a grouped table's
+    /// settlements, from all its groups).
+    pub fn with_zones(resolved: Arc<Resolved>, request: &ProblemRequest, zones: Zones) -> Self {
+        let rows = ProblemRows::new(&resolved.dataset.appeals);
         Self {
             kind: request.zones,
             cell_km: request.cell_km,

@@ -84,9 +84,11 @@ pub struct ProblemArgs {
     /// How a PostgreSQL table is read: `local` loads its rows; `pushdown` reads it as the
     /// window reads a large table (grouped in the database, then only the rows the filter and
     /// the profile can keep, at most `--pushdown-above`, plus those of municipality texts that
-    /// name no unit) — for `--zones municipalities`, whose figures are then exactly a full
+    /// name no unit, and for settlement zones the centroids of all settlements from the groups)
+    /// — for `--zones municipalities|settlements`, whose figures are then exactly a full
     /// load's; `auto` does so above `--pushdown-above` rows in the table, and loads the table
-    /// when the filter and profile keep more rows than that.
+    /// when the filter and profile keep more rows than that, or for hexagon zones (built from
+    /// every appeal's point).
     #[arg(long, value_enum, default_value_t = Strategy::Auto)]
     pub strategy: Strategy,
     /// Rows in the table above which `--strategy auto` pushes down.
@@ -208,17 +210,19 @@ pub fn problems(args: &ProblemArgs, out: &mut dyn std::io::Write) -> anyhow::Res
         zones: kind,
         cell_km: args.cell_km,
     };
-    let rows = problem_rows(args, &source, boundaries.clone(), &request)?;
+    let (rows, zones) = problem_rows(args, &source, boundaries.clone(), &request)?;
     let (appeals, resolution, columns) = (&rows.dataset.appeals, &rows.resolution, &rows.columns);
     let extra = ProblemRows::new(appeals);
-    let zones = Zones::build(
-        kind,
-        args.cell_km,
-        appeals,
-        resolution,
-        &boundaries.boundaries,
-        &boundaries.locator,
-    );
+    let zones = zones.unwrap_or_else(|| {
+        Zones::build(
+            kind,
+            args.cell_km,
+            appeals,
+            resolution,
+            &boundaries.boundaries,
+            &boundaries.locator,
+        )
+    });
     let map = compute(
         appeals, resolution, columns, &extra, &zones, &filter, &settings,
     );
@@ -318,25 +322,27 @@ pub fn problems(args: &ProblemArgs, out: &mut dyn std::io::Write) -> anyhow::Res
 
 /// The resolved rows the problem map is computed on: the whole table (`local`, SQLite), or, for
 /// a PostgreSQL table read as the window reads a large one, the grouped table's
-/// [`crate::app::problem_rows_of_grouped`] (only municipality zones: settlements and hexagons
-/// are built from the rows, so they need all of them).
+/// [`crate::app::problem_rows_of_grouped`] — with, for settlement zones, the zones of the whole
+/// table from its groups ([`crate::app::settlement_zones_of_grouped`]). Hexagons are built
+/// from every appeal's point, so they need all rows.
 fn problem_rows(
     args: &ProblemArgs,
     source: &Source,
     boundaries: std::sync::Arc<BoundarySet>,
     request: &crate::app::problems::ProblemRequest,
-) -> anyhow::Result<Resolved> {
+) -> anyhow::Result<(Resolved, Option<Zones>)> {
     let is_postgres = matches!(source, Source::Postgres { .. });
-    let municipalities = request.zones == ZoneKind::Municipalities;
+    let hexagons = request.zones == ZoneKind::Hexagons;
     let strategy = match args.strategy {
         Strategy::Pushdown if !is_postgres => {
             bail!("--strategy pushdown needs a PostgreSQL source: {source}")
         }
-        Strategy::Pushdown if !municipalities => bail!(
-            "--strategy pushdown computes the problem map for --zones municipalities only \
-             (settlement and hexagon zones are built from all rows: use --strategy local)"
+        Strategy::Pushdown if hexagons => bail!(
+            "--strategy pushdown computes the problem map for --zones municipalities and \
+             settlements (hexagon zones are built from every appeal's point: use --strategy \
+             local)"
         ),
-        Strategy::Auto if !municipalities => Strategy::Local,
+        Strategy::Auto if hexagons => Strategy::Local,
         // More rows for the profile than `--pushdown-above` (one count, before any grouping):
         // the whole table is loaded, as `local` does.
         Strategy::Auto if is_postgres && too_many_rows(source, request, args.pushdown_above)? => {
@@ -364,14 +370,19 @@ fn problem_rows(
         source,
     )?;
     if !resolved.dataset.is_grouped() {
-        return Ok(resolved);
+        return Ok((resolved, None));
     }
     // At most `--pushdown-above` rows for the profile; more are an error with `pushdown`.
-    match crate::app::problem_rows_of_grouped(&resolved, request, args.pushdown_above) {
-        Ok(rows) => Ok(rows),
-        Err(e) => Err(anyhow::anyhow!("{e}"))
-            .with_context(|| format!("reading the problem map's rows from {source}")),
-    }
+    let rows = match crate::app::problem_rows_of_grouped(&resolved, request, args.pushdown_above) {
+        Ok(rows) => rows,
+        Err(e) => {
+            return Err(anyhow::anyhow!("{e}"))
+                .with_context(|| format!("reading the problem map's rows from {source}"));
+        }
+    };
+    let zones = (request.zones == ZoneKind::Settlements)
+        .then(|| crate::app::settlement_zones_of_grouped(&resolved, &rows));
+    Ok((rows, zones))
 }
 
 /// Whether the problem map of `request` needs more than `max_rows` rows of the PostgreSQL

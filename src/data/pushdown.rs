@@ -126,6 +126,12 @@ pub fn load_prefiltered(
 pub struct Grouped {
     pub appeals: Appeals,
     pub weights: Vec<u64>,
+    /// With [`GroupBy::placement`], per group the sums of its rows' longitudes and latitudes in
+    /// 10⁻⁷ degrees (`round(lon * 1e7)`, as `analysis::problems::coordinate_e7` rounds), over
+    /// the rows with coordinates in range — all of them in a group the loader places (its
+    /// class is one of the group's values): the settlements' centroids, exactly. Empty
+    /// otherwise.
+    pub coordinate_sums_e7: Vec<[i64; 2]>,
 }
 
 impl Grouped {
@@ -647,6 +653,18 @@ fn grouped_impl(
         // it first (a group's first row is the first row with any value it has that no
         // earlier group has), so every dictionary gets the load's codes.
         select.push(format!("min({})", expr(0)));
+        if by.placement {
+            // After the first row's id, which orders the groups (`columns_out`). Numbers out of
+            // range (NaN, infinities, metres) would not fit `int8`; the loader does not place
+            // them, and their group's sums are not read.
+            let (lon, lat) = (expr(9), expr(8));
+            for e in [&lon, &lat] {
+                select.push(format!(
+                    "sum(CASE WHEN abs({lon}) <= 180 AND abs({lat}) <= 90 \
+                     THEN round({e} * 10000000::float8)::int8 END)::int8"
+                ));
+            }
+        }
         format!(
             "SELECT {} FROM {table} WHERE {where_sql} GROUP BY {}",
             select.join(", "),
@@ -741,6 +759,13 @@ fn grouped_impl(
             }
             quality.repeat_since(&before, weight.saturating_sub(1));
             out.weights.push(weight);
+            if by.placement {
+                let first = columns.len() + extra + 2;
+                out.coordinate_sums_e7.push([
+                    row.try_get::<_, Option<i64>>(first)?.unwrap_or(0),
+                    row.try_get::<_, Option<i64>>(first + 1)?.unwrap_or(0),
+                ]);
+            }
         }
         // Examples would name groups, not rows (`teplokarta check` lists real ones).
         quality.samples.clear();
