@@ -1130,7 +1130,8 @@ mod window {
         apply(&mut harness, teplokarta::ui::Command::ShowExport);
         harness.run_steps(2);
         harness.get_by_label_contains(&format!(
-            "an export reads its rows: this takes time and memory ({})",
+            "reads its rows once more, in batches, for the data hash (hexagon zones load the \
+             whole table) ({})",
             Lang::En.number(total as u64)
         ));
         apply(&mut harness, teplokarta::ui::Command::CloseExport);

@@ -424,6 +424,108 @@ fn heat_binned_in_sql_equals_local_fast_mode() {
     drop(schema);
 }
 
+/// `export` of a table read grouped (`--strategy pushdown`) writes the bytes a full load
+/// writes: the choropleth's and the problem map's CSV and GeoJSON, their provenance included —
+/// the data hash from a pass over the rows in batches, and the newest receipt — and a rendered
+/// PNG says the same provenance; hexagon zones are refused with `pushdown` and loaded with
+/// `auto`.
+#[test]
+#[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+fn export_pushed_down_equals_local() {
+    let mut schema = Schema::new("tk_export");
+    let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
+    let url = pg_url();
+    let out = tempfile::tempdir().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--layer", "choropleth", "--metric", "per10k"],
+        vec![
+            "--layer",
+            "choropleth",
+            "--from",
+            "2021-03-01",
+            "--to",
+            "2021-05-31",
+            "--category",
+            "ЖКХ",
+        ],
+        vec![
+            "--layer",
+            "problems",
+            "--profile",
+            "heating",
+            "--zones",
+            "settlements",
+        ],
+        vec![
+            "--layer",
+            "problems",
+            "--profile",
+            "power-outages",
+            "--zones",
+            "municipalities",
+            "--k",
+            "1",
+        ],
+    ];
+    let export = |strategy: &str, case: &[&str], file: &std::path::Path| {
+        let mut args = vec!["export", &url, "--table", &table, "--strategy", strategy];
+        args.extend_from_slice(case);
+        let file = file.to_str().unwrap().to_owned();
+        args.extend_from_slice(&["--out", &file]);
+        common::run_cli(&args).map(|said| said.replace(&file, "FILE"))
+    };
+    for (n, case) in cases.iter().enumerate() {
+        for ext in ["csv", "geojson"] {
+            let files: Vec<_> = ["local", "pushdown"]
+                .iter()
+                .map(|strategy| {
+                    let file = out.path().join(format!("{n}-{strategy}.{ext}"));
+                    let said = export(strategy, case, &file).unwrap();
+                    (said, std::fs::read(&file).unwrap())
+                })
+                .collect();
+            assert_eq!(files[0].0, files[1].0, "{case:?} {ext}");
+            assert!(files[0].1.len() > 200, "{case:?} {ext}");
+            assert!(
+                files[0].1 == files[1].1,
+                "the {ext} files differ for {case:?}"
+            );
+        }
+    }
+    // A rendered export: the same provenance line (data hash and newest receipt).
+    let png = |strategy: &str| {
+        let file = out.path().join(format!("map-{strategy}.png"));
+        let said = export(
+            strategy,
+            &["--layer", "choropleth", "--size", "400x300"],
+            &file,
+        )
+        .unwrap();
+        assert!(std::fs::metadata(&file).unwrap().len() > 1_000);
+        said
+    };
+    let (local, pushed) = (png("local"), png("pushdown"));
+    assert!(local.contains("данные на 2021-"), "{local}");
+    assert_eq!(local, pushed);
+    // Hexagons need every point.
+    let hex = &[
+        "--layer",
+        "problems",
+        "--profile",
+        "heating",
+        "--zones",
+        "hex",
+    ][..];
+    let file = out.path().join("hex.csv");
+    let err = export("pushdown", hex, &file).unwrap_err().to_string();
+    assert!(err.contains("hexagon zones"), "{err}");
+    let auto = export("auto", hex, &file).unwrap();
+    let auto_bytes = std::fs::read(&file).unwrap();
+    assert_eq!(auto, export("local", hex, &file).unwrap());
+    assert!(auto_bytes == std::fs::read(&file).unwrap());
+    drop(schema);
+}
+
 /// Points on the fast mode's bin edges and a double either side of them: the server bins
 /// them by the binning's edges and must put each in the bin the local fast mode does (a point
 /// a bin too far moves the kernel, so the GeoTIFFs would differ).

@@ -361,64 +361,107 @@ fn short_hex(digest: &[u8]) -> String {
 /// placement), rows in id order, as text with separators. It does not depend on the file's
 /// bytes (a `VACUUM` keeps it) but changes when any row is added, removed or edited.
 pub fn data_hash(appeals: &Appeals) -> String {
-    let mut order: Vec<usize> = (0..appeals.len()).collect();
-    order.sort_by_key(|&i| (appeals.id.get(i).copied().unwrap_or(0), i));
-    let mut hasher = Sha256::new();
-    let mut line = String::new();
-    for i in order {
-        line.clear();
-        let name = |dict: &crate::data::Dict, code: Option<u32>| {
-            code.map_or(String::from("\u{0}"), |c| dict.name(c).to_owned())
-        };
-        let time = |t: Option<&Option<jiff::civil::DateTime>>| {
-            t.copied()
-                .flatten()
-                .map_or(String::from("\u{0}"), |t| t.to_string())
-        };
-        let placement = appeals.placement.get(i);
-        let coordinate = |v: Option<&f64>| match (placement, v) {
-            (Some(crate::data::Placement::Placed), Some(x)) => format!("{:016x}", x.to_bits()),
-            _ => String::new(),
-        };
-        let fields = [
-            appeals.id.get(i).map_or(String::new(), i64::to_string),
-            time(appeals.received.get(i)),
-            time(appeals.resolved.get(i)),
-            name(&appeals.sources, appeals.source.get(i).copied()),
-            name(&appeals.categories, appeals.category.get(i).copied()),
-            name(
-                &appeals.subcategories,
-                appeals.subcategory.get(i).copied().flatten(),
-            ),
-            name(
-                &appeals.municipalities,
-                appeals.municipality.get(i).copied().flatten(),
-            ),
-            name(
-                &appeals.settlements,
-                appeals.settlement.get(i).copied().flatten(),
-            ),
-            name(
-                &appeals.addresses,
-                appeals.address.get(i).copied().flatten(),
-            ),
-            name(&appeals.statuses, appeals.status.get(i).copied()),
-            coordinate(appeals.lon.get(i)),
-            coordinate(appeals.lat.get(i)),
-            placement.map_or(String::new(), |p| format!("{p:?}")),
-            appeals
-                .row_flags
-                .get(i)
-                .map_or(String::new(), u8::to_string),
-        ];
-        for f in &fields {
-            line.push_str(f);
-            line.push('\u{1f}');
+    data_stamp(appeals).hash
+}
+
+/// The [`data_hash`] of `appeals` and their newest receipt.
+pub fn data_stamp(appeals: &Appeals) -> DataStamp {
+    let mut hasher = DataHasher::default();
+    hasher.add(appeals);
+    hasher.finish()
+}
+
+/// What identifies the data of an export: its [`data_hash`] and the newest receipt among its
+/// rows (`YYYY-MM-DD HH:MM:SS`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataStamp {
+    pub hash: String,
+    pub as_of: Option<String>,
+}
+
+/// A [`data_hash`] computed batch by batch: batches added in `id` order (each sorted here)
+/// give the hash of all their rows at once, so a table larger than memory is hashed one batch
+/// at a time.
+#[derive(Default)]
+pub struct DataHasher {
+    hasher: Sha256,
+    line: String,
+    newest: Option<jiff::civil::DateTime>,
+}
+
+impl DataHasher {
+    /// Adds the rows of `appeals` (ids not below the previous batches').
+    pub fn add(&mut self, appeals: &Appeals) {
+        let mut order: Vec<usize> = (0..appeals.len()).collect();
+        order.sort_by_key(|&i| (appeals.id.get(i).copied().unwrap_or(0), i));
+        if let Some((_, last)) = appeals.received_range() {
+            self.newest = Some(self.newest.map_or(last, |n| n.max(last)));
         }
-        line.push('\u{1e}');
-        hasher.update(line.as_bytes());
+        let line = &mut self.line;
+        for i in order {
+            line.clear();
+            let name = |dict: &crate::data::Dict, code: Option<u32>| {
+                code.map_or(String::from("\u{0}"), |c| dict.name(c).to_owned())
+            };
+            let time = |t: Option<&Option<jiff::civil::DateTime>>| {
+                t.copied()
+                    .flatten()
+                    .map_or(String::from("\u{0}"), |t| t.to_string())
+            };
+            let placement = appeals.placement.get(i);
+            let coordinate = |v: Option<&f64>| match (placement, v) {
+                (Some(crate::data::Placement::Placed), Some(x)) => format!("{:016x}", x.to_bits()),
+                _ => String::new(),
+            };
+            let fields = [
+                appeals.id.get(i).map_or(String::new(), i64::to_string),
+                time(appeals.received.get(i)),
+                time(appeals.resolved.get(i)),
+                name(&appeals.sources, appeals.source.get(i).copied()),
+                name(&appeals.categories, appeals.category.get(i).copied()),
+                name(
+                    &appeals.subcategories,
+                    appeals.subcategory.get(i).copied().flatten(),
+                ),
+                name(
+                    &appeals.municipalities,
+                    appeals.municipality.get(i).copied().flatten(),
+                ),
+                name(
+                    &appeals.settlements,
+                    appeals.settlement.get(i).copied().flatten(),
+                ),
+                name(
+                    &appeals.addresses,
+                    appeals.address.get(i).copied().flatten(),
+                ),
+                name(&appeals.statuses, appeals.status.get(i).copied()),
+                coordinate(appeals.lon.get(i)),
+                coordinate(appeals.lat.get(i)),
+                placement.map_or(String::new(), |p| format!("{p:?}")),
+                appeals
+                    .row_flags
+                    .get(i)
+                    .map_or(String::new(), u8::to_string),
+            ];
+            for f in &fields {
+                line.push_str(f);
+                line.push('\u{1f}');
+            }
+            line.push('\u{1e}');
+            self.hasher.update(line.as_bytes());
+        }
     }
-    short_hex(&hasher.finalize())
+
+    /// The hash of every row added, and the newest receipt.
+    pub fn finish(self) -> DataStamp {
+        DataStamp {
+            hash: short_hex(&self.hasher.finalize()),
+            as_of: self
+                .newest
+                .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string()),
+        }
+    }
 }
 
 /// Everything that decides an export's figures besides the data. Its canonical JSON (fields in
@@ -480,30 +523,22 @@ impl Provenance {
         settings: ExportSettings,
         table: &ExportTable,
     ) -> Self {
-        Self::with_data_hash(
-            filter_in_words,
-            appeals,
-            data_hash(appeals),
-            settings,
-            table,
-        )
+        Self::with_data_stamp(filter_in_words, data_stamp(appeals), settings, table)
     }
 
-    /// As [`Self::new`] with the [`data_hash`] of `appeals` already computed (it reads every
-    /// row, so exports of several pages or frames of the same data compute it once).
-    pub fn with_data_hash(
+    /// As [`Self::new`] with the data's [`DataStamp`] already computed (it reads every row, so
+    /// exports of several pages or frames of the same data compute it once; a table grouped
+    /// in the database has it from a pass over its rows).
+    pub fn with_data_stamp(
         filter_in_words: String,
-        appeals: &Appeals,
-        data_hash: String,
+        stamp: DataStamp,
         settings: ExportSettings,
         table: &ExportTable,
     ) -> Self {
         Self {
             filter: filter_in_words,
-            data_as_of: appeals
-                .received_range()
-                .map(|(_, last)| last.strftime("%Y-%m-%d %H:%M:%S").to_string()),
-            data_hash,
+            data_as_of: stamp.as_of,
+            data_hash: stamp.hash,
             settings_hash: settings.hash(),
             settings,
             version: env!("CARGO_PKG_VERSION").to_owned(),

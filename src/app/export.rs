@@ -32,6 +32,8 @@ pub struct ExportSource<'a> {
     pub view: SavedView,
     /// The user's problem profiles file, when there is one.
     pub profiles_file: Option<&'a Path>,
+    /// How the window reads the table (the export reads it the same way).
+    pub strategy: crate::data::LoadStrategy,
 }
 
 /// The words after `teplokarta export` that make `dialog`'s file from `source`, and the views
@@ -68,6 +70,17 @@ pub fn export_args(
         .into(),
     );
     flag("k", dialog.k.max(1).to_string());
+    if matches!(source.db, crate::data::Source::Postgres { .. }) {
+        let (strategy, above) = match source.strategy {
+            crate::data::LoadStrategy::Auto { above_rows } => ("auto", Some(above_rows)),
+            crate::data::LoadStrategy::Local => ("local", None),
+            crate::data::LoadStrategy::Pushdown => ("pushdown", None),
+        };
+        flag("strategy", strategy.to_owned());
+        if let Some(above) = above {
+            flag("pushdown-above", above.to_string());
+        }
+    }
     if !dialog.title.trim().is_empty() {
         flag("title", dialog.title.trim().to_owned());
     }
@@ -216,6 +229,7 @@ mod tests {
             lang: Lang::Ru,
             view: view(filter),
             profiles_file: None,
+            strategy: crate::data::LoadStrategy::default(),
         };
         let mut dialog = ExportDialog::new(dir.path(), "2026-11-29".parse().unwrap_or_default());
         dialog.set_format(ExportFormat::Csv);
@@ -240,6 +254,7 @@ mod tests {
             assert!(joined.contains(part), "{part} in {joined}");
         }
         assert!(!joined.contains("--views"));
+        assert!(!joined.contains("--strategy"), "a SQLite file is loaded");
         assert!(!views.exists());
 
         dialog.set_format(ExportFormat::Pdf);
@@ -265,6 +280,7 @@ mod tests {
             lang: Lang::En,
             view: view(Filter::default()),
             profiles_file: None,
+            strategy: crate::data::LoadStrategy::Auto { above_rows: 5_000 },
         };
         let mut dialog = ExportDialog::new(dir.path(), "2026-11-29".parse().unwrap_or_default());
         dialog.set_format(ExportFormat::Csv);
@@ -279,6 +295,12 @@ mod tests {
                     "r72.appeals".to_owned()
                 ][..]
             )
+        );
+        // Read the way the window reads it.
+        let joined = args.join(" ");
+        assert!(
+            joined.contains("--strategy auto --pushdown-above 5000"),
+            "{joined}"
         );
     }
 }

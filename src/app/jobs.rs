@@ -1450,6 +1450,28 @@ pub fn problem_rows_of_grouped(
     Ok(rows)
 }
 
+/// The data stamp of an export (its data hash and newest receipt,
+/// [`crate::analysis::export::DataStamp`]) of `dataset`'s rows: of the loaded rows, or, for a
+/// table grouped in the database, of one pass over its rows in batches
+/// ([`crate::data::PgStore::for_each_batch`]) — the hash a full load gives, in the memory of
+/// one batch (read in a snapshot of its own, after the grouping's).
+///
+/// # Errors
+/// The server's error.
+pub fn data_stamp_of(dataset: &Dataset) -> Result<crate::analysis::export::DataStamp, JobError> {
+    use crate::analysis::export::{DataHasher, data_stamp};
+    match &dataset.pushdown {
+        None => Ok(data_stamp(&dataset.appeals)),
+        Some(store) => {
+            let mut hasher = DataHasher::default();
+            store
+                .for_each_batch(&mut |batch| hasher.add(batch))
+                .map_err(DataError::from)?;
+            Ok(hasher.finish())
+        }
+    }
+}
+
 /// The rows the problem map of `request` needs from a grouped table ([`problem_rows_of_grouped`])
 /// and, for settlement zones, the base with the whole table's settlements built from its groups
 /// (`analysis::problems::settlement_zones_of_groups`): every settlement at the centroid of all

@@ -16,7 +16,7 @@ pub mod views;
 pub use jobs::{
     BoundarySet, CompareRequest, CompareSide, Comparison, Dataset, DensityRequest, DensityResult,
     FilePurpose, JobError, JobResult, Jobs, Resolved, View, ViewRequest, compute_comparison,
-    compute_view, density_pushdown, load_dataset, load_dataset_with, pooled_breaks,
+    compute_view, data_stamp_of, density_pushdown, load_dataset, load_dataset_with, pooled_breaks,
     problem_prefilter, problem_rows_and_base_of_grouped, problem_rows_of_grouped, reload_dataset,
     resolve, settlement_zones_of_grouped,
 };
@@ -2992,6 +2992,7 @@ impl App {
             lang: self.lang,
             view,
             profiles_file: self.profiles_file.as_deref(),
+            strategy: self.jobs.strategy,
         };
         let args = export::export_args(dialog, &source, &views_file);
         let Some(dialog) = &mut self.export_dialog else {

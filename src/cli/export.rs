@@ -52,6 +52,18 @@ pub struct ExportArgs {
     /// Hexagon spacing in km for the problem map (default: about 100 cells across the data).
     #[arg(long, value_name = "K")]
     pub cell_km: Option<f64>,
+    /// How a PostgreSQL table is read: `pushdown` reads it as the window reads a large table
+    /// (grouped in the database; the density binned there; for the problem map only the rows
+    /// the filter and profile can keep, at most `--pushdown-above`) and then once more in
+    /// batches for the data hash, so the figures and the hashes are a full load's without
+    /// holding the rows; `local` loads its rows; `auto` pushes down above `--pushdown-above`
+    /// rows in the table, unless the problem map needs more rows than that or hexagon zones
+    /// (built from every appeal's point).
+    #[arg(long, value_enum, default_value_t = super::Strategy::Auto)]
+    pub strategy: super::Strategy,
+    /// Rows in the table above which `--strategy auto` pushes down.
+    #[arg(long, value_name = "ROWS", default_value_t = crate::data::DEFAULT_PUSHDOWN_ABOVE)]
+    pub pushdown_above: u64,
     /// The user's problem profiles (TOML).
     #[arg(long, value_name = "FILE.toml")]
     pub profiles: Option<PathBuf>,
@@ -245,8 +257,9 @@ pub fn export(args: &ExportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
     let lang = args.lang();
     let english = lang == Lang::En;
     let source = args.db.source()?;
+    let strategy = load_strategy(args, &source, &filter)?;
     let dataset = Arc::new(
-        crate::app::load_dataset(source.clone(), false)
+        crate::app::load_dataset_with(source.clone(), false, strategy)
             .with_context(|| format!("reading {source}"))?,
     );
     let boundaries = Arc::new(crate::app::BoundarySet::new(args.boundaries.load()?));
@@ -275,7 +288,10 @@ pub fn export(args: &ExportArgs, out: &mut dyn std::io::Write) -> anyhow::Result
         }
     };
     let words = filter_in_words(&filter, what.as_deref(), lang);
-    let provenance = Provenance::new(words.clone(), &dataset.appeals, settings, &table);
+    let stamp = crate::app::data_stamp_of(&dataset)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("reading {source} for the data hash"))?;
+    let provenance = Provenance::with_data_stamp(words.clone(), stamp, settings, &table);
     let title = args.title.clone().unwrap_or(words);
     let bytes = if ext == "csv" {
         to_csv(&table, &provenance, &title, english)?
@@ -415,7 +431,52 @@ pub(super) fn choropleth_of_view(
     choropleth_table(units, metric, &view.breaks, k)
 }
 
-/// The problem map's zones of the profile.
+/// How `export` reads `source` (`--strategy`, as `problems` decides it): a PostgreSQL table
+/// above `--pushdown-above` rows is grouped in the database, unless the problem layer needs
+/// hexagons or more rows than that (then `auto` loads it and `pushdown` refuses).
+pub(super) fn load_strategy(
+    args: &ExportArgs,
+    source: &crate::data::Source,
+    filter: &Filter,
+) -> anyhow::Result<crate::data::LoadStrategy> {
+    use super::Strategy;
+    let is_postgres = matches!(source, crate::data::Source::Postgres { .. });
+    let problems = args.layer == LayerArg::Problems;
+    let hexagons = problems && args.zone_kind() == ZoneKind::Hexagons;
+    let too_many = || -> anyhow::Result<bool> {
+        if !problems || !is_postgres {
+            return Ok(false);
+        }
+        let id = args.profile.clone().unwrap_or_default();
+        let request = crate::app::problems::ProblemRequest {
+            filter: filter.clone(),
+            settings: crate::analysis::problems::ProblemSettings {
+                profile: find_profile(&id, args.profiles.as_ref())?,
+                ..crate::analysis::problems::ProblemSettings::default()
+            },
+            zones: args.zone_kind(),
+            cell_km: args.cell_km,
+        };
+        super::problems::too_many_rows(source, &request, args.pushdown_above)
+    };
+    let strategy = match args.strategy {
+        Strategy::Pushdown if !is_postgres => {
+            bail!("--strategy pushdown needs a PostgreSQL source: {source}")
+        }
+        Strategy::Pushdown if hexagons => bail!(
+            "--strategy pushdown exports the problem map for --zones municipalities and \
+             settlements (hexagon zones are built from every appeal's point: use --strategy \
+             local)"
+        ),
+        Strategy::Auto if hexagons => Strategy::Local,
+        Strategy::Auto if too_many()? => Strategy::Local,
+        other => other,
+    };
+    Ok(strategy.for_window(args.pushdown_above))
+}
+
+/// The problem map's zones of the profile: on the loaded rows, or on a grouped table's rows for
+/// the profile (as the window computes it).
 fn problems(
     resolved: &Arc<crate::app::Resolved>,
     filter: &Filter,
@@ -423,21 +484,40 @@ fn problems(
     profile: crate::analysis::profiles::Profile,
 ) -> anyhow::Result<ExportTable> {
     use crate::analysis::problems::{ProblemRows, ProblemSettings, compute};
-    let appeals = &resolved.dataset.appeals;
-    let set = &resolved.boundaries;
-    let zones = Zones::build(
-        args.zone_kind(),
-        args.cell_km,
-        appeals,
-        &resolved.resolution,
-        &set.boundaries,
-        &set.locator,
-    );
-    let columns: &Columns = &resolved.columns;
     let settings = ProblemSettings {
         profile,
         ..ProblemSettings::default()
     };
+    let grouped_rows;
+    let (resolved, zones) = if resolved.dataset.is_grouped() {
+        let request = crate::app::problems::ProblemRequest {
+            filter: filter.clone(),
+            settings: settings.clone(),
+            zones: args.zone_kind(),
+            cell_km: args.cell_km,
+        };
+        let (rows, base) = crate::app::problem_rows_and_base_of_grouped(resolved, &request)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("reading the problem map's rows")?;
+        grouped_rows = rows;
+        let zones = base.map(|b| b.zones.clone());
+        (&grouped_rows, zones)
+    } else {
+        (resolved, None)
+    };
+    let appeals = &resolved.dataset.appeals;
+    let set = &resolved.boundaries;
+    let zones = zones.unwrap_or_else(|| {
+        Zones::build(
+            args.zone_kind(),
+            args.cell_km,
+            appeals,
+            &resolved.resolution,
+            &set.boundaries,
+            &set.locator,
+        )
+    });
+    let columns: &Columns = &resolved.columns;
     let map = compute(
         appeals,
         &resolved.resolution,

@@ -14,7 +14,7 @@ use super::export::{
     ExportArgs, LayerArg, StepArg, WindowArg, boundaries_name, choropleth_of_view, zones_table,
 };
 use super::export_pdf::BriefingPage;
-use crate::analysis::export::{ExportSettings, ExportTable, Provenance, data_hash};
+use crate::analysis::export::{DataStamp, ExportSettings, ExportTable, Provenance};
 use crate::analysis::playback::frame_filter;
 use crate::analysis::{Classification, Filter, Metric};
 use crate::app::Startup;
@@ -64,8 +64,10 @@ pub fn export_rendered(
     let source = args.db.source()?;
     // The window reports a source it cannot read over the map; say it here in one line.
     source.open().with_context(|| format!("opening {source}"))?;
+    let strategy = super::export::load_strategy(args, &source, &args.filter.to_filter()?)?;
     let startup = Startup {
         database: Some(source.clone()),
+        strategy,
         boundaries: args.boundaries.boundaries.clone(),
         name_property: args.boundaries.name_property.clone(),
         lang: Some(lang),
@@ -111,7 +113,11 @@ pub fn export_rendered(
         )?;
     }
     // Every page and frame shows the same data: its hash reads every row, so once.
-    let data_hash = data_hash(&resolved.dataset.appeals);
+    // A table grouped in the database is read once more, in batches, for the hash a full load
+    // gives.
+    let data_hash = crate::app::data_stamp_of(&resolved.dataset)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("reading {source} for the data hash"))?;
     let bytes = match ext {
         "png" => {
             let page = pages.first().context("no view to render")?;
@@ -284,7 +290,7 @@ fn show_page(
     page: &Page,
     args: &ExportArgs,
     lang: Lang,
-    data_hash: &str,
+    data_hash: &DataStamp,
 ) -> anyhow::Result<Shown> {
     let title = args.title.clone().or_else(|| page.name.clone());
     renderer.show(&page.scene(), title.clone())?;
@@ -318,13 +324,7 @@ fn show_page(
         boundaries_name(&resolved.boundaries.boundaries),
     );
     let table = zones.as_ref().unwrap_or(&municipalities);
-    let provenance = Provenance::with_data_hash(
-        words.clone(),
-        &resolved.dataset.appeals,
-        data_hash.to_owned(),
-        settings,
-        table,
-    );
+    let provenance = Provenance::with_data_stamp(words.clone(), data_hash.clone(), settings, table);
     let line = provenance_line(&provenance, lang);
     let breaks = view.breaks.clone();
     renderer.set_overlay(title.clone(), Some(line.clone()))?;
@@ -450,7 +450,7 @@ fn gif(
     page: &Page,
     args: &ExportArgs,
     lang: Lang,
-    data_hash: &str,
+    data_hash: &DataStamp,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<Vec<u8>> {
     // The whole period first: its density surface is the cumulative frames' top.

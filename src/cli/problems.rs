@@ -387,7 +387,7 @@ fn problem_rows(
 
 /// Whether the problem map of `request` needs more than `max_rows` rows of the PostgreSQL
 /// table `source` (its filter's and profile's prefilter, counted in SQL).
-fn too_many_rows(
+pub(super) fn too_many_rows(
     source: &Source,
     request: &crate::app::problems::ProblemRequest,
     max_rows: u64,

@@ -650,16 +650,8 @@ impl PgStore {
         let mut quality = std::mem::take(&mut out.quality);
         loop {
             let rows = tx.query_portal(&portal, self.batch_rows)?;
-            for row in &rows {
-                let mut values = [ValueRef::Null; 12];
-                for (i, (value, kind)) in values.iter_mut().zip(self.kinds).enumerate() {
-                    *value = kind.value_ref(row, i)?;
-                }
-                let pushed = row_id_of(values[0])
-                    .and_then(|id| push_row(&mut out, &mut quality, id, &values));
-                if let Err(bad) = pushed {
-                    return Ok(Err(bad));
-                }
+            if let Err(bad) = self.push_rows(&rows, &mut out, &mut quality)? {
+                return Ok(Err(bad));
             }
             if rows.len() < self.batch_rows as usize {
                 break;
@@ -667,6 +659,53 @@ impl PgStore {
         }
         out.quality = quality;
         Ok(Ok(out))
+    }
+
+    /// Validates `rows` (of [`Self::select_sql`]'s columns) by the loader's `push_row` into
+    /// `out`; the first invalid value stops it.
+    fn push_rows(
+        &self,
+        rows: &[postgres::Row],
+        out: &mut Appeals,
+        quality: &mut super::model::Quality,
+    ) -> Result<Result<(), BadValue>, postgres::Error> {
+        for row in rows {
+            let mut values = [ValueRef::Null; 12];
+            for (i, (value, kind)) in values.iter_mut().zip(self.kinds).enumerate() {
+                *value = kind.value_ref(row, i)?;
+            }
+            let pushed = row_id_of(values[0]).and_then(|id| push_row(out, quality, id, &values));
+            if let Err(bad) = pushed {
+                return Ok(Err(bad));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Every appeal of the table, as [`PgStore::load`] reads them (in `id` order, one
+    /// snapshot), handed to `each` a batch at a time (a fresh [`Appeals`] per batch of
+    /// `batch_rows`): a pass over a table larger than memory, such as an export's data hash.
+    ///
+    /// # Errors
+    /// [`PgError::Server`]; [`PgError::WrongType`] for a value a load would refuse too.
+    pub fn for_each_batch(&self, each: &mut dyn FnMut(&Appeals)) -> Result<(), PgError> {
+        let result = self.with_snapshot(|tx| {
+            let portal = tx.bind(self.select_sql.as_str(), &[])?;
+            loop {
+                let rows = tx.query_portal(&portal, self.batch_rows)?;
+                let mut batch = Appeals::default();
+                let mut quality = std::mem::take(&mut batch.quality);
+                if let Err(bad) = self.push_rows(&rows, &mut batch, &mut quality)? {
+                    return Ok(Err(bad));
+                }
+                each(&batch);
+                if rows.len() < self.batch_rows as usize {
+                    break;
+                }
+            }
+            Ok(Ok(()))
+        })?;
+        result.map_err(|bad| self.wrong_type(bad))
     }
 
     /// The error of a value no appeal can have, naming the table and row.
