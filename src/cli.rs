@@ -278,6 +278,11 @@ pub enum Command {
         db: DbArgs,
         #[command(flatten)]
         boundaries: BoundaryArgs,
+        /// Rows per batch when reading a PostgreSQL table: `check` reads it in one pass, a
+        /// batch at a time, so its memory does not grow with the table.
+        #[arg(long, value_name = "ROWS", default_value_t = 20_000,
+              value_parser = clap::value_parser!(i32).range(1..))]
+        batch_rows: i32,
     },
     /// Print grouped counts for a filter (equal to SQL GROUP BY on the same filter).
     Stats {
@@ -499,7 +504,11 @@ pub fn run(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<()
                 summary.elapsed.as_secs_f64()
             )?;
         }
-        Command::Check { db, boundaries } => check(&db.source()?, boundaries, out)?,
+        Command::Check {
+            db,
+            boundaries,
+            batch_rows,
+        } => check(&db.source()?, boundaries, *batch_rows, out)?,
         Command::Bench(args) => bench(args, out)?,
         Command::Heat(args) => heat(args, out)?,
         Command::Problems(args) => problems::problems(args, out)?,
@@ -1315,17 +1324,47 @@ fn pct(part: u64, total: u64) -> String {
 fn check(
     db: &Source,
     boundary_args: &BoundaryArgs,
+    batch_rows: i32,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<()> {
-    let appeals = load(db)?;
     let boundaries = boundary_args.load()?;
     let locator = MunicipalityLocator::new(&boundaries);
-    let resolution =
-        MunicipalityResolution::with_boundaries(&appeals, Some((&boundaries, &locator)));
-    let columns = Columns::new(&appeals, &resolution);
-    let masks = Masks::new(&Filter::default(), &appeals, &resolution, &columns);
-    let mut summary = summary_of(&aggregate(&columns, &masks), &appeals, &resolution);
-    summary.received_range = appeals.received_range();
+    let summary_of_rows = |appeals: &crate::data::Appeals| {
+        let resolution =
+            MunicipalityResolution::with_boundaries(appeals, Some((&boundaries, &locator)));
+        let columns = Columns::new(appeals, &resolution);
+        let masks = Masks::new(&Filter::default(), appeals, &resolution, &columns);
+        let mut summary = summary_of(&aggregate(&columns, &masks), appeals, &resolution);
+        summary.received_range = appeals.received_range();
+        summary
+    };
+    let summary = match db {
+        // One pass in batches (every figure is judged row by row: `Summary::merge`), so a
+        // table of tens of millions of rows is checked in the memory of one batch.
+        Source::Postgres { url, table } => {
+            let store = crate::data::PgStore::connect_with(
+                url,
+                &crate::data::PgOptions {
+                    table: table.clone(),
+                    batch_rows,
+                    ..crate::data::PgOptions::default()
+                },
+            )
+            .with_context(|| format!("opening {db}"))?;
+            let mut all: Option<crate::analysis::Summary> = None;
+            store
+                .for_each_batch(&mut |batch| {
+                    let part = summary_of_rows(batch);
+                    all = Some(match all.take() {
+                        Some(all) => all.merge(part),
+                        None => part,
+                    });
+                })
+                .with_context(|| format!("reading {db}"))?;
+            all.unwrap_or_else(|| summary_of_rows(&crate::data::Appeals::default()))
+        }
+        Source::Sqlite(_) => summary_of_rows(&load(db)?),
+    };
     let q = &summary.quality;
     match db {
         Source::Sqlite(path) => writeln!(out, "file: {}", path.display())?,

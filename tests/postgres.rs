@@ -819,6 +819,14 @@ fn cli_stats_and_check_on_postgres_equal_sqlite() {
         "{pg_first}"
     );
     assert!(check_pg.contains("rows: 3007"), "{check_pg}");
+    // Read in batches (one pass, `Summary::merge`): the same figures and examples whatever the
+    // batch size, down to one row per batch.
+    assert!(check_pg.contains("  e.g. "), "{check_pg}");
+    for batch in ["1", "7", "500"] {
+        let batched =
+            common::run_cli(&["check", &url, "--table", &table, "--batch-rows", batch]).unwrap();
+        assert_eq!(batched, check_pg, "--batch-rows {batch}");
+    }
     drop(schema);
 }
 

@@ -231,3 +231,75 @@ fn a_mistyped_filter_value_is_refused_with_what_there_is() {
     );
     assert!(run_cli(&["stats", db, "--by", "source", "--municipality", "Тюменск"]).is_err());
 }
+
+/// `Summary::merge` (how `check` reads a PostgreSQL table, a batch at a time): the summaries
+/// of a database's rows in three parts by id, merged in order, are the summary of all of them —
+/// counts, lists, ranges, the municipality figures and the first examples per reason.
+#[test]
+fn summaries_of_parts_merge_into_the_whole() {
+    use teplokarta::analysis::{
+        Columns, Filter, Masks, MunicipalityResolution, Summary, aggregate, summary_of,
+    };
+    use teplokarta::data::{AppealStore, Appeals, LoadOptions};
+    use teplokarta::spatial::{Boundaries, MunicipalityLocator};
+    let (dir, path) = demo_db(3_000, 31);
+    // Rows the loader flags (examples of several reasons), spread over the parts.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "UPDATE appeals SET lat = 0, lon = 0 WHERE id % 97 = 0; \
+         UPDATE appeals SET received_at = 'вчера' WHERE id % 211 = 0; \
+         UPDATE appeals SET lat = NULL WHERE id % 301 = 0; \
+         UPDATE appeals SET municipality = 'Нигдевск' WHERE id % 89 = 0; \
+         UPDATE appeals SET municipality = NULL WHERE id % 53 = 0; \
+         UPDATE appeals SET municipality = 'Тобольск' WHERE id % 67 = 0; \
+         UPDATE appeals SET municipality = NULL, lat = NULL, lon = NULL WHERE id % 71 = 0;",
+    )
+    .unwrap();
+    let boundaries = Boundaries::schematic();
+    let locator = MunicipalityLocator::new(&boundaries);
+    let summary = |appeals: &Appeals| -> Summary {
+        let resolution =
+            MunicipalityResolution::with_boundaries(appeals, Some((&boundaries, &locator)));
+        let columns = Columns::new(appeals, &resolution);
+        let masks = Masks::new(&Filter::default(), appeals, &resolution, &columns);
+        let mut s = summary_of(&aggregate(&columns, &masks), appeals, &resolution);
+        s.received_range = appeals.received_range();
+        s
+    };
+    let load = |p: &std::path::Path| {
+        AppealStore::open(p, &LoadOptions::default())
+            .unwrap()
+            .load()
+            .unwrap()
+    };
+    let whole = summary(&load(&path));
+    let mut merged: Option<Summary> = None;
+    for (k, (lo, hi)) in [(0, 900), (900, 2_100), (2_100, i64::MAX)]
+        .iter()
+        .enumerate()
+    {
+        let part = dir.path().join(format!("part{k}.sqlite"));
+        std::fs::copy(&path, &part).unwrap();
+        rusqlite::Connection::open(&part)
+            .unwrap()
+            .execute("DELETE FROM appeals WHERE id <= ?1 OR id > ?2", [lo, hi])
+            .unwrap();
+        let s = summary(&load(&part));
+        merged = Some(match merged {
+            Some(m) => m.merge(s),
+            None => s,
+        });
+    }
+    let merged = merged.unwrap();
+    assert_eq!(merged.total, 3_000);
+    assert!(
+        whole.quality.samples.len() >= 6,
+        "{:?}",
+        whole.quality.samples
+    );
+    // (Texts and points disagree only on real boundaries: tests/realdata.rs.)
+    assert!(whole.unknown_municipality > 0);
+    assert!(whole.no_municipality > 0 && whole.assigned_by_point > 0);
+    assert!(!whole.unmatched_municipalities.is_empty());
+    assert_eq!(format!("{merged:?}"), format!("{whole:?}"));
+}

@@ -226,3 +226,71 @@ pub fn summary_of(
         municipality_disagreements: municipalities.disagreements,
     }
 }
+
+/// Examples kept per data-quality reason (as the loader keeps them).
+const SAMPLES_PER_REASON: usize = 3;
+
+impl Summary {
+    /// The summary of this part's rows followed by `later`'s (a later batch of the same
+    /// table, in load order): counts added by name, ranges widened, the first examples per
+    /// reason kept — the summary of both parts read at once, since every figure of it is
+    /// judged row by row. `check` reads a PostgreSQL table this way, a batch at a time.
+    pub fn merge(mut self, later: Summary) -> Summary {
+        let add = |into: &mut Vec<(String, u64)>, from: Vec<(String, u64)>| {
+            let mut by_name: HashMap<String, u64> = into.drain(..).collect();
+            for (name, n) in from {
+                *by_name.entry(name).or_default() += n;
+            }
+            into.extend(by_name);
+            // As `summary_of` and the resolution order their lists.
+            into.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+        };
+        let widen = |a: Option<(DateTime, DateTime)>, b: Option<(DateTime, DateTime)>| match (a, b)
+        {
+            (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+            (a, b) => a.or(b),
+        };
+        self.total += later.total;
+        self.placed += later.placed;
+        self.received_range = widen(self.received_range, later.received_range);
+        self.days = match (self.days, later.days) {
+            (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+            (a, b) => a.or(b),
+        };
+        add(&mut self.by_category, later.by_category);
+        add(&mut self.by_municipality, later.by_municipality);
+        add(&mut self.by_source, later.by_source);
+        add(&mut self.by_status, later.by_status);
+        add(
+            &mut self.unmatched_municipalities,
+            later.unmatched_municipalities,
+        );
+        let q = &mut self.quality;
+        let l = later.quality;
+        q.rows += l.rows;
+        q.placed += l.placed;
+        q.no_coordinates += l.no_coordinates;
+        q.partial_coordinates += l.partial_coordinates;
+        q.coordinates_not_numeric += l.coordinates_not_numeric;
+        q.coordinates_out_of_range += l.coordinates_out_of_range;
+        q.coordinates_zero_zero += l.coordinates_zero_zero;
+        q.received_unparsable += l.received_unparsable;
+        q.resolved_unparsable += l.resolved_unparsable;
+        q.required_null += l.required_null;
+        for sample in l.samples {
+            let kept = q
+                .samples
+                .iter()
+                .filter(|s| s.reason == sample.reason)
+                .count();
+            if kept < SAMPLES_PER_REASON {
+                q.samples.push(sample);
+            }
+        }
+        self.no_municipality += later.no_municipality;
+        self.assigned_by_point += later.assigned_by_point;
+        self.unknown_municipality += later.unknown_municipality;
+        self.municipality_disagreements += later.municipality_disagreements;
+        self
+    }
+}

@@ -698,6 +698,7 @@ impl PgStore {
                 if let Err(bad) = self.push_rows(&rows, &mut batch, &mut quality)? {
                     return Ok(Err(bad));
                 }
+                batch.quality = quality;
                 each(&batch);
                 if rows.len() < self.batch_rows as usize {
                     break;
