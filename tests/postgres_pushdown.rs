@@ -427,8 +427,7 @@ fn heat_binned_in_sql_equals_local_fast_mode() {
 /// `export` of a table read grouped (`--strategy pushdown`) writes the bytes a full load
 /// writes: the choropleth's and the problem map's CSV and GeoJSON, their provenance included —
 /// the data hash from a pass over the rows in batches, and the newest receipt — and a rendered
-/// PNG says the same provenance; hexagon zones are refused with `pushdown` and loaded with
-/// `auto`.
+/// PNG says the same provenance; hexagon zones are a full load's too.
 #[test]
 #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
 fn export_pushed_down_equals_local() {
@@ -507,7 +506,7 @@ fn export_pushed_down_equals_local() {
     let (local, pushed) = (png("local"), png("pushdown"));
     assert!(local.contains("данные на 2021-"), "{local}");
     assert_eq!(local, pushed);
-    // Hexagons need every point.
+    // Hexagon zones too (the cells from one pass over the points).
     let hex = &[
         "--layer",
         "problems",
@@ -517,12 +516,10 @@ fn export_pushed_down_equals_local() {
         "hex",
     ][..];
     let file = out.path().join("hex.csv");
-    let err = export("pushdown", hex, &file).unwrap_err().to_string();
-    assert!(err.contains("hexagon zones"), "{err}");
-    let auto = export("auto", hex, &file).unwrap();
-    let auto_bytes = std::fs::read(&file).unwrap();
-    assert_eq!(auto, export("local", hex, &file).unwrap());
-    assert!(auto_bytes == std::fs::read(&file).unwrap());
+    let pushed = export("pushdown", hex, &file).unwrap();
+    let pushed_bytes = std::fs::read(&file).unwrap();
+    assert_eq!(pushed, export("local", hex, &file).unwrap());
+    assert!(pushed_bytes == std::fs::read(&file).unwrap());
     drop(schema);
 }
 
@@ -597,7 +594,7 @@ fn heat_binned_in_sql_equals_local_fast_mode_on_the_bins_edges() {
 /// all rows loaded; other zones are refused with `pushdown` and loaded with `auto`.
 #[test]
 #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
-fn problems_pushed_down_equal_local_for_municipality_and_settlement_zones() {
+fn problems_pushed_down_equal_local_for_every_zoning() {
     let mut schema = Schema::new("tk_problems");
     let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
     let url = pg_url();
@@ -637,10 +634,11 @@ fn problems_pushed_down_equal_local_for_municipality_and_settlement_zones() {
         ],
     ];
     // Settlement zones: all the table's settlements at the centroids of all their appeals
-    // (from the groups' coordinate sums), so the Gi* classes are a full load's too.
+    // (from the groups' coordinate sums); hexagons: all the table's cells, from one pass over
+    // its points — so the Gi* classes are a full load's too.
     let zoned = cases
         .iter()
-        .flat_map(|case| ["municipalities", "settlements"].map(|zones| (zones, case)));
+        .flat_map(|case| ["municipalities", "settlements", "hex"].map(|zones| (zones, case)));
     for (n, (zones, case)) in zoned.enumerate() {
         let mut outputs = Vec::new();
         for strategy in ["local", "pushdown"] {
@@ -680,8 +678,7 @@ fn problems_pushed_down_equal_local_for_municipality_and_settlement_zones() {
             assert!(local.1 == pushed.1, "the files differ for {zones} {case:?}");
         }
     }
-    // Hexagon zones are built from every appeal's point: refused with pushdown, loaded with
-    // auto.
+    // A given spacing, pushed down, as loaded.
     let hex = |strategy: &str| {
         common::run_cli(&[
             "problems",
@@ -692,15 +689,14 @@ fn problems_pushed_down_equal_local_for_municipality_and_settlement_zones() {
             "heating",
             "--zones",
             "hex",
+            "--cell-km",
+            "3",
             "--strategy",
             strategy,
-            "--pushdown-above",
-            "10",
         ])
+        .unwrap()
     };
-    let err = hex("pushdown").unwrap_err().to_string();
-    assert!(err.contains("hexagon zones"), "{err}");
-    assert_eq!(hex("auto").unwrap(), hex("local").unwrap());
+    assert_eq!(hex("pushdown"), hex("local"));
     // More rows for the profile than `--pushdown-above`: `auto` loads the table, `pushdown`
     // says how many rows it would need.
     let limited = |strategy: &str| {
@@ -1002,9 +998,13 @@ mod window {
         let (_dir, _sqlite, table) = fixture(&mut schema, 5_000);
         let (local, grouped) = both(&pg_url(), &table);
         let mut zones_compared = 0;
-        let mut classes_seen = [0usize; 2];
+        let mut classes_seen = [0usize; 3];
         for filter in filters() {
-            for zones in [ZoneKind::Municipalities, ZoneKind::Settlements] {
+            for zones in [
+                ZoneKind::Municipalities,
+                ZoneKind::Settlements,
+                ZoneKind::Hexagons,
+            ] {
                 let request = ProblemRequest {
                     filter: filter.clone(),
                     settings: ProblemSettings::default(),
@@ -1038,14 +1038,15 @@ mod window {
                 zones_compared += za.len();
                 // The same zones — for municipalities all the table's labels, a text naming no
                 // unit placed at the mean of all its appeals; for settlements all the table's
-                // settlements at the centroids of all their appeals, from the groups' sums —:
-                // everything equal, Gi* and classes included.
+                // settlements at the centroids of all their appeals, from the groups' sums; for
+                // hexagons all the table's cells, from one pass over its points —: everything
+                // equal, Gi* and classes included.
                 assert_eq!(a.base.zones.zones, b.base.zones.zones, "{case}");
                 assert_eq!(a.map.distance_km, b.map.distance_km, "{case}");
                 assert_eq!(a.map.tested_zones, b.map.tested_zones, "{case}");
                 assert_eq!(za, zb, "{case}");
                 let significant = za.iter().filter(|z| z.2.class.gi_bin() != 0).count();
-                classes_seen[usize::from(zones == ZoneKind::Settlements)] += significant;
+                classes_seen[zones as usize] += significant;
                 // Every zone's counts, time series, trend and service level are the same.
                 let counts =
                     |z: &[(String, String, teplokarta::analysis::problems::ZoneStats)]| {
@@ -1069,17 +1070,18 @@ mod window {
         assert!(zones_compared > 20, "{zones_compared} zones compared");
         // Hot or cold zones were compared, for both zonings.
         assert!(classes_seen.iter().all(|&n| n > 0), "{classes_seen:?}");
-        // Hexagons need every appeal's point: refused (the window offers settlements).
+        // Hexagons of a given spacing.
         let request = ProblemRequest {
             filter: Filter::default(),
             settings: ProblemSettings::default(),
             zones: ZoneKind::Hexagons,
-            cell_km: None,
+            cell_km: Some(4.0),
         };
-        assert!(matches!(
-            problem_rows_and_base_of_grouped(&grouped, &request),
-            Err(teplokarta::app::JobError::HexagonsOfGroups)
-        ));
+        let a = compute_problems(local.clone(), request.clone(), None);
+        let (rows, base) = problem_rows_and_base_of_grouped(&grouped, &request).unwrap();
+        let b = compute_problems(rows, request, base);
+        assert_eq!(a.base.zones.zones, b.base.zones.zones);
+        assert_eq!(a.base.zones.cell_km, Some(4.0));
         drop(schema);
     }
 }

@@ -183,7 +183,7 @@ pub const MIN_APPEALS_PER_CELL: f64 = 10.0;
 /// populated cells hold at least [`MIN_APPEALS_PER_CELL`] appeals on average; `None` without
 /// placed appeals.
 pub fn default_cell_km(appeals: &Appeals) -> Option<f64> {
-    default_cell_km_of(&placed_points_m(appeals))
+    default_cell_km_of(&placed_points_m(appeals), &PlacedExtent::of(appeals))
 }
 
 /// The placed appeals as (row, Mercator x, Mercator y), projected once for both the default
@@ -198,34 +198,197 @@ fn placed_points_m(appeals: &Appeals) -> Vec<(usize, f64, f64)> {
         .collect()
 }
 
-/// [`default_cell_km`] of already projected points.
-fn default_cell_km_of(points: &[(usize, f64, f64)]) -> Option<f64> {
-    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for &(_, x, y) in points {
-        x0 = x0.min(x);
-        y0 = y0.min(y);
-        x1 = x1.max(x);
-        y1 = y1.max(y);
-    }
-    if x0 > x1 {
-        return None;
-    }
-    let centre_y = points.iter().map(|p| p.2).sum::<f64>() / points.len() as f64;
-    let scale = ground_scale_at_mercator_y_m(centre_y);
-    let side_km = (x1 - x0).max(y1 - y0) * scale / 1000.0;
-    let mut cell_km = nice_floor((side_km / 100.0).clamp(0.1, 50.0));
-    while cell_km < 50.0 {
-        let spacing_m = cell_km * 1000.0 / scale;
+/// [`default_cell_km`] of already projected points with their extent.
+fn default_cell_km_of(points: &[(usize, f64, f64)], extent: &PlacedExtent) -> Option<f64> {
+    let candidates = extent.candidate_cells_km()?;
+    let mut chosen = None;
+    for &cell_km in &candidates {
+        if cell_km >= 50.0 {
+            break;
+        }
+        let spacing_m = extent.spacing_m(cell_km);
         let occupied: std::collections::HashSet<(i32, i32)> = points
             .iter()
             .map(|&(_, x, y)| hex_of(x, y, spacing_m))
             .collect();
-        if points.len() as f64 >= MIN_APPEALS_PER_CELL * occupied.len() as f64 {
+        if extent.n as f64 >= MIN_APPEALS_PER_CELL * occupied.len() as f64 {
+            chosen = Some(cell_km);
             break;
         }
-        cell_km = nice_floor(cell_km * 2.6);
     }
-    Some(cell_km)
+    chosen.or_else(|| candidates.last().copied())
+}
+
+/// The placed appeals' box and mean latitude, which set the hexagon grid (its default spacing,
+/// and the ground scale at its centre): exact figures — minima, maxima and integer sums
+/// ([`coordinate_e7`]) — so a table grouped in the database gives them from SQL in any order,
+/// as a full load does.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PlacedExtent {
+    pub n: u64,
+    pub lon_min: f64,
+    pub lat_min: f64,
+    pub lon_max: f64,
+    pub lat_max: f64,
+    /// Sum of the latitudes' [`coordinate_e7`].
+    pub lat_e7_sum: i64,
+}
+
+impl PlacedExtent {
+    /// The extent of the placed appeals of `appeals`.
+    pub fn of(appeals: &Appeals) -> Self {
+        let mut extent = Self::default();
+        for i in 0..appeals.len() {
+            if let Some((lon, lat)) = placed_lon_lat(appeals, i) {
+                extent.add(lon, lat);
+            }
+        }
+        extent
+    }
+
+    fn add(&mut self, lon: f64, lat: f64) {
+        if self.n == 0 {
+            (self.lon_min, self.lat_min, self.lon_max, self.lat_max) = (lon, lat, lon, lat);
+        } else {
+            self.lon_min = self.lon_min.min(lon);
+            self.lat_min = self.lat_min.min(lat);
+            self.lon_max = self.lon_max.max(lon);
+            self.lat_max = self.lat_max.max(lat);
+        }
+        self.n += 1;
+        self.lat_e7_sum = self.lat_e7_sum.saturating_add(coordinate_e7(lat));
+    }
+
+    /// Web-Mercator y of the mean latitude, m: where the grid's spacing is measured.
+    fn centre_y_m(&self) -> f64 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        mercator_m_from_lon_lat(0.0, mean_of_e7(self.lat_e7_sum, self.n)).1
+    }
+
+    /// The centre spacing in Web-Mercator metres of cells `cell_km` across on the ground.
+    pub fn spacing_m(&self, cell_km: f64) -> f64 {
+        cell_km.max(0.01) * 1000.0 / ground_scale_at_mercator_y_m(self.centre_y_m())
+    }
+
+    /// The default spacings to try, finest first: a nice size of about 100 cells across the
+    /// box, then coarser (× 2.6, nice) while under 50 km, and the first one of 50 km or more;
+    /// `None` without placed appeals.
+    pub fn candidate_cells_km(&self) -> Option<Vec<f64>> {
+        if self.n == 0 {
+            return None;
+        }
+        let (x0, y0) = mercator_m_from_lon_lat(self.lon_min, self.lat_min);
+        let (x1, y1) = mercator_m_from_lon_lat(self.lon_max, self.lat_max);
+        let scale = ground_scale_at_mercator_y_m(self.centre_y_m());
+        let side_km = (x1 - x0).max(y1 - y0) * scale / 1000.0;
+        let mut cell_km = nice_floor((side_km / 100.0).clamp(0.1, 50.0));
+        let mut all = vec![cell_km];
+        while cell_km < 50.0 {
+            cell_km = nice_floor(cell_km * 2.6);
+            all.push(cell_km);
+        }
+        Some(all)
+    }
+}
+
+/// The cells of a hexagon grid that hold a point, numbered in the order of their first point.
+pub struct HexCells {
+    spacing_m: f64,
+    index: HashMap<(i32, i32), u32>,
+    cells: Vec<(i32, i32)>,
+}
+
+impl HexCells {
+    pub fn new(spacing_m: f64) -> Self {
+        Self {
+            spacing_m,
+            index: HashMap::new(),
+            cells: Vec::new(),
+        }
+    }
+
+    /// The cell (its number) of a point in Web-Mercator metres, added when new.
+    pub fn add(&mut self, x_m: f64, y_m: f64) -> u32 {
+        let cell = hex_of(x_m, y_m, self.spacing_m);
+        let cells = &mut self.cells;
+        *self.index.entry(cell).or_insert_with(|| {
+            cells.push(cell);
+            (cells.len() - 1) as u32
+        })
+    }
+
+    /// The number of a point's cell, when it holds a point already added.
+    pub fn find(&self, x_m: f64, y_m: f64) -> Option<u32> {
+        self.index.get(&hex_of(x_m, y_m, self.spacing_m)).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+}
+
+/// The hexagon grid of a table read in one pass over its placed points (in row order), for a
+/// table grouped in the database: the cells of every candidate spacing ([`PlacedExtent`]'s, or
+/// the given one) are collected at once, and [`Self::finish`] keeps the one
+/// [`default_cell_km`] chooses — the cells and numbers a full load gives.
+pub struct HexGridBuilder {
+    extent: PlacedExtent,
+    candidates: Vec<(f64, HexCells)>,
+    given: bool,
+}
+
+impl HexGridBuilder {
+    /// For points whose extent is `extent`, with the spacing `cell_km` or (`None`) the default.
+    pub fn new(extent: PlacedExtent, cell_km: Option<f64>) -> Self {
+        let given = cell_km.filter(|c| c.is_finite() && *c > 0.0);
+        let kms = match given {
+            Some(c) => vec![c],
+            None => extent.candidate_cells_km().unwrap_or_else(|| vec![5.0]),
+        };
+        let candidates = kms
+            .into_iter()
+            .map(|c| (c, HexCells::new(extent.spacing_m(c))))
+            .collect();
+        Self {
+            extent,
+            candidates,
+            given: given.is_some(),
+        }
+    }
+
+    /// Adds a placed point (the next in row order).
+    pub fn add(&mut self, lon: f64, lat: f64) {
+        let (x, y) = mercator_m_from_lon_lat(lon, lat);
+        for (_, cells) in &mut self.candidates {
+            cells.add(x, y);
+        }
+    }
+
+    /// The spacing, km, and its cells.
+    pub fn finish(self) -> (f64, HexCells) {
+        let n = self.extent.n as f64;
+        let given = self.given;
+        let mut candidates = self.candidates;
+        let pick = if given {
+            0
+        } else {
+            candidates
+                .iter()
+                .position(|(c, cells)| *c < 50.0 && n >= MIN_APPEALS_PER_CELL * cells.len() as f64)
+                .unwrap_or(candidates.len().saturating_sub(1))
+        };
+        if pick < candidates.len() {
+            candidates.swap_remove(pick)
+        } else {
+            (5.0, HexCells::new(self.extent.spacing_m(5.0)))
+        }
+    }
 }
 
 fn nice_floor(x: f64) -> f64 {
@@ -266,6 +429,15 @@ fn mean_of_e7(sum_e7: i64, n: u64) -> f64 {
 /// the placed appeals that name it (by [`coordinate_e7`]), numbered in the order of their first
 /// rows.
 fn settlement_zones(appeals: &Appeals, resolution: &MunicipalityResolution) -> Zones {
+    let (builder, zone_of_row) = settlement_builder(appeals, resolution);
+    builder.zones(zone_of_row)
+}
+
+/// The settlement zones of `appeals` being built, and each row's zone.
+fn settlement_builder(
+    appeals: &Appeals,
+    resolution: &MunicipalityResolution,
+) -> (SettlementZones, Vec<u32>) {
     let mut builder = SettlementZones::default();
     let mut zone_of_row = vec![NO_ZONE; appeals.len()];
     for (i, slot) in zone_of_row.iter_mut().enumerate() {
@@ -275,14 +447,14 @@ fn settlement_zones(appeals: &Appeals, resolution: &MunicipalityResolution) -> Z
         let label = resolution.row_label.get(i).copied().unwrap_or(0);
         let placed = placed_lon_lat(appeals, i)
             .map(|(lon, lat)| (1, [coordinate_e7(lon), coordinate_e7(lat)]));
-        *slot = builder.add((label, settlement), placed, || {
+        *slot = builder.add((label, settlement), 1, placed, || {
             (
                 resolution.label(label).to_owned(),
                 appeals.settlements.name(settlement).to_owned(),
             )
         });
     }
-    builder.zones(zone_of_row)
+    (builder, zone_of_row)
 }
 
 /// Settlement zones of a table read grouped in the database, for the rows `rows` loaded from
@@ -299,22 +471,7 @@ pub fn settlement_zones_of_groups(
     rows: &Appeals,
     rows_resolution: &MunicipalityResolution,
 ) -> Zones {
-    let mut builder = SettlementZones::default();
-    for g in 0..groups.len() {
-        let Some(settlement) = groups.settlement.get(g).copied().flatten() else {
-            continue;
-        };
-        let label = group_resolution.row_label.get(g).copied().unwrap_or(0);
-        let placed = (groups.placement.get(g) == Some(&Placement::Placed))
-            .then(|| Some((*weights.get(g)?, *sums_e7.get(g)?)))
-            .flatten();
-        builder.add((label, settlement), placed, || {
-            (
-                group_resolution.label(label).to_owned(),
-                groups.settlements.name(settlement).to_owned(),
-            )
-        });
-    }
+    let builder = settlement_builder_of_groups(groups, group_resolution, weights, sums_e7);
     let by_name: HashMap<(&str, &str), u32> = builder
         .zones
         .iter()
@@ -339,13 +496,42 @@ pub fn settlement_zones_of_groups(
     builder.zones(zone_of_row)
 }
 
+/// The settlement zones of a grouped table's groups being built (see
+/// [`settlement_zones_of_groups`]).
+fn settlement_builder_of_groups(
+    groups: &Appeals,
+    group_resolution: &MunicipalityResolution,
+    weights: &[u64],
+    sums_e7: &[[i64; 2]],
+) -> SettlementZones {
+    let mut builder = SettlementZones::default();
+    for g in 0..groups.len() {
+        let Some(settlement) = groups.settlement.get(g).copied().flatten() else {
+            continue;
+        };
+        let label = group_resolution.row_label.get(g).copied().unwrap_or(0);
+        let weight = weights.get(g).copied().unwrap_or(1);
+        let placed = (groups.placement.get(g) == Some(&Placement::Placed))
+            .then(|| Some((weight, *sums_e7.get(g)?)))
+            .flatten();
+        builder.add((label, settlement), weight, placed, || {
+            (
+                group_resolution.label(label).to_owned(),
+                groups.settlements.name(settlement).to_owned(),
+            )
+        });
+    }
+    builder
+}
+
 /// Settlement zones being built: a zone per (municipality label, settlement) code pair as
 /// first met, and the integer sums of their placed appeals' coordinates.
 #[derive(Default)]
 struct SettlementZones {
     index: HashMap<(u32, u32), u32>,
     zones: Vec<Zone>,
-    sums: Vec<(u64, [i64; 2])>,
+    /// Per zone: its placed appeals, their [`coordinate_e7`] sums, and all its appeals.
+    sums: Vec<(u64, [i64; 2], u64)>,
 }
 
 impl SettlementZones {
@@ -355,6 +541,7 @@ impl SettlementZones {
     fn add(
         &mut self,
         codes: (u32, u32),
+        appeals: u64,
         placed: Option<(u64, [i64; 2])>,
         names: impl FnOnce() -> (String, String),
     ) -> u32 {
@@ -369,12 +556,15 @@ impl SettlementZones {
                     lon_lat: None,
                     shape: ZoneShape::Point,
                 });
-                self.sums.push((0, [0, 0]));
+                self.sums.push((0, [0, 0], 0));
                 let z = (self.zones.len() - 1) as u32;
                 self.index.insert(codes, z);
                 z
             }
         };
+        if let Some(s) = self.sums.get_mut(z as usize) {
+            s.2 += appeals;
+        }
         if let (Some((n, [lon, lat])), Some(s)) = (placed, self.sums.get_mut(z as usize)) {
             s.0 += n;
             s.1[0] = s.1[0].saturating_add(lon);
@@ -384,7 +574,7 @@ impl SettlementZones {
     }
 
     fn zones(mut self, zone_of_row: Vec<u32>) -> Zones {
-        for (zone, (n, [lon, lat])) in self.zones.iter_mut().zip(&self.sums) {
+        for (zone, (n, [lon, lat], _)) in self.zones.iter_mut().zip(&self.sums) {
             if *n > 0 {
                 zone.lon_lat = Some((mean_of_e7(*lon, *n), mean_of_e7(*lat, *n)));
             }
@@ -436,47 +626,100 @@ fn hexagon_zones(
     locator: &MunicipalityLocator,
     resolution: &MunicipalityResolution,
     points: &[(usize, f64, f64)],
+    extent: &PlacedExtent,
     cell_km: f64,
 ) -> Zones {
-    let centre_y = if points.is_empty() {
-        0.0
-    } else {
-        points.iter().map(|p| p.2).sum::<f64>() / points.len() as f64
-    };
-    let spacing_m = cell_km.max(0.01) * 1000.0 / ground_scale_at_mercator_y_m(centre_y);
-    let mut index: HashMap<(i32, i32), u32> = HashMap::new();
-    let mut cells: Vec<(i32, i32)> = Vec::new();
+    let mut cells = HexCells::new(extent.spacing_m(cell_km));
     let mut zone_of_row = vec![NO_ZONE; appeals.len()];
     for &(i, x, y) in points {
-        let cell = hex_of(x, y, spacing_m);
-        let z = *index.entry(cell).or_insert_with(|| {
-            cells.push(cell);
-            (cells.len() - 1) as u32
-        });
+        let z = cells.add(x, y);
         if let Some(slot) = zone_of_row.get_mut(i) {
             *slot = z;
         }
     }
-    // Names: the nearest settlement of the database with a few appeals (so a one-off typo
-    // does not name a cell), else of the region's facts.
-    let settlements = settlement_zones(appeals, resolution);
-    let mut counts = vec![0u32; settlements.zones.len()];
-    for &z in &settlements.zone_of_row {
-        if let Some(c) = counts.get_mut(z as usize) {
-            *c += 1;
-        }
-    }
-    let mut named: Vec<(String, f64, f64)> = settlements
-        .zones
-        .iter()
-        .zip(&counts)
-        .filter(|(_, c)| **c >= 5)
-        .filter_map(|(z, _)| {
-            let (lon, lat) = z.lon_lat?;
-            let (x, y) = mercator_m_from_lon_lat(lon, lat);
-            Some((z.name.clone(), x, y))
+    let named = named_settlements(&settlement_builder(appeals, resolution).0);
+    hexagon_zone_list(
+        &cells,
+        cell_km,
+        named,
+        boundaries,
+        locator,
+        resolution,
+        zone_of_row,
+    )
+}
+
+/// Hexagon zones of a table grouped in the database, for the rows `rows` loaded from it: the
+/// cells are the whole table's ([`HexGridBuilder`], over all its placed points), named from all
+/// its settlements (the groups': [`settlement_zones_of_groups`]'s inputs), and each of `rows`
+/// is put in its cell — the zones a full load has, in its order.
+#[allow(clippy::too_many_arguments)]
+pub fn hexagon_zones_of_groups(
+    grid: (f64, HexCells),
+    groups: &Appeals,
+    group_resolution: &MunicipalityResolution,
+    weights: &[u64],
+    sums_e7: &[[i64; 2]],
+    boundaries: &Boundaries,
+    locator: &MunicipalityLocator,
+    rows: &Appeals,
+    rows_resolution: &MunicipalityResolution,
+) -> Zones {
+    let (cell_km, cells) = grid;
+    let builder = settlement_builder_of_groups(groups, group_resolution, weights, sums_e7);
+    let zone_of_row = (0..rows.len())
+        .map(|i| {
+            placed_lon_lat(rows, i)
+                .and_then(|(lon, lat)| {
+                    let (x, y) = mercator_m_from_lon_lat(lon, lat);
+                    cells.find(x, y)
+                })
+                .unwrap_or(NO_ZONE)
         })
         .collect();
+    hexagon_zone_list(
+        &cells,
+        cell_km,
+        named_settlements(&builder),
+        boundaries,
+        locator,
+        rows_resolution,
+        zone_of_row,
+    )
+}
+
+/// The settlements that name hexagon cells: those of the database with a few appeals (so a
+/// one-off typo does not name a cell), at their centroids, in Web-Mercator metres; empty
+/// without any.
+fn named_settlements(settlements: &SettlementZones) -> Vec<(String, f64, f64)> {
+    settlements
+        .zones
+        .iter()
+        .zip(&settlements.sums)
+        .filter(|(_, (_, _, appeals))| *appeals >= 5)
+        .filter_map(|(z, (n, [lon, lat], _))| {
+            if *n == 0 {
+                return None;
+            }
+            let (x, y) = mercator_m_from_lon_lat(mean_of_e7(*lon, *n), mean_of_e7(*lat, *n));
+            Some((z.name.clone(), x, y))
+        })
+        .collect()
+}
+
+/// The zones of hexagon `cells` (`cell_km` across), named by the municipality under each
+/// centre and the nearest of `named` (else of the region's facts).
+fn hexagon_zone_list(
+    cells: &HexCells,
+    cell_km: f64,
+    named: Vec<(String, f64, f64)>,
+    boundaries: &Boundaries,
+    locator: &MunicipalityLocator,
+    resolution: &MunicipalityResolution,
+    zone_of_row: Vec<u32>,
+) -> Zones {
+    let spacing_m = cells.spacing_m;
+    let mut named = named;
     if named.is_empty() {
         named = crate::spatial::settlements()
             .iter()
@@ -504,6 +747,7 @@ fn hexagon_zones(
         })
         .collect();
     let zones = cells
+        .cells
         .iter()
         .map(|&(q, r)| {
             let centre_m = hex_centre_m(q, r, spacing_m);
@@ -621,11 +865,14 @@ impl Zones {
             ZoneKind::Settlements => settlement_zones(appeals, resolution),
             ZoneKind::Hexagons => {
                 let points = placed_points_m(appeals);
+                let extent = PlacedExtent::of(appeals);
                 let cell_km = cell_km
                     .filter(|c| c.is_finite() && *c > 0.0)
-                    .or_else(|| default_cell_km_of(&points))
+                    .or_else(|| default_cell_km_of(&points, &extent))
                     .unwrap_or(5.0);
-                hexagon_zones(appeals, boundaries, locator, resolution, &points, cell_km)
+                hexagon_zones(
+                    appeals, boundaries, locator, resolution, &points, &extent, cell_km,
+                )
             }
             ZoneKind::Municipalities => municipality_zones(appeals, boundaries, resolution),
         }

@@ -314,9 +314,8 @@ pub enum JobError {
     #[error("no user data directory to keep the demo database in")]
     NoDataDirectory,
     #[error(
-        "hexagon zones need every appeal's point, and this table is grouped in the database: \
-         choose settlements or municipalities, or run `teplokarta problems --zones hexagons`, \
-         which loads the table"
+        "hexagon zones need every appeal's point, and this table's coordinates are not \
+         numbers: choose settlements or municipalities"
     )]
     HexagonsOfGroups,
 }
@@ -1475,8 +1474,8 @@ pub fn data_stamp_of(dataset: &Dataset) -> Result<crate::analysis::export::DataS
 /// The rows the problem map of `request` needs from a grouped table ([`problem_rows_of_grouped`])
 /// and, for settlement zones, the base with the whole table's settlements built from its groups
 /// (`analysis::problems::settlement_zones_of_groups`): every settlement at the centroid of all
-/// its appeals, as a full load has them, so Gi* compares the same zones. Hexagons need every
-/// appeal's point and are refused (the window offers settlements instead).
+/// its appeals, as a full load has them, so Gi* compares the same zones; for hexagon zones the
+/// whole table's cells from one pass over its points ([`hexagon_zones_of_grouped`]).
 ///
 /// # Errors
 /// As [`problem_rows_of_grouped`]; [`JobError::HexagonsOfGroups`].
@@ -1485,22 +1484,78 @@ pub fn problem_rows_and_base_of_grouped(
     request: &super::problems::ProblemRequest,
 ) -> Result<(Arc<Resolved>, Option<Arc<super::problems::ProblemBase>>), JobError> {
     use crate::analysis::problems::ZoneKind;
-    if request.zones == ZoneKind::Hexagons {
-        return Err(JobError::HexagonsOfGroups);
-    }
     let rows = Arc::new(problem_rows_of_grouped(
         resolved,
         request,
         PROBLEM_ROWS_MAX,
     )?);
-    let base = (request.zones == ZoneKind::Settlements).then(|| {
+    let zones = match request.zones {
+        ZoneKind::Municipalities => None,
+        ZoneKind::Settlements => Some(settlement_zones_of_grouped(resolved, &rows)),
+        ZoneKind::Hexagons => Some(hexagon_zones_of_grouped(resolved, &rows, request.cell_km)?),
+    };
+    let base = zones.map(|zones| {
         Arc::new(super::problems::ProblemBase::with_zones(
             rows.clone(),
             request,
-            settlement_zones_of_grouped(resolved, &rows),
+            zones,
         ))
     });
     Ok((rows, base))
+}
+
+/// The hexagon zones of the grouped table `grouped` (spacing `cell_km`, or the default from
+/// all its placed appeals) with `rows`, loaded from it for the problem map, put in them: one
+/// pass over the table's placed points in the load's order
+/// ([`crate::data::pushdown::placed_points`]) gives the cells a full load gives, numbered
+/// alike, without holding the points.
+///
+/// # Errors
+/// The server's error; [`JobError::HexagonsOfGroups`] when the coordinates are not numbers.
+pub fn hexagon_zones_of_grouped(
+    grouped: &Resolved,
+    rows: &Resolved,
+    cell_km: Option<f64>,
+) -> Result<crate::analysis::problems::Zones, JobError> {
+    use crate::analysis::problems::{HexGridBuilder, PlacedExtent, hexagon_zones_of_groups};
+    use crate::data::pushdown::{PlacedEvent, placed_points};
+    let dataset = &grouped.dataset;
+    let store = live_store(dataset)?;
+    let mut grid: Option<HexGridBuilder> = None;
+    let numeric = placed_points(&store, &mut |event| match event {
+        PlacedEvent::Figures((n, lon_min, lat_min, lon_max, lat_max, lat_e7_sum)) => {
+            let extent = PlacedExtent {
+                n,
+                lon_min,
+                lat_min,
+                lon_max,
+                lat_max,
+                lat_e7_sum,
+            };
+            grid = Some(HexGridBuilder::new(extent, cell_km));
+        }
+        PlacedEvent::Point(lon, lat) => {
+            if let Some(grid) = grid.as_mut() {
+                grid.add(lon, lat);
+            }
+        }
+    })
+    .map_err(DataError::from)?;
+    let (true, Some(grid)) = (numeric, grid) else {
+        return Err(JobError::HexagonsOfGroups);
+    };
+    let set = &grouped.boundaries;
+    Ok(hexagon_zones_of_groups(
+        grid.finish(),
+        &dataset.appeals,
+        &grouped.resolution,
+        &dataset.weights,
+        &dataset.coordinate_sums_e7,
+        &set.boundaries,
+        &set.locator,
+        &rows.dataset.appeals,
+        &rows.resolution,
+    ))
 }
 
 /// The settlement zones of the grouped table `grouped` (all its settlements, at the centroids

@@ -16,9 +16,9 @@ pub mod views;
 pub use jobs::{
     BoundarySet, CompareRequest, CompareSide, Comparison, Dataset, DensityRequest, DensityResult,
     FilePurpose, JobError, JobResult, Jobs, Resolved, View, ViewRequest, compute_comparison,
-    compute_view, data_stamp_of, density_pushdown, load_dataset, load_dataset_with, pooled_breaks,
-    problem_prefilter, problem_rows_and_base_of_grouped, problem_rows_of_grouped, reload_dataset,
-    resolve, settlement_zones_of_grouped,
+    compute_view, data_stamp_of, density_pushdown, hexagon_zones_of_grouped, load_dataset,
+    load_dataset_with, pooled_breaks, problem_prefilter, problem_rows_and_base_of_grouped,
+    problem_rows_of_grouped, reload_dataset, resolve, settlement_zones_of_grouped,
 };
 pub use state::{Persisted, STORAGE_KEY};
 
@@ -756,7 +756,7 @@ impl App {
                 intervention: prefs.intervention,
                 ..ProblemSettings::default()
             },
-            zones: crate::ui::problem_panel::effective_zones(prefs.zones, self.is_grouped()),
+            zones: prefs.zones,
             cell_km: prefs.cell_km,
         })
     }
@@ -893,13 +893,6 @@ impl App {
     /// The database resolved against the boundaries.
     pub fn resolved(&self) -> Option<&Resolved> {
         self.resolved.as_deref()
-    }
-
-    /// Whether the open table is grouped in the database (the pushdown strategy).
-    fn is_grouped(&self) -> bool {
-        self.resolved
-            .as_ref()
-            .is_some_and(|r| r.dataset.is_grouped())
     }
 
     /// Errors shown to the user.
@@ -1738,7 +1731,6 @@ impl App {
                     .map(|r| (&r.map, &r.base.zones, r.zone_rows.as_slice())),
                 appeals: result.as_deref().map(|r| &r.base.resolved.dataset.appeals),
                 busy: self.problems_running,
-                grouped: self.is_grouped(),
                 tree: &self.options.tree,
                 municipalities: &self.options.municipalities,
                 selected_zone: self.selected_zone,

@@ -57,8 +57,7 @@ pub struct ExportArgs {
     /// the filter and profile can keep, at most `--pushdown-above`) and then once more in
     /// batches for the data hash, so the figures and the hashes are a full load's without
     /// holding the rows; `local` loads its rows; `auto` pushes down above `--pushdown-above`
-    /// rows in the table, unless the problem map needs more rows than that or hexagon zones
-    /// (built from every appeal's point).
+    /// rows in the table, unless the problem map needs more rows than that.
     #[arg(long, value_enum, default_value_t = super::Strategy::Auto)]
     pub strategy: super::Strategy,
     /// Rows in the table above which `--strategy auto` pushes down.
@@ -433,7 +432,7 @@ pub(super) fn choropleth_of_view(
 
 /// How `export` reads `source` (`--strategy`, as `problems` decides it): a PostgreSQL table
 /// above `--pushdown-above` rows is grouped in the database, unless the problem layer needs
-/// hexagons or more rows than that (then `auto` loads it and `pushdown` refuses).
+/// more rows than that (then `auto` loads it).
 pub(super) fn load_strategy(
     args: &ExportArgs,
     source: &crate::data::Source,
@@ -442,7 +441,6 @@ pub(super) fn load_strategy(
     use super::Strategy;
     let is_postgres = matches!(source, crate::data::Source::Postgres { .. });
     let problems = args.layer == LayerArg::Problems;
-    let hexagons = problems && args.zone_kind() == ZoneKind::Hexagons;
     let too_many = || -> anyhow::Result<bool> {
         if !problems || !is_postgres {
             return Ok(false);
@@ -463,12 +461,6 @@ pub(super) fn load_strategy(
         Strategy::Pushdown if !is_postgres => {
             bail!("--strategy pushdown needs a PostgreSQL source: {source}")
         }
-        Strategy::Pushdown if hexagons => bail!(
-            "--strategy pushdown exports the problem map for --zones municipalities and \
-             settlements (hexagon zones are built from every appeal's point: use --strategy \
-             local)"
-        ),
-        Strategy::Auto if hexagons => Strategy::Local,
         Strategy::Auto if too_many()? => Strategy::Local,
         other => other,
     };

@@ -84,11 +84,10 @@ pub struct ProblemArgs {
     /// How a PostgreSQL table is read: `local` loads its rows; `pushdown` reads it as the
     /// window reads a large table (grouped in the database, then only the rows the filter and
     /// the profile can keep, at most `--pushdown-above`, plus those of municipality texts that
-    /// name no unit, and for settlement zones the centroids of all settlements from the groups)
-    /// — for `--zones municipalities|settlements`, whose figures are then exactly a full
-    /// load's; `auto` does so above `--pushdown-above` rows in the table, and loads the table
-    /// when the filter and profile keep more rows than that, or for hexagon zones (built from
-    /// every appeal's point).
+    /// name no unit; settlements' centroids from the groups, hexagons' cells from one pass over
+    /// the points), whose figures are then exactly a full load's; `auto` does so above
+    /// `--pushdown-above` rows in the table, and loads the table when the filter and profile
+    /// keep more rows than that.
     #[arg(long, value_enum, default_value_t = Strategy::Auto)]
     pub strategy: Strategy,
     /// Rows in the table above which `--strategy auto` pushes down.
@@ -322,9 +321,9 @@ pub fn problems(args: &ProblemArgs, out: &mut dyn std::io::Write) -> anyhow::Res
 
 /// The resolved rows the problem map is computed on: the whole table (`local`, SQLite), or, for
 /// a PostgreSQL table read as the window reads a large one, the grouped table's
-/// [`crate::app::problem_rows_of_grouped`] — with, for settlement zones, the zones of the whole
-/// table from its groups ([`crate::app::settlement_zones_of_grouped`]). Hexagons are built
-/// from every appeal's point, so they need all rows.
+/// [`crate::app::problem_rows_of_grouped`] — with, for settlement and hexagon zones, the zones
+/// of the whole table ([`crate::app::settlement_zones_of_grouped`] from its groups,
+/// [`crate::app::hexagon_zones_of_grouped`] from one pass over its points).
 fn problem_rows(
     args: &ProblemArgs,
     source: &Source,
@@ -332,17 +331,10 @@ fn problem_rows(
     request: &crate::app::problems::ProblemRequest,
 ) -> anyhow::Result<(Resolved, Option<Zones>)> {
     let is_postgres = matches!(source, Source::Postgres { .. });
-    let hexagons = request.zones == ZoneKind::Hexagons;
     let strategy = match args.strategy {
         Strategy::Pushdown if !is_postgres => {
             bail!("--strategy pushdown needs a PostgreSQL source: {source}")
         }
-        Strategy::Pushdown if hexagons => bail!(
-            "--strategy pushdown computes the problem map for --zones municipalities and \
-             settlements (hexagon zones are built from every appeal's point: use --strategy \
-             local)"
-        ),
-        Strategy::Auto if hexagons => Strategy::Local,
         // More rows for the profile than `--pushdown-above` (one count, before any grouping):
         // the whole table is loaded, as `local` does.
         Strategy::Auto if is_postgres && too_many_rows(source, request, args.pushdown_above)? => {
@@ -380,8 +372,15 @@ fn problem_rows(
                 .with_context(|| format!("reading the problem map's rows from {source}"));
         }
     };
-    let zones = (request.zones == ZoneKind::Settlements)
-        .then(|| crate::app::settlement_zones_of_grouped(&resolved, &rows));
+    let zones = match request.zones {
+        ZoneKind::Municipalities => None,
+        ZoneKind::Settlements => Some(crate::app::settlement_zones_of_grouped(&resolved, &rows)),
+        ZoneKind::Hexagons => Some(
+            crate::app::hexagon_zones_of_grouped(&resolved, &rows, request.cell_km)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .with_context(|| format!("reading the points of {source}"))?,
+        ),
+    };
     Ok((rows, zones))
 }
 

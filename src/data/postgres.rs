@@ -149,6 +149,8 @@ pub struct PgStore {
     target: String,
     table: String,
     select_sql: String,
+    /// The quoted `id` column `select_sql` orders by.
+    id_order: String,
     /// The change check of live updates (`max(id)`, `count(*)`), prepared at its first use.
     probe_sql: String,
     probe: Mutex<Option<postgres::Statement>>,
@@ -418,7 +420,13 @@ impl PgStore {
             present_optional,
             geometry_column: geometry.map(|g| g.0.clone()),
             batch_rows: options.batch_rows.max(1),
+            id_order: quote_ident(id_column),
         })
+    }
+
+    /// The quoted `id` column a load orders the rows by.
+    pub(crate) fn id_order(&self) -> &str {
+        &self.id_order
     }
 
     /// The loaded expressions, their kinds and the quoted table, for `data::pushdown`.

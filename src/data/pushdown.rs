@@ -458,6 +458,71 @@ pub fn count(store: &PgStore, prefilter: &Prefilter) -> Result<u64, PgError> {
     })
 }
 
+/// The placed appeals' box and latitude sum, as `analysis::problems::PlacedExtent` takes them:
+/// (count, lon min, lat min, lon max, lat max, sum of `round(lat · 10⁷)`).
+pub type PlacedFigures = (u64, f64, f64, f64, f64, i64);
+
+/// What [`placed_points`] hands on: first the figures, then every point.
+pub enum PlacedEvent {
+    Figures(PlacedFigures),
+    Point(f64, f64),
+}
+
+/// The rows the loader places ([`placement_sql`] code 0), in one snapshot: first their exact
+/// figures ([`PlacedFigures`]: minima, maxima, an integer sum), then every point (lon, lat) in
+/// the load's order (`id`), a batch at a time — a pass over a table's points without holding
+/// them. False (and nothing handed on) when the coordinate columns are not numbers (the
+/// loader's placement is not SQL's then).
+///
+/// # Errors
+/// [`PgError::Server`].
+pub fn placed_points(store: &PgStore, each: &mut dyn FnMut(PlacedEvent)) -> Result<bool, PgError> {
+    const BATCH: i32 = 50_000;
+    if !placement_in_sql(store) {
+        return Ok(false);
+    }
+    let (exprs, _, table) = store.cells();
+    let expr = |i: usize| exprs.get(i).cloned().unwrap_or_else(|| "NULL".to_owned());
+    let (lon, lat) = (expr(9), expr(8));
+    let placed = format!("{} = 0", placement_sql(&lon, &lat));
+    let figures_sql = format!(
+        "SELECT count(*)::int8, min({lon}), min({lat}), max({lon}), max({lat}), \
+         coalesce(sum(round({lat} * 10000000::float8)::int8), 0)::int8 \
+         FROM {table} WHERE {placed}"
+    );
+    let points_sql = format!(
+        "SELECT {lon}, {lat} FROM {table} WHERE {placed} ORDER BY {}",
+        store.id_order()
+    );
+    store.with_snapshot(|tx| {
+        let row = tx.query_one(figures_sql.as_str(), &[])?;
+        each(PlacedEvent::Figures((
+            u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0),
+            row.try_get::<_, Option<f64>>(1)?.unwrap_or(0.0),
+            row.try_get::<_, Option<f64>>(2)?.unwrap_or(0.0),
+            row.try_get::<_, Option<f64>>(3)?.unwrap_or(0.0),
+            row.try_get::<_, Option<f64>>(4)?.unwrap_or(0.0),
+            row.try_get::<_, i64>(5)?,
+        )));
+        let portal = tx.bind(points_sql.as_str(), &[])?;
+        loop {
+            let rows = tx.query_portal(&portal, BATCH)?;
+            for row in &rows {
+                if let (Some(lon), Some(lat)) = (
+                    row.try_get::<_, Option<f64>>(0)?,
+                    row.try_get::<_, Option<f64>>(1)?,
+                ) {
+                    each(PlacedEvent::Point(lon, lat));
+                }
+            }
+            if rows.len() < BATCH as usize {
+                break;
+            }
+        }
+        Ok(true)
+    })
+}
+
 /// What [`grouped`] groups by besides the filter's own columns.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GroupBy {

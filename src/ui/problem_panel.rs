@@ -74,8 +74,6 @@ pub struct ProblemPanelInput<'a> {
     pub map: Option<(&'a ProblemMap, &'a Zones, &'a [Vec<u32>])>,
     pub appeals: Option<&'a Appeals>,
     pub busy: bool,
-    /// The table is grouped in the database: no hexagonal grid (settlements are shown).
-    pub grouped: bool,
     /// Categories with their subcategories, for the profile editor.
     pub tree: &'a [(String, Vec<String>)],
     /// Municipality labels, for the profile editor's place filter.
@@ -117,16 +115,6 @@ pub fn sparkline(ui: &mut Ui, series: &[u32], hot: &[bool]) -> egui::Response {
         }
     }
     response
-}
-
-/// The zoning the problem map uses for `chosen`: a table grouped in the database has no
-/// hexagonal grid (it needs every appeal's point), and shows settlements instead.
-pub fn effective_zones(chosen: ZoneKind, grouped: bool) -> ZoneKind {
-    if grouped && chosen == ZoneKind::Hexagons {
-        ZoneKind::Settlements
-    } else {
-        chosen
-    }
 }
 
 fn settings_ui(
@@ -171,31 +159,16 @@ fn settings_ui(
             ui.end_row();
             let label = ui.label(pt.zones);
             ui.horizontal(|ui| {
-                let shown = effective_zones(prefs.zones, input.grouped);
                 egui::ComboBox::from_id_salt("problem_zones")
-                    .selected_text(pt.zone_kind(shown))
+                    .selected_text(pt.zone_kind(prefs.zones))
                     .show_ui(ui, |ui| {
                         for k in ZoneKind::ALL {
-                            if k == ZoneKind::Hexagons && input.grouped {
-                                ui.add_enabled(
-                                    false,
-                                    egui::Button::selectable(false, pt.zone_kind(k)),
-                                )
-                                .on_disabled_hover_text(pt.hexagons_grouped);
-                            } else {
-                                ui.selectable_value(&mut prefs.zones, k, pt.zone_kind(k));
-                            }
+                            ui.selectable_value(&mut prefs.zones, k, pt.zone_kind(k));
                         }
                     })
                     .response
                     .labelled_by(label.id);
-                if shown != prefs.zones {
-                    ui.label(
-                        egui::RichText::new(pt.hexagons_grouped_short).color(theme::WARNING_TEXT),
-                    )
-                    .on_hover_text(pt.hexagons_grouped);
-                }
-                if shown == ZoneKind::Hexagons {
+                if prefs.zones == ZoneKind::Hexagons {
                     let mut auto = prefs.cell_km.is_none();
                     if ui.checkbox(&mut auto, pt.auto).changed() {
                         prefs.cell_km = if auto { None } else { Some(2.0) };

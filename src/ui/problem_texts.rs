@@ -15,10 +15,8 @@ pub struct ProblemTexts {
     pub zones: &'static str,
     pub settlements: &'static str,
     pub hexagons: &'static str,
-    /// Why the hexagonal grid is not offered for a table grouped in the database.
+    /// Why a table grouped in the database has no hexagonal grid (text coordinates).
     pub hexagons_grouped: &'static str,
-    /// Shown beside the zoning when the grid was chosen but the table is grouped.
-    pub hexagons_grouped_short: &'static str,
     pub municipalities: &'static str,
     pub cell_km: &'static str,
     pub neighbours: &'static str,
@@ -148,10 +146,8 @@ pub static RU: ProblemTexts = ProblemTexts {
     zones: "Зоны",
     settlements: "населённые пункты",
     hexagons: "шестиугольная сетка",
-    hexagons_grouped_short: "без сетки: таблица сгруппирована",
-    hexagons_grouped: "Шестиугольной сетке нужна точка каждого обращения, а таблица \
-        сгруппирована в базе данных: показаны населённые пункты (те же, что при полной загрузке). \
-        Сетка — в командной строке: teplokarta problems --zones hexagons (загружает таблицу).",
+    hexagons_grouped: "Шестиугольной сетке нужна точка каждого обращения, а координаты \
+        таблицы — не числа: выберите населённые пункты или муниципалитеты.",
     municipalities: "муниципалитеты",
     cell_km: "ячейка, км",
     neighbours: "Соседи",
@@ -243,10 +239,8 @@ pub static EN: ProblemTexts = ProblemTexts {
     zones: "Zones",
     settlements: "settlements",
     hexagons: "hexagonal grid",
-    hexagons_grouped_short: "no grid: the table is grouped",
-    hexagons_grouped: "The hexagonal grid needs every appeal's point, and the table is grouped \
-        in the database: settlements are shown (the same as from a full load). For the grid use \
-        the command line: teplokarta problems --zones hexagons (loads the table).",
+    hexagons_grouped: "The hexagonal grid needs every appeal's point, and the table's \
+        coordinates are not numbers: choose settlements or municipalities.",
     municipalities: "municipalities",
     cell_km: "cell, km",
     neighbours: "Neighbours",
