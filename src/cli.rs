@@ -1338,10 +1338,14 @@ fn check(
         summary.received_range = appeals.received_range();
         summary
     };
+    // A boundary unit that names no municipality takes the label of a text of its name only
+    // when that text is among the rows resolved together: then the figures are the whole
+    // table's only when it is read at once.
+    let by_row = boundaries.units.iter().all(|u| u.municipality.is_some());
     let summary = match db {
         // One pass in batches (every figure is judged row by row: `Summary::merge`), so a
         // table of tens of millions of rows is checked in the memory of one batch.
-        Source::Postgres { url, table } => {
+        Source::Postgres { url, table } if by_row => {
             let store = crate::data::PgStore::connect_with(
                 url,
                 &crate::data::PgOptions {
@@ -1363,7 +1367,7 @@ fn check(
                 .with_context(|| format!("reading {db}"))?;
             all.unwrap_or_else(|| summary_of_rows(&crate::data::Appeals::default()))
         }
-        Source::Sqlite(_) => summary_of_rows(&load(db)?),
+        _ => summary_of_rows(&load(db)?),
     };
     let q = &summary.quality;
     match db {

@@ -830,6 +830,57 @@ fn cli_stats_and_check_on_postgres_equal_sqlite() {
     drop(schema);
 }
 
+/// An export's data hash read in batches (`PgStore::for_each_batch`, how a grouped table's
+/// export hashes its rows) equals the hash of the whole table loaded, for integer and for text
+/// ids — whose text order (`"10" < "9"`) is not the numbers' the hash sorts by — with batches
+/// of 7 rows.
+#[test]
+#[ignore = "needs PostgreSQL: TEPLOKARTA_PG_URL"]
+fn the_data_hash_read_in_batches_equals_the_loaded_tables() {
+    use teplokarta::analysis::export::{DataHasher, data_stamp};
+    let mut schema = Schema::new("tk_hash");
+    for (name, id_type) in [("ints", "bigint"), ("texts", "text")] {
+        let table = format!("{}.{name}", schema.name);
+        schema
+            .client
+            .batch_execute(&format!(
+                "CREATE TABLE {table} (id {id_type}, received_at text, source text, \
+                 category text, status text, lat double precision, lon double precision); \
+                 INSERT INTO {table} SELECT (k * 7 % 31)::text::{id_type}, \
+                   '2021-03-' || lpad((1 + k % 28)::text, 2, '0'), 'pos', 'ЖКХ', 'new', \
+                   57 + k / 100.0, 65 + k / 50.0 FROM generate_series(1, 30) k; \
+                 INSERT INTO {table} VALUES ('1000'::{id_type}, '2021-04-01', 'pos', 'ЖКХ', \
+                   'new', NULL, NULL)"
+            ))
+            .unwrap();
+        let url = pg_url();
+        let whole = PgStore::connect(&url, Some(&table))
+            .unwrap()
+            .load()
+            .unwrap();
+        let store = PgStore::connect_with(
+            &url,
+            &PgOptions {
+                table: Some(table.clone()),
+                batch_rows: 7,
+                ..PgOptions::default()
+            },
+        )
+        .unwrap();
+        let mut hasher = DataHasher::default();
+        let mut batches = 0;
+        store
+            .for_each_batch(&mut |batch| {
+                batches += 1;
+                hasher.add(batch);
+            })
+            .unwrap();
+        assert!(batches >= 5, "{batches}");
+        assert_eq!(hasher.finish(), data_stamp(&whole), "{name}");
+    }
+    drop(schema);
+}
+
 /// `teplokarta ARGS` as a process: its exit status and standard error.
 fn run_binary(args: &[&str]) -> (std::process::ExitStatus, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_teplokarta"))

@@ -1012,7 +1012,8 @@ mod window {
                     cell_km: None,
                 };
                 let a = compute_problems(local.clone(), request.clone(), None);
-                let (rows, base) = problem_rows_and_base_of_grouped(&grouped, &request).unwrap();
+                let (rows, base) =
+                    problem_rows_and_base_of_grouped(&grouped, &request, u64::MAX).unwrap();
                 let b = compute_problems(rows, request, base);
                 let case = format!("{filter:?} {zones:?}");
                 assert_eq!(a.map.appeals, b.map.appeals, "{case}");
@@ -1078,10 +1079,42 @@ mod window {
             cell_km: Some(4.0),
         };
         let a = compute_problems(local.clone(), request.clone(), None);
-        let (rows, base) = problem_rows_and_base_of_grouped(&grouped, &request).unwrap();
+        let (rows, base) = problem_rows_and_base_of_grouped(&grouped, &request, u64::MAX).unwrap();
         let b = compute_problems(rows, request, base);
         assert_eq!(a.base.zones.zones, b.base.zones.zones);
         assert_eq!(a.base.zones.cell_km, Some(4.0));
+        drop(schema);
+    }
+
+    /// Integer coordinate columns (read as doubles, as the loader reads them): the hexagon grid
+    /// of the grouped table is the loaded rows' grid.
+    #[test]
+    #[ignore = "needs PostgreSQL (TEPLOKARTA_PG_URL)"]
+    fn hexagons_of_a_grouped_table_with_integer_coordinates_equal_the_loaded_rows() {
+        let mut schema = Schema::new("tk_pushi");
+        let (_dir, _sqlite, table) = fixture(&mut schema, 3_000);
+        let ints = format!("{table}_ints");
+        schema
+            .client
+            .batch_execute(&format!(
+                "CREATE TABLE {ints} AS SELECT id, received_at, source, category, subcategory, \
+                 municipality, settlement, address, round(lat * 2)::int8 - 57 AS lat, \
+                 round(lon * 2)::int8 - 65 AS lon, status, resolved_at, text FROM {table}"
+            ))
+            .unwrap();
+        let (local, grouped) = both(&pg_url(), &ints);
+        let request = ProblemRequest {
+            filter: Filter::default(),
+            settings: ProblemSettings::default(),
+            zones: ZoneKind::Hexagons,
+            cell_km: None,
+        };
+        let a = compute_problems(local, request.clone(), None);
+        let (rows, base) = problem_rows_and_base_of_grouped(&grouped, &request, u64::MAX).unwrap();
+        let b = compute_problems(rows, request, base);
+        assert!(a.base.zones.zones.len() > 1);
+        assert_eq!(a.base.zones.zones, b.base.zones.zones);
+        assert_eq!(a.base.zones.cell_km, b.base.zones.cell_km);
         drop(schema);
     }
 }

@@ -773,7 +773,7 @@ impl Jobs {
         let generation = self.problems_generation;
         self.spawn("problems", move |_| {
             let (resolved, base) = if resolved.dataset.is_grouped() {
-                match problem_rows_and_base_of_grouped(&resolved, &request) {
+                match problem_rows_and_base_of_grouped(&resolved, &request, PROBLEM_ROWS_MAX) {
                     Ok(rows_and_base) => rows_and_base,
                     Err(error) => return JobResult::ProblemsFailed { generation, error },
                 }
@@ -1471,7 +1471,8 @@ pub fn data_stamp_of(dataset: &Dataset) -> Result<crate::analysis::export::DataS
     }
 }
 
-/// The rows the problem map of `request` needs from a grouped table ([`problem_rows_of_grouped`])
+/// The rows the problem map of `request` needs from a grouped table ([`problem_rows_of_grouped`],
+/// at most `max_rows`)
 /// and, for settlement zones, the base with the whole table's settlements built from its groups
 /// (`analysis::problems::settlement_zones_of_groups`): every settlement at the centroid of all
 /// its appeals, as a full load has them, so Gi* compares the same zones; for hexagon zones the
@@ -1482,13 +1483,10 @@ pub fn data_stamp_of(dataset: &Dataset) -> Result<crate::analysis::export::DataS
 pub fn problem_rows_and_base_of_grouped(
     resolved: &Resolved,
     request: &super::problems::ProblemRequest,
+    max_rows: u64,
 ) -> Result<(Arc<Resolved>, Option<Arc<super::problems::ProblemBase>>), JobError> {
     use crate::analysis::problems::ZoneKind;
-    let rows = Arc::new(problem_rows_of_grouped(
-        resolved,
-        request,
-        PROBLEM_ROWS_MAX,
-    )?);
+    let rows = Arc::new(problem_rows_of_grouped(resolved, request, max_rows)?);
     let zones = match request.zones {
         ZoneKind::Municipalities => None,
         ZoneKind::Settlements => Some(settlement_zones_of_grouped(resolved, &rows)),

@@ -316,6 +316,14 @@ fn show_page(
             lang,
             args.k,
         )?),
+        // The problem map failed (too many rows for a grouped table, …): say why rather than
+        // export the page without it.
+        None if page.state.problems.active => bail!(
+            "the problem map was not computed: {}",
+            app.errors()
+                .last()
+                .map_or("no reason given", String::as_str)
+        ),
         None => None,
     };
     let settings = page_settings(

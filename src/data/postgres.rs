@@ -697,8 +697,16 @@ impl PgStore {
     /// # Errors
     /// [`PgError::Server`]; [`PgError::WrongType`] for a value a load would refuse too.
     pub fn for_each_batch(&self, each: &mut dyn FnMut(&Appeals)) -> Result<(), PgError> {
+        // A text `id` is ordered as text by the load, but read as a number: the batches come
+        // in the numbers' order (ties as the load has them), as one whole load sorted by id.
+        let sql = match (self.kinds[0], self.select_sql.rsplit_once(" ORDER BY ")) {
+            (CellKind::Text, Some((head, id))) => format!(
+                "{head} ORDER BY CAST(btrim({id}::text, E' \\t\\n\\r\\f\\x0b') AS numeric), {id}"
+            ),
+            _ => self.select_sql.clone(),
+        };
         let result = self.with_snapshot(|tx| {
-            let portal = tx.bind(self.select_sql.as_str(), &[])?;
+            let portal = tx.bind(sql.as_str(), &[])?;
             loop {
                 let rows = tx.query_portal(&portal, self.batch_rows)?;
                 let mut batch = Appeals::default();

@@ -485,6 +485,8 @@ pub fn placed_points(store: &PgStore, each: &mut dyn FnMut(PlacedEvent)) -> Resu
     let expr = |i: usize| exprs.get(i).cloned().unwrap_or_else(|| "NULL".to_owned());
     let (lon, lat) = (expr(9), expr(8));
     let placed = format!("{} = 0", placement_sql(&lon, &lat));
+    // Integer columns read as doubles, as the loader reads them.
+    let (lon, lat) = (format!("({lon})::float8"), format!("({lat})::float8"));
     let figures_sql = format!(
         "SELECT count(*)::int8, min({lon}), min({lat}), max({lon}), max({lat}), \
          coalesce(sum(round({lat} * 10000000::float8)::int8), 0)::int8 \
