@@ -357,7 +357,9 @@ fn heat_binned_in_sql_equals_local_fast_mode() {
             "INSERT INTO {table} (id, received_at, source, category, status, lat, lon) VALUES \
                (900101, '2021-04-31T09:00:00', 'pos', 'Газ', 'new', 57.14, 65.55), \
                (900102, '2021-04-12T09:00:00', 'pos', 'Газ', 'new', 57.16, 65.57), \
-               (900103, '2021-05-12', 'pos', 'Газ', 'new', 57.18, 65.59); \
+               (900103, '2021-05-12', 'pos', 'Газ', 'new', 57.18, 65.59), \
+               (900104, '9999-12-32T00:00:00', 'pos', 'Газ', 'new', 57.15, 65.56), \
+               (900105, '9999-12-15', 'pos', 'Газ', 'new', 57.17, 65.58); \
              CREATE INDEX ON {table} (received_at COLLATE \"C\"); \
              CREATE INDEX ON {table} (id) WHERE received_at !~ \
                '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{{1,9}})?(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)?)?$'; \
@@ -369,7 +371,7 @@ fn heat_binned_in_sql_equals_local_fast_mode() {
         ))
         .unwrap();
     let clean = format!("{table}_clean");
-    let shortcuts: [(&str, Vec<&str>); 5] = [
+    let shortcuts: [(&str, Vec<&str>); 6] = [
         (
             &table,
             vec![
@@ -395,6 +397,18 @@ fn heat_binned_in_sql_equals_local_fast_mode() {
         (&clean, vec!["--from", "2000-01-01", "--to", "2030-12-31"]),
         (&clean, vec!["--from", "2021-03-01", "--to", "2030-12-31"]),
         (&clean, vec!["--from", "2000-01-01", "--to", "2021-10-31"]),
+        // No day after the last: no gaps were asked for, so the valid-days check stays.
+        (
+            &table,
+            vec![
+                "--from",
+                "9999-12-01",
+                "--to",
+                "9999-12-31",
+                "--category",
+                "Газ",
+            ],
+        ),
     ];
     for (n, (on, case)) in shortcuts.iter().enumerate() {
         let mut args = vec!["--size", "256x256", "--bbox", "64.0,55.5,71.0,59.5"];

@@ -1142,7 +1142,10 @@ fn binned_impl(
                 params.truncate(base_params);
                 format!("({received} IS NOT NULL)")
             } else {
-                dates.sql(others, others, &mut params)
+                // The valid-days check goes only where the first query looked in the gaps
+                // (a period ending on 9999-12-31 has no day after it, so no gaps were asked).
+                let check_days = others || dates.range.is_none();
+                dates.sql(others, check_days, &mut params)
             };
             let bound = bind(&params);
             let (p, placed) = match &mut binning {
