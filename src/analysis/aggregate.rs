@@ -227,9 +227,6 @@ pub fn summary_of(
     }
 }
 
-/// Examples kept per data-quality reason (as the loader keeps them).
-const SAMPLES_PER_REASON: usize = 3;
-
 impl Summary {
     /// The summary of this part's rows followed by `later`'s (a later batch of the same
     /// table, in load order): counts added by name, ranges widened, the first examples per
@@ -265,28 +262,7 @@ impl Summary {
             &mut self.unmatched_municipalities,
             later.unmatched_municipalities,
         );
-        let q = &mut self.quality;
-        let l = later.quality;
-        q.rows += l.rows;
-        q.placed += l.placed;
-        q.no_coordinates += l.no_coordinates;
-        q.partial_coordinates += l.partial_coordinates;
-        q.coordinates_not_numeric += l.coordinates_not_numeric;
-        q.coordinates_out_of_range += l.coordinates_out_of_range;
-        q.coordinates_zero_zero += l.coordinates_zero_zero;
-        q.received_unparsable += l.received_unparsable;
-        q.resolved_unparsable += l.resolved_unparsable;
-        q.required_null += l.required_null;
-        for sample in l.samples {
-            let kept = q
-                .samples
-                .iter()
-                .filter(|s| s.reason == sample.reason)
-                .count();
-            if kept < SAMPLES_PER_REASON {
-                q.samples.push(sample);
-            }
-        }
+        self.quality.append(later.quality);
         self.no_municipality += later.no_municipality;
         self.assigned_by_point += later.assigned_by_point;
         self.unknown_municipality += later.unknown_municipality;

@@ -211,6 +211,17 @@ impl Quality {
         quality
     }
 
+    /// Adds the counts of rows read after these, and their examples while a reason has fewer
+    /// than three: the figures of both sets of rows read at once.
+    pub fn append(&mut self, later: Quality) {
+        for (counter, more) in self.counters_mut().into_iter().zip(later.counters()) {
+            *counter += more;
+        }
+        for sample in later.samples {
+            self.sample(sample.reason, sample.row_id, sample.value);
+        }
+    }
+
     pub(crate) fn sample(&mut self, reason: &'static str, row_id: i64, value: impl Into<String>) {
         if self.samples.iter().filter(|s| s.reason == reason).count() < 3 {
             self.samples.push(QualitySample {
@@ -293,20 +304,7 @@ impl Appeals {
     pub(crate) fn append(&mut self, mut other: Appeals) {
         other.recode_into(self);
         self.extend_from(&other, 0..other.len());
-        let (q, o) = (&mut self.quality, other.quality);
-        q.rows += o.rows;
-        q.placed += o.placed;
-        q.no_coordinates += o.no_coordinates;
-        q.partial_coordinates += o.partial_coordinates;
-        q.coordinates_not_numeric += o.coordinates_not_numeric;
-        q.coordinates_out_of_range += o.coordinates_out_of_range;
-        q.coordinates_zero_zero += o.coordinates_zero_zero;
-        q.received_unparsable += o.received_unparsable;
-        q.resolved_unparsable += o.resolved_unparsable;
-        q.required_null += o.required_null;
-        for sample in o.samples {
-            q.sample(sample.reason, sample.row_id, sample.value);
-        }
+        self.quality.append(other.quality);
     }
 
     /// These appeals with the rows whose `id` lies in one of `ranges` (half-open `[lo, hi)`,
