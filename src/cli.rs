@@ -7,10 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::analysis::{
-    Columns, Dim, Filter, Masks, Metric, MunicipalityResolution, aggregate, group_counts,
-    summary_of,
-};
+use crate::analysis::{Columns, Dim, Filter, Masks, Metric, MunicipalityResolution, group_counts};
 use crate::data::{DemoConfig, Source, generate_demo};
 use crate::spatial::{Boundaries, MunicipalityLocator};
 
@@ -1330,13 +1327,7 @@ fn check(
     let boundaries = boundary_args.load()?;
     let locator = MunicipalityLocator::new(&boundaries);
     let summary_of_rows = |appeals: &crate::data::Appeals| {
-        let resolution =
-            MunicipalityResolution::with_boundaries(appeals, Some((&boundaries, &locator)));
-        let columns = Columns::new(appeals, &resolution);
-        let masks = Masks::new(&Filter::default(), appeals, &resolution, &columns);
-        let mut summary = summary_of(&aggregate(&columns, &masks), appeals, &resolution);
-        summary.received_range = appeals.received_range();
-        summary
+        crate::analysis::database_summary(appeals, &boundaries, &locator)
     };
     // A boundary unit that names no municipality takes the label of a text of its name only
     // when that text is among the rows resolved together: then the figures are the whole

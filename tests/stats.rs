@@ -237,9 +237,7 @@ fn a_mistyped_filter_value_is_refused_with_what_there_is() {
 /// counts, lists, ranges, the municipality figures and the first examples per reason.
 #[test]
 fn summaries_of_parts_merge_into_the_whole() {
-    use teplokarta::analysis::{
-        Columns, Filter, Masks, MunicipalityResolution, Summary, aggregate, summary_of,
-    };
+    use teplokarta::analysis::{Summary, database_summary};
     use teplokarta::data::{AppealStore, Appeals, LoadOptions};
     use teplokarta::spatial::{Boundaries, MunicipalityLocator};
     let (dir, path) = demo_db(3_000, 31);
@@ -257,15 +255,7 @@ fn summaries_of_parts_merge_into_the_whole() {
     .unwrap();
     let boundaries = Boundaries::schematic();
     let locator = MunicipalityLocator::new(&boundaries);
-    let summary = |appeals: &Appeals| -> Summary {
-        let resolution =
-            MunicipalityResolution::with_boundaries(appeals, Some((&boundaries, &locator)));
-        let columns = Columns::new(appeals, &resolution);
-        let masks = Masks::new(&Filter::default(), appeals, &resolution, &columns);
-        let mut s = summary_of(&aggregate(&columns, &masks), appeals, &resolution);
-        s.received_range = appeals.received_range();
-        s
-    };
+    let summary = |appeals: &Appeals| database_summary(appeals, &boundaries, &locator);
     let load = |p: &std::path::Path| {
         AppealStore::open(p, &LoadOptions::default())
             .unwrap()

@@ -227,6 +227,26 @@ pub fn summary_of(
     }
 }
 
+/// `check`'s figures of a database (or of one batch of its rows, to [`Summary::merge`]): the
+/// whole of it resolved against `boundaries`, unfiltered, with its receipt times' range.
+pub fn database_summary(
+    appeals: &Appeals,
+    boundaries: &crate::spatial::Boundaries,
+    locator: &crate::spatial::MunicipalityLocator,
+) -> Summary {
+    let resolution = MunicipalityResolution::with_boundaries(appeals, Some((boundaries, locator)));
+    let columns = super::engine::Columns::new(appeals, &resolution);
+    let masks =
+        super::engine::Masks::new(&super::Filter::default(), appeals, &resolution, &columns);
+    let mut summary = summary_of(
+        &super::engine::aggregate(&columns, &masks),
+        appeals,
+        &resolution,
+    );
+    summary.received_range = appeals.received_range();
+    summary
+}
+
 impl Summary {
     /// The summary of this part's rows followed by `later`'s (a later batch of the same
     /// table, in load order): counts added by name, ranges widened, the first examples per

@@ -22,7 +22,9 @@ pub mod problems;
 pub mod profiles;
 mod resolve;
 
-pub use aggregate::{Dim, GroupCount, Summary, group_counts, group_counts_weighted, summary_of};
+pub use aggregate::{
+    Dim, GroupCount, Summary, database_summary, group_counts, group_counts_weighted, summary_of,
+};
 pub use classify::{Classification, breaks, class_of, quantile_sorted};
 pub use density::{
     FAST_SUBDIVISION, FastBinning, Grid, Kernel, Mode, Surface, density, density_fast_binned,
