@@ -804,8 +804,8 @@ mod window {
     };
     use teplokarta::app::problems::{ProblemRequest, compute_problems};
     use teplokarta::app::{
-        BoundarySet, DensityRequest, Resolved, View, ViewRequest, compute_view, density_pushdown,
-        load_dataset_with, problem_rows_and_base_of_grouped, resolve,
+        BoundarySet, DensityRequest, HexGridCache, Resolved, View, ViewRequest, compute_view,
+        density_pushdown, load_dataset_with, problem_rows_and_base_of_grouped, resolve,
     };
     use teplokarta::data::{LoadStrategy, Source};
     use teplokarta::spatial::Boundaries;
@@ -1026,8 +1026,13 @@ mod window {
                     cell_km: None,
                 };
                 let a = compute_problems(local.clone(), request.clone(), None);
-                let (rows, base) =
-                    problem_rows_and_base_of_grouped(&grouped, &request, u64::MAX).unwrap();
+                let (rows, base) = problem_rows_and_base_of_grouped(
+                    &grouped,
+                    &request,
+                    u64::MAX,
+                    &HexGridCache::default(),
+                )
+                .unwrap();
                 let b = compute_problems(rows, request, base);
                 let case = format!("{filter:?} {zones:?}");
                 assert_eq!(a.map.appeals, b.map.appeals, "{case}");
@@ -1093,7 +1098,13 @@ mod window {
             cell_km: Some(4.0),
         };
         let a = compute_problems(local.clone(), request.clone(), None);
-        let (rows, base) = problem_rows_and_base_of_grouped(&grouped, &request, u64::MAX).unwrap();
+        let (rows, base) = problem_rows_and_base_of_grouped(
+            &grouped,
+            &request,
+            u64::MAX,
+            &HexGridCache::default(),
+        )
+        .unwrap();
         let b = compute_problems(rows, request, base);
         assert_eq!(a.base.zones.zones, b.base.zones.zones);
         assert_eq!(a.base.zones.cell_km, Some(4.0));
@@ -1124,11 +1135,26 @@ mod window {
             cell_km: None,
         };
         let a = compute_problems(local, request.clone(), None);
-        let (rows, base) = problem_rows_and_base_of_grouped(&grouped, &request, u64::MAX).unwrap();
-        let b = compute_problems(rows, request, base);
+        let hex_grids = HexGridCache::default();
+        let (rows, base) =
+            problem_rows_and_base_of_grouped(&grouped, &request, u64::MAX, &hex_grids).unwrap();
+        let b = compute_problems(rows, request.clone(), base);
         assert!(a.base.zones.zones.len() > 1);
         assert_eq!(a.base.zones.zones, b.base.zones.zones);
         assert_eq!(a.base.zones.cell_km, b.base.zones.cell_km);
+        // The grid is kept for the same table and spacing (a filter change does not read the
+        // points again): with the points moved, the kept grid is the one above, a new pass not.
+        schema
+            .client
+            .batch_execute(&format!("UPDATE {ints} SET lon = lon + 3"))
+            .unwrap();
+        let cells = |hex_grids: &HexGridCache| {
+            let (_, base) =
+                problem_rows_and_base_of_grouped(&grouped, &request, u64::MAX, hex_grids).unwrap();
+            base.unwrap().zones.zones.clone()
+        };
+        assert_eq!(cells(&hex_grids), b.base.zones.zones);
+        assert_ne!(cells(&HexGridCache::default()), b.base.zones.zones);
         drop(schema);
     }
 }

@@ -655,7 +655,7 @@ fn hexagon_zones(
 /// is put in its cell — the zones a full load has, in its order.
 #[allow(clippy::too_many_arguments)]
 pub fn hexagon_zones_of_groups(
-    grid: (f64, HexCells),
+    grid: &(f64, HexCells),
     groups: &Appeals,
     group_resolution: &MunicipalityResolution,
     weights: &[u64],
@@ -665,7 +665,7 @@ pub fn hexagon_zones_of_groups(
     rows: &Appeals,
     rows_resolution: &MunicipalityResolution,
 ) -> Zones {
-    let (cell_km, cells) = grid;
+    let (cell_km, cells) = (grid.0, &grid.1);
     let builder = settlement_builder_of_groups(groups, group_resolution, weights, sums_e7);
     let zone_of_row = (0..rows.len())
         .map(|i| {
@@ -678,7 +678,7 @@ pub fn hexagon_zones_of_groups(
         })
         .collect();
     hexagon_zone_list(
-        &cells,
+        cells,
         cell_km,
         named_settlements(&builder),
         boundaries,

@@ -483,6 +483,8 @@ pub struct Jobs {
     pub pending: usize,
     /// How a PostgreSQL table is read (grouped in the database above a size).
     pub strategy: LoadStrategy,
+    /// The hexagon grid of the grouped table, between problem maps.
+    hex_grids: Arc<HexGridCache>,
 }
 
 impl Jobs {
@@ -507,6 +509,7 @@ impl Jobs {
             watch_generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             pending: 0,
             strategy: LoadStrategy::default(),
+            hex_grids: Arc::default(),
         }
     }
 
@@ -771,9 +774,15 @@ impl Jobs {
     ) {
         self.problems_generation += 1;
         let generation = self.problems_generation;
+        let hex_grids = self.hex_grids.clone();
         self.spawn("problems", move |_| {
             let (resolved, base) = if resolved.dataset.is_grouped() {
-                match problem_rows_and_base_of_grouped(&resolved, &request, PROBLEM_ROWS_MAX) {
+                match problem_rows_and_base_of_grouped(
+                    &resolved,
+                    &request,
+                    PROBLEM_ROWS_MAX,
+                    &hex_grids,
+                ) {
                     Ok(rows_and_base) => rows_and_base,
                     Err(error) => return JobResult::ProblemsFailed { generation, error },
                 }
@@ -1472,26 +1481,55 @@ pub fn data_stamp_of(dataset: &Dataset) -> Result<crate::analysis::export::DataS
 }
 
 /// The rows the problem map of `request` needs from a grouped table ([`problem_rows_of_grouped`],
-/// at most `max_rows`)
-/// and, for settlement zones, the base with the whole table's settlements built from its groups
-/// (`analysis::problems::settlement_zones_of_groups`): every settlement at the centroid of all
-/// its appeals, as a full load has them, so Gi* compares the same zones; for hexagon zones the
-/// whole table's cells from one pass over its points ([`hexagon_zones_of_grouped`]).
+/// at most `max_rows`) and, for settlement and hexagon zones, the whole table's zones with those
+/// rows put in them: every settlement at the centroid of all its appeals, from the groups
+/// ([`settlement_zones_of_grouped`]), every hexagon cell from one pass over the table's points
+/// (kept in `hex_grids` for the next request), as a full load has them — so Gi* compares the
+/// same zones. Municipality zones are built from the rows as usual (`None`).
 ///
 /// # Errors
-/// As [`problem_rows_of_grouped`]; [`JobError::HexagonsOfGroups`].
-pub fn problem_rows_and_base_of_grouped(
-    resolved: &Resolved,
+/// As [`problem_rows_of_grouped`]; the server's error; [`JobError::HexagonsOfGroups`].
+pub fn problem_rows_and_zones_of_grouped(
+    resolved: &Arc<Resolved>,
     request: &super::problems::ProblemRequest,
     max_rows: u64,
-) -> Result<(Arc<Resolved>, Option<Arc<super::problems::ProblemBase>>), JobError> {
-    use crate::analysis::problems::ZoneKind;
+    hex_grids: &HexGridCache,
+) -> Result<(Arc<Resolved>, Option<crate::analysis::problems::Zones>), JobError> {
+    use crate::analysis::problems::{ZoneKind, hexagon_zones_of_groups};
     let rows = Arc::new(problem_rows_of_grouped(resolved, request, max_rows)?);
     let zones = match request.zones {
         ZoneKind::Municipalities => None,
         ZoneKind::Settlements => Some(settlement_zones_of_grouped(resolved, &rows)),
-        ZoneKind::Hexagons => Some(hexagon_zones_of_grouped(resolved, &rows, request.cell_km)?),
+        ZoneKind::Hexagons => {
+            let grid = hex_grids.grid(resolved, request.cell_km)?;
+            let (dataset, set) = (&resolved.dataset, &resolved.boundaries);
+            Some(hexagon_zones_of_groups(
+                &grid,
+                &dataset.appeals,
+                &resolved.resolution,
+                &dataset.weights,
+                &dataset.coordinate_sums_e7,
+                &set.boundaries,
+                &set.locator,
+                &rows.dataset.appeals,
+                &rows.resolution,
+            ))
+        }
     };
+    Ok((rows, zones))
+}
+
+/// [`problem_rows_and_zones_of_grouped`] with the zones as the problem map's base.
+///
+/// # Errors
+/// As [`problem_rows_and_zones_of_grouped`].
+pub fn problem_rows_and_base_of_grouped(
+    resolved: &Arc<Resolved>,
+    request: &super::problems::ProblemRequest,
+    max_rows: u64,
+    hex_grids: &HexGridCache,
+) -> Result<(Arc<Resolved>, Option<Arc<super::problems::ProblemBase>>), JobError> {
+    let (rows, zones) = problem_rows_and_zones_of_grouped(resolved, request, max_rows, hex_grids)?;
     let base = zones.map(|zones| {
         Arc::new(super::problems::ProblemBase::with_zones(
             rows.clone(),
@@ -1502,23 +1540,62 @@ pub fn problem_rows_and_base_of_grouped(
     Ok((rows, base))
 }
 
-/// The hexagon zones of the grouped table `grouped` (spacing `cell_km`, or the default from
-/// all its placed appeals) with `rows`, loaded from it for the problem map, put in them: one
-/// pass over the table's placed points in the load's order
+/// A grouped table's hexagon grid (spacing and cells), kept for the next problem map of the
+/// same table and spacing: a filter change reads the table's points again only when the table
+/// (a reload) or the spacing changed.
+#[derive(Default)]
+pub struct HexGridCache(std::sync::Mutex<Option<CachedHexGrid>>);
+
+struct CachedHexGrid {
+    table: std::sync::Weak<Resolved>,
+    cell_km: Option<f64>,
+    grid: Arc<(f64, crate::analysis::problems::HexCells)>,
+}
+
+impl HexGridCache {
+    /// The grid of `grouped` for `cell_km` (the default spacing when `None`), from this cache
+    /// or one pass over the table's placed points.
+    fn grid(
+        &self,
+        grouped: &Arc<Resolved>,
+        cell_km: Option<f64>,
+    ) -> Result<Arc<(f64, crate::analysis::problems::HexCells)>, JobError> {
+        // Held through the pass: a second request for the same grid waits for it.
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let wanted = std::sync::Arc::downgrade(grouped);
+        if let Some(cached) = slot.as_ref()
+            && cached.table.ptr_eq(&wanted)
+            && cached.cell_km.map(f64::to_bits) == cell_km.map(f64::to_bits)
+        {
+            return Ok(cached.grid.clone());
+        }
+        let grid = Arc::new(hexagon_grid_of_grouped(grouped, cell_km)?);
+        *slot = Some(CachedHexGrid {
+            table: wanted,
+            cell_km,
+            grid: grid.clone(),
+        });
+        Ok(grid)
+    }
+}
+
+/// The hexagon grid of the grouped table `grouped` (spacing `cell_km`, or the default from all
+/// its placed appeals): one pass over the table's placed points in the load's order
 /// ([`crate::data::pushdown::placed_points`]) gives the cells a full load gives, numbered
 /// alike, without holding the points.
 ///
 /// # Errors
 /// The server's error; [`JobError::HexagonsOfGroups`] when the coordinates are not numbers.
-pub fn hexagon_zones_of_grouped(
+fn hexagon_grid_of_grouped(
     grouped: &Resolved,
-    rows: &Resolved,
     cell_km: Option<f64>,
-) -> Result<crate::analysis::problems::Zones, JobError> {
-    use crate::analysis::problems::{HexGridBuilder, PlacedExtent, hexagon_zones_of_groups};
+) -> Result<(f64, crate::analysis::problems::HexCells), JobError> {
+    use crate::analysis::problems::{HexGridBuilder, PlacedExtent};
     use crate::data::pushdown::{PlacedEvent, placed_points};
-    let dataset = &grouped.dataset;
-    let store = live_store(dataset)?;
+    let store = live_store(&grouped.dataset)?;
     let mut grid: Option<HexGridBuilder> = None;
     let numeric = placed_points(&store, &mut |event| match event {
         PlacedEvent::Figures((n, lon_min, lat_min, lon_max, lat_max, lat_e7_sum)) => {
@@ -1539,21 +1616,10 @@ pub fn hexagon_zones_of_grouped(
         }
     })
     .map_err(DataError::from)?;
-    let (true, Some(grid)) = (numeric, grid) else {
-        return Err(JobError::HexagonsOfGroups);
-    };
-    let set = &grouped.boundaries;
-    Ok(hexagon_zones_of_groups(
-        grid.finish(),
-        &dataset.appeals,
-        &grouped.resolution,
-        &dataset.weights,
-        &dataset.coordinate_sums_e7,
-        &set.boundaries,
-        &set.locator,
-        &rows.dataset.appeals,
-        &rows.resolution,
-    ))
+    match (numeric, grid) {
+        (true, Some(grid)) => Ok(grid.finish()),
+        _ => Err(JobError::HexagonsOfGroups),
+    }
 }
 
 /// The settlement zones of the grouped table `grouped` (all its settlements, at the centroids

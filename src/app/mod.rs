@@ -15,10 +15,11 @@ pub mod views;
 
 pub use jobs::{
     BoundarySet, CompareRequest, CompareSide, Comparison, Dataset, DensityRequest, DensityResult,
-    FilePurpose, JobError, JobResult, Jobs, Resolved, View, ViewRequest, compute_comparison,
-    compute_view, data_stamp_of, density_pushdown, hexagon_zones_of_grouped, load_dataset,
+    FilePurpose, HexGridCache, JobError, JobResult, Jobs, Resolved, View, ViewRequest,
+    compute_comparison, compute_view, data_stamp_of, density_pushdown, load_dataset,
     load_dataset_with, pooled_breaks, problem_prefilter, problem_rows_and_base_of_grouped,
-    problem_rows_of_grouped, reload_dataset, resolve, settlement_zones_of_grouped,
+    problem_rows_and_zones_of_grouped, problem_rows_of_grouped, reload_dataset, resolve,
+    settlement_zones_of_grouped,
 };
 pub use state::{Persisted, STORAGE_KEY};
 

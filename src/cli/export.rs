@@ -488,12 +488,15 @@ fn problems(
             zones: args.zone_kind(),
             cell_km: args.cell_km,
         };
-        let (rows, base) =
-            crate::app::problem_rows_and_base_of_grouped(resolved, &request, args.pushdown_above)
-                .map_err(|e| anyhow::anyhow!("{e}"))
-                .context("reading the problem map's rows")?;
+        let (rows, zones) = crate::app::problem_rows_and_zones_of_grouped(
+            resolved,
+            &request,
+            args.pushdown_above,
+            &crate::app::HexGridCache::default(),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("reading the problem map's rows")?;
         grouped_rows = rows;
-        let zones = base.map(|b| b.zones.clone());
         (&grouped_rows, zones)
     } else {
         (resolved, None)

@@ -321,15 +321,14 @@ pub fn problems(args: &ProblemArgs, out: &mut dyn std::io::Write) -> anyhow::Res
 
 /// The resolved rows the problem map is computed on: the whole table (`local`, SQLite), or, for
 /// a PostgreSQL table read as the window reads a large one, the grouped table's
-/// [`crate::app::problem_rows_of_grouped`] — with, for settlement and hexagon zones, the zones
-/// of the whole table ([`crate::app::settlement_zones_of_grouped`] from its groups,
-/// [`crate::app::hexagon_zones_of_grouped`] from one pass over its points).
+/// [`crate::app::problem_rows_and_zones_of_grouped`]: its rows for the profile, and for
+/// settlement and hexagon zones the zones of the whole table.
 fn problem_rows(
     args: &ProblemArgs,
     source: &Source,
     boundaries: std::sync::Arc<BoundarySet>,
     request: &crate::app::problems::ProblemRequest,
-) -> anyhow::Result<(Resolved, Option<Zones>)> {
+) -> anyhow::Result<(std::sync::Arc<Resolved>, Option<Zones>)> {
     let is_postgres = matches!(source, Source::Postgres { .. });
     let strategy = match args.strategy {
         Strategy::Pushdown if !is_postgres => {
@@ -361,26 +360,19 @@ fn problem_rows(
         &resolved.resolution,
         source,
     )?;
+    let resolved = std::sync::Arc::new(resolved);
     if !resolved.dataset.is_grouped() {
         return Ok((resolved, None));
     }
     // At most `--pushdown-above` rows for the profile; more are an error with `pushdown`.
-    let rows = match crate::app::problem_rows_of_grouped(&resolved, request, args.pushdown_above) {
-        Ok(rows) => rows,
-        Err(e) => {
-            return Err(anyhow::anyhow!("{e}"))
-                .with_context(|| format!("reading the problem map's rows from {source}"));
-        }
-    };
-    let zones = match request.zones {
-        ZoneKind::Municipalities => None,
-        ZoneKind::Settlements => Some(crate::app::settlement_zones_of_grouped(&resolved, &rows)),
-        ZoneKind::Hexagons => Some(
-            crate::app::hexagon_zones_of_grouped(&resolved, &rows, request.cell_km)
-                .map_err(|e| anyhow::anyhow!("{e}"))
-                .with_context(|| format!("reading the points of {source}"))?,
-        ),
-    };
+    let (rows, zones) = crate::app::problem_rows_and_zones_of_grouped(
+        &resolved,
+        request,
+        args.pushdown_above,
+        &crate::app::HexGridCache::default(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+    .with_context(|| format!("reading the problem map's rows from {source}"))?;
     Ok((rows, zones))
 }
 
